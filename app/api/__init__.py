@@ -1,0 +1,1 @@
+"""The HTTP edge: Kea's command envelope in, Kea's answers out."""

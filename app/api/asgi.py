@@ -1,0 +1,253 @@
+"""The control channel's ASGI application.
+
+`POST` (any path, as Kea) takes the lean path straight to the dispatcher: no framework
+routing, validation or response classes on the hot path. Everything else (`GET /metrics`,
+`/healthz`, `/readyz`, `/docs`, `/openapi.json`) goes to a small FastAPI app. Transport errors
+are answered as kea-ctrl-agent answers them: a bare map with `result` = the HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import logging
+import time
+from email.utils import formatdate
+from typing import Any
+
+import orjson
+
+from app import kea_json
+from app.api.dispatch import dispatch
+from app.commands.context import RequestOrigin
+from app.commands.registry import registry
+from app.config import AuthConfig
+from app.runtime import Runtime
+
+log = logging.getLogger("leasesync.http")
+
+Scope = dict[str, Any]
+Receive = Any
+Send = Any
+
+_BAD_REQUEST = (400, kea_json.dumps({"result": 400, "text": "Bad Request"}))
+_UNAUTHORIZED = (401, kea_json.dumps({"result": 401, "text": "Unauthorized"}))
+_FORBIDDEN = (403, kea_json.dumps({"result": 403, "text": "Forbidden"}))
+_TOO_LARGE = (413, kea_json.dumps({"result": 413, "text": "Payload Too Large"}))
+_TIMEOUT = (408, kea_json.dumps({"result": 408, "text": "Request Timeout"}))
+
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode())
+    return _date_cache[1]
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+class Authenticator:
+    """HTTP basic authentication as Kea's control agent does it: exact match of base64(user:password)."""
+
+    def __init__(self, config: AuthConfig | None) -> None:
+        self.realm = config.realm if config else "kea-control-agent"
+        self._tokens: dict[bytes, tuple[str, frozenset[str] | None]] = {}
+        if config:
+            for client in config.clients:
+                token = base64.b64encode(f"{client.user}:{client.password}".encode())
+                self._tokens[token] = (client.user, client.commands)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._tokens)
+
+    def check(self, header: bytes | None) -> tuple[str, frozenset[str] | None] | None:
+        if header is None:
+            return None
+        scheme, _, token = header.strip().partition(b" ")
+        if scheme.lower() != b"basic":
+            return None
+        token = token.strip()
+        for known, client in self._tokens.items():
+            if hmac.compare_digest(known, token):
+                return client
+        return None
+
+    @staticmethod
+    def user_of(header: bytes | None) -> str | None:
+        if not header or not header.lower().startswith(b"basic "):
+            return None
+        try:
+            return base64.b64decode(header[6:].strip()).decode().split(":", 1)[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+
+
+class ControlChannelApp:
+    """The ASGI callable uvicorn serves."""
+
+    def __init__(self, runtime: Runtime, fallback: Any = None) -> None:
+        self.runtime = runtime
+        self.fallback = fallback  # FastAPI app for GET endpoints
+        agent = runtime.config.agent
+        self.max_size = agent.max_request_size
+        self.max_depth = agent.max_json_depth
+        self.body_timeout = agent.request_timeout
+        self.auth = Authenticator(agent.authentication)
+        self.realm_header = f'Basic realm="{self.auth.realm}"'.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["method"] == "POST":
+                await self._control(scope, receive, send)
+            elif self.fallback is not None and scope["method"] in ("GET", "HEAD") and self._fallback_path(scope["path"]):
+                await self.fallback(scope, receive, send)
+            else:
+                await self._drain(receive)
+                await self._respond(send, *_BAD_REQUEST)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    @staticmethod
+    def _fallback_path(path: str) -> bool:
+        return path in ("/metrics", "/healthz", "/readyz", "/openapi.json", "/docs", "/redoc") or path.startswith("/docs")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.runtime.start()
+                except Exception as exc:  # noqa: BLE001 - reported to uvicorn, which exits
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _drain(self, receive: Receive) -> None:
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False) and message["type"] == "http.request"
+
+    async def _read_body(self, receive: Receive, expected: int) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_size:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        return body if len(body) == expected else None
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = content_length = authorization = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                content_length = value
+            elif name == b"authorization":
+                authorization = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if content_type is None or content_type.strip().lower() != b"application/json" or content_length is None or chunked:
+            await self._drain(receive)
+            await self._respond(send, *_BAD_REQUEST)
+            return
+        try:
+            expected = int(content_length)
+        except ValueError:
+            await self._respond(send, *_BAD_REQUEST)
+            return
+        if expected > self.max_size:
+            await self._respond(send, *_TOO_LARGE, close=True)
+            return
+        try:
+            body = await asyncio.wait_for(self._read_body(receive, expected), self.body_timeout)
+        except TimeoutError:
+            await self._respond(send, *_TIMEOUT, close=True)
+            return
+        if body is None:
+            await self._respond(send, *_BAD_REQUEST)
+            return
+        if body:
+            try:
+                envelope = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                await self._respond(send, *_BAD_REQUEST)
+                return
+            if json_depth_exceeds(envelope, self.max_depth):
+                await self._respond(send, *_BAD_REQUEST)
+                return
+        else:
+            envelope = None
+        client = scope.get("client")
+        origin = RequestOrigin(remote=f"{client[0]}:{client[1]}" if client else "")
+        if self.auth.enabled:
+            identity = self.auth.check(authorization)
+            if identity is None:
+                log.info("authentication failed for user %r from %s", Authenticator.user_of(authorization), origin.remote)
+                metrics = self.runtime.metrics
+                if metrics is not None:
+                    metrics.auth_failures.inc()
+                await self._respond(send, *_UNAUTHORIZED, extra=[(b"www-authenticate", self.realm_header)])
+                return
+            origin.user, allowed = identity
+            if allowed is not None and isinstance(envelope, dict):
+                command = envelope.get("command")
+                if not isinstance(command, str) or command not in allowed:
+                    log.info("user %s may not run %r", origin.user, command)
+                    await self._respond(send, *_FORBIDDEN)
+                    return
+        answers = await dispatch(self.runtime, envelope, origin)
+        await self._respond(send, 200, kea_json.dumps(answers))
+
+    async def _respond(self, send: Send, status: int, body: bytes, *, extra: list[tuple[bytes, bytes]] | None = None,
+                       close: bool = False) -> None:
+        headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            (b"date", http_date()),
+        ]
+        if extra:
+            headers.extend(extra)
+        if close:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def command_names() -> list[str]:
+    return [spec.name for spec in registry.all()]

@@ -1,0 +1,129 @@
+"""Routing a command envelope the way kea-ctrl-agent does, and running its handlers.
+
+No `service` (or an empty list): the agent answers itself. `service: ["dhcp4", ...]`: each
+family answers in turn, one answer per entry. Family commands that can mean only one family
+(`lease4-*`, `lease6-*`, `ha-*`) are also accepted without `service`, as Kea 3.x daemons do.
+Whatever leasesync does not implement for a family is forwarded to the local Kea daemon when a
+control socket for it is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from app.commands.context import MISSING, CommandContext, RequestOrigin
+from app.commands.registry import AGENT, DAEMON, registry
+from app.errors import RESULT_ERROR, RESULT_UNSUPPORTED, CommandError, StoreUnavailable, answer
+from app.runtime import Runtime
+
+log = logging.getLogger("leasesync.api")
+
+_ENVELOPE_KEYS = {"command", "arguments", "service", "remote-address"}
+
+_NO_SERVICE_TEXT = (
+    "'{cmd}' command not supported. You did not include \"service\" parameter in the command, which indicates "
+    "that Kea Control Agent should process this command rather than forward it to one or more Kea servers. If "
+    "you aimed to send this command to one of the Kea servers you should include the \"service\" parameter in "
+    "your request, e.g. \"service\": [ \"dhcp4\" ] to forward the command to the DHCPv4 server, or \"service\": "
+    "[ \"dhcp4\", \"dhcp6\", \"d2\" ] to forward it to DHCPv4, DHCPv6 and D2 servers etc."
+)
+
+
+def _processing_error(text: str) -> list[dict[str, Any]]:
+    return [answer(RESULT_ERROR, f"Error during command processing: {text}")]
+
+
+def implied_family(command: str) -> int | None:
+    """The family a command can only mean, for envelopes without `service`."""
+    spec = registry.get(command)
+    if spec is not None and spec.family is not None:
+        return spec.family
+    if command.startswith("ha-"):
+        return None
+    return None
+
+
+async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin) -> list[dict[str, Any]]:
+    """Answer one parsed request body with Kea's list of answer maps."""
+    if envelope is None:
+        return [answer(RESULT_ERROR, "Command processing failed: NULL command parameter")]
+    if not isinstance(envelope, dict):
+        return _processing_error("Invalid command Element specified, expected map")
+    if "command" not in envelope:
+        return _processing_error("Invalid answer specified, does not contain mandatory 'command'")
+    for key in envelope:
+        if key not in _ENVELOPE_KEYS:
+            return _processing_error(f"Received command contains unsupported parameter '{key}'")
+    command = envelope["command"]
+    if not isinstance(command, str):
+        return _processing_error("'command' element in command message is not a string")
+    arguments = envelope.get("arguments", MISSING)
+    services = envelope.get("service", MISSING)
+    if services is not MISSING:
+        if not isinstance(services, list):
+            return [answer(RESULT_ERROR, "service value must be a list")]
+        if any(not isinstance(s, str) for s in services):
+            return _processing_error("stringValue() called on non-string Element")
+    if services is MISSING or not services:
+        return [await _run_agent(runtime, command, arguments, origin, envelope)]
+    return [await _run_service(runtime, service, command, arguments, origin, envelope) for service in services]
+
+
+async def _run_agent(runtime: Runtime, command: str, arguments: Any, origin: RequestOrigin,
+                     envelope: dict[str, Any]) -> dict[str, Any]:
+    spec = registry.get(command)
+    if spec is not None and spec.where in (AGENT, "both"):
+        return await _invoke(runtime, command, arguments, origin, None)
+    family = spec.family if spec is not None else None
+    if family is None and command.startswith("ha-") and spec is not None:
+        # an HA command without service: the family that runs HA answers it (Kea's HA listener ignores service)
+        family = next((f for f, fam in sorted(runtime.families.items()) if fam.config.ha is not None), None)
+    if family is not None and family in runtime.families:
+        return await _run_service(runtime, f"dhcp{family}", command, arguments, origin, envelope)
+    return answer(RESULT_UNSUPPORTED, _NO_SERVICE_TEXT.format(cmd=command))
+
+
+async def _run_service(runtime: Runtime, service: str, command: str, arguments: Any, origin: RequestOrigin,
+                       envelope: dict[str, Any]) -> dict[str, Any]:
+    family = {"dhcp4": 4, "dhcp6": 6}.get(service)
+    spec = registry.get(command)
+    local = family is not None and family in runtime.families
+    if local and spec is not None and spec.where in (DAEMON, "both"):
+        return await _invoke(runtime, command, arguments, origin, service)
+    forwarder = runtime.forwarder
+    if forwarder is not None and forwarder.has(service):
+        return await forwarder.forward(service, envelope)
+    if local:
+        return answer(RESULT_UNSUPPORTED, f"'{command}' command not supported.")
+    return answer(RESULT_ERROR, f"forwarding socket is not configured for the server type {service}")
+
+
+async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: RequestOrigin,
+                  service: str | None) -> dict[str, Any]:
+    spec = registry.get(command)
+    assert spec is not None
+    family_runtime = None
+    if service is not None:
+        service_family = 4 if service == "dhcp4" else 6
+        family_runtime = runtime.view(service_family, spec.family or service_family)
+    ctx = CommandContext(runtime, command, arguments, family_runtime, origin, service)
+    identify = getattr(runtime, "identify_peer", None)
+    if identify is not None and origin.peer_name is None:
+        origin.peer_name = identify(origin, command, arguments)
+    started = time.perf_counter()
+    try:
+        result = await spec.handler(ctx)
+    except CommandError as exc:
+        result = exc.answer()
+    except StoreUnavailable as exc:
+        log.warning("%s failed: %s", command, exc)
+        result = answer(RESULT_ERROR, f"lease database unavailable, nothing was changed: {exc}")
+    except Exception:  # noqa: BLE001 - the edge never answers 500; the traceback goes to the log only
+        log.exception("internal error while processing %s", command)
+        result = answer(RESULT_ERROR, f"internal error while processing '{command}', see the server log")
+    metrics = runtime.metrics
+    if metrics is not None:
+        metrics.observe_command(command, result.get("result", RESULT_ERROR), time.perf_counter() - started)
+    return result

@@ -1,0 +1,158 @@
+"""The `leasesync` command line: serve, db upgrade, ctl."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from app import __version__
+from app.config import Config, default_config, load_config
+from app.errors import ConfigError
+
+log = logging.getLogger("leasesync")
+
+
+def _load(path: str | None) -> Config:
+    return load_config(path) if path else default_config(Path.cwd())
+
+
+def setup_logging(fmt: str, severity: str) -> None:
+    from app.logs import configure
+
+    configure(fmt, severity)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import build_app, build_runtime
+
+    config = _load(args.config)
+    if args.port is not None:
+        from dataclasses import replace
+
+        config.agent = replace(config.agent, http_port=args.port)
+    setup_logging(config.agent.log_format, config.agent.log_severity)
+    runtime = build_runtime(config)
+    agent = config.agent
+    ssl_kwargs: dict[str, object] = {}
+    if agent.tls is not None:
+        import ssl
+
+        ssl_kwargs = {
+            "ssl_certfile": agent.tls.cert_file,
+            "ssl_keyfile": agent.tls.key_file,
+            "ssl_ca_certs": agent.tls.trust_anchor,
+            "ssl_cert_reqs": ssl.CERT_REQUIRED if agent.tls.cert_required else ssl.CERT_OPTIONAL,
+        }
+    server_config = uvicorn.Config(
+        build_app(runtime),
+        host=agent.http_host,
+        port=agent.http_port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        proxy_headers=False,
+        timeout_keep_alive=30,
+        limit_concurrency=agent.max_connections,
+        log_config=None,
+        **ssl_kwargs,  # type: ignore[arg-type]
+    )
+    server = uvicorn.Server(server_config)
+
+    async def request_stop() -> None:
+        server.should_exit = True
+
+    runtime.shutdown_requested = request_stop
+    log.info("leasesync %s listening on %s://%s:%d", __version__, "https" if agent.tls else "http",
+             agent.http_host, agent.http_port)
+    server.run()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from app.store.migrate import upgrade
+    from app.store.repository import make_engine
+
+    config = _load(args.config)
+    seen: set[str] = set()
+    for family in (config.dhcp4, config.dhcp6):
+        if family is None or family.lease_database.url() in seen:
+            continue
+        seen.add(family.lease_database.url())
+        engine = make_engine(family.lease_database)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        print(f"{family.lease_database.redacted_url()}: up to date")
+    return 0
+
+
+def cmd_config_test(args: argparse.Namespace) -> int:
+    _load(args.config)
+    print("configuration is valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leasesync",
+        description="HA-aware DHCP lease agent that speaks ISC Kea's control channel.",
+    )
+    parser.add_argument("--version", action="version", version=f"leasesync {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the service",
+                           description="Run the control channel and HA services. Without -c, serve on "
+                           "127.0.0.1:8000 with an embedded SQLite store (./leasesync.db).")
+    serve.add_argument("-c", "--config", help="Kea-style JSON configuration file")
+    serve.add_argument("-p", "--port", type=int, help="override LeaseSync.http-port")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="lease database maintenance", description="Lease database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations",
+                                description="Bring every configured lease database up to date. A schema "
+                                "created by Kea's kea-admin is detected and left as it is.")
+    upgrade.add_argument("-c", "--config", help="configuration file")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    check = sub.add_parser("config-test", help="validate a configuration file",
+                           description="Parse and validate a configuration file; exit 1 naming the bad key.")
+    check.add_argument("-c", "--config", required=True)
+    check.set_defaults(func=cmd_config_test)
+
+    try:
+        from app.ctl import add_ctl_parser
+    except ImportError:
+        pass
+    else:
+        add_ctl_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"leasesync: configuration error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""What a command handler gets: its arguments, the family it addresses, and who sent it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.runtime import FamilyRuntime, Runtime
+
+MISSING: Any = object()
+
+
+@dataclass
+class RequestOrigin:
+    """Who sent a request: the HTTP client and, when authenticated, its user name."""
+
+    remote: str = ""
+    user: str | None = None
+    # set by the HA layer when the request is known to come from an HA peer
+    peer_name: str | None = None
+
+    @property
+    def from_partner(self) -> bool:
+        return self.peer_name is not None
+
+
+@dataclass
+class CommandContext:
+    runtime: Runtime
+    command: str
+    arguments: Any  # MISSING when the envelope had no "arguments"
+    family: FamilyRuntime | None = None
+    origin: RequestOrigin = field(default_factory=RequestOrigin)
+    service: str | None = None  # "dhcp4"/"dhcp6" when addressed to a family, None for the agent
+
+    @property
+    def has_arguments(self) -> bool:
+        return self.arguments is not MISSING
+
+    @property
+    def args_map(self) -> dict[str, Any] | None:
+        return self.arguments if isinstance(self.arguments, dict) else None

@@ -1,0 +1,214 @@
+"""Commands of the agent and of each family that are not about leases: list-commands,
+version-get, build-report, status-get, config-*, shutdown, dhcp-disable/dhcp-enable."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+
+from app import KEA_COMPAT_VERSION, __version__
+from app.commands.context import CommandContext
+from app.commands.registry import AGENT, BOTH, DAEMON, registry
+from app.config import parse_agent, parse_config, redact
+from app.errors import RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
+
+
+@registry.command("list-commands", where=BOTH, summary="The commands this agent or family accepts.")
+async def list_commands(ctx: CommandContext) -> dict[str, Any]:
+    return answer(RESULT_SUCCESS, arguments=registry.names(AGENT if ctx.service is None else DAEMON))
+
+
+def _extended() -> str:
+    return (
+        f"{KEA_COMPAT_VERSION}\nleasesync {__version__} (Kea {KEA_COMPAT_VERSION} control channel)\n"
+        f"Python {platform.python_version()}\nSQLAlchemy {sqlalchemy.__version__}\n"
+    )
+
+
+@registry.command("version-get", where=BOTH, summary="The Kea version leasesync answers as, and its own version.")
+async def version_get(ctx: CommandContext) -> dict[str, Any]:
+    return answer(RESULT_SUCCESS, KEA_COMPAT_VERSION, {"extended": _extended()})
+
+
+@registry.command("build-report", where=BOTH, summary="How this leasesync was built.")
+async def build_report(ctx: CommandContext) -> dict[str, Any]:
+    text = (
+        f"leasesync {__version__}\nKea-compatible control channel: {KEA_COMPAT_VERSION}\n"
+        f"Python: {platform.python_version()} ({platform.python_implementation()})\n"
+        f"SQLAlchemy: {sqlalchemy.__version__}\nLease backends: sqlite, postgresql, mysql\n"
+    )
+    return answer(RESULT_SUCCESS, text)
+
+
+@registry.command("status-get", where=BOTH, summary="Process status; for a family also its HA state.")
+async def status_get(ctx: CommandContext) -> dict[str, Any]:
+    runtime = ctx.runtime
+    now = time.time()
+    arguments: dict[str, Any] = {
+        "pid": os.getpid(),
+        "reload": int(now - runtime.reloaded),
+        "uptime": int(now - runtime.started),
+    }
+    if ctx.service is not None and ctx.family is not None:
+        arguments["multi-threading-enabled"] = False
+        arguments["sockets"] = {"status": "ready"}
+        ha = runtime.ha.get(ctx.family.family)
+        if ha is not None:
+            arguments["high-availability"] = ha.status()
+    return answer(RESULT_SUCCESS, arguments=arguments)
+
+
+def _section(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
+    if ctx.service is None:
+        return "LeaseSync", ctx.runtime.config.raw.get("LeaseSync", {})
+    assert ctx.family is not None
+    name = f"Dhcp{ctx.family.family}"
+    return name, ctx.runtime.config.raw.get(name, {})
+
+
+@registry.command("config-get", where=BOTH, summary="The running configuration, secrets redacted.")
+async def config_get(ctx: CommandContext) -> dict[str, Any]:
+    name, section = _section(ctx)
+    return answer(RESULT_SUCCESS, arguments={name: redact(copy.deepcopy(section))})
+
+
+@registry.command("config-test", where=BOTH, summary="Check a configuration without applying it.")
+async def config_test(ctx: CommandContext) -> dict[str, Any]:
+    args = ctx.args_map
+    if args is None:
+        raise CommandError("Missing mandatory 'arguments' parameter.")
+    name, _ = _section(ctx)
+    if name not in args:
+        raise CommandError(f"Missing mandatory '{name}' parameter.")
+    try:
+        if name == "LeaseSync":
+            parse_agent(args[name], name)
+        else:
+            parse_config({name: args[name]}, ctx.runtime.config.path)
+    except ConfigError as exc:
+        return answer(RESULT_ERROR, str(exc))
+    return answer(RESULT_SUCCESS, "Configuration seems sane. Control-socket, hook-libraries, and D2 configuration were sanity checked, but not applied.")
+
+
+@registry.command("config-reload", where=BOTH, summary="Re-read the configuration file and apply what can change live.")
+async def config_reload(ctx: CommandContext) -> dict[str, Any]:
+    runtime = ctx.runtime
+    path = runtime.config.path
+    if path is None:
+        raise CommandError("Config reload failed: no configuration file (started without -c)")
+    from app.config import load_config
+
+    try:
+        new = load_config(path)
+    except ConfigError as exc:
+        return answer(RESULT_ERROR, f"Config reload failed: {exc}")
+    for family, running in runtime.families.items():
+        fresh = new.family(family)
+        if fresh is None or fresh.lease_database != running.config.lease_database:
+            return answer(RESULT_ERROR, f"Config reload failed: changing the Dhcp{family} lease-database or removing "
+                          "the family needs a restart")
+        if (fresh.ha is None) != (running.config.ha is None) or (fresh.ha is not None and fresh.ha != running.config.ha):
+            return answer(RESULT_ERROR, f"Config reload failed: changing Dhcp{family} high-availability needs a restart")
+    for family, running in runtime.families.items():
+        fresh = new.family(family)
+        assert fresh is not None
+        running.config = fresh
+    runtime.foreign_views.clear()
+    new.agent = runtime.config.agent  # listener settings apply at the next start only
+    runtime.config = new
+    runtime.reloaded = time.time()
+    return answer(RESULT_SUCCESS, "Configuration applied successfully.")
+
+
+@registry.command("config-write", where=BOTH, summary="Write the running configuration to a file.")
+async def config_write(ctx: CommandContext) -> dict[str, Any]:
+    runtime = ctx.runtime
+    args = ctx.args_map or {}
+    filename = args.get("filename")
+    if filename is not None and not isinstance(filename, str):
+        raise CommandError("Argument 'filename' is not a string")
+    if not filename:
+        if runtime.config.path is None:
+            raise CommandError("Unable to determine filename. Please specify 'filename' parameter.")
+        filename = str(runtime.config.path)
+    text = json.dumps(runtime.config.raw, indent=2, sort_keys=True)
+    try:
+        path = Path(filename)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError:
+        return answer(RESULT_ERROR, f"Error during write-config:Unable to open file {filename} for writing")
+    return answer(RESULT_SUCCESS, f"Configuration written to {filename} successful", {"filename": filename, "size": len(text)})
+
+
+@registry.command("shutdown", where=BOTH, summary="Stop the service after answering.")
+async def shutdown(ctx: CommandContext) -> dict[str, Any]:
+    stop = ctx.runtime.shutdown_requested
+    if stop is not None:
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(stop()))
+    return answer(RESULT_SUCCESS, "Control Agent is shutting down" if ctx.service is None else "Shutting down.")
+
+
+def _origin(args: dict[str, Any]) -> str:
+    origin = args.get("origin", "user")
+    if not isinstance(origin, str):
+        raise CommandError("'origin' argument must be a string")
+    if origin not in ("user", "ha-partner"):
+        raise CommandError(f"invalid value used for 'origin' parameter: {origin}")
+    return origin
+
+
+@registry.command("dhcp-disable", where=DAEMON, ha_peer=True,
+                  summary="Pause the family's DHCP service (max-period seconds), per origin.")
+async def dhcp_disable(ctx: CommandContext) -> dict[str, Any]:
+    assert ctx.family is not None
+    args = ctx.args_map or {}
+    max_period = None
+    if "max-period" in args:
+        max_period = args["max-period"]
+        if isinstance(max_period, bool) or not isinstance(max_period, int):
+            raise CommandError("'max-period' argument must be a number")
+        if max_period <= 0:
+            raise CommandError("'max-period' must be positive integer")
+    origin = _origin(args)
+    ctx.family.dhcp.disable(origin, max_period)
+    forwarder = ctx.runtime.forwarder
+    if forwarder is not None and forwarder.has(ctx.family.service):
+        # the local Kea serves DHCP: it must really stop while a partner syncs from us
+        upstream = await forwarder.forward(ctx.family.service, {"command": "dhcp-disable", "arguments": args,
+                                                                "service": [ctx.family.service]})
+        if upstream.get("result") != RESULT_SUCCESS:
+            return upstream
+    text = f"DHCPv{ctx.family.family} service disabled"
+    if max_period:
+        text += f" for {max_period} seconds"
+    return answer(RESULT_SUCCESS, text)
+
+
+@registry.command("dhcp-enable", where=DAEMON, ha_peer=True, summary="Resume the family's DHCP service for an origin.")
+async def dhcp_enable(ctx: CommandContext) -> dict[str, Any]:
+    assert ctx.family is not None
+    args = ctx.args_map or {}
+    origin = _origin(args)
+    ctx.family.dhcp.enable(origin)
+    forwarder = ctx.runtime.forwarder
+    if forwarder is not None and forwarder.has(ctx.family.service):
+        upstream = await forwarder.forward(ctx.family.service, {"command": "dhcp-enable", "arguments": args,
+                                                                "service": [ctx.family.service]})
+        if upstream.get("result") != RESULT_SUCCESS:
+            return upstream
+    return answer(RESULT_SUCCESS, "DHCP service successfully enabled")
+
+
+@registry.command("server-tag-get", where=DAEMON, summary="The server tag (always empty: no config backend).")
+async def server_tag_get(ctx: CommandContext) -> dict[str, Any]:
+    return answer(RESULT_SUCCESS, arguments={"server-tag": ""})

@@ -1,0 +1,581 @@
+"""Kea-shaped JSON configuration parsed into typed, validated objects.
+
+The file holds a `LeaseSync` object for the agent beside `Dhcp4`/`Dhcp6` objects in Kea's own
+format, so an administrator can paste from the Kea config they already run. Every error names
+the key and its JSON path; nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+from app.errors import ConfigError
+from app.kea_json import loads_config
+
+INFINITE_LIFETIME = 0xFFFFFFFF
+DEFAULT_VALID_LIFETIME = 7200
+DEFAULT_PREFERRED_LIFETIME = 3600
+
+
+# --- small typed readers ------------------------------------------------------------------
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "real", str: "string", list: "list", dict: "map"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _get(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: str, default: Any = None) -> Any:
+    if key not in obj:
+        return default
+    value = obj[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        raise ConfigError(f"invalid type specified for parameter '{key}' (expected {kinds[0].__name__})", f"{path}.{key}")
+    if not isinstance(value, kinds):
+        raise ConfigError(
+            f"invalid type specified for parameter '{key}': expected {kinds[0].__name__}, got {_type_name(value)}",
+            f"{path}.{key}",
+        )
+    return value
+
+
+def _uint(obj: dict[str, Any], key: str, path: str, default: int | None = None, maximum: int = INFINITE_LIFETIME) -> int | None:
+    value = _get(obj, key, int, path, default)
+    if value is None:
+        return None
+    if value < 0 or value > maximum:
+        raise ConfigError(f"out of range value ({value}) specified for parameter '{key}'", f"{path}.{key}")
+    return int(value)
+
+
+def _reject_unknown(obj: dict[str, Any], allowed: set[str], path: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            raise ConfigError(f"unsupported parameter '{key}'", f"{path}.{key}")
+
+
+def _require_map(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"expected a map, got {_type_name(value)}", path)
+    return value
+
+
+# --- lease database ------------------------------------------------------------------------
+
+_DB_KEYS = {
+    "type", "name", "host", "port", "user", "password", "persist", "lfc-interval", "readonly",
+    "connect-timeout", "read-timeout", "write-timeout", "tcp-user-timeout", "max-reconnect-tries",
+    "reconnect-wait-time", "on-fail", "max-row-errors", "trust-anchor", "cert-file", "key-file",
+    "key-password", "cipher-list", "retry-on-startup",
+    # leasesync's own keys
+    "synchronous", "pool-size", "query-timeout",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    type: str = "sqlite"
+    name: str = "leasesync.db"
+    host: str = "127.0.0.1"
+    port: int | None = None
+    user: str = ""
+    password: str = ""
+    connect_timeout: int = 5
+    # seconds a single database operation may take before the request gets result 1
+    query_timeout: float = 10.0
+    # SQLite durability: FULL makes every acknowledged commit survive power loss.
+    synchronous: str = "FULL"
+    pool_size: int = 4
+
+    def url(self) -> str:
+        user = quote_plus(self.user)
+        password = quote_plus(self.password)
+        cred = f"{user}:{password}@" if self.user else ""
+        if self.type == "sqlite":
+            return f"sqlite:///{self.name}"
+        if self.type == "postgresql":
+            port = self.port or 5432
+            return f"postgresql+psycopg://{cred}{self.host}:{port}/{self.name}"
+        port = self.port or 3306
+        return f"mysql+pymysql://{cred}{self.host}:{port}/{self.name}?charset=utf8mb4"
+
+    def redacted_url(self) -> str:
+        return self.url().replace(f":{quote_plus(self.password)}@", ":*****@") if self.password else self.url()
+
+
+def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
+    if obj is None:
+        return DatabaseConfig(name=str(base_dir / "leasesync.db"))
+    obj = _require_map(obj, path)
+    _reject_unknown(obj, _DB_KEYS, path)
+    db_type = _get(obj, "type", str, path)
+    if db_type is None:
+        raise ConfigError("'type' parameter is mandatory", f"{path}.type")
+    if db_type == "memfile":
+        raise ConfigError(
+            "lease database type 'memfile' is not supported by leasesync, use 'sqlite' "
+            "(embedded, durable) or a SQL server ('postgresql', 'mysql')",
+            f"{path}.type",
+        )
+    if db_type not in ("sqlite", "postgresql", "mysql"):
+        raise ConfigError(f"unsupported lease database type '{db_type}' (use sqlite, postgresql or mysql)", f"{path}.type")
+    name = _get(obj, "name", str, path)
+    if db_type == "sqlite":
+        name = name or "leasesync.db"
+        if name != ":memory:" and not os.path.isabs(name):
+            name = str(base_dir / name)
+    elif not name:
+        raise ConfigError("'name' (the database name) is mandatory for SQL databases", f"{path}.name")
+    synchronous = _get(obj, "synchronous", str, path, "FULL").upper()
+    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ConfigError(f"'synchronous' must be one of OFF, NORMAL, FULL, EXTRA, not '{synchronous}'", f"{path}.synchronous")
+    query_timeout = _get(obj, "query-timeout", (int, float), path, 10)
+    return DatabaseConfig(
+        type=db_type,
+        name=name,
+        host=_get(obj, "host", str, path, "127.0.0.1") or "127.0.0.1",
+        port=_uint(obj, "port", path, None, 65535),
+        user=_get(obj, "user", str, path, "") or "",
+        password=_get(obj, "password", str, path, "") or "",
+        connect_timeout=_uint(obj, "connect-timeout", path, 5) or 5,
+        query_timeout=float(query_timeout),
+        synchronous=synchronous,
+        pool_size=_uint(obj, "pool-size", path, 4, 64) or 4,
+    )
+
+
+# --- subnets -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subnet:
+    id: int
+    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network
+    valid_lifetime: int
+    preferred_lifetime: int
+    pools: tuple[tuple[int, int], ...] = ()
+
+    def contains(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return address in self.prefix
+
+
+_SUBNET_KEYS = {
+    "id", "subnet", "pools", "pd-pools", "valid-lifetime", "min-valid-lifetime", "max-valid-lifetime",
+    "preferred-lifetime", "min-preferred-lifetime", "max-preferred-lifetime", "option-data", "relay",
+    "interface", "interface-id", "reservations", "reservation-mode", "reservations-global",
+    "reservations-in-subnet", "reservations-out-of-pool", "client-class", "require-client-classes",
+    "user-context", "comment", "renew-timer", "rebind-timer", "calculate-tee-times", "t1-percent",
+    "t2-percent", "match-client-id", "authoritative", "next-server", "server-hostname", "boot-file-name",
+    "4o6-interface", "4o6-interface-id", "4o6-subnet", "store-extended-info", "rapid-commit",
+    "ddns-send-updates", "ddns-override-no-update", "ddns-override-client-update", "ddns-replace-client-name",
+    "ddns-generated-prefix", "ddns-qualifying-suffix", "ddns-update-on-renew", "ddns-use-conflict-resolution",
+    "hostname-char-set", "hostname-char-replacement", "cache-threshold", "cache-max-age", "pool-id",
+}
+_SHARED_NETWORK_KEYS = _SUBNET_KEYS - {"id", "subnet", "pools", "pd-pools", "reservations", "4o6-subnet"} | {
+    "name", "subnet4", "subnet6",
+}
+
+
+def _parse_pool(pool: Any, family: int, path: str) -> tuple[int, int]:
+    pool = _require_map(pool, path)
+    text = _get(pool, "pool", str, path)
+    if text is None:
+        raise ConfigError("missing parameter 'pool'", path)
+    try:
+        if "-" in text:
+            first, last = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
+            return int(first), int(last)
+        net = ipaddress.ip_network(text.strip(), strict=False)
+        return int(net.network_address), int(net.broadcast_address)
+    except ValueError as exc:
+        raise ConfigError(f"invalid pool '{text}': {exc}", f"{path}.pool") from None
+
+
+def _parse_subnets(
+    items: Any, family: int, path: str, inherited: dict[str, int], seen: dict[int, str], out: list[Subnet],
+    pending_ids: list[tuple[int, dict[str, Any], str, dict[str, int]]],
+) -> None:
+    if not isinstance(items, list):
+        raise ConfigError(f"'subnet{family}' must be a list", path)
+    for index, raw in enumerate(items):
+        spath = f"{path}[{index}]"
+        sub = _require_map(raw, spath)
+        _reject_unknown(sub, _SUBNET_KEYS, spath)
+        text = _get(sub, "subnet", str, spath)
+        if text is None:
+            raise ConfigError("mandatory 'subnet' parameter is missing for a subnet being configured", spath)
+        try:
+            prefix = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ConfigError(f"Invalid subnet syntax (prefix/len expected):{text}", f"{spath}.subnet") from None
+        if prefix.version != family:
+            raise ConfigError(f"subnet '{text}' is not an IPv{family} prefix", f"{spath}.subnet")
+        subnet_id = _uint(sub, "id", spath, 0) or 0
+        lifetimes = dict(inherited)
+        for key in ("valid-lifetime", "preferred-lifetime"):
+            value = _uint(sub, key, spath)
+            if value is not None:
+                lifetimes[key] = value
+        pools = tuple(_parse_pool(p, family, f"{spath}.pools[{i}]") for i, p in enumerate(_get(sub, "pools", list, spath, [])))
+        if subnet_id:
+            if subnet_id in seen:
+                raise ConfigError(
+                    f"subnet with the prefix of '{text}' has a duplicated subnet-id '{subnet_id}' (already used by {seen[subnet_id]})",
+                    f"{spath}.id",
+                )
+            seen[subnet_id] = text
+        out.append(Subnet(subnet_id, prefix, lifetimes["valid-lifetime"], lifetimes.get("preferred-lifetime", 0), pools))
+        if not subnet_id:
+            pending_ids.append((len(out) - 1, sub, spath, lifetimes))
+
+
+# --- family (Dhcp4 / Dhcp6) ----------------------------------------------------------------
+
+_FAMILY_KEYS = {
+    "lease-database", "hosts-database", "hosts-databases", "config-control", "interfaces-config",
+    "control-socket", "dhcp-queue-control", "dhcp-ddns", "hooks-libraries", "loggers", "valid-lifetime",
+    "min-valid-lifetime", "max-valid-lifetime", "preferred-lifetime", "min-preferred-lifetime",
+    "max-preferred-lifetime", "renew-timer", "rebind-timer", "calculate-tee-times", "t1-percent", "t2-percent",
+    "option-data", "option-def", "client-classes", "shared-networks", "reservations", "reservation-mode",
+    "reservations-global", "reservations-in-subnet", "reservations-out-of-pool", "host-reservation-identifiers",
+    "expired-leases-processing", "dhcp4o6-port", "decline-probation-period", "echo-client-id", "match-client-id",
+    "authoritative", "next-server", "server-hostname", "boot-file-name", "server-tag", "sanity-checks",
+    "statistic-default-sample-count", "statistic-default-sample-age", "multi-threading", "user-context",
+    "comment", "store-extended-info", "server-id", "relay-supplied-options", "mac-sources", "ip-reservations-unique",
+    "reservations-lookup-first", "compatibility", "parked-packet-limit", "early-global-reservations-lookup",
+    "ddns-send-updates", "ddns-override-no-update", "ddns-override-client-update", "ddns-replace-client-name",
+    "ddns-generated-prefix", "ddns-qualifying-suffix", "ddns-update-on-renew", "ddns-use-conflict-resolution",
+    "hostname-char-set", "hostname-char-replacement", "cache-threshold", "cache-max-age", "rapid-commit",
+    "data-directory", "subnet4", "subnet6", "4o6-interface",
+}
+
+
+@dataclass(frozen=True)
+class HookLibrary:
+    library: str
+    parameters: dict[str, Any]
+
+
+@dataclass
+class FamilyConfig:
+    family: int
+    lease_database: DatabaseConfig
+    subnets: dict[int, Subnet]
+    valid_lifetime: int
+    preferred_lifetime: int
+    ddns_enabled: bool = False
+    hooks: tuple[HookLibrary, ...] = ()
+    ha: Any = None  # app.ha.config.HaConfig when libdhcp_ha.so is configured
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return f"dhcp{self.family}"
+
+    def subnet_for(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Subnet | None:
+        for subnet in self.subnets.values():
+            if address in subnet.prefix:
+                return subnet
+        return None
+
+
+def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConfig:
+    obj = _require_map(obj, path)
+    _reject_unknown(obj, _FAMILY_KEYS - {f"subnet{10 - family}"}, path)
+    database = parse_lease_database(obj.get("lease-database"), f"{path}.lease-database", base_dir)
+    valid = _uint(obj, "valid-lifetime", path, DEFAULT_VALID_LIFETIME)
+    preferred = _uint(obj, "preferred-lifetime", path, DEFAULT_PREFERRED_LIFETIME)
+    inherited = {"valid-lifetime": valid or 0}
+    if family == 6:
+        inherited["preferred-lifetime"] = preferred or 0
+    subnets: list[Subnet] = []
+    seen: dict[int, str] = {}
+    pending: list[tuple[int, dict[str, Any], str, dict[str, int]]] = []
+    key = f"subnet{family}"
+    _parse_subnets(obj.get(key, []), family, f"{path}.{key}", inherited, seen, subnets, pending)
+    for index, raw in enumerate(_get(obj, "shared-networks", list, path, [])):
+        npath = f"{path}.shared-networks[{index}]"
+        network = _require_map(raw, npath)
+        _reject_unknown(network, _SHARED_NETWORK_KEYS, npath)
+        net_inherited = dict(inherited)
+        for lkey in ("valid-lifetime", "preferred-lifetime"):
+            value = _uint(network, lkey, npath)
+            if value is not None:
+                net_inherited[lkey] = value
+        _parse_subnets(network.get(key, []), family, f"{npath}.{key}", net_inherited, seen, subnets, pending)
+    # Kea gives subnets without an id the next free id, in configuration order.
+    next_id = 1
+    for position, _sub, _spath, _lt in pending:
+        while next_id in seen:
+            next_id += 1
+        seen[next_id] = str(subnets[position].prefix)
+        old = subnets[position]
+        subnets[position] = Subnet(next_id, old.prefix, old.valid_lifetime, old.preferred_lifetime, old.pools)
+    ddns = _get(obj, "dhcp-ddns", dict, path, {}) or {}
+    hooks: list[HookLibrary] = []
+    ha = None
+    for index, raw in enumerate(_get(obj, "hooks-libraries", list, path, [])):
+        hpath = f"{path}.hooks-libraries[{index}]"
+        hook = _require_map(raw, hpath)
+        _reject_unknown(hook, {"library", "parameters", "comment", "user-context"}, hpath)
+        library = _get(hook, "library", str, hpath)
+        if not library:
+            raise ConfigError("'library' parameter is mandatory", hpath)
+        params = _get(hook, "parameters", dict, hpath, {}) or {}
+        hooks.append(HookLibrary(library, params))
+        if os.path.basename(library).startswith("libdhcp_ha"):
+            if "high-availability" not in params:
+                raise ConfigError("'high-availability' parameter not specified", f"{hpath}.parameters")
+            from app.ha.config import parse_ha_parameters
+
+            ha = parse_ha_parameters(params["high-availability"], f"{hpath}.parameters.high-availability")
+    by_id = {s.id: s for s in subnets}
+    return FamilyConfig(
+        family=family,
+        lease_database=database,
+        subnets=by_id,
+        valid_lifetime=valid or 0,
+        preferred_lifetime=preferred or 0,
+        ddns_enabled=bool(ddns.get("enable-updates", False)),
+        hooks=tuple(hooks),
+        ha=ha,
+        raw=obj,
+    )
+
+
+# --- the agent (LeaseSync) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuthClient:
+    user: str
+    password: str
+    # commands this client may run; None = all (leasesync's built-in permissions)
+    commands: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    realm: str
+    clients: tuple[AuthClient, ...]
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    trust_anchor: str
+    cert_file: str
+    key_file: str
+    cert_required: bool = True
+
+
+@dataclass(frozen=True)
+class ControlSocket:
+    socket_type: str
+    socket_name: str
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    authentication: AuthConfig | None = None
+    tls: TlsConfig | None = None
+    control_sockets: dict[str, ControlSocket] = field(default_factory=dict)
+    max_request_size: int = 16 * 1024 * 1024
+    max_json_depth: int = 64
+    max_bulk_leases: int = 100_000
+    max_page_limit: int = 0xFFFFFFFF
+    max_connections: int = 1024
+    request_timeout: float = 10.0
+    log_format: str = "text"
+    log_severity: str = "INFO"
+
+
+_AGENT_KEYS = {
+    "http-host", "http-port", "authentication", "trust-anchor", "cert-file", "key-file", "cert-required",
+    "control-sockets", "max-request-size", "max-json-depth", "max-bulk-leases", "max-page-limit",
+    "max-connections", "request-timeout", "loggers", "log-format", "hooks-libraries", "user-context", "comment",
+}
+
+
+def _read_secret(directory: str, name: str, path: str) -> str:
+    file_path = Path(directory) / name if directory else Path(name)
+    try:
+        return file_path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read secret file '{file_path}': {exc.strerror}", path) from None
+
+
+def parse_authentication(obj: Any, path: str) -> AuthConfig | None:
+    if obj is None:
+        return None
+    obj = _require_map(obj, path)
+    _reject_unknown(obj, {"type", "realm", "directory", "clients", "user-context", "comment"}, path)
+    auth_type = _get(obj, "type", str, path)
+    if auth_type is None:
+        raise ConfigError("'type' parameter is mandatory in authentication", f"{path}.type")
+    if auth_type != "basic":
+        raise ConfigError(f"unsupported authentication type '{auth_type}' (only 'basic')", f"{path}.type")
+    realm = _get(obj, "realm", str, path, "kea-control-agent")
+    directory = _get(obj, "directory", str, path, "")
+    clients: list[AuthClient] = []
+    users: set[str] = set()
+    for index, raw in enumerate(_get(obj, "clients", list, path, [])):
+        cpath = f"{path}.clients[{index}]"
+        client = _require_map(raw, cpath)
+        _reject_unknown(client, {"user", "password", "user-file", "password-file", "commands", "user-context", "comment"}, cpath)
+        user = _get(client, "user", str, cpath)
+        password = _get(client, "password", str, cpath)
+        if "user-file" in client:
+            if user is not None:
+                raise ConfigError("only one of 'user' and 'user-file' may be given", cpath)
+            user = _read_secret(directory, _get(client, "user-file", str, cpath), f"{cpath}.user-file")
+        if "password-file" in client:
+            if password is not None:
+                raise ConfigError("only one of 'password' and 'password-file' may be given", cpath)
+            secret = _read_secret(directory, _get(client, "password-file", str, cpath), f"{cpath}.password-file")
+            if user is None and ":" in secret:
+                user, password = secret.split(":", 1)
+            else:
+                password = secret
+        if not user:
+            raise ConfigError("user is required and must not be empty", f"{cpath}.user")
+        if ":" in user:
+            raise ConfigError(f"user '{user}' must not contain a ':'", f"{cpath}.user")
+        if user in users:
+            raise ConfigError(f"user '{user}' already configured", f"{cpath}.user")
+        users.add(user)
+        commands = _get(client, "commands", list, cpath)
+        if commands is not None and not all(isinstance(c, str) for c in commands):
+            raise ConfigError("'commands' must be a list of command names", f"{cpath}.commands")
+        clients.append(AuthClient(user, password or "", frozenset(commands) if commands is not None else None))
+    return AuthConfig(realm=realm, clients=tuple(clients))
+
+
+def parse_agent(obj: Any, path: str) -> AgentConfig:
+    obj = _require_map(obj, path)
+    _reject_unknown(obj, _AGENT_KEYS, path)
+    tls_values = [_get(obj, k, str, path) for k in ("trust-anchor", "cert-file", "key-file")]
+    tls = None
+    if any(tls_values):
+        for key, value in zip(("trust-anchor", "cert-file", "key-file"), tls_values, strict=True):
+            if not value:
+                raise ConfigError(f"{key} parameter is missing or empty: all or none of TLS parameters must be set", f"{path}.{key}")
+        tls = TlsConfig(tls_values[0] or "", tls_values[1] or "", tls_values[2] or "", _get(obj, "cert-required", bool, path, True))
+    sockets: dict[str, ControlSocket] = {}
+    for service, raw in (_get(obj, "control-sockets", dict, path, {}) or {}).items():
+        spath = f"{path}.control-sockets.{service}"
+        if service not in ("dhcp4", "dhcp6", "d2"):
+            raise ConfigError(f"unsupported control socket service '{service}'", spath)
+        sock = _require_map(raw, spath)
+        _reject_unknown(sock, {"socket-type", "socket-name", "user-context", "comment"}, spath)
+        socket_type = _get(sock, "socket-type", str, spath, "unix")
+        if socket_type != "unix":
+            raise ConfigError(f"unsupported socket-type '{socket_type}' (only 'unix')", f"{spath}.socket-type")
+        name = _get(sock, "socket-name", str, spath)
+        if not name:
+            raise ConfigError("'socket-name' is mandatory", f"{spath}.socket-name")
+        sockets[service] = ControlSocket(socket_type, name)
+    log_format = _get(obj, "log-format", str, path, "text")
+    if log_format not in ("text", "json"):
+        raise ConfigError("'log-format' must be 'text' or 'json'", f"{path}.log-format")
+    severity = "INFO"
+    loggers = _get(obj, "loggers", list, path, [])
+    if loggers:
+        severity = str(_require_map(loggers[0], f"{path}.loggers[0]").get("severity", "INFO")).upper()
+    return AgentConfig(
+        http_host=_get(obj, "http-host", str, path, "127.0.0.1"),
+        http_port=_uint(obj, "http-port", path, 8000, 65535) or 0,
+        authentication=parse_authentication(obj.get("authentication"), f"{path}.authentication"),
+        tls=tls,
+        control_sockets=sockets,
+        max_request_size=_uint(obj, "max-request-size", path, 16 * 1024 * 1024, 1 << 31) or 0,
+        max_json_depth=_uint(obj, "max-json-depth", path, 64, 10_000) or 64,
+        max_bulk_leases=_uint(obj, "max-bulk-leases", path, 100_000) or 100_000,
+        max_page_limit=_uint(obj, "max-page-limit", path, 0xFFFFFFFF) or 0xFFFFFFFF,
+        max_connections=_uint(obj, "max-connections", path, 1024, 1_000_000) or 1024,
+        request_timeout=float(_get(obj, "request-timeout", (int, float), path, 10)),
+        log_format=log_format,
+        log_severity=severity,
+    )
+
+
+# --- whole file ----------------------------------------------------------------------------
+
+@dataclass
+class Config:
+    agent: AgentConfig
+    dhcp4: FamilyConfig | None
+    dhcp6: FamilyConfig | None
+    raw: dict[str, Any]
+    path: Path | None = None
+
+    def family(self, family: int) -> FamilyConfig | None:
+        return self.dhcp4 if family == 4 else self.dhcp6
+
+
+_TOP_KEYS = {"LeaseSync", "Dhcp4", "Dhcp6", "Control-agent", "DhcpDdns", "Logging"}
+
+
+def parse_config(obj: Any, path: Path | None = None) -> Config:
+    base_dir = path.parent if path else Path.cwd()
+    obj = _require_map(obj, "")
+    _reject_unknown(obj, _TOP_KEYS, "")
+    agent_obj = obj.get("LeaseSync", {})
+    agent = parse_agent(agent_obj, "LeaseSync")
+    dhcp4 = parse_family(obj["Dhcp4"], 4, "Dhcp4", base_dir) if "Dhcp4" in obj else None
+    dhcp6 = parse_family(obj["Dhcp6"], 6, "Dhcp6", base_dir) if "Dhcp6" in obj else None
+    return Config(agent=agent, dhcp4=dhcp4, dhcp6=dhcp6, raw=obj, path=path)
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path).resolve()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file: {exc.strerror}", str(path)) from None
+    try:
+        obj = loads_config(text)
+    except ValueError as exc:
+        raise ConfigError(f"configuration is not valid JSON: {exc}", str(path)) from None
+    return parse_config(obj, path)
+
+
+def default_config(data_dir: Path | None = None) -> Config:
+    """The zero-setup configuration of `leasesync serve` without a file."""
+    data_dir = data_dir or Path.cwd()
+    database = {"type": "sqlite", "name": str(data_dir / "leasesync.db")}
+    return parse_config(
+        {
+            "LeaseSync": {"http-host": "127.0.0.1", "http-port": 8000},
+            "Dhcp4": {
+                "lease-database": database,
+                "valid-lifetime": 4000,
+                "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.200"}]}],
+            },
+            "Dhcp6": {
+                "lease-database": database,
+                "preferred-lifetime": 3000,
+                "valid-lifetime": 4000,
+                "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "pools": [{"pool": "2001:db8:1::/80"}]}],
+            },
+        },
+        data_dir / "leasesync.json",
+    )
+
+
+REDACTED = "*****"
+_SECRET_KEYS = {"password", "basic-auth-password", "key-password"}
+
+
+def redact(value: Any) -> Any:
+    """A copy of a config tree with every secret replaced, for config-get and logs."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in _SECRET_KEYS and v else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value

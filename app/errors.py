@@ -1,0 +1,50 @@
+"""Typed errors that carry their Kea answer.
+
+Handlers raise `CommandError` from anywhere; the dispatcher turns it into Kea's
+answer map at the edge, so no handler builds error answers by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RESULT_SUCCESS = 0
+RESULT_ERROR = 1
+RESULT_UNSUPPORTED = 2
+RESULT_EMPTY = 3
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the JSON path of the offending key."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.message = message
+        self.path = path
+
+
+class CommandError(Exception):
+    """A command failed with a Kea result code and text (result 1 unless said otherwise)."""
+
+    def __init__(self, text: str, result: int = RESULT_ERROR, arguments: Any = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.result = result
+        self.arguments = arguments
+
+    def answer(self) -> dict[str, Any]:
+        return answer(self.result, self.text, self.arguments)
+
+
+class StoreUnavailable(Exception):
+    """The lease database could not be reached (or timed out); nothing was changed."""
+
+
+def answer(result: int, text: str | None = None, arguments: Any = None) -> dict[str, Any]:
+    """Build one Kea answer map; `text`/`arguments` are omitted when None, as Kea does."""
+    out: dict[str, Any] = {"result": result}
+    if text is not None:
+        out["text"] = text
+    if arguments is not None:
+        out["arguments"] = arguments
+    return out

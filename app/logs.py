@@ -1,0 +1,37 @@
+"""Logging set-up: Kea-like text lines or one JSON object per line. Secrets never reach here:
+callers log redacted values only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+_LEVELS = {"FATAL": "CRITICAL", "ERROR": "ERROR", "WARN": "WARNING", "WARNING": "WARNING", "INFO": "INFO",
+           "DEBUG": "DEBUG", "NONE": "CRITICAL"}
+
+
+def configure(fmt: str = "text", severity: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5s [%(name)s] %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(_LEVELS.get(severity.upper(), "INFO"))

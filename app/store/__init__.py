@@ -1,0 +1,1 @@
+"""The lease store: Kea's SQL schema through SQLAlchemy, with group commit."""

@@ -1,0 +1,261 @@
+"""Lease values and their encoding to Kea's SQL rows and Kea's JSON.
+
+A lease is an immutable value; the repository converts it to and from rows for each dialect
+(Kea's encodings: IPv4 as an unsigned integer, expire = cltt + valid-lft except for infinite
+leases, PostgreSQL's signed iaid, non-NULL hwtype/hwaddr_source for v6).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+INFINITE = 0xFFFFFFFF
+LEASE6_TYPE_NAMES = ("IA_NA", "IA_TA", "IA_PD")
+LEASE6_TYPE_CODES = {name: code for code, name in enumerate(LEASE6_TYPE_NAMES)}
+
+
+def hex_colon(data: bytes | None) -> str:
+    return ":".join(f"{b:02x}" for b in data) if data else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease4:
+    address: int
+    hwaddr: bytes | None
+    client_id: bytes | None
+    valid_lft: int
+    cltt: int
+    subnet_id: int
+    fqdn_fwd: bool = False
+    fqdn_rev: bool = False
+    hostname: str = ""
+    state: int = 0
+    user_context: dict[str, Any] | None = None
+
+    @property
+    def ip(self) -> str:
+        return str(ipaddress.IPv4Address(self.address))
+
+    @property
+    def expire(self) -> int:
+        return self.cltt + self.valid_lft
+
+    def to_kea(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "cltt": self.cltt,
+            "fqdn-fwd": self.fqdn_fwd,
+            "fqdn-rev": self.fqdn_rev,
+            "hostname": self.hostname,
+            "ip-address": self.ip,
+            "state": self.state,
+            "subnet-id": self.subnet_id,
+            "valid-lft": self.valid_lft,
+        }
+        if self.hwaddr:
+            out["hw-address"] = hex_colon(self.hwaddr)
+        if self.client_id:
+            out["client-id"] = hex_colon(self.client_id)
+        if self.user_context is not None:
+            out["user-context"] = self.user_context
+        return out
+
+    def with_changes(self, **changes: Any) -> Lease4:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease6:
+    address: str  # Kea's canonical compressed form
+    duid: bytes
+    iaid: int
+    type: int  # 0 IA_NA, 1 IA_TA, 2 IA_PD
+    prefix_len: int
+    valid_lft: int
+    preferred_lft: int
+    cltt: int
+    subnet_id: int
+    fqdn_fwd: bool = False
+    fqdn_rev: bool = False
+    hostname: str = ""
+    state: int = 0
+    hwaddr: bytes | None = None
+    hwtype: int = 0
+    hwaddr_source: int = 0
+    user_context: dict[str, Any] | None = None
+
+    @property
+    def ip(self) -> str:
+        return self.address
+
+    @property
+    def type_name(self) -> str:
+        return LEASE6_TYPE_NAMES[self.type]
+
+    @property
+    def expire(self) -> int:
+        return self.cltt + self.valid_lft
+
+    def to_kea(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "cltt": self.cltt,
+            "duid": hex_colon(self.duid),
+            "fqdn-fwd": self.fqdn_fwd,
+            "fqdn-rev": self.fqdn_rev,
+            "hostname": self.hostname,
+            "iaid": self.iaid,
+            "ip-address": self.address,
+            "preferred-lft": self.preferred_lft,
+            "state": self.state,
+            "subnet-id": self.subnet_id,
+            "type": self.type_name,
+            "valid-lft": self.valid_lft,
+        }
+        if self.type == 2:
+            out["prefix-len"] = self.prefix_len
+        if self.hwaddr:
+            out["hw-address"] = hex_colon(self.hwaddr)
+        if self.user_context is not None:
+            out["user-context"] = self.user_context
+        return out
+
+    def with_changes(self, **changes: Any) -> Lease6:
+        return replace(self, **changes)
+
+
+Lease = Lease4 | Lease6
+
+
+# --- row codec -----------------------------------------------------------------------------
+
+def _expire_seconds(cltt: int, valid: int) -> int:
+    # Kea's SQL backends store expire = cltt for infinite leases (MySQL TIMESTAMP would overflow).
+    return cltt if valid == INFINITE else cltt + valid
+
+
+def _cltt_from(expire: int, valid: int) -> int:
+    return expire if valid == INFINITE else expire - valid
+
+
+def _encode_time(seconds: int, dialect: str) -> Any:
+    if dialect == "sqlite":
+        return seconds
+    if dialect == "mysql":
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _decode_time(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return int(value.timestamp())
+    return int(value)
+
+
+def _encode_context(ctx: dict[str, Any] | None) -> str:
+    return orjson.dumps(ctx).decode() if ctx is not None else ""
+
+
+def _decode_context(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
+    return {
+        "address": lease.address,
+        "hwaddr": lease.hwaddr or b"",
+        "client_id": lease.client_id or b"",
+        "valid_lifetime": lease.valid_lft,
+        "expire": _encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
+        "subnet_id": lease.subnet_id,
+        "fqdn_fwd": lease.fqdn_fwd,
+        "fqdn_rev": lease.fqdn_rev,
+        "hostname": lease.hostname,
+        "state": lease.state,
+        "user_context": _encode_context(lease.user_context),
+    }
+
+
+def lease4_from_row(row: Any) -> Lease4:
+    valid = int(row.valid_lifetime or 0)
+    return Lease4(
+        address=int(row.address),
+        hwaddr=bytes(row.hwaddr) if row.hwaddr else None,
+        client_id=bytes(row.client_id) if row.client_id else None,
+        valid_lft=valid,
+        cltt=_cltt_from(_decode_time(row.expire), valid),
+        subnet_id=int(row.subnet_id or 0),
+        fqdn_fwd=bool(row.fqdn_fwd),
+        fqdn_rev=bool(row.fqdn_rev),
+        hostname=row.hostname or "",
+        state=int(row.state or 0),
+        user_context=_decode_context(row.user_context),
+    )
+
+
+def lease6_to_row(lease: Lease6, dialect: str) -> dict[str, Any]:
+    iaid = lease.iaid
+    if dialect == "postgresql" and iaid >= 2**31:
+        iaid -= 2**32
+    return {
+        "address": lease.address,
+        "duid": lease.duid,
+        "valid_lifetime": lease.valid_lft,
+        "expire": _encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
+        "subnet_id": lease.subnet_id,
+        "pref_lifetime": lease.preferred_lft,
+        "lease_type": lease.type,
+        "iaid": iaid,
+        "prefix_len": lease.prefix_len,
+        "fqdn_fwd": lease.fqdn_fwd,
+        "fqdn_rev": lease.fqdn_rev,
+        "hostname": lease.hostname,
+        "state": lease.state,
+        "hwaddr": lease.hwaddr or b"",
+        "hwtype": lease.hwtype if lease.hwaddr else 0,
+        "hwaddr_source": lease.hwaddr_source if lease.hwaddr else 0,
+        "user_context": _encode_context(lease.user_context),
+    }
+
+
+def lease6_from_row(row: Any) -> Lease6:
+    valid = int(row.valid_lifetime or 0)
+    iaid = int(row.iaid or 0)
+    if iaid < 0:
+        iaid += 2**32
+    return Lease6(
+        address=row.address,
+        duid=bytes(row.duid) if row.duid else b"",
+        iaid=iaid,
+        type=int(row.lease_type or 0),
+        prefix_len=int(row.prefix_len if row.prefix_len is not None else 128),
+        valid_lft=valid,
+        preferred_lft=int(row.pref_lifetime or 0),
+        cltt=_cltt_from(_decode_time(row.expire), valid),
+        subnet_id=int(row.subnet_id or 0),
+        fqdn_fwd=bool(row.fqdn_fwd),
+        fqdn_rev=bool(row.fqdn_rev),
+        hostname=row.hostname or "",
+        state=int(row.state or 0),
+        hwaddr=bytes(row.hwaddr) if row.hwaddr else None,
+        hwtype=int(row.hwtype or 0),
+        hwaddr_source=int(row.hwaddr_source or 0),
+        user_context=_decode_context(row.user_context),
+    )
+
+
+def v6_sort_key(address: str) -> int:
+    return int(ipaddress.IPv6Address(address))

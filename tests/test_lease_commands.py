@@ -1,0 +1,197 @@
+"""Kea's lease commands over HTTP, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import KeaClient
+
+HW = "1a:1b:1c:1d:1e:1f"
+DUID = "01:02:03:04:05:06:07:08"
+
+
+async def test_lease4_add_then_get_returns_the_lease_with_subnet_defaults(client: KeaClient) -> None:
+    added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
+    assert added == {"result": 0, "text": "Lease for address 192.0.2.20, subnet-id 1 added."}
+    got = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
+    assert got["result"] == 0 and got["text"] == "IPv4 lease found."
+    lease = got["arguments"]
+    assert lease["hw-address"] == HW and lease["valid-lft"] == 4000 and lease["subnet-id"] == 1
+    assert lease["hostname"] == "" and lease["state"] == 0 and "client-id" not in lease
+
+
+async def test_lease4_add_keeps_every_field_and_lowercases_hostname(client: KeaClient) -> None:
+    args = {"ip-address": "192.0.2.31", "hw-address": HW, "client-id": "01:02:03", "subnet-id": 1,
+            "valid-lft": 1000, "expire": 2000000000, "fqdn-fwd": True, "fqdn-rev": True,
+            "hostname": "Host.Example.ORG", "state": 0, "user-context": {"version": 1, "x": [1, 2]}}
+    assert (await client.one("lease4-add", "dhcp4", args))["result"] == 0
+    lease = (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.31"}))["arguments"]
+    assert lease == {"client-id": "01:02:03", "cltt": 1999999000, "fqdn-fwd": True, "fqdn-rev": True,
+                     "hostname": "host.example.org", "hw-address": HW, "ip-address": "192.0.2.31", "state": 0,
+                     "subnet-id": 1, "user-context": {"version": 1, "x": [1, 2]}, "valid-lft": 1000}
+
+
+async def test_lease4_add_of_an_existing_address_fails_and_changes_nothing(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
+    again = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "aa:bb:cc:dd:ee:ff"})
+    assert again == {"result": 1, "text": "IPv4 lease already exists."}
+    lease = (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"}))["arguments"]
+    assert lease["hw-address"] == HW
+
+
+async def test_lease4_add_takes_the_subnet_valid_lifetime(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "198.51.100.10", "hw-address": HW, "state": 1})
+    lease = (await client.one("lease4-get", "dhcp4", {"ip-address": "198.51.100.10"}))["arguments"]
+    assert lease["valid-lft"] == 7200 and lease["subnet-id"] == 2 and lease["state"] == 1
+
+
+async def test_lease4_update_is_a_full_replacement(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW, "hostname": "a.example",
+                                             "valid-lft": 500, "user-context": {"a": 1}})
+    updated = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
+    assert updated == {"result": 0, "text": "IPv4 lease updated."}
+    lease = (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"}))["arguments"]
+    assert lease["hostname"] == "" and lease["valid-lft"] == 4000 and "user-context" not in lease
+
+
+async def test_lease4_update_of_a_missing_lease_is_result_1_unless_force_create(client: KeaClient) -> None:
+    missing = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.40", "hw-address": HW})
+    assert missing["result"] == 1
+    assert missing["text"].startswith("failed to update the lease with address 192.0.2.40 either because")
+    created = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.40", "hw-address": HW,
+                                                          "force-create": True})
+    assert created == {"result": 0, "text": "IPv4 lease added."}
+
+
+async def test_lease4_del_then_get_says_not_found(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
+    assert await client.one("lease4-del", "dhcp4", {"ip-address": "192.0.2.20"}) == {"result": 0, "text": "IPv4 lease deleted."}
+    assert await client.one("lease4-del", "dhcp4", {"ip-address": "192.0.2.20"}) == {"result": 3, "text": "IPv4 lease not found."}
+    assert await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"}) == {"result": 3, "text": "Lease not found."}
+
+
+async def test_lease4_get_by_identifier_needs_subnet_id(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
+    found = await client.one("lease4-get", "dhcp4", {"identifier-type": "hw-address", "identifier": HW, "subnet-id": 1})
+    assert found["arguments"]["ip-address"] == "192.0.2.20"
+    assert await client.one("lease4-get", "dhcp4", {}) == {"result": 1, "text": "Mandatory 'subnet-id' parameter missing."}
+
+
+async def test_lease4_get_page_walks_all_leases_in_address_order(client: KeaClient) -> None:
+    for last in (25, 1, 20, 200, 100):
+        await client.one("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{last}", "hw-address": HW})
+    seen: list[str] = []
+    start = "start"
+    while True:
+        page = await client.one("lease4-get-page", "dhcp4", {"from": start, "limit": 2})
+        if page["result"] == 3:
+            assert page["arguments"] == {"count": 0, "leases": []}
+            break
+        addresses = [lease["ip-address"] for lease in page["arguments"]["leases"]]
+        assert page["arguments"]["count"] == len(addresses)
+        seen += addresses
+        start = addresses[-1]
+    assert seen == ["192.0.2.1", "192.0.2.20", "192.0.2.25", "192.0.2.100", "192.0.2.200"]
+
+
+async def test_lease4_get_all_is_result_3_with_an_empty_list_when_empty(client: KeaClient) -> None:
+    assert await client.one("lease4-get-all", "dhcp4") == {
+        "arguments": {"leases": []}, "result": 3, "text": "0 IPv4 lease(s) found."}
+
+
+async def test_lease4_get_by_hostname_ignores_case(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.31", "hw-address": HW, "hostname": "Host.Example.org"})
+    found = await client.one("lease4-get-by-hostname", "dhcp4", {"hostname": "HOST.example.org"})
+    assert found["result"] == 0 and found["text"] == "1 IPv4 lease(s) found."
+
+
+async def test_lease4_wipe_deletes_the_subnet_and_reports_it(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "198.51.100.10", "hw-address": HW})
+    await client.one("lease4-add", "dhcp4", {"ip-address": "198.51.100.11", "hw-address": HW})
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.11", "hw-address": HW})
+    assert await client.one("lease4-wipe", "dhcp4", {"subnet-id": 2}) == {
+        "result": 0, "text": "Deleted 2 IPv4 lease(s) from subnet(s) 2"}
+    assert await client.one("lease4-wipe", "dhcp4", {"subnet-id": 2}) == {
+        "result": 3, "text": "Deleted 0 IPv4 lease(s) from subnet(s) 2"}
+    remaining = await client.one("lease4-get-all", "dhcp4")
+    assert [lease["ip-address"] for lease in remaining["arguments"]["leases"]] == ["192.0.2.11"]
+
+
+async def test_lease6_add_get_na_and_pd(client: KeaClient) -> None:
+    na = await client.one("lease6-add", "dhcp6", {"ip-address": "2001:db8:1::100", "duid": DUID, "iaid": 4294967295})
+    assert na == {"result": 0, "text": "Lease for address 2001:db8:1::100, subnet-id 1 added."}
+    pd = await client.one("lease6-add", "dhcp6", {"subnet-id": 1, "type": "IA_PD", "ip-address": "3000:1:0:1::",
+                                                  "prefix-len": 64, "duid": DUID, "iaid": 7})
+    assert pd == {"result": 0, "text": "Lease for prefix 3000:1:0:1::/64, subnet-id 1 added."}
+    lease = (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::100"}))["arguments"]
+    assert lease["iaid"] == 4294967295 and lease["type"] == "IA_NA" and lease["preferred-lft"] == 4000
+    assert await client.one("lease6-get", "dhcp6", {"ip-address": "3000:1:0:1::"}) == {"result": 3, "text": "Lease not found."}
+    prefix = (await client.one("lease6-get", "dhcp6", {"ip-address": "3000:1:0:1::", "type": "IA_PD"}))["arguments"]
+    assert prefix["prefix-len"] == 64 and prefix["type"] == "IA_PD"
+
+
+async def test_lease6_get_page_orders_by_address_value_not_text(client: KeaClient) -> None:
+    for address in ("2001:db8:1::a", "2001:db8:1::1:0", "2001:db8:1::9", "2001:db8:2::1"):
+        await client.one("lease6-add", "dhcp6", {"ip-address": address, "duid": DUID, "iaid": 1})
+    page = await client.one("lease6-get-page", "dhcp6", {"from": "start", "limit": 10})
+    assert [lease["ip-address"] for lease in page["arguments"]["leases"]] == [
+        "2001:db8:1::9", "2001:db8:1::a", "2001:db8:1::1:0", "2001:db8:2::1"]
+
+
+async def test_lease6_bulk_apply_deletes_then_upserts_and_reports_failures(client: KeaClient) -> None:
+    await client.one("lease6-add", "dhcp6", {"ip-address": "2001:db8:1::100", "duid": DUID, "iaid": 1})
+    result = await client.one("lease6-bulk-apply", "dhcp6", {
+        "deleted-leases": [{"ip-address": "2001:db8:1::100"}, {"ip-address": "2001:db8:1::dead"}],
+        "leases": [{"subnet-id": 1, "ip-address": "2001:db8:1::300", "duid": DUID, "iaid": 30},
+                   {"subnet-id": 1, "ip-address": "2001:db8:1::103", "duid": "01", "iaid": 1, "hostname": "bulk.example.org"}]})
+    assert result == {"arguments": {"failed-deleted-leases": [{"error-message": "lease not found",
+                                                               "ip-address": "2001:db8:1::dead", "result": 3,
+                                                               "type": "IA_NA"}]},
+                      "result": 0, "text": "Bulk apply of 3 IPv6 leases completed."}
+
+
+async def test_lease6_bulk_apply_with_one_bad_entry_applies_nothing(client: KeaClient) -> None:
+    result = await client.one("lease6-bulk-apply", "dhcp6", {"leases": [
+        {"subnet-id": 1, "ip-address": "2001:db8:1::301", "duid": DUID, "iaid": 30},
+        {"ip-address": "2001:db8:1::302", "iaid": 30}]})
+    assert result == {"result": 1, "text": "missing parameter 'duid'"}
+    assert (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::301"}))["result"] == 3
+
+
+async def test_lease4_bulk_apply_is_lease6_bulk_apply_for_v4(client: KeaClient) -> None:
+    result = await client.one("lease4-bulk-apply", "dhcp4", {
+        "leases": [{"ip-address": "192.0.2.50", "hw-address": HW}, {"ip-address": "192.0.2.51", "hw-address": HW}],
+        "deleted-leases": []})
+    assert result == {"result": 0, "text": "Bulk apply of 2 IPv4 leases completed."}
+
+
+async def test_bad_argument_names_the_field_and_changes_nothing(client: KeaClient) -> None:
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"ip-address": "192.0.2.20", "hw-address": HW, "valid-lft": "100"}, "invalid type specified for parameter 'valid-lft'"),
+        ({"ip-address": "192.0.2.20", "hw-address": HW, "state": -1}, "out of range value (-1) specified for parameter 'state'"),
+        ({"ip-address": "192.0.2.20"}, "missing parameter 'hw-address'"),
+        ({"ip-address": "192.0.2.300", "hw-address": HW},
+         "Failed to convert '192.0.2.300' to address: Failed to convert string to address '192.0.2.300': Invalid argument"),
+        ({"ip-address": "10.9.9.9", "hw-address": HW}, "subnet-id not specified and failed to find a subnet for address 10.9.9.9"),
+        ({"ip-address": "192.0.2.22", "hw-address": HW, "subnet-id": 2},
+         "The address 192.0.2.22 does not belong to subnet 198.51.100.0/24, subnet-id=2"),
+        ({"ip-address": "192.0.2.20", "hw-address": "zz:1b"}, "'z' is not a valid hexadecimal digit in decoded string 'zz:1b'"),
+        ({"ip-address": "192.0.2.20", "hw-address": HW, "state": 3},
+         "Invalid state value: 3, supported values are: 0 (default), 1 (declined) and 2 (expired-reclaimed)"),
+        ({"ip-address": "192.0.2.20", "hw-address": HW, "user-context": [1]}, "Invalid user context '[ 1 ]' is not a JSON map."),
+    ]
+    for args, text in bad:
+        assert await client.one("lease4-add", "dhcp4", args) == {"result": 1, "text": text}, args
+    assert (await client.one("lease4-get-all", "dhcp4"))["result"] == 3
+
+
+async def test_lease_commands_without_service_go_to_their_family(client: KeaClient) -> None:
+    added = await client.one("lease4-add", None, {"ip-address": "192.0.2.20", "hw-address": HW})
+    assert added["result"] == 0
+    assert (await client.one("lease4-get", None, {"ip-address": "192.0.2.20"}))["result"] == 0
+
+
+async def test_wrong_family_lease_command_sees_an_empty_view_as_kea_does(client: KeaClient) -> None:
+    assert await client.one("lease6-get", "dhcp4", {"ip-address": "2001:db8:1::1"}) == {"result": 3, "text": "Lease not found."}
+    assert await client.one("lease4-add", "dhcp6", {"ip-address": "192.0.2.60", "hw-address": HW}) == {
+        "result": 1, "text": "subnet-id not specified and failed to find a subnet for address 192.0.2.60"}
