@@ -181,6 +181,9 @@ async def dhcp_disable(ctx: CommandContext) -> dict[str, Any]:
             raise CommandError("'max-period' must be positive integer")
     origin = _origin(args)
     ctx.family.dhcp.disable(origin, max_period)
+    ha = ctx.runtime.ha.get(ctx.family.family)
+    if ha is not None and origin == "ha-partner":
+        ha.partner_dhcp_disable(max_period)  # the partner syncs from us: the HA core pauses service
     forwarder = ctx.runtime.forwarder
     if forwarder is not None and forwarder.has(ctx.family.service):
         # the local Kea serves DHCP: it must really stop while a partner syncs from us
@@ -200,6 +203,9 @@ async def dhcp_enable(ctx: CommandContext) -> dict[str, Any]:
     args = ctx.args_map or {}
     origin = _origin(args)
     ctx.family.dhcp.enable(origin)
+    ha = ctx.runtime.ha.get(ctx.family.family)
+    if ha is not None and origin == "ha-partner":
+        ha.partner_dhcp_enable()
     forwarder = ctx.runtime.forwarder
     if forwarder is not None and forwarder.has(ctx.family.service):
         upstream = await forwarder.forward(ctx.family.service, {"command": "dhcp-enable", "arguments": args,

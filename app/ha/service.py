@@ -1,0 +1,468 @@
+"""The asyncio adapter around the sans-I/O HA core (one per family with an HA relationship).
+
+It runs the core's timers, performs the actions the core returns (heartbeats, syncs,
+maintenance notifications, backlog sends, local DHCP enable/disable) and reports each outcome
+back. Lease changes committed locally are sent to peers as Kea sends them; anything that cannot
+be delivered goes to a durable per-peer backlog table and is replayed, in order, when the peer
+is reachable again — also after a restart of leasesync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.errors import CommandError
+from app.ha import messages
+from app.ha.actions import (
+    Action,
+    CommandOutcome,
+    DisableLocalService,
+    EnableLocalService,
+    LogMessage,
+    LogStateChange,
+    SendBacklog,
+    SendHaReset,
+    SendHeartbeat,
+    SendLeaseUpdates,
+    SendMaintenanceNotify,
+    ServeScopes,
+    StartSync,
+)
+from app.ha.config import HaConfig, PeerConfig
+from app.ha.peer_client import PeerClient, PeerEndpoint, PeerError
+from app.ha.state_machine import HaStateMachine
+from app.ha.states import HaState
+from app.ha.sync import SyncResult, sync_from
+from app.runtime import FamilyRuntime, LeaseChange, Runtime
+from app.store.sync_ops import backlog_stats, clear_peer_op, delete_entries_op, enqueue_op, read_backlog
+
+log = logging.getLogger("leasesync.ha")
+
+# Commands an HA peer sends with lease changes; only these can be "from a partner".
+HA_UPDATE_COMMANDS = frozenset({
+    "lease4-update", "lease4-del", "lease6-update", "lease6-del", "lease6-bulk-apply", "lease4-bulk-apply",
+})
+_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR, "debug": logging.DEBUG}
+REPLAY_BATCH = 200
+
+
+def _endpoint(config: HaConfig, peer: PeerConfig) -> PeerEndpoint:
+    tls = config.tls_for(peer)
+    return PeerEndpoint(
+        name=peer.name,
+        url=str(peer.url),
+        basic_auth_user=peer.basic_auth_user,
+        basic_auth_password=peer.basic_auth_password or "",
+        trust_anchor=tls.trust_anchor if tls else None,
+        cert_file=tls.cert_file if tls else None,
+        key_file=tls.key_file if tls else None,
+    )
+
+
+class HaService:
+    def __init__(self, runtime: Runtime, family: FamilyRuntime, config: HaConfig,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
+        self.runtime = runtime
+        self.family = family
+        self.config = config
+        self.clock = clock
+        self.wall = wall
+        self.service = family.service
+        self.sm = HaStateMachine(config, clock(), self.service)  # type: ignore[arg-type]
+        self.clients = {peer.name: PeerClient(_endpoint(config, peer)) for peer in config.other_peers}
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._main: asyncio.Task[Any] | None = None
+        self._replay_wake: dict[str, asyncio.Event] = {name: asyncio.Event() for name in self.clients}
+        self._backlog_pending: dict[str, bool] = dict.fromkeys(self.clients, True)
+        self._sync_lock = asyncio.Lock()
+        self.last_sync: SyncResult | None = None
+        self.updates_sent = 0
+        self.updates_failed = 0
+        self.updates_received = 0
+        # How long a lease change waits for a peer's acknowledgement before it goes to the
+        # backlog: Kea's 10 s HTTP timeout, but never longer than max-ack-delay, so a hung peer
+        # delays an administrator's command by at most that much.
+        self.update_timeout = min(10.0, max(1.0, config.max_ack_delay / 1000.0))
+        self.peer_users = {p.basic_auth_user: p.name for p in config.other_peers if p.basic_auth_user}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    @property
+    def state_name(self) -> str:
+        return self.sm.state.value
+
+    async def start(self) -> None:
+        for message_id, text in self.config.startup_warnings():
+            log.warning("%s %s", message_id, text)
+        if not self.config.send_lease_updates:
+            log.warning("HA_CONFIG_LEASE_UPDATES_DISABLED %s: lease updates are off; nothing is sent to partners "
+                        "or backups, so the sites must replicate the lease database themselves", self.service)
+        self._execute(self.sm.start(self.clock()))
+        self._main = asyncio.create_task(self._timer_loop(), name=f"ha-{self.service}-timers")
+        for name in self.clients:
+            self._spawn(self._replay_loop(name), f"ha-{self.service}-replay-{name}")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._main, *self._tasks] if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for client in self.clients.values():
+            await client.close()
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- the core's timers and actions ------------------------------------------------------
+    async def _timer_loop(self) -> None:
+        while True:
+            deadline = self.sm.get_timer()
+            self._wake.clear()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock())
+            if timeout is None or timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+            self._execute(self.sm.handle_timer(self.clock()))
+
+    def _execute(self, actions: list[Action]) -> None:
+        for action in actions:
+            try:
+                self._perform(action)
+            except Exception:  # noqa: BLE001 - one bad action must not stop the HA service
+                log.exception("HA action %s failed", action)
+        self._wake.set()
+
+    def _perform(self, action: Action) -> None:
+        metrics = self.runtime.metrics
+        if isinstance(action, SendHeartbeat):
+            self._spawn(self._heartbeat(action), f"ha-{self.service}-heartbeat")
+        elif isinstance(action, StartSync):
+            if not action.manual:
+                self._spawn(self._sync(action), f"ha-{self.service}-sync")
+        elif isinstance(action, SendBacklog):
+            self._spawn(self._send_backlog(action), f"ha-{self.service}-backlog")
+        elif isinstance(action, SendHaReset):
+            self._spawn(self._send_ha_reset(action), f"ha-{self.service}-reset")
+        elif isinstance(action, EnableLocalService):
+            self.family.dhcp.enable("ha")
+            log.info("HA_LOCAL_DHCP_ENABLE local DHCP service is enabled while %s is in the %s state",
+                     self.config.this_server_name, action.state.label)
+            self._forward_local("dhcp-enable")
+        elif isinstance(action, DisableLocalService):
+            self.family.dhcp.disable("ha", None)
+            log.info("HA_LOCAL_DHCP_DISABLE local DHCP service is disabled while %s is in the %s state",
+                     self.config.this_server_name, action.state.label)
+            self._forward_local("dhcp-disable")
+        elif isinstance(action, ServeScopes):
+            log.debug("HA %s serves scopes %s", self.service, sorted(action.scopes))
+        elif isinstance(action, LogStateChange):
+            partner = f", partner state is {action.partner_state}" if action.partner_state else ""
+            log.info("HA_STATE_TRANSITION %s: server transitions from %s to %s state%s (%s)", self.service,
+                     action.from_state.label, action.to_state.label, partner, action.reason)
+            if metrics is not None:
+                for state in HaState:
+                    metrics.ha_state.labels(self.service, self.config.this_server_name, state.value).set(
+                        1 if state is action.to_state else 0)
+            for name in self._replay_wake:
+                self._replay_wake[name].set()
+        elif isinstance(action, LogMessage):
+            log.log(_LEVELS.get(action.level, logging.INFO), "%s %s", action.message_id, action.text)
+        elif isinstance(action, SendMaintenanceNotify | SendLeaseUpdates):
+            # performed synchronously by the command handlers / the lease-change hook
+            pass
+
+    def _forward_local(self, command: str) -> None:
+        """Pause or resume the local Kea daemon, when leasesync fronts one (control-sockets)."""
+        forwarder = self.runtime.forwarder
+        if forwarder is None or not forwarder.has(self.service):
+            return
+        envelope = {"command": command, "service": [self.service], "arguments": {"origin": "ha-partner"}}
+        self._spawn(forwarder.forward(self.service, envelope), f"ha-{self.service}-local-{command}")
+
+    async def _heartbeat(self, action: SendHeartbeat) -> None:
+        client = self.clients[action.peer]
+        metrics = self.runtime.metrics
+        try:
+            body = await client.post(action.body)
+        except PeerError as exc:
+            if metrics is not None:
+                metrics.partner_reachable.labels(self.service, action.peer).set(0)
+            self._execute(self.sm.on_heartbeat_failed(self.clock(), exc.text))
+            return
+        if metrics is not None:
+            metrics.partner_reachable.labels(self.service, action.peer).set(1)
+            if client.last_rtt is not None:
+                metrics.heartbeat_rtt.labels(self.service, action.peer).observe(client.last_rtt)
+        self._execute(self.sm.on_heartbeat_ok(body, self.clock(), self.wall()))
+
+    async def _run_sync(self, peer: str, max_period: int | None, progress: Any = None) -> SyncResult:
+        async with self._sync_lock:
+            result = await sync_from(
+                self.clients[peer], self.family.store, self.family.family,
+                page_limit=self.config.sync_page_limit, sync_timeout_ms=self.config.sync_timeout,
+                max_period=max_period, progress=progress,
+            )
+        self.last_sync = result
+        metrics = self.runtime.metrics
+        if metrics is not None:
+            metrics.sync_leases.labels(self.service).inc(result.received)
+            metrics.sync_duration.labels(self.service).observe(result.seconds)
+        return result
+
+    async def _sync(self, action: StartSync) -> None:
+        result = await self._run_sync(action.peer, action.max_period)
+        self._execute(self.sm.on_sync_done(result.ok, self.clock(), result.error, manual=False))
+
+    async def _send_backlog(self, action: SendBacklog) -> None:
+        client = self.clients[action.peer]
+        error = ""
+        ok = True
+        for body in action.commands:
+            try:
+                await client.send(body)
+            except PeerError as exc:
+                ok, error = False, exc.text
+                break
+        if ok:
+            # delivered: the durable copies of these updates are no longer needed
+            await self.family.store.write(clear_peer_op(action.peer, self.family.family))
+            self._backlog_pending[action.peer] = False
+        self._execute(self.sm.on_backlog_done(ok, self.clock(), error))
+
+    async def _send_ha_reset(self, action: SendHaReset) -> None:
+        try:
+            await self.clients[action.peer].send(action.body)
+            ok, error = True, ""
+        except PeerError as exc:
+            ok, error = False, exc.text
+        if ok:
+            # the partner resyncs from us: queued updates are superseded by the sync
+            await self.family.store.write(clear_peer_op(action.peer, self.family.family))
+        self._execute(self.sm.on_ha_reset_done(ok, self.clock(), error))
+
+    # --- lease updates out ---------------------------------------------------------------------
+    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None:
+        if from_partner:
+            self.updates_received += len(changes)
+            return
+        if not self.config.send_lease_updates or family != self.family.family:
+            return
+        updated = [c.lease.to_kea() for c in changes if c.kind == "update"]
+        deleted = [c.lease.to_kea() for c in changes if c.kind == "delete"]
+        plan = self.sm.plan_lease_updates(updated, deleted)
+        waits: list[asyncio.Task[Any]] = []
+        if plan.queued:
+            # communication-recovery keeps its in-memory backlog (Kea's semantics); the durable copy
+            # survives a restart and is cleared once the backlog was delivered.
+            assert self.config.partner is not None
+            await self._persist(self.config.partner.name, self._commands_for(updated, deleted))
+        if plan.skipped_partner and self.config.partner is not None:
+            # Kea counts these (unsent-update-count) and relies on a resync; leasesync also keeps
+            # them so that nothing acknowledged is ever missing on the partner.
+            await self._persist(self.config.partner.name, self._commands_for(updated, deleted))
+        for request in plan.requests:
+            task = asyncio.ensure_future(self._deliver(request))
+            if request.must_ack:
+                waits.append(task)
+            else:
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        if waits:
+            await asyncio.gather(*waits)
+        if waits or plan.requests:
+            self._wake.set()
+
+    def _commands_for(self, updated: list[dict[str, Any]], deleted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.family.family == 6:
+            return [messages.lease6_bulk_apply(updated, deleted)]
+        return [messages.lease4_del(lease) for lease in deleted] + [messages.lease4_update(lease) for lease in updated]
+
+    async def _persist(self, peer: str, commands: list[dict[str, Any]]) -> None:
+        items = [(body["command"], body.get("arguments", {})) for body in commands]
+        await self.family.store.write(enqueue_op(peer, self.family.family, items))
+        self._backlog_pending[peer] = True
+        self._replay_wake[peer].set()
+
+    async def _deliver(self, request: SendLeaseUpdates) -> None:
+        """Send one query's updates to one peer, in order; keep what fails in the durable backlog."""
+        client = self.clients[request.peer]
+        metrics = self.runtime.metrics
+        if self._backlog_pending.get(request.peer):
+            # older updates are still waiting: keep the order, queue behind them
+            await self._persist(request.peer, list(request.commands))
+            return
+        for index, body in enumerate(request.commands):
+            try:
+                answer = await client.send(body, request_timeout=self.update_timeout)
+            except PeerError as exc:
+                self.updates_failed += 1
+                if metrics is not None:
+                    metrics.updates_failed.labels(self.service, request.peer, exc.kind).inc()
+                await self._persist(request.peer, list(request.commands[index:]))
+                self._execute(self.sm.on_lease_update_done(request.peer, False, self.clock(), exc.text))
+                return
+            self._log_failed_entries(request.peer, answer)
+            self.updates_sent += 1
+            if metrics is not None:
+                metrics.updates_sent.labels(self.service, request.peer).inc()
+        self._execute(self.sm.on_lease_update_done(request.peer, True, self.clock()))
+
+    def _log_failed_entries(self, peer: str, answer: dict[str, Any]) -> None:
+        arguments = answer.get("arguments")
+        if not isinstance(arguments, dict):
+            return
+        for key, message_id in (("failed-leases", "HA_LEASE_UPDATE_CREATE_UPDATE_FAILED_ON_PEER"),
+                                ("failed-deleted-leases", "HA_LEASE_UPDATE_DELETE_FAILED_ON_PEER")):
+            for entry in arguments.get(key) or []:
+                if isinstance(entry, dict):
+                    log.warning("%s lease %s on %s: %s", message_id, entry.get("ip-address"), peer,
+                                entry.get("error-message"))
+
+    # --- durable backlog replay --------------------------------------------------------------
+    def _peer_ready_for_replay(self, peer: PeerConfig) -> bool:
+        if not self.config.send_lease_updates:
+            return False
+        return self.sm.should_send_lease_updates(peer)
+
+    async def _replay_loop(self, peer_name: str) -> None:
+        peer = self.config.peer(peer_name)
+        client = self.clients[peer_name]
+        wake = self._replay_wake[peer_name]
+        delay = max(self.config.heartbeat_delay / 1000.0, 0.5)
+        store = self.family.store
+        metrics = self.runtime.metrics
+        while True:
+            count, oldest = await store.read(backlog_stats(peer_name, self.family.family))
+            if metrics is not None:
+                metrics.backlog_depth.labels(self.service, peer_name).set(count)
+                metrics.backlog_age.labels(self.service, peer_name).set(time.time() - oldest if oldest else 0)
+            if count == 0:
+                self._backlog_pending[peer_name] = False
+                wake.clear()
+                await wake.wait()
+                continue
+            self._backlog_pending[peer_name] = True
+            if not self._peer_ready_for_replay(peer):
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
+                continue
+            entries = await store.read(read_backlog(peer_name, self.family.family, REPLAY_BATCH))
+            log.info("HA_LEASES_BACKLOG_START sending %d outstanding lease updates to %s", len(entries), peer_name)
+            delivered: list[int] = []
+            failed = False
+            for entry in entries:
+                try:
+                    await client.send({"command": entry.command, "service": [self.service],
+                                       "arguments": entry.arguments})
+                except PeerError as exc:
+                    log.warning("HA_LEASE_UPDATE_FAILED replaying the backlog to %s failed: %s", peer_name, exc.text)
+                    failed = True
+                    if not peer.is_backup:
+                        self._execute(self.sm.on_lease_update_done(peer_name, False, self.clock(), exc.text))
+                    break
+                delivered.append(entry.id)
+            if delivered:
+                await store.write(delete_entries_op(delivered))
+                self.updates_sent += len(delivered)
+            if failed:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
+
+    # --- commands ------------------------------------------------------------------------
+    def status(self) -> list[dict[str, Any]]:
+        return [self.sm.status_dict(self.clock(), self.wall())]
+
+    def heartbeat_answer(self) -> dict[str, Any]:
+        return self.sm.heartbeat_answer(self.wall())
+
+    async def admin(self, command: str, arguments: Any) -> dict[str, Any]:
+        outcome: CommandOutcome = self.sm.on_admin(command, self.clock(), arguments)
+        answer = outcome.answer
+        for action in outcome.actions:
+            if isinstance(action, StartSync) and action.manual:
+                result = await self._run_sync(action.peer, action.max_period)
+                self._execute(self.sm.on_sync_done(result.ok, self.clock(), result.error, manual=True))
+                answer = messages.ha_sync_answer(None if result.ok else (result.error or "synchronization failed"))
+            elif isinstance(action, SendMaintenanceNotify):
+                body: Any = None
+                error: str | None = None
+                try:
+                    body = await self.clients[action.peer].post(action.body)
+                except PeerError as exc:
+                    error = exc.text
+                done = self.sm.on_maintenance_notify_done(body, error, self.clock())
+                self._execute(done.actions)
+                answer = done.answer
+        self._execute([a for a in outcome.actions if not (isinstance(a, StartSync) and a.manual)
+                       and not isinstance(a, SendMaintenanceNotify)])
+        if answer is None:
+            raise CommandError(f"'{command}' could not be completed")
+        return answer
+
+    def maintenance_notify(self, arguments: Any) -> dict[str, Any]:
+        outcome = self.sm.on_maintenance_notify(arguments, self.clock())
+        self._execute(outcome.actions)
+        assert outcome.answer is not None
+        return outcome.answer
+
+    def sync_complete_notify(self) -> dict[str, Any]:
+        outcome = self.sm.on_sync_complete_notify(self.clock())
+        self._execute(outcome.actions)
+        assert outcome.answer is not None
+        return outcome.answer
+
+    def partner_dhcp_disable(self, max_period: int | None) -> None:
+        self._execute(self.sm.on_partner_dhcp_disable(max_period, self.clock()))
+
+    def partner_dhcp_enable(self) -> None:
+        self._execute(self.sm.on_partner_dhcp_enable(self.clock()))
+
+    def identify_peer(self, user: str | None, command: str, arguments: Any) -> str | None:
+        """Is this lease change from an HA peer? See README "How a partner's update is recognised"."""
+        if user is not None and user in self.peer_users:
+            return self.peer_users[user]
+        if not isinstance(arguments, dict):
+            return None
+        partner = self.config.partner.name if self.config.partner else "ha-peer"
+        if arguments.get("origin") == "ha-partner":
+            return partner
+        if command == "lease4-update" and arguments.get("force-create") is True and "expire" in arguments:
+            return partner
+        if command in ("lease4-del", "lease6-del") and "expire" in arguments and "valid-lft" in arguments:
+            return partner
+        if command.endswith("bulk-apply") and "leases" in arguments and "deleted-leases" in arguments:
+            return partner
+        return None
+
+
+def attach_ha(runtime: Runtime) -> None:
+    """Create an HaService for every family whose config loads libdhcp_ha.so."""
+    for family, fam in runtime.families.items():
+        if fam.config.ha is None:
+            continue
+        service = HaService(runtime, fam, fam.config.ha)
+        runtime.ha[family] = service
+        fam.listeners.append(service)
+        runtime.services.append(service)
+
+    if runtime.ha:
+        def identify(origin: Any, command: str, arguments: Any) -> str | None:
+            if command not in HA_UPDATE_COMMANDS:
+                return None
+            family = 6 if command.startswith("lease6") else 4
+            ha = runtime.ha.get(family)
+            return ha.identify_peer(origin.user, command, arguments) if ha is not None else None
+
+        runtime.identify_peer = identify  # type: ignore[attr-defined]

@@ -1,0 +1,80 @@
+"""Helpers for HA tests with real leasesync processes on loopback."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.conftest import ServerProcess, free_port, service_config
+
+
+def ha_hook(this: str, mode: str, peers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    relationship = {
+        "this-server-name": this,
+        "mode": mode,
+        "heartbeat-delay": 300,
+        "max-response-delay": 1500,
+        "max-ack-delay": 1000,
+        "max-unacked-clients": 0,
+        "sync-timeout": 10000,
+        "sync-page-limit": 50,
+        "peers": peers,
+        **extra,
+    }
+    return {"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so",
+            "parameters": {"high-availability": [relationship]}}
+
+
+def pair_configs(dbs: list[dict[str, Any]], mode: str = "hot-standby", roles: tuple[str, ...] = ("primary", "standby"),
+                 **extra: Any) -> list[dict[str, Any]]:
+    """Configs for len(dbs) servers named server1.. with the given roles, on free ports."""
+    ports = [free_port() for _ in dbs]
+    peers = [{"name": f"server{i + 1}", "url": f"http://127.0.0.1:{port}/", "role": role}
+             for i, (port, role) in enumerate(zip(ports, roles, strict=True))]
+    configs = []
+    for i, db in enumerate(dbs):
+        hook = ha_hook(f"server{i + 1}", mode, peers, **extra)
+        configs.append(service_config(db, port=ports[i], dhcp6=False, dhcp4_extra={"hooks-libraries": [hook]}))
+    return configs
+
+
+def ha_state(server: ServerProcess) -> str:
+    try:
+        answer = server.command("status-get", "dhcp4", timeout=5)[0]
+        return str(answer["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"])
+    except Exception:  # noqa: BLE001 - a server that does not answer has no state
+        return "unreachable"
+
+
+def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last value: {last!r})")
+
+
+def wait_states(servers: list[ServerProcess], states: list[str], timeout: float = 30.0) -> None:
+    wait_for(lambda: [ha_state(s) for s in servers] == states, timeout, what=f"states {states}: "
+             f"{[ha_state(s) for s in servers]}")
+
+
+def dump4(server: ServerProcess) -> list[dict[str, Any]]:
+    answer = server.command("lease4-get-all", "dhcp4", timeout=30)[0]
+    return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
+
+
+def metric(server: ServerProcess, name: str, **labels: str) -> float:
+    import httpx
+
+    text = httpx.get(server.url + "metrics", timeout=5).text
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total

@@ -1,0 +1,104 @@
+"""Two (and three) real leasesync processes as a Kea HA relationship, on loopback."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_database
+from tests.ha_helpers import dump4, metric, pair_configs, wait_for, wait_states
+
+pytestmark = pytest.mark.slow
+
+HW = "1a:1b:1c:1d:1e:1f"
+
+
+def add(server: Any, i: int) -> dict[str, Any]:
+    return server.command("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{i}", "hw-address": HW})[0]
+
+
+def test_hot_standby_pair_reaches_hot_standby_and_replicates_admin_leases(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    for i in range(10, 30):
+        assert add(primary, i)["result"] == 0
+    assert primary.command("lease4-del", "dhcp4", {"ip-address": "192.0.2.10"})[0]["result"] == 0
+    wait_for(lambda: dump4(standby) == dump4(primary), 10, what="standby to hold the primary's leases")
+    assert len(dump4(standby)) == 19
+
+
+def test_standby_syncs_the_primarys_leases_at_start_up(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    primary = spawn(c1, "server1")
+    for i in range(1, 121):  # three pages of 50
+        assert add(primary, i % 254 + 1 if i > 253 else i)["result"] == 0
+    standby = spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    assert dump4(standby) == dump4(primary)
+
+
+def test_send_lease_updates_false_sends_nothing_while_states_stay_normal(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, **{"send-lease-updates": False, "sync-leases": False})
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    for i in range(10, 20):
+        assert add(primary, i)["result"] == 0
+    # heartbeats keep flowing, the states stay normal, and the standby received no update at all
+    wait_for(lambda: metric(standby, "leasesync_commands_total", command="ha-heartbeat") >= 5, 10,
+             what="heartbeats to continue")
+    assert metric(standby, "leasesync_commands_total", command="lease4-update") == 0
+    assert dump4(standby) == []
+    wait_states([primary, standby], ["hot-standby", "hot-standby"], timeout=2)
+
+
+def test_load_balancing_pair_sends_updates_both_ways(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, mode="load-balancing", roles=("primary", "secondary"))
+    s1, s2 = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([s1, s2], ["load-balancing", "load-balancing"])
+    assert add(s1, 50)["result"] == 0
+    assert add(s2, 51)["result"] == 0
+    wait_for(lambda: dump4(s1) == dump4(s2) and len(dump4(s1)) == 2, 10, what="both leases on both servers")
+
+
+def test_standby_killed_and_restarted_ends_with_identical_stores(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    acknowledged = []
+    for i in range(10, 20):
+        assert add(primary, i)["result"] == 0
+        acknowledged.append(f"192.0.2.{i}")
+    standby.kill()
+    for i in range(20, 40):  # the administrator is not blocked by the dead standby
+        assert add(primary, i)["result"] == 0
+        acknowledged.append(f"192.0.2.{i}")
+    wait_for(lambda: primary.command("status-get", "dhcp4")[0]["arguments"]["high-availability"][0]["ha-servers"]
+             ["local"]["state"] == "partner-down", 15, what="primary in partner-down")
+    standby.start()
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    wait_for(lambda: dump4(standby) == dump4(primary), 15, what="identical stores")
+    assert [lease["ip-address"] for lease in dump4(standby)] == sorted(acknowledged)
+
+
+def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    standby.signal(signal.SIGSTOP)
+    try:
+        for i in range(60, 70):
+            assert add(primary, i)["result"] == 0
+    finally:
+        standby.signal(signal.SIGCONT)
+    wait_states([primary, standby], ["hot-standby", "hot-standby"], timeout=40)
+    wait_for(lambda: dump4(standby) == dump4(primary), 20, what="identical stores")
