@@ -28,6 +28,7 @@ from app.main import build_app, build_runtime
 PG_DSN = os.environ.get("LEASESYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_HOST = os.environ.get("LEASESYNC_TEST_MYSQL_HOST", "127.0.0.1")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SUBNETS4 = [
     {"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.200"}]},
@@ -204,9 +205,11 @@ class ServerProcess:
     def start(self, wait: float = 20.0) -> ServerProcess:
         self.config_path.write_text(json.dumps(self.config, indent=2))
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        # run this checkout's code, whatever copy of leasesync is installed
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "-c", str(self.config_path)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True, env=env,
         )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
