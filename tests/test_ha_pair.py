@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_database
-from tests.ha_helpers import dump4, metric, pair_configs, wait_for, wait_states
+from tests.ha_helpers import dump4, ha_state, metric, pair_configs, wait_for, wait_states
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +102,37 @@ def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> 
         standby.signal(signal.SIGCONT)
     wait_states([primary, standby], ["hot-standby", "hot-standby"], timeout=40)
     wait_for(lambda: dump4(standby) == dump4(primary), 20, what="identical stores")
+
+
+def test_two_servers_with_one_name_are_refused_naming_both(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    # server2's config says it is server1 too
+    c2["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["this-server-name"] = "server1"
+    c2["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][0]["url"] = \
+        c2["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][1]["url"]
+    c2["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][1]["url"] = \
+        c1["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][0]["url"]
+    first, second = spawn(c1, "server1"), spawn(c2, "server1-twin")
+    wait_for(lambda: "two servers claim this-server-name 'server1'" in first.log_path.read_text(), 15,
+             what="the duplicate name to be reported")
+    assert ha_state(first) != "hot-standby" and ha_state(second) != "hot-standby"
+
+
+def test_three_servers_primary_standby_backup_on_three_databases(spawn: Any, tmp_path: Path,
+                                                                 request: pytest.FixtureRequest) -> None:
+    dbs = []
+    for kind in ("sqlite", "postgresql", "mysql"):
+        db, drop = make_database(kind, tmp_path)
+        request.addfinalizer(drop)
+        dbs.append(db)
+    configs = pair_configs(dbs, roles=("primary", "standby", "backup"))
+    servers = [spawn(c, f"server{i + 1}") for i, c in enumerate(configs)]
+    wait_states(servers, ["hot-standby", "hot-standby", "backup"])
+    for i in range(100, 110):
+        assert add(servers[0], i)["result"] == 0
+    wait_for(lambda: dump4(servers[1]) == dump4(servers[0]) == dump4(servers[2]), 15,
+             what="all three stores equal")
+    # updates the standby and the backup received were not sent on again (no echo)
+    assert metric(servers[0], "leasesync_commands_total", command="lease4-update") == 0
+    assert metric(servers[2], "leasesync_commands_total", command="lease4-update") == 10

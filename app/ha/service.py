@@ -85,6 +85,8 @@ class HaService:
         self.updates_sent = 0
         self.updates_failed = 0
         self.updates_received = 0
+        self.updates_rejected = 0
+        self._last_identity_error: str | None = None
         # How long a lease change waits for a peer's acknowledgement before it goes to the
         # backlog: Kea's 10 s HTTP timeout, but never longer than max-ack-delay, so a hung peer
         # delays an administrator's command by at most that much.
@@ -199,11 +201,43 @@ class HaService:
                 metrics.partner_reachable.labels(self.service, action.peer).set(0)
             self._execute(self.sm.on_heartbeat_failed(self.clock(), exc.text))
             return
+        mismatch = self._identity_mismatch(action.peer, body)
+        if mismatch is not None:
+            if mismatch != self._last_identity_error:
+                log.error("HA_PEER_CONFIG_MISMATCH %s", mismatch)
+                self._last_identity_error = mismatch
+            self._execute(self.sm.on_heartbeat_failed(self.clock(), mismatch))
+            return
+        self._last_identity_error = None
         if metrics is not None:
             metrics.partner_reachable.labels(self.service, action.peer).set(1)
             if client.last_rtt is not None:
                 metrics.heartbeat_rtt.labels(self.service, action.peer).observe(client.last_rtt)
         self._execute(self.sm.on_heartbeat_ok(body, self.clock(), self.wall()))
+
+    def _peer_list(self) -> list[list[str]]:
+        return [[peer.name, peer.role.value] for peer in self.config.peers]
+
+    def _identity_mismatch(self, peer_name: str, body: Any) -> str | None:
+        """A leasesync partner tells who it is in its heartbeat answer (Kea ignores the extra
+        key); two servers with one this-server-name, or peer lists that disagree, are refused."""
+        try:
+            extra = body[0]["arguments"]["leasesync"]
+        except (KeyError, IndexError, TypeError):
+            return None  # a Kea peer, or an answer the core will judge
+        if not isinstance(extra, dict):
+            return None
+        url = self.clients[peer_name].peer.url
+        claimed = extra.get("server-name")
+        if claimed == self.config.this_server_name:
+            return (f"two servers claim this-server-name '{claimed}': this server and the peer at {url}; "
+                    f"give each server its own name")
+        if claimed is not None and claimed != peer_name:
+            return f"the peer at {url} says it is '{claimed}', but this server's config calls it '{peer_name}'"
+        theirs = extra.get("peers")
+        if isinstance(theirs, list) and sorted(map(list, theirs)) != sorted(self._peer_list()):
+            return f"peer lists disagree: {self.config.this_server_name} has {self._peer_list()}, {peer_name} has {theirs}"
+        return None
 
     async def _run_sync(self, peer: str, max_period: int | None, progress: Any = None) -> SyncResult:
         async with self._sync_lock:
@@ -308,7 +342,14 @@ class HaService:
                 self.updates_failed += 1
                 if metrics is not None:
                     metrics.updates_failed.labels(self.service, request.peer, exc.kind).inc()
-                await self._persist(request.peer, list(request.commands[index:]))
+                if exc.kind == "answer" and exc.result in (1, 4):
+                    # the peer processed and refused it: resending the same update cannot help
+                    await self._reconcile(request.peer, body, exc)
+                    remaining = list(request.commands[index + 1:])
+                else:
+                    remaining = list(request.commands[index:])
+                if remaining:
+                    await self._persist(request.peer, remaining)
                 self._execute(self.sm.on_lease_update_done(request.peer, False, self.clock(), exc.text))
                 return
             self._log_failed_entries(request.peer, answer)
@@ -327,6 +368,42 @@ class HaService:
                 if isinstance(entry, dict):
                     log.warning("%s lease %s on %s: %s", message_id, entry.get("ip-address"), peer,
                                 entry.get("error-message"))
+
+    async def _reconcile(self, peer_name: str, body: dict[str, Any], exc: PeerError) -> None:
+        """A peer refused a lease update (result 1, or 4 from Kea 2.4+). Rule: the newer lease
+        wins. If the peer holds a newer copy (greater cltt) it is adopted here; otherwise ours
+        stays and the refusal is counted and logged with its reason. Either way the update is
+        not retried, so refusals cannot pile up until the pair stops."""
+        self.updates_rejected += 1
+        metrics = self.runtime.metrics
+        if metrics is not None:
+            metrics.updates_failed.labels(self.service, peer_name, "rejected").inc()
+        arguments = body.get("arguments") or {}
+        address = arguments.get("ip-address")
+        log.warning("HA_LEASE_UPDATE_REJECTED %s refused %s for %s: %s", peer_name, body.get("command"),
+                    address or "its leases", exc.text)
+        if not isinstance(address, str) or body.get("command") != f"lease{self.family.family}-update":
+            return
+        ours = arguments.get("expire", 0) - arguments.get("valid-lft", 0)
+        try:
+            theirs = await self.clients[peer_name].send(
+                {"command": f"lease{self.family.family}-get", "service": [self.service],
+                 "arguments": {"ip-address": address}}, request_timeout=self.update_timeout)
+        except PeerError:
+            return
+        lease_map = theirs.get("arguments")
+        if theirs.get("result") != 0 or not isinstance(lease_map, dict) or int(lease_map.get("cltt", 0)) <= ours:
+            return
+        from app.ha.sync import lease_from_page
+        from app.store.repository import UpdateLease
+
+        try:
+            newer = lease_from_page(lease_map, self.family.family)
+        except (ValueError, KeyError, TypeError):
+            return
+        await self.family.store.write(UpdateLease(newer, force_create=True))
+        log.info("HA_LEASE_RECONCILED %s: adopted %s's newer copy (cltt %s > %s)", address, peer_name,
+                 lease_map.get("cltt"), ours)
 
     # --- durable backlog replay --------------------------------------------------------------
     def _peer_ready_for_replay(self, peer: PeerConfig) -> bool:
@@ -366,6 +443,10 @@ class HaService:
                     await client.send({"command": entry.command, "service": [self.service],
                                        "arguments": entry.arguments})
                 except PeerError as exc:
+                    if exc.kind == "answer" and exc.result in (1, 4):
+                        await self._reconcile(peer_name, {"command": entry.command, "arguments": entry.arguments}, exc)
+                        delivered.append(entry.id)  # settled by reconciliation, not to be retried
+                        continue
                     log.warning("HA_LEASE_UPDATE_FAILED replaying the backlog to %s failed: %s", peer_name, exc.text)
                     failed = True
                     if not peer.is_backup:
@@ -385,7 +466,9 @@ class HaService:
         return [self.sm.status_dict(self.clock(), self.wall())]
 
     def heartbeat_answer(self) -> dict[str, Any]:
-        return self.sm.heartbeat_answer(self.wall())
+        answer = self.sm.heartbeat_answer(self.wall())
+        answer["arguments"]["leasesync"] = {"server-name": self.config.this_server_name, "peers": self._peer_list()}
+        return answer
 
     async def admin(self, command: str, arguments: Any) -> dict[str, Any]:
         outcome: CommandOutcome = self.sm.on_admin(command, self.clock(), arguments)

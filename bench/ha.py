@@ -1,0 +1,198 @@
+"""HA benchmarks, side by side in one run (2-core machine: only the ratios mean much).
+
+1. Administrator lease4-update/s (force-create, 8 concurrent keep-alive connections) against a
+   single leasesync, a hot-standby pair with send-lease-updates true, and a pair with it false.
+2. Time for a standby to sync 100k leases from its partner with ha-sync (target ≤ 10 s).
+
+    python bench/ha.py [--seconds 5] [--leases 100000] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import free_port  # noqa: E402
+from tests.ha_helpers import ha_hook  # noqa: E402
+
+SUBNET = [{"id": 1, "subnet": "10.0.0.0/8"}]
+
+
+def config(db: Path, port: int, hook: dict[str, Any] | None) -> dict[str, Any]:
+    dhcp4: dict[str, Any] = {"lease-database": {"type": "sqlite", "name": str(db)}, "valid-lifetime": 4000,
+                             "subnet4": SUBNET}
+    if hook:
+        dhcp4["hooks-libraries"] = [hook]
+    return {"LeaseSync": {"http-host": "127.0.0.1", "http-port": port, "max-bulk-leases": 100000}, "Dhcp4": dhcp4}
+
+
+class Server:
+    def __init__(self, workdir: Path, name: str, cfg: dict[str, Any]) -> None:
+        self.port = cfg["LeaseSync"]["http-port"]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        path = workdir / f"{name}.json"
+        path.write_text(json.dumps(cfg))
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "-c", str(path)], cwd=workdir,
+                                     stdout=open(workdir / f"{name}.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                                     env=env, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not start")
+
+    def command(self, command: str, arguments: Any = None, timeout: float = 120) -> dict[str, Any]:
+        body: dict[str, Any] = {"command": command, "service": ["dhcp4"]}
+        if arguments is not None:
+            body["arguments"] = arguments
+        return httpx.post(self.url, json=body, timeout=timeout).json()[0]
+
+    def state(self) -> str:
+        try:
+            return str(self.command("status-get", timeout=5)["arguments"]["high-availability"][0]["ha-servers"]
+                       ["local"]["state"])
+        except Exception:  # noqa: BLE001
+            return "?"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def wait_state(servers: list[Server], state: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(s.state() == state for s in servers):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"servers did not reach {state}: {[s.state() for s in servers]}")
+
+
+async def update_load(url: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
+    base = int(ipaddress.IPv4Address("10.1.0.0"))
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    stop_at = time.monotonic() + seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal counter, errors
+        while time.monotonic() < stop_at:
+            counter += 1
+            address = str(ipaddress.IPv4Address(base + counter % 1_000_000))
+            body = {"command": "lease4-update", "service": ["dhcp4"],
+                    "arguments": {"ip-address": address, "hw-address": "0a:0b:0c:0d:0e:0f", "force-create": True}}
+            started = time.perf_counter()
+            answer = (await client.post(url, json=body)).json()[0]
+            latencies.append(time.perf_counter() - started)
+            if answer["result"] != 0:
+                errors += 1
+
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections), timeout=30) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(worker(client) for _ in range(connections)))
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return len(latencies) / elapsed, p50, p99, errors
+
+
+def pair(workdir: Path, mode_extra: dict[str, Any]) -> tuple[Server, Server]:
+    p1, p2 = free_port(), free_port()
+    peers = [{"name": "server1", "url": f"http://127.0.0.1:{p1}/", "role": "primary"},
+             {"name": "server2", "url": f"http://127.0.0.1:{p2}/", "role": "standby"}]
+    a = Server(workdir, "a", config(workdir / "a.db", p1, ha_hook("server1", "hot-standby", peers, **mode_extra)))
+    b = Server(workdir, "b", config(workdir / "b.db", p2, ha_hook("server2", "hot-standby", peers, **mode_extra)))
+    return a, b
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--leases", type=int, default=100_000)
+    args = parser.parse_args()
+    rows: list[tuple[str, float, float, float, int]] = []
+    with tempfile.TemporaryDirectory(prefix="ls-bench-ha-") as tmp:
+        for label, extra in (("single server", None), ("pair, send-lease-updates true", {}),
+                             ("pair, send-lease-updates false", {"send-lease-updates": False, "sync-leases": False})):
+            work = Path(tmp) / label.replace(" ", "_").replace(",", "")
+            work.mkdir()
+            if extra is None:
+                servers = [Server(work, "single", config(work / "s.db", free_port(), None))]
+            else:
+                servers = list(pair(work, {"heartbeat-delay": 1000, "max-response-delay": 5000, **extra}))
+                wait_state(servers, "hot-standby")
+            try:
+                rate, p50, p99, errors = asyncio.run(update_load(servers[0].url, args.seconds, args.connections))
+                rows.append((label, rate, p50, p99, errors))
+            finally:
+                for s in servers:
+                    s.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+        work = Path(tmp) / "sync"
+        work.mkdir()
+        a, b = pair(work, {"heartbeat-delay": 1000, "max-response-delay": 5000, "sync-page-limit": 10000})
+        try:
+            wait_state([a, b], "hot-standby")
+            base = int(ipaddress.IPv4Address("10.2.0.0"))
+            now = int(time.time())
+            load_started = time.monotonic()
+            b.stop()  # load the primary alone, so the leases are not sent as live updates
+            for start in range(0, args.leases, 5000):
+                leases = [{"ip-address": str(ipaddress.IPv4Address(base + i)), "hw-address": "0a:0b:0c:0d:0e:0f",
+                           "expire": now + 4000, "valid-lft": 4000}
+                          for i in range(start, min(start + 5000, args.leases))]
+                answer = a.command("lease4-bulk-apply", {"leases": leases, "deleted-leases": []})
+                assert answer["result"] == 0, answer
+            load_seconds = time.monotonic() - load_started
+            standby_hook = json.loads((work / "b.json").read_text())["Dhcp4"]["hooks-libraries"][0]
+            b2 = Server(work, "b2", config(work / "b2.db", b.port, standby_hook))  # an empty standby
+            sync_started = time.monotonic()
+            answer = b2.command("ha-sync", {"server-name": "server1"}, timeout=300)
+            sync_seconds = time.monotonic() - sync_started
+            count = len(b2.command("lease4-get-all", timeout=300)["arguments"]["leases"])
+            b2.stop()
+        finally:
+            a.stop()
+            b.stop()
+
+    print(f"\nadmin lease4-update, {args.connections} connections, {args.seconds:g} s each (SQLite, synchronous FULL)")
+    print(f"{'target':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs single':>10}")
+    single = rows[0][1]
+    for label, rate, p50, p99, errors in rows:
+        print(f"{label:34} {rate:8.0f} {p50:8.2f} {p99:8.2f} {errors:7d} {rate / single:9.2f}x")
+    print(f"\nsync of {args.leases} leases with ha-sync (sync-page-limit 10000): {sync_seconds:.2f} s "
+          f"({args.leases / sync_seconds:.0f} leases/s), {count} leases on the standby afterwards "
+          f"(answer: {answer.get('text')}); loading the primary took {load_seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
