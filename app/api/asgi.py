@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from app import kea_json
-from app.api.dispatch import dispatch
+from app.api.dispatch import EMPTY_BODY, dispatch
 from app.commands.context import RequestOrigin
 from app.commands.registry import registry
 from app.config import AuthConfig
@@ -39,6 +39,37 @@ _TOO_LARGE = (413, kea_json.dumps({"result": 413, "text": "Payload Too Large"}))
 _TIMEOUT = (408, kea_json.dumps({"result": 408, "text": "Request Timeout"}))
 
 _date_cache: tuple[int, bytes] = (0, b"")
+
+
+class HeaderName(bytes):
+    """A response header name that uvicorn writes as spelt here, e.g. `Content-Length` as Kea does.
+
+    uvicorn lower-cases every name before writing it (``name = name.lower()``) and then compares
+    it with lower-case literals; this name's ``lower()`` keeps the spelling and its equality and
+    hash ignore case, so uvicorn's checks still see `content-length`/`connection`. Built once:
+    no cost per request.
+    """
+
+    __slots__ = ()
+
+    def lower(self) -> bytes:  # type: ignore[override]
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, bytes) and bytes.lower(self) == bytes.lower(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(bytes.lower(self))
+
+
+CONTENT_LENGTH = HeaderName(b"Content-Length")
+CONTENT_TYPE = HeaderName(b"Content-Type")
+DATE = HeaderName(b"Date")
+WWW_AUTHENTICATE = HeaderName(b"WWW-Authenticate")
+CONNECTION = HeaderName(b"Connection")
 
 
 def http_date() -> bytes:
@@ -96,9 +127,10 @@ class Authenticator:
         if not header or not header.lower().startswith(b"basic "):
             return None
         try:
-            return base64.b64decode(header[6:].strip()).decode().split(":", 1)[0]
+            user, colon, _ = base64.b64decode(header[6:].strip()).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
+        return user if colon else None  # without "user:" the whole token may be a password: never log it
 
 
 class ControlChannelApp:
@@ -195,7 +227,9 @@ class ControlChannelApp:
             await self._respond(send, *_TOO_LARGE, close=True)
             return
         try:
-            body = await asyncio.wait_for(self._read_body(receive, expected), self.body_timeout)
+            # asyncio.timeout (a timer on this task), not wait_for: no extra task per request
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._read_body(receive, expected)
         except TimeoutError:
             await self._respond(send, *_TIMEOUT, close=True)
             return
@@ -212,7 +246,7 @@ class ControlChannelApp:
                 await self._respond(send, *_BAD_REQUEST)
                 return
         else:
-            envelope = None
+            envelope = EMPTY_BODY
         client = scope.get("client")
         origin = RequestOrigin(remote=f"{client[0]}:{client[1]}" if client else "")
         if self.auth.enabled:
@@ -222,7 +256,7 @@ class ControlChannelApp:
                 metrics = self.runtime.metrics
                 if metrics is not None:
                     metrics.auth_failures.inc()
-                await self._respond(send, *_UNAUTHORIZED, extra=[(b"www-authenticate", self.realm_header)])
+                await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
                 return
             origin.user, allowed = identity
             if allowed is not None and isinstance(envelope, dict):
@@ -236,15 +270,15 @@ class ControlChannelApp:
 
     async def _respond(self, send: Send, status: int, body: bytes, *, extra: list[tuple[bytes, bytes]] | None = None,
                        close: bool = False) -> None:
-        headers = [
-            (b"content-length", str(len(body)).encode()),
-            (b"content-type", b"application/json"),
-            (b"date", http_date()),
+        headers: list[tuple[bytes, bytes]] = [
+            (CONTENT_LENGTH, str(len(body)).encode()),
+            (CONTENT_TYPE, b"application/json"),
+            (DATE, http_date()),
         ]
         if extra:
             headers.extend(extra)
         if close:
-            headers.append((b"connection", b"close"))
+            headers.append((CONNECTION, b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -22,6 +22,9 @@ log = logging.getLogger("leasesync.api")
 
 _ENVELOPE_KEYS = {"command", "arguments", "service", "remote-address"}
 
+# The envelope of a request with an empty body (a JSON `null` body is a non-map envelope).
+EMPTY_BODY: Any = object()
+
 _NO_SERVICE_TEXT = (
     "'{cmd}' command not supported. You did not include \"service\" parameter in the command, which indicates "
     "that Kea Control Agent should process this command rather than forward it to one or more Kea servers. If "
@@ -47,7 +50,7 @@ def implied_family(command: str) -> int | None:
 
 async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin) -> list[dict[str, Any]]:
     """Answer one parsed request body with Kea's list of answer maps."""
-    if envelope is None:
+    if envelope is EMPTY_BODY:
         return [answer(RESULT_ERROR, "Command processing failed: NULL command parameter")]
     if not isinstance(envelope, dict):
         return _processing_error("Invalid command Element specified, expected map")
@@ -65,7 +68,7 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin) -> li
         if not isinstance(services, list):
             return [answer(RESULT_ERROR, "service value must be a list")]
         if any(not isinstance(s, str) for s in services):
-            return _processing_error("stringValue() called on non-string Element")
+            return _processing_error("stringValue() called on non-string Element in")
     if services is MISSING or not services:
         return [await _run_agent(runtime, command, arguments, origin, envelope)]
     return [await _run_service(runtime, service, command, arguments, origin, envelope) for service in services]

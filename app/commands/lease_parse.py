@@ -20,6 +20,13 @@ MAX_HWADDR_LEN = 20
 MAX_DUID_LEN = 128
 STATE_NAMES = {0: "default", 1: "declined", 2: "expired-reclaimed"}
 
+# Kea's Element accessors used on the wrong element type. Kea appends the request position
+# after "in" (`... Element in (<wire>:0:16)`); the text before the position is kept.
+NOT_A_MAP_GET = "get(string) called on a non-map Element in"
+NOT_A_MAP_CONTAINS = "contains(string) called on a non-map Element in"
+NOT_A_STRING = "stringValue() called on non-string Element in"
+NOT_AN_INTEGER = "intValue() called on non-integer Element in"
+
 
 # --- Kea's SimpleParser getters ----------------------------------------------------------------
 
@@ -175,7 +182,7 @@ def _cltt(args: dict[str, Any], valid: int, address: Any, now: int | None) -> in
         expire = get_integer(args, "expire")
         if expire <= 0:
             raise CommandError(f"expiration time must be positive for address {address}")
-        if expire <= valid:
+        if expire < valid:  # Kea 2.2: expire == valid-lft is accepted (cltt 0)
             raise CommandError(f"expiration time must be greater than valid lifetime for address {address}")
         return expire - valid
     return int(time.time()) if now is None else now
@@ -193,7 +200,7 @@ def _common_tail(args: dict[str, Any]) -> tuple[bool, bool, str, int, dict[str, 
             f"Invalid state value: {state}, supported values are: 0 (default), 1 (declined) and 2 (expired-reclaimed)"
         )
     context = args.get("user-context")
-    if context is not None and not isinstance(context, dict):
+    if "user-context" in args and not isinstance(context, dict):
         from app.kea_json import dumps
 
         raise CommandError(f"Invalid user context '{dumps(context).decode()}' is not a JSON map.")
@@ -289,7 +296,9 @@ def parse_query(args: Any, v6: bool) -> LeaseQuery:
     lease_type = 0
     if "type" in args:
         type_text = args["type"]
-        if not isinstance(type_text, str) or type_text not in _QUERY_LEASE_TYPES:
+        if not isinstance(type_text, str):
+            raise CommandError(NOT_A_STRING)
+        if type_text not in _QUERY_LEASE_TYPES:
             raise CommandError(
                 f"Invalid lease type specified: {type_text}, only supported values are: IA_NA, IA_TA, IA_PD and V4"
             )
@@ -309,19 +318,20 @@ def parse_query(args: Any, v6: bool) -> LeaseQuery:
         raise CommandError("'subnet-id' parameter is not integer.")
     iaid = args.get("iaid", 0)
     if isinstance(iaid, bool) or not isinstance(iaid, int):
-        raise CommandError("'iaid' parameter is not integer.")
+        raise CommandError(NOT_AN_INTEGER)
     id_type = args.get("identifier-type")
     identifier = args.get("identifier")
     if not isinstance(id_type, str):
-        raise CommandError("No 'identifier-type' parameter specified.")
+        raise CommandError("No 'ip-address' provided and 'identifier-type' is either missing or not a string.")
     if not isinstance(identifier, str):
-        raise CommandError("No 'identifier' parameter specified.")
+        raise CommandError("No 'ip-address' provided and 'identifier' is either missing or not a string.")
     if id_type not in ("address", "hw-address", "duid", "client-id"):
         raise CommandError(
             f"Incorrect identifier type: {id_type}, the only supported values are: address, hw-address, duid"
         )
     if id_type == "address":
-        raise CommandError(f"Invalid identifier type: {id_type}")
+        # Kea: an address query whose address was never set, i.e. 0.0.0.0 / :: (found nowhere)
+        return LeaseQuery("address", address=ipaddress.ip_address("::" if v6 else "0.0.0.0"), lease_type=lease_type)
     if id_type == "hw-address":
         data = parse_hwaddr(identifier)
     elif id_type == "client-id":

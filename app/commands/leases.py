@@ -11,6 +11,8 @@ from typing import Any
 
 from app.commands.context import CommandContext
 from app.commands.lease_parse import (
+    NOT_A_MAP_CONTAINS,
+    NOT_A_MAP_GET,
     LeaseQuery,
     parse_address,
     parse_client_id,
@@ -34,8 +36,15 @@ def _family(ctx: CommandContext) -> FamilyRuntime:
     return ctx.family
 
 
+def _kea(lease: Lease4 | Lease6) -> dict[str, Any]:
+    out = lease.to_kea()
+    if isinstance(lease, Lease4) and "hw-address" not in out:
+        out["hw-address"] = ""  # a v4 lease always has a (possibly empty) hardware address in Kea
+    return out
+
+
 def _found(leases: list[Lease4] | list[Lease6], v: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"leases": [lease.to_kea() for lease in leases]}
+    arguments: dict[str, Any] = {"leases": [_kea(lease) for lease in leases]}
     if extra:
         arguments.update(extra)
     return answer(RESULT_SUCCESS if leases else RESULT_EMPTY, f"{len(leases)} IPv{v} lease(s) found.", arguments)
@@ -54,7 +63,7 @@ async def _add(ctx: CommandContext, v: int) -> dict[str, Any]:
     if not ctx.has_arguments:
         raise CommandError("no parameters specified for the command")
     if not isinstance(ctx.arguments, dict):
-        raise CommandError("Parameters missing or are not a map.")
+        raise CommandError(NOT_A_MAP_GET)
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
     if not await family.store.write(AddLease(lease)):
@@ -68,7 +77,7 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
     if not ctx.has_arguments:
         raise CommandError(f"no parameters specified for lease{v}-update command")
     if not isinstance(ctx.arguments, dict):
-        raise CommandError("Parameters missing or are not a map.")
+        raise CommandError(NOT_A_MAP_GET)
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
     outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create, match_type=False))
@@ -105,13 +114,14 @@ async def lease6_update(ctx: CommandContext) -> dict[str, Any]:
 
 # --- get / del --------------------------------------------------------------------------------
 
-async def _lookup(family: FamilyRuntime, query: LeaseQuery, v: int) -> Lease4 | Lease6 | None:
+async def _lookup(family: FamilyRuntime, query: LeaseQuery, v: int, verb: str = "Query") -> Lease4 | Lease6 | None:
+    """Kea's leaseX-get / leaseX-del lookup; `verb` is "Query" (get) or "Delete" (del) in the texts."""
     store = family.store
     if v == 4:
         if query.kind == "address":
             return await store.get4(int(query.address))
         if query.kind == "duid":
-            raise CommandError("Query by duid is not allowed in v4.")
+            raise CommandError(f"{verb} by duid is not allowed in v4.")
         column = "hwaddr" if query.kind == "hw-address" else "client_id"
         found = await store.get4_by(column, query.identifier, query.subnet_id)
         return found[0] if found else None
@@ -120,9 +130,9 @@ async def _lookup(family: FamilyRuntime, query: LeaseQuery, v: int) -> Lease4 | 
             return None
         return await store.get6(str(query.address), query.lease_type)
     if query.kind == "hw-address":
-        raise CommandError("Query by hw-address is not allowed in v6.")
+        raise CommandError(f"{verb} by hw-address is not allowed in v6.")
     if query.kind == "client-id":
-        raise CommandError("Query by client-id is not allowed in v6.")
+        raise CommandError(f"{verb} by client-id is not allowed in v6.")
     found6 = await store.get6_by_duid(query.identifier, query.iaid, query.subnet_id, query.lease_type)
     return found6[0] if found6 else None
 
@@ -133,13 +143,13 @@ async def _get(ctx: CommandContext, v: int) -> dict[str, Any]:
     lease = await _lookup(family, query, v)
     if lease is None:
         return answer(RESULT_EMPTY, "Lease not found.")
-    return answer(RESULT_SUCCESS, f"IPv{v} lease found.", lease.to_kea())
+    return answer(RESULT_SUCCESS, f"IPv{v} lease found.", _kea(lease))
 
 
 async def _del(ctx: CommandContext, v: int) -> dict[str, Any]:
     family = _family(ctx)
     query = parse_query(ctx.arguments if ctx.has_arguments else None, v6=v == 6)
-    lease = await _lookup(family, query, v)
+    lease = await _lookup(family, query, v, "Delete")
     if lease is None:
         return answer(RESULT_EMPTY, f"IPv{v} lease not found.")
     key: int | str = lease.address
@@ -179,7 +189,7 @@ async def _get_all(ctx: CommandContext, v: int) -> dict[str, Any]:
     if ctx.has_arguments:
         args = ctx.arguments
         if not isinstance(args, dict):
-            raise CommandError("get(string) called on a non-map Element")
+            raise CommandError(NOT_A_MAP_GET)
         if "subnets" not in args:
             raise CommandError("'subnets' parameter not specified")
         if not isinstance(args["subnets"], list):
@@ -209,7 +219,7 @@ async def _get_page(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError(f"no parameters specified for the lease{v}-get-page command")
     args = ctx.arguments
     if not isinstance(args, dict):
-        raise CommandError("get(string) called on a non-map Element")
+        raise CommandError(NOT_A_MAP_GET)
     if "from" not in args:
         raise CommandError("'from' parameter not specified")
     if "limit" not in args:
@@ -309,7 +319,7 @@ async def _wipe(ctx: CommandContext, v: int) -> dict[str, Any]:
     if ctx.has_arguments:
         args = ctx.arguments
         if not isinstance(args, dict):
-            raise CommandError("contains(string) called on a non-map Element")
+            raise CommandError(NOT_A_MAP_CONTAINS)
         if "subnet-id" in args:
             value = args["subnet-id"]
             if isinstance(value, bool) or not isinstance(value, int):
@@ -335,7 +345,10 @@ async def lease6_wipe(ctx: CommandContext) -> dict[str, Any]:
 
 
 async def _resend_ddns(ctx: CommandContext, v: int) -> dict[str, Any]:
-    args = ctx.arguments if isinstance(ctx.arguments, dict) else {}
+    # Without arguments kea-dhcp4 2.2 crashes; leasesync answers as for an empty map.
+    args = ctx.arguments if ctx.has_arguments else {}
+    if not isinstance(args, dict):
+        raise CommandError(NOT_A_MAP_GET)
     if "ip-address" not in args:
         raise CommandError("'ip-address' parameter is missing.")
     text = args["ip-address"]
@@ -350,11 +363,23 @@ async def _resend_ddns(ctx: CommandContext, v: int) -> dict[str, Any]:
     family = _family(ctx)
     if not family.config.ddns_enabled:
         raise CommandError("DDNS updating is not enabled")
-    # leasesync has no DHCP-DDNS client: even with updates enabled there is nobody to queue to.
-    lease = await (family.store.get4(int(address)) if v == 4 else family.store.get6(str(address), None))
+    lease = await (family.store.get4(int(address)) if v == 4 else family.store.get6(str(address), 0))
     if lease is None:
-        return answer(RESULT_EMPTY, f"No lease found for: {text}")
-    raise CommandError("DDNS updating is not enabled")
+        return answer(RESULT_EMPTY, f"No lease found for: {address}")
+    if not lease.hostname:
+        raise CommandError(f"Lease for: {address}, has no hostname, nothing to update")
+    if not lease.fqdn_fwd and not lease.fqdn_rev:
+        raise CommandError(f"Neither forward nor reverse updates enabled for lease for: {address}")
+    # leasesync has no DHCP-DDNS client: the local Kea daemon (same lease database) queues the
+    # NameChangeRequest when its control socket is configured.
+    service = ctx.service or f"dhcp{v}"
+    forwarder = ctx.runtime.forwarder
+    if forwarder is not None and forwarder.has(service):
+        return await forwarder.forward(service, {"command": ctx.command, "service": [service], "arguments": args})
+    raise CommandError(
+        f"NCR not generated for: {address}, hostname: {lease.hostname}: leasesync has no DHCP-DDNS client and "
+        f"no control socket for {service} is configured to send it"
+    )
 
 
 @registry.command("lease4-resend-ddns", where=DAEMON, family=4, summary="Queue a DNS update for an IPv4 lease.")
@@ -435,7 +460,7 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
 
 
 def _not_a_map() -> Any:
-    raise CommandError("Parameters missing or are not a map.")
+    raise CommandError(NOT_A_MAP_GET)
 
 
 @registry.command("lease6-bulk-apply", where=DAEMON, family=6, mutates=True, ha_peer=True,

@@ -1,0 +1,1044 @@
+"""Differential test cases: lease_cmds commands and control-channel errors, Kea 2.2 as oracle.
+
+Data model
+----------
+``CASES`` is a list of cases. A case is::
+
+    {"name": "lease4-add/full", "topology": "default" | "ddns", "tags": [...], "steps": [step, ...]}
+
+and every case assumes an **empty lease database** at its start: run ``RESET_STEPS`` (answers are
+not recorded) before each case. A step is one request to the control agent (leasesync or Kea's
+kea-ctrl-agent), one of::
+
+    {"kind": "cmd", "body": {...envelope...}}
+        POST / with Content-Type: application/json, body = json.dumps(envelope)
+    {"kind": "raw", "method": "POST", "path": "/", "headers": {...}, "body": "<text>"}
+        sent with httpx (which adds Host, Accept, Accept-Encoding, Connection, User-Agent,
+        Content-Length); "headers" are exactly the extra ones
+    {"kind": "http", "request": "<request text, \\r\\n line ends>"}
+        sent byte-for-byte on a fresh TCP connection (no Content-Length, bad request line …)
+
+Topologies (see ``TOPOLOGIES``): one control agent with ``dhcp4`` and ``dhcp6`` sockets and a
+``d2`` socket configured whose daemon is not running. dhcp4: subnet 1 192.0.2.0/24 (pool
+.10-.200, global valid-lifetime 4000), subnet 2 198.51.100.0/24 (valid-lifetime 7200). dhcp6:
+preferred 3000 / valid 4000, subnet 1 2001:db8:1::/64 (+ pd-pool 3000:1::/48 len 64), subnet 2
+2001:db8:2::/64. Topology "ddns" is the same with ``dhcp-ddns.enable-updates: true`` in both
+daemons (only used by the resend-ddns cases).
+
+Tags: "d2" = needs the configured-but-offline d2 socket; "ca" = answered by the control agent
+itself; "http" = transport-level; "order" = the answer contains several leases whose order is
+Kea's memfile order (spec says clients must not rely on it).
+
+Normalisation (``normalise``), applied to both sides before comparing:
+* ``cltt`` values within ``TIME_WINDOW`` seconds of the request's send time -> ``"<now>"``
+  (cases otherwise use fixed absolute ``expire`` values so that cltt arithmetic is compared
+  exactly);
+* the ``Date`` header -> ``"<date>"``, ``Content-Length`` -> ``"<len>"`` (the body text is
+  compared instead);
+* position suffixes Kea appends to some error texts -- `` (<wire>:0:N)``, ``(<wire>:0:N)`` (no
+  space, after "Invalid argument") and the CA's ``(<string>:L:C)`` -- are removed together with
+  the one optional preceding space, anywhere in ``text``/``error-message`` strings and in the raw
+  body text. N is an offset into the JSON the daemon received after the CA re-serialised the
+  request, so it is not reproducible from the client's bytes. E.g.
+  ``"missing parameter 'ip-address' (<wire>:0:16)"`` -> ``"missing parameter 'ip-address'"``.
+
+Observed (see golden): raw UTF-8 bytes in a JSON string are taken byte by byte by Kea ("h\u00e9"
+sent as the two bytes C3 A9 comes back as "h\u00c3\u00a9"); the \u00e9 escape round-trips.
+
+Memfile quirk (see "lease6-add/same-address-na-and-pd"): adding a PD/TA lease at an address that
+already has a lease of another type answers "... added." (result 0) but stores nothing.
+
+Not included on purpose: lease4/lease6-resend-ddns **without arguments** (kea-dhcp4 2.2 aborts
+on it; the spec asks leasesync to answer result 1 instead), and the 408/idle timeouts (slow).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import socket
+import time
+from typing import Any
+
+TIME_WINDOW = 300
+
+# ---------------------------------------------------------------------------------------------
+# topologies
+
+SUBNETS4: list[dict[str, Any]] = [
+    {"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.200"}]},
+    {"id": 2, "subnet": "198.51.100.0/24", "valid-lifetime": 7200},
+]
+SUBNETS6: list[dict[str, Any]] = [
+    {
+        "id": 1,
+        "subnet": "2001:db8:1::/64",
+        "pd-pools": [{"prefix": "3000:1::", "prefix-len": 48, "delegated-len": 64}],
+    },
+    {"id": 2, "subnet": "2001:db8:2::/64"},
+]
+DDNS_EXTRA: dict[str, Any] = {
+    "dhcp-ddns": {"enable-updates": True, "server-ip": "127.0.0.1", "server-port": 53001},
+}
+TOPOLOGIES: dict[str, dict[str, Any]] = {
+    "default": {
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000},
+        "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
+    },
+    "ddns": {
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **DDNS_EXTRA},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **DDNS_EXTRA},
+        "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
+    },
+}
+
+# ---------------------------------------------------------------------------------------------
+# step builders
+
+_OMIT: Any = object()
+
+
+def cmd(command: Any, arguments: Any = _OMIT, service: Any = _OMIT, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"command": command}
+    if service is not _OMIT:
+        body["service"] = service
+    if arguments is not _OMIT:
+        body["arguments"] = arguments
+    body.update(extra)
+    return {"kind": "cmd", "body": body}
+
+
+def c4(command: str, arguments: Any = _OMIT) -> dict[str, Any]:
+    return cmd(command, arguments, ["dhcp4"])
+
+
+def c6(command: str, arguments: Any = _OMIT) -> dict[str, Any]:
+    return cmd(command, arguments, ["dhcp6"])
+
+
+def body(obj: Any) -> dict[str, Any]:
+    """A 'cmd' step whose body is any JSON value (not necessarily an envelope)."""
+    return {"kind": "cmd", "body": obj}
+
+
+def raw(text: str, headers: dict[str, str] | None = None, method: str = "POST", path: str = "/") -> dict[str, Any]:
+    return {"kind": "raw", "method": method, "path": path, "headers": headers or {}, "body": text}
+
+
+def http(request: str) -> dict[str, Any]:
+    return {"kind": "http", "request": request}
+
+
+JSON_CT = {"Content-Type": "application/json"}
+
+RESET_STEPS: list[dict[str, Any]] = [c4("lease4-wipe"), c6("lease6-wipe")]
+
+CASES: list[dict[str, Any]] = []
+
+
+def case(name: str, *steps: dict[str, Any], topology: str = "default", tags: tuple[str, ...] = ()) -> None:
+    if any(c["name"] == name for c in CASES):
+        raise ValueError(f"duplicate case name {name}")
+    CASES.append({"name": name, "topology": topology, "tags": list(tags), "steps": list(steps)})
+
+
+def err4(name: str, command: str, arguments: Any = _OMIT, *pre: dict[str, Any]) -> None:
+    case(name, *pre, c4(command, arguments))
+
+
+def err6(name: str, command: str, arguments: Any = _OMIT, *pre: dict[str, Any]) -> None:
+    case(name, *pre, c6(command, arguments))
+
+
+# ---------------------------------------------------------------------------------------------
+# common lease fixtures
+
+HW = "1a:1b:1c:1d:1e:1f"
+DUID = "01:02:03:04:05:06:07:08"
+L4 = {"ip-address": "192.0.2.20", "hw-address": HW}
+L4_FULL = {
+    "ip-address": "192.0.2.31",
+    "hw-address": HW,
+    "client-id": "01:02:03",
+    "subnet-id": 1,
+    "valid-lft": 1000,
+    "expire": 2000000000,
+    "fqdn-fwd": True,
+    "fqdn-rev": True,
+    "hostname": "Host.Example.ORG",
+    "state": 0,
+    "user-context": {"version": 1, "x": [1, 2]},
+}
+L4_S2 = {"ip-address": "198.51.100.10", "hw-address": "aa:bb:cc:dd:ee:ff", "state": 1}
+L6 = {"ip-address": "2001:db8:1::100", "duid": DUID, "iaid": 1234}
+L6_PD = {"subnet-id": 1, "type": "IA_PD", "ip-address": "3000:1:0:1::", "prefix-len": 64, "duid": DUID, "iaid": 7}
+L6_TA = {"subnet-id": 1, "ip-address": "2001:db8:1::109", "duid": DUID, "iaid": 1, "type": "IA_TA"}
+L6_FULL = {
+    "ip-address": "2001:db8:1::106",
+    "duid": DUID,
+    "iaid": 5,
+    "hw-address": HW,
+    "subnet-id": 1,
+    "preferred-lft": 500,
+    "valid-lft": 1000,
+    "expire": 2000000000,
+    "fqdn-fwd": True,
+    "fqdn-rev": True,
+    "hostname": "Urania.Example.ORG",
+    "user-context": {"version": 1},
+}
+
+
+def w(d: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """copy of d with keys replaced (underscores -> dashes); value _OMIT deletes the key."""
+    out = copy.deepcopy(d)
+    for k, v in kw.items():
+        k = k.replace("_", "-")
+        if v is _OMIT:
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
+D = _OMIT  # w(L4, hw_address=D) deletes hw-address
+
+
+def add4(**kw: Any) -> dict[str, Any]:
+    return c4("lease4-add", w(L4, **kw))
+
+
+def add6(**kw: Any) -> dict[str, Any]:
+    return c6("lease6-add", w(L6, **kw))
+
+
+def get4(ip: str) -> dict[str, Any]:
+    return c4("lease4-get", {"ip-address": ip})
+
+
+def get6(ip: str, type_: str | None = None) -> dict[str, Any]:
+    a: dict[str, Any] = {"ip-address": ip}
+    if type_:
+        a["type"] = type_
+    return c6("lease6-get", a)
+
+
+# ---------------------------------------------------------------------------------------------
+# lease4-add
+
+case("lease4-add/basic", add4(), get4("192.0.2.20"))
+case("lease4-add/full", c4("lease4-add", L4_FULL), get4("192.0.2.31"))
+case("lease4-add/subnet2-inherits-lifetime-state1", c4("lease4-add", L4_S2), get4("198.51.100.10"))
+case("lease4-add/subnet-id-0-resolves", add4(subnet_id=0), get4("192.0.2.20"))
+case("lease4-add/explicit-subnet-id", add4(ip_address="198.51.100.20", subnet_id=2), get4("198.51.100.20"))
+case("lease4-add/outside-pool-inside-subnet", add4(ip_address="192.0.2.1"), get4("192.0.2.1"))
+case("lease4-add/valid-lft-0", add4(valid_lft=0), get4("192.0.2.20"))
+case("lease4-add/valid-lft-infinite", add4(valid_lft=4294967295), get4("192.0.2.20"))
+case("lease4-add/expire-in-past", add4(valid_lft=5, expire=1000000000), get4("192.0.2.20"))
+case("lease4-add/expire-valid-lft-plus-1", add4(valid_lft=100, expire=101), get4("192.0.2.20"))
+case("lease4-add/state-2", add4(state=2), get4("192.0.2.20"))
+case("lease4-add/hw-short-groups-uppercase", add4(hw_address="1:2:3:A:B:CD"), get4("192.0.2.20"))
+case("lease4-add/hw-20-bytes", add4(hw_address=":".join(["ab"] * 20)), get4("192.0.2.20"))
+case("lease4-add/client-id-no-colons", add4(client_id="0102AB"), get4("192.0.2.20"))
+case("lease4-add/client-id-128-bytes", add4(client_id="11" * 128), get4("192.0.2.20"))
+case("lease4-add/client-id-only-hw-empty", add4(hw_address="", client_id="01:02"), get4("192.0.2.20"))
+case("lease4-add/hostname-non-ascii", add4(hostname="H\u00f4st.Example"), get4("192.0.2.20"))
+case("lease4-add/hostname-without-fqdn-flags", add4(hostname="Plain"), get4("192.0.2.20"))
+case("lease4-add/unknown-keys-ignored", add4(foo="bar", pool_id=5), get4("192.0.2.20"))
+case("lease4-add/user-context-empty-map", add4(user_context={}), get4("192.0.2.20"))
+case("lease4-add/fqdn-fwd-only", add4(fqdn_fwd=True, hostname="a.example"), get4("192.0.2.20"))
+case("lease4-add/duplicate", add4(), add4(), add4(hw_address="aa:aa:aa:aa:aa:aa", state=5))
+case("lease4-add/duplicate-expired", add4(valid_lft=5, expire=1000000000), add4())
+err4("lease4-add/err-no-arguments", "lease4-add")
+err4("lease4-add/err-arguments-list", "lease4-add", [1])
+err4("lease4-add/err-arguments-string", "lease4-add", "x")
+err4("lease4-add/err-arguments-null", "lease4-add", None)
+err4("lease4-add/err-arguments-empty-map", "lease4-add", {})
+err4("lease4-add/err-missing-ip", "lease4-add", w(L4, ip_address=D))
+err4("lease4-add/err-missing-hw", "lease4-add", w(L4, hw_address=D))
+err4("lease4-add/err-missing-hw-with-client-id", "lease4-add", w(L4, hw_address=D, client_id="01:02"))
+err4("lease4-add/err-ip-int", "lease4-add", w(L4, ip_address=192))
+err4("lease4-add/err-hw-int", "lease4-add", w(L4, hw_address=5))
+err4("lease4-add/err-valid-lft-string", "lease4-add", w(L4, valid_lft="100"))
+err4("lease4-add/err-valid-lft-float", "lease4-add", w(L4, valid_lft=1.5))
+err4("lease4-add/err-fqdn-fwd-string", "lease4-add", w(L4, fqdn_fwd="true"))
+err4("lease4-add/err-fqdn-rev-int", "lease4-add", w(L4, fqdn_rev=1))
+err4("lease4-add/err-hostname-int", "lease4-add", w(L4, hostname=5))
+err4("lease4-add/err-client-id-int", "lease4-add", w(L4, client_id=5))
+err4("lease4-add/err-subnet-id-string", "lease4-add", w(L4, subnet_id="1"))
+err4("lease4-add/err-state-string", "lease4-add", w(L4, state="0"))
+err4("lease4-add/err-expire-string", "lease4-add", w(L4, expire="2000000000"))
+err4("lease4-add/err-state-negative", "lease4-add", w(L4, state=-1))
+err4("lease4-add/err-state-3", "lease4-add", w(L4, state=3))
+err4("lease4-add/err-subnet-id-negative", "lease4-add", w(L4, subnet_id=-1))
+err4("lease4-add/err-subnet-id-too-big", "lease4-add", w(L4, subnet_id=4294967296))
+err4("lease4-add/err-valid-lft-negative", "lease4-add", w(L4, valid_lft=-1))
+err4("lease4-add/err-valid-lft-too-big", "lease4-add", w(L4, valid_lft=4294967296))
+err4("lease4-add/err-ip-unparsable", "lease4-add", w(L4, ip_address="192.0.2.300"))
+err4("lease4-add/err-ip-garbage", "lease4-add", w(L4, ip_address="bogus"))
+err4("lease4-add/err-ip-empty", "lease4-add", w(L4, ip_address=""))
+err4("lease4-add/err-ipv6-address", "lease4-add", w(L4, ip_address="2001:db8::1"))
+err4("lease4-add/err-no-subnet-for-address", "lease4-add", w(L4, ip_address="10.9.9.9"))
+err4("lease4-add/err-zero-address", "lease4-add", w(L4, ip_address="0.0.0.0"))
+err4("lease4-add/err-subnet-id-unknown", "lease4-add", w(L4, subnet_id=99))
+err4("lease4-add/err-address-not-in-subnet", "lease4-add", w(L4, ip_address="192.0.2.22", subnet_id=2))
+err4("lease4-add/err-hw-bad-hex", "lease4-add", w(L4, hw_address="zz:1b"))
+err4("lease4-add/err-hw-no-colons", "lease4-add", w(L4, hw_address="1a1b1c1d1e1f"))
+err4("lease4-add/err-hw-dashes", "lease4-add", w(L4, hw_address="1a-1b-1c-1d-1e-1f"))
+case("lease4-add/hw-empty-accepted", add4(ip_address="192.0.2.23", hw_address=""), get4("192.0.2.23"))
+err4("lease4-add/err-hw-21-bytes", "lease4-add", w(L4, hw_address=":".join(["ab"] * 21)))
+err4("lease4-add/err-client-id-empty", "lease4-add", w(L4, client_id=""))
+err4("lease4-add/err-client-id-1-byte", "lease4-add", w(L4, client_id="01"))
+err4("lease4-add/err-client-id-129-bytes", "lease4-add", w(L4, client_id="11" * 129))
+err4("lease4-add/err-client-id-bad-hex", "lease4-add", w(L4, client_id="01:zz"))
+err4("lease4-add/err-fqdn-fwd-no-hostname", "lease4-add", w(L4, fqdn_fwd=True))
+err4("lease4-add/err-fqdn-rev-empty-hostname", "lease4-add", w(L4, fqdn_rev=True, hostname=""))
+err4("lease4-add/err-user-context-list", "lease4-add", w(L4, user_context=[1]))
+err4("lease4-add/err-user-context-string", "lease4-add", w(L4, user_context="x"))
+err4("lease4-add/err-user-context-null", "lease4-add", w(L4, user_context=None))
+err4("lease4-add/err-expire-zero", "lease4-add", w(L4, ip_address="192.0.2.35", expire=0))
+err4("lease4-add/err-expire-negative", "lease4-add", w(L4, ip_address="192.0.2.35", expire=-5))
+case("lease4-add/expire-equals-valid-accepted", add4(ip_address="192.0.2.34", valid_lft=100, expire=100), get4("192.0.2.34"))
+err4("lease4-add/err-expire-below-valid", "lease4-add", w(L4, ip_address="192.0.2.34", valid_lft=100, expire=50))
+# validation order probes
+err4("lease4-add/order-bad-ip-and-bad-state", "lease4-add", w(L4, ip_address="bogus", state=7))
+err4("lease4-add/order-missing-hw-and-bad-ip", "lease4-add", {"ip-address": "bogus"})
+err4("lease4-add/order-type-error-and-missing", "lease4-add", {"ip-address": "192.0.2.20", "valid-lft": "x"})
+err4("lease4-add/order-subnet-mismatch-and-bad-state", "lease4-add", w(L4, subnet_id=2, state=7))
+err4("lease4-add/order-bad-state-and-fqdn", "lease4-add", w(L4, state=7, fqdn_fwd=True))
+err4("lease4-add/order-fqdn-and-bad-expire", "lease4-add", w(L4, fqdn_fwd=True, expire=0))
+err4("lease4-add/order-bad-hw-and-bad-state", "lease4-add", w(L4, hw_address="zz", state=7))
+err4("lease4-add/order-user-context-and-state", "lease4-add", w(L4, user_context=[1], state=7))
+case("lease4-add/order-exists-and-bad-state", add4(), add4(state=7))
+case("lease4-add/order-exists-and-fqdn", add4(), add4(fqdn_fwd=True))
+
+# ---------------------------------------------------------------------------------------------
+# lease6-add
+
+case("lease6-add/basic", add6(), get6("2001:db8:1::100"))
+case("lease6-add/full", c6("lease6-add", L6_FULL), get6("2001:db8:1::106"))
+case("lease6-add/pd", c6("lease6-add", L6_PD), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-add/ta", c6("lease6-add", L6_TA), get6("2001:db8:1::109", "IA_TA"))
+case("lease6-add/na-explicit-type", add6(type="IA_NA", subnet_id=1), get6("2001:db8:1::100"))
+case("lease6-add/subnet2-preferred-quirk", add6(ip_address="2001:db8:2::1"), get6("2001:db8:2::1"))
+case("lease6-add/preferred-explicit", add6(preferred_lft=1000), get6("2001:db8:1::100"))
+case("lease6-add/preferred-gt-valid", add6(preferred_lft=9000, valid_lft=100), get6("2001:db8:1::100"))
+case("lease6-add/valid-only", add6(valid_lft=1234), get6("2001:db8:1::100"))
+case("lease6-add/uncompressed-address", add6(ip_address="2001:db8:1:0:0:0:0:100"), get6("2001:db8:1::100"))
+case("lease6-add/uppercase-address", add6(ip_address="2001:DB8:1::ABC"), get6("2001:db8:1::abc"))
+case("lease6-add/pd-prefix-len-200", c6("lease6-add", w(L6_PD, prefix_len=200)), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-add/pd-prefix-len-56", c6("lease6-add", w(L6_PD, prefix_len=56)), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-add/pd-outside-pool-subnet2", c6("lease6-add", w(L6_PD, ip_address="4000::", prefix_len=48, subnet_id=2)),
+     get6("4000::", "IA_PD"))
+case("lease6-add/pd-state-2", c6("lease6-add", w(L6_PD, state=2)), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-add/na-prefix-len-ignored", add6(prefix_len=64), get6("2001:db8:1::100"))
+case("lease6-add/na-state-1", add6(state=1), get6("2001:db8:1::100"))
+case("lease6-add/duid-1-byte", add6(duid="01"), get6("2001:db8:1::100"))
+case("lease6-add/duid-no-colons-upper", add6(duid="0A0B0C"), get6("2001:db8:1::100"))
+case("lease6-add/duid-128-bytes", add6(duid="22" * 128), get6("2001:db8:1::100"))
+case("lease6-add/iaid-0", add6(iaid=0), get6("2001:db8:1::100"))
+case("lease6-add/iaid-max", add6(iaid=4294967295), get6("2001:db8:1::100"))
+case("lease6-add/hw-address", add6(hw_address="1:2:3:4:5:6"), get6("2001:db8:1::100"))
+case("lease6-add/valid-infinite", add6(valid_lft=4294967295), get6("2001:db8:1::100"))
+case("lease6-add/expire-in-past", add6(valid_lft=5, expire=1000000000), get6("2001:db8:1::100"))
+case("lease6-add/hostname-case", add6(hostname="MiXeD.Example"), get6("2001:db8:1::100"))
+case("lease6-add/unknown-keys-ignored", add6(foo=[1]), get6("2001:db8:1::100"))
+case("lease6-add/duplicate", add6(), add6(), add6(duid="02"))
+case("lease6-add/same-address-na-and-pd", add6(),
+     c6("lease6-add", w(L6_PD, ip_address="2001:db8:1::100")), get6("2001:db8:1::100"),
+     get6("2001:db8:1::100", "IA_PD"), c6("lease6-get-all"))
+case("lease6-add/pd-prefix-not-in-subnet-accepted", add6(ip_address="3000:1:0:2::"),
+     c6("lease6-add", w(L6_PD, ip_address="3000:1:0:2::")), get6("3000:1:0:2::", "IA_PD"))
+case("lease6-add/na-and-ta-same-address", add6(), c6("lease6-add", w(L6_TA, ip_address="2001:db8:1::100")),
+     c6("lease6-get-all"))
+err6("lease6-add/err-no-arguments", "lease6-add")
+err6("lease6-add/err-arguments-list", "lease6-add", [1])
+err6("lease6-add/err-arguments-empty-map", "lease6-add", {})
+err6("lease6-add/err-missing-ip", "lease6-add", w(L6, ip_address=D))
+err6("lease6-add/err-missing-duid", "lease6-add", w(L6, duid=D))
+err6("lease6-add/err-missing-iaid", "lease6-add", w(L6, iaid=D))
+err6("lease6-add/err-pd-missing-prefix-len", "lease6-add", w(L6_PD, prefix_len=D))
+err6("lease6-add/err-pd-no-subnet-id", "lease6-add", w(L6_PD, subnet_id=D))
+err6("lease6-add/err-pd-subnet-id-0", "lease6-add", w(L6_PD, subnet_id=0))
+err6("lease6-add/err-ta-no-subnet-id", "lease6-add", w(L6_TA, subnet_id=D))
+err6("lease6-add/err-iaid-negative", "lease6-add", w(L6, iaid=-1))
+err6("lease6-add/err-iaid-too-big", "lease6-add", w(L6, iaid=4294967296))
+err6("lease6-add/err-iaid-string", "lease6-add", w(L6, iaid="5"))
+err6("lease6-add/err-prefix-len-string", "lease6-add", w(L6_PD, prefix_len="64"))
+err6("lease6-add/err-prefix-len-negative", "lease6-add", w(L6_PD, prefix_len=-1))
+err6("lease6-add/err-preferred-string", "lease6-add", w(L6, preferred_lft="x"))
+err6("lease6-add/err-preferred-negative", "lease6-add", w(L6, preferred_lft=-1))
+err6("lease6-add/err-type-lowercase-na", "lease6-add", w(L6, type="na"))
+err6("lease6-add/err-type-bogus", "lease6-add", w(L6, type="bogus"))
+err6("lease6-add/err-type-int", "lease6-add", w(L6, type=3))
+err6("lease6-add/err-ipv4-address", "lease6-add", w(L6, ip_address="192.0.2.1"))
+err6("lease6-add/err-ip-unparsable", "lease6-add", w(L6, ip_address="2001:db8:1::zz"))
+err6("lease6-add/err-no-subnet-for-address", "lease6-add", w(L6, ip_address="2001:db8:9::1"))
+err6("lease6-add/err-subnet-id-unknown", "lease6-add", w(L6, subnet_id=99))
+err6("lease6-add/err-address-not-in-subnet", "lease6-add", w(L6, subnet_id=2))
+err6("lease6-add/err-duid-empty", "lease6-add", w(L6, duid=""))
+err6("lease6-add/err-duid-bad-hex", "lease6-add", w(L6, duid="zz:1b"))
+err6("lease6-add/err-duid-129-bytes", "lease6-add", w(L6, duid="22" * 129))
+err6("lease6-add/err-duid-int", "lease6-add", w(L6, duid=5))
+err6("lease6-add/err-hw-bad", "lease6-add", w(L6, hw_address="1a1b1c1d1e1f"))
+err6("lease6-add/err-pd-state-1", "lease6-add", w(L6_PD, state=1))
+err6("lease6-add/err-state-3", "lease6-add", w(L6, state=3))
+err6("lease6-add/err-fqdn-no-hostname", "lease6-add", w(L6, fqdn_rev=True))
+err6("lease6-add/err-user-context-list", "lease6-add", w(L6, user_context=[1]))
+err6("lease6-add/err-expire-zero", "lease6-add", w(L6, expire=0))
+err6("lease6-add/err-expire-below-valid", "lease6-add", w(L6, valid_lft=100, expire=99))
+case("lease6-add/expire-equals-valid-accepted", add6(valid_lft=100, expire=100), get6("2001:db8:1::100"))
+err6("lease6-add/order-pd-no-subnet-and-bad-state", "lease6-add", w(L6_PD, subnet_id=D, state=1))
+err6("lease6-add/order-bad-type-and-missing-duid", "lease6-add", w(L6, type="bogus", duid=D))
+
+# ---------------------------------------------------------------------------------------------
+# lease4-update / lease6-update
+
+case(
+    "lease4-update/full-replacement",
+    c4("lease4-add", L4_FULL),
+    c4("lease4-update", {"ip-address": "192.0.2.31", "hw-address": "1a:1b:1c:1d:1e:20",
+                         "hostname": "NewName.example.org", "valid-lft": 500}),
+    get4("192.0.2.31"),
+    c4("lease4-update", {"ip-address": "192.0.2.31", "hw-address": "1a:1b:1c:1d:1e:20"}),
+    get4("192.0.2.31"),
+)
+case("lease4-update/all-fields", add4(), c4("lease4-update", w(L4_FULL, ip_address="192.0.2.20")), get4("192.0.2.20"))
+case("lease4-update/force-create-absent", c4("lease4-update", w(L4, force_create=True)), get4("192.0.2.20"))
+case("lease4-update/force-create-present", add4(), c4("lease4-update", w(L4, force_create=True, valid_lft=9)),
+     get4("192.0.2.20"))
+case("lease4-update/force-create-false-absent", c4("lease4-update", w(L4, force_create=False)))
+case("lease4-update/absent", c4("lease4-update", w(L4, ip_address="192.0.2.40")))
+case("lease4-update/move-to-subnet2-mismatch", add4(), c4("lease4-update", w(L4, subnet_id=2)), get4("192.0.2.20"))
+case("lease4-update/subnet-id-0", c4("lease4-add", L4_S2), c4("lease4-update", w(L4_S2, subnet_id=0, state=0)),
+     get4("198.51.100.10"))
+case("lease4-update/state-and-expire", add4(), c4("lease4-update", w(L4, state=2, valid_lft=10, expire=1000000000)),
+     get4("192.0.2.20"))
+case("lease4-update/hostname-case", add4(), c4("lease4-update", w(L4, hostname="UPPER.Example", fqdn_rev=True)),
+     c4("lease4-get-by-hostname", {"hostname": "upper.EXAMPLE"}))
+case("lease4-update/error-keeps-lease", add4(hostname="keep"), c4("lease4-update", w(L4, state=9)), get4("192.0.2.20"))
+err4("lease4-update/err-no-arguments", "lease4-update")
+err4("lease4-update/err-arguments-list", "lease4-update", [1])
+err4("lease4-update/err-arguments-empty", "lease4-update", {})
+err4("lease4-update/err-force-create-string", "lease4-update", w(L4, force_create="yes"))
+err4("lease4-update/err-missing-hw", "lease4-update", {"ip-address": "192.0.2.20"})
+err4("lease4-update/err-bad-ip", "lease4-update", w(L4, ip_address="192.0.2.300"))
+err4("lease4-update/err-ipv6", "lease4-update", w(L4, ip_address="2001:db8::1"))
+err4("lease4-update/err-subnet-unknown", "lease4-update", w(L4, subnet_id=99))
+err4("lease4-update/err-user-context", "lease4-update", w(L4, user_context=[1]), add4())
+err4("lease4-update/err-expire", "lease4-update", w(L4, expire=5, valid_lft=10), add4())
+
+case(
+    "lease6-update/full-replacement",
+    c6("lease6-add", L6_FULL),
+    c6("lease6-update", {"ip-address": "2001:db8:1::106", "duid": "0a:0b", "iaid": 6, "hostname": "New.Example"}),
+    get6("2001:db8:1::106"),
+    c6("lease6-update", {"ip-address": "2001:db8:1::106", "duid": "0a:0b", "iaid": 6}),
+    get6("2001:db8:1::106"),
+)
+case("lease6-update/pd-prefix-len-change", c6("lease6-add", L6_PD), c6("lease6-update", w(L6_PD, prefix_len=56)),
+     get6("3000:1:0:1::", "IA_PD"))
+case("lease6-update/pd-without-type", c6("lease6-add", L6_PD), c6("lease6-update", w(L6_PD, type=D)),
+     get6("3000:1:0:1::", "IA_PD"), get6("3000:1:0:1::"))
+case("lease6-update/force-create-absent", c6("lease6-update", w(L6, force_create=True)), get6("2001:db8:1::100"))
+case("lease6-update/force-create-pd", c6("lease6-update", w(L6_PD, force_create=True)), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-update/absent", c6("lease6-update", L6))
+case("lease6-update/preferred-and-expire", add6(),
+     c6("lease6-update", w(L6, preferred_lft=10, valid_lft=20, expire=1000000000, state=2)), get6("2001:db8:1::100"))
+case("lease6-update/subnet2-mismatch", add6(), c6("lease6-update", w(L6, subnet_id=2)))
+err6("lease6-update/err-no-arguments", "lease6-update")
+err6("lease6-update/err-arguments-list", "lease6-update", [1])
+err6("lease6-update/err-force-create-int", "lease6-update", w(L6, force_create=1))
+err6("lease6-update/err-missing-iaid", "lease6-update", w(L6, iaid=D), add6())
+err6("lease6-update/err-pd-state-1", "lease6-update", w(L6_PD, state=1), c6("lease6-add", L6_PD))
+
+# ---------------------------------------------------------------------------------------------
+# lease4-get / lease6-get
+
+SETUP4 = [c4("lease4-add", L4_FULL), c4("lease4-add", L4_S2), add4()]
+SETUP6 = [c6("lease6-add", L6_FULL), c6("lease6-add", L6_PD), c6("lease6-add", L6_TA), add6()]
+
+case("lease4-get/by-address", *SETUP4, get4("192.0.2.31"), get4("198.51.100.10"))
+case("lease4-get/not-found", *SETUP4, get4("192.0.2.99"))
+case("lease4-get/outside-subnets", get4("10.0.0.1"))
+case("lease4-get/by-hw-address", *SETUP4,
+     c4("lease4-get", {"identifier-type": "hw-address", "identifier": HW, "subnet-id": 1}))
+case("lease4-get/by-hw-address-other-subnet", *SETUP4,
+     c4("lease4-get", {"identifier-type": "hw-address", "identifier": HW, "subnet-id": 2}))
+case("lease4-get/by-hw-address-no-colon-form", *SETUP4,
+     c4("lease4-get", {"identifier-type": "hw-address", "identifier": "1a1b1c1d1e1f", "subnet-id": 1}))
+case("lease4-get/by-client-id", *SETUP4,
+     c4("lease4-get", {"identifier-type": "client-id", "identifier": "010203", "subnet-id": 1}))
+case("lease4-get/by-client-id-not-found", *SETUP4,
+     c4("lease4-get", {"identifier-type": "client-id", "identifier": "01:02:04", "subnet-id": 1}))
+case("lease4-get/ip-wins-over-identifier", *SETUP4,
+     c4("lease4-get", {"ip-address": "198.51.100.10", "identifier-type": "hw-address", "identifier": HW, "subnet-id": 1}))
+err4("lease4-get/err-empty-map", "lease4-get", {})
+err4("lease4-get/err-no-arguments", "lease4-get")
+err4("lease4-get/err-arguments-list", "lease4-get", [1])
+err4("lease4-get/err-identifier-no-subnet", "lease4-get", {"identifier-type": "hw-address", "identifier": HW})
+err4("lease4-get/err-identifier-missing", "lease4-get", {"identifier-type": "hw-address", "subnet-id": 1})
+err4("lease4-get/err-identifier-type-missing", "lease4-get", {"identifier": HW, "subnet-id": 1})
+err4("lease4-get/err-bad-address", "lease4-get", {"ip-address": "bogus"})
+err4("lease4-get/err-ip-int", "lease4-get", {"ip-address": 5})
+err4("lease4-get/err-ipv6", "lease4-get", {"ip-address": "2001:db8::1"})
+err4("lease4-get/err-duid-on-v4", "lease4-get", {"identifier-type": "duid", "identifier": DUID, "subnet-id": 1})
+err4("lease4-get/err-unknown-identifier-type", "lease4-get", {"identifier-type": "foo", "identifier": HW, "subnet-id": 1})
+err4("lease4-get/err-identifier-bad-hex", "lease4-get", {"identifier-type": "hw-address", "identifier": "zz", "subnet-id": 1})
+err4("lease4-get/err-subnet-id-string", "lease4-get", {"identifier-type": "hw-address", "identifier": HW, "subnet-id": "1"})
+
+case("lease6-get/by-address", *SETUP6, get6("2001:db8:1::106"), get6("2001:db8:1::100", "IA_NA"))
+case("lease6-get/pd-needs-type", *SETUP6, get6("3000:1:0:1::"), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-get/na-with-pd-type", *SETUP6, get6("2001:db8:1::100", "IA_PD"))
+case("lease6-get/ta", *SETUP6, get6("2001:db8:1::109"), get6("2001:db8:1::109", "IA_TA"))
+case("lease6-get/not-found", *SETUP6, get6("2001:db8:1::99"))
+case("lease6-get/by-duid", *SETUP6,
+     c6("lease6-get", {"identifier-type": "duid", "identifier": DUID, "iaid": 1234, "subnet-id": 1}))
+case("lease6-get/by-duid-pd", *SETUP6,
+     c6("lease6-get", {"identifier-type": "duid", "identifier": DUID, "iaid": 7, "subnet-id": 1, "type": "IA_PD"}))
+case("lease6-get/by-duid-pd-no-type", *SETUP6,
+     c6("lease6-get", {"identifier-type": "duid", "identifier": DUID, "iaid": 7, "subnet-id": 1}))
+case("lease6-get/by-duid-no-iaid", *SETUP6,
+     c6("lease6-get", {"identifier-type": "duid", "identifier": DUID, "subnet-id": 1}))
+case("lease6-get/by-duid-wrong-iaid", *SETUP6,
+     c6("lease6-get", {"identifier-type": "duid", "identifier": DUID, "iaid": 1, "subnet-id": 1}))
+err6("lease6-get/err-empty-map", "lease6-get", {})
+err6("lease6-get/err-no-arguments", "lease6-get")
+err6("lease6-get/err-bad-address", "lease6-get", {"ip-address": "bogus"})
+err6("lease6-get/err-ipv4", "lease6-get", {"ip-address": "192.0.2.1"})
+err6("lease6-get/err-bad-type", "lease6-get", {"ip-address": "2001:db8:1::100", "type": "IA_XX"})
+err6("lease6-get/err-type-v4", "lease6-get", {"ip-address": "2001:db8:1::100", "type": "V4"})
+err6("lease6-get/err-hw-address-on-v6", "lease6-get", {"identifier-type": "hw-address", "identifier": HW, "subnet-id": 1})
+err6("lease6-get/err-client-id-on-v6", "lease6-get", {"identifier-type": "client-id", "identifier": "0102", "subnet-id": 1})
+err6("lease6-get/err-iaid-string", "lease6-get",
+     {"identifier-type": "duid", "identifier": DUID, "iaid": "1", "subnet-id": 1})
+
+# ---------------------------------------------------------------------------------------------
+# get-all
+
+MANY4 = [
+    add4(ip_address="198.51.100.11", hw_address="aa:bb:cc:dd:ee:01", state=2, valid_lft=0),
+    add4(ip_address="192.0.2.25", hw_address="01:02:03:04:05:06"),
+    add4(ip_address="198.51.100.10", hw_address="aa:bb:cc:dd:ee:ff", state=1),
+    add4(ip_address="192.0.2.1", hw_address="aa:bb:cc:dd:ee:02"),
+    add4(ip_address="192.0.2.20"),
+]
+MANY6 = [
+    c6("lease6-add", w(L6_PD, ip_address="4000::", prefix_len=48, subnet_id=2)),
+    add6(ip_address="2001:db8:2::1", duid="02"),
+    add6(ip_address="2001:db8:1::200", iaid=2),
+    c6("lease6-add", L6_PD),
+    c6("lease6-add", L6_TA),
+    add6(),
+]
+case("lease4-get-all/empty", c4("lease4-get-all"))
+case("lease4-get-all/all", *MANY4, c4("lease4-get-all"), tags=("order",))
+case("lease4-get-all/subnet-2", *MANY4, c4("lease4-get-all", {"subnets": [2]}), tags=("order",))
+case("lease4-get-all/subnets-2-1", *MANY4, c4("lease4-get-all", {"subnets": [2, 1]}), tags=("order",))
+case("lease4-get-all/subnets-empty-list", *MANY4, c4("lease4-get-all", {"subnets": []}))
+case("lease4-get-all/subnets-repeated", *MANY4, c4("lease4-get-all", {"subnets": [2, 2]}), tags=("order",))
+case("lease4-get-all/subnets-unknown", *MANY4, c4("lease4-get-all", {"subnets": [99]}))
+err4("lease4-get-all/err-empty-map", "lease4-get-all", {})
+err4("lease4-get-all/err-subnets-not-list", "lease4-get-all", {"subnets": 1})
+err4("lease4-get-all/err-subnets-strings", "lease4-get-all", {"subnets": ["1"]})
+err4("lease4-get-all/err-arguments-list", "lease4-get-all", [1])
+case("lease6-get-all/empty", c6("lease6-get-all"))
+case("lease6-get-all/all", *MANY6, c6("lease6-get-all"), tags=("order",))
+case("lease6-get-all/subnet-2", *MANY6, c6("lease6-get-all", {"subnets": [2]}), tags=("order",))
+case("lease6-get-all/subnets-1-2", *MANY6, c6("lease6-get-all", {"subnets": [1, 2]}), tags=("order",))
+err6("lease6-get-all/err-empty-map", "lease6-get-all", {})
+err6("lease6-get-all/err-subnets-not-list", "lease6-get-all", {"subnets": "1"})
+err6("lease6-get-all/err-arguments-list", "lease6-get-all", [1])
+
+# ---------------------------------------------------------------------------------------------
+# get-page
+
+
+def page4(frm: Any, limit: Any) -> dict[str, Any]:
+    return c4("lease4-get-page", {"from": frm, "limit": limit})
+
+
+def page6(frm: Any, limit: Any) -> dict[str, Any]:
+    return c6("lease6-get-page", {"from": frm, "limit": limit})
+
+
+case("lease4-get-page/walk", *MANY4, page4("start", 3), page4("192.0.2.25", 3), page4("198.51.100.11", 3))
+case("lease4-get-page/from-zero-address", *MANY4, page4("0.0.0.0", 2))
+case("lease4-get-page/from-non-lease-address", *MANY4, page4("192.0.2.21", 10))
+case("lease4-get-page/limit-max", *MANY4, page4("start", 4294967295))
+case("lease4-get-page/empty", page4("start", 10))
+err4("lease4-get-page/err-no-arguments", "lease4-get-page")
+err4("lease4-get-page/err-arguments-list", "lease4-get-page", [1])
+err4("lease4-get-page/err-no-limit", "lease4-get-page", {"from": "start"})
+err4("lease4-get-page/err-no-from", "lease4-get-page", {"limit": 3})
+err4("lease4-get-page/err-limit-0", "lease4-get-page", {"from": "start", "limit": 0})
+err4("lease4-get-page/err-limit-negative", "lease4-get-page", {"from": "start", "limit": -1})
+err4("lease4-get-page/err-limit-too-big", "lease4-get-page", {"from": "start", "limit": 4294967296})
+err4("lease4-get-page/err-limit-string", "lease4-get-page", {"from": "start", "limit": "3"})
+err4("lease4-get-page/err-from-int", "lease4-get-page", {"from": 5, "limit": 3})
+err4("lease4-get-page/err-from-bogus", "lease4-get-page", {"from": "bogus", "limit": 3})
+err4("lease4-get-page/err-from-START", "lease4-get-page", {"from": "START", "limit": 3})
+err4("lease4-get-page/err-from-ipv6", "lease4-get-page", {"from": "2001:db8::", "limit": 3})
+case("lease6-get-page/walk", *MANY6, page6("start", 2), page6("2001:db8:1::109", 2), page6("3000:1:0:1::", 2),
+     page6("4000::", 2))
+case("lease6-get-page/from-zero", *MANY6, page6("::", 3))
+case("lease6-get-page/empty", page6("start", 1))
+err6("lease6-get-page/err-no-arguments", "lease6-get-page")
+err6("lease6-get-page/err-no-limit", "lease6-get-page", {"from": "start"})
+err6("lease6-get-page/err-limit-0", "lease6-get-page", {"from": "start", "limit": 0})
+err6("lease6-get-page/err-from-ipv4", "lease6-get-page", {"from": "192.0.2.1", "limit": 3})
+err6("lease6-get-page/err-from-bogus", "lease6-get-page", {"from": "bogus", "limit": 3})
+
+# ---------------------------------------------------------------------------------------------
+# get-by-*
+
+BY4 = [
+    c4("lease4-add", L4_FULL),
+    add4(ip_address="198.51.100.30", client_id="01:02:03", hostname="HOST.example.org"),
+    add4(ip_address="192.0.2.40", hw_address="aa:aa:aa:aa:aa:aa"),
+    add4(),
+]
+case("lease4-get-by-hw-address/found", *BY4, c4("lease4-get-by-hw-address", {"hw-address": HW}), tags=("order",))
+case("lease4-get-by-hw-address/upper-short", *BY4, c4("lease4-get-by-hw-address", {"hw-address": "AA:AA:AA:AA:AA:AA"}))
+case("lease4-get-by-hw-address/not-found", c4("lease4-get-by-hw-address", {"hw-address": "99:99:99:99:99:99"}))
+err4("lease4-get-by-hw-address/err-missing", "lease4-get-by-hw-address", {})
+err4("lease4-get-by-hw-address/err-no-arguments", "lease4-get-by-hw-address")
+err4("lease4-get-by-hw-address/err-arguments-list", "lease4-get-by-hw-address", [1])
+err4("lease4-get-by-hw-address/err-bad-hex", "lease4-get-by-hw-address", {"hw-address": "zz"})
+err4("lease4-get-by-hw-address/err-no-colons", "lease4-get-by-hw-address", {"hw-address": "1a1b1c1d1e1f"})
+err4("lease4-get-by-hw-address/err-int", "lease4-get-by-hw-address", {"hw-address": 5})
+err4("lease4-get-by-hw-address/err-empty", "lease4-get-by-hw-address", {"hw-address": ""})
+case("lease4-get-by-client-id/found", *BY4, c4("lease4-get-by-client-id", {"client-id": "010203"}), tags=("order",))
+case("lease4-get-by-client-id/not-found", *BY4, c4("lease4-get-by-client-id", {"client-id": "01:02:09"}))
+err4("lease4-get-by-client-id/err-missing", "lease4-get-by-client-id", {})
+err4("lease4-get-by-client-id/err-no-arguments", "lease4-get-by-client-id")
+err4("lease4-get-by-client-id/err-bad-hex", "lease4-get-by-client-id", {"client-id": "zz"})
+err4("lease4-get-by-client-id/err-int", "lease4-get-by-client-id", {"client-id": 1})
+err4("lease4-get-by-client-id/err-empty", "lease4-get-by-client-id", {"client-id": ""})
+case("lease4-get-by-hostname/case-insensitive", *BY4, c4("lease4-get-by-hostname", {"hostname": "HOST.example.org"}),
+     tags=("order",))
+case("lease4-get-by-hostname/not-found", *BY4, c4("lease4-get-by-hostname", {"hostname": "nohost"}))
+err4("lease4-get-by-hostname/err-missing", "lease4-get-by-hostname", {})
+err4("lease4-get-by-hostname/err-empty", "lease4-get-by-hostname", {"hostname": ""})
+err4("lease4-get-by-hostname/err-int", "lease4-get-by-hostname", {"hostname": 1})
+err4("lease4-get-by-hostname/err-no-arguments", "lease4-get-by-hostname")
+
+BY6 = [c6("lease6-add", L6_FULL), c6("lease6-add", L6_PD), add6(ip_address="2001:db8:2::5", duid="aa:bb", hostname="URANIA.example.org"), add6()]
+case("lease6-get-by-duid/found", *BY6, c6("lease6-get-by-duid", {"duid": DUID}), tags=("order",))
+case("lease6-get-by-duid/no-colons", *BY6, c6("lease6-get-by-duid", {"duid": "AABB"}))
+case("lease6-get-by-duid/not-found", *BY6, c6("lease6-get-by-duid", {"duid": "09:09"}))
+err6("lease6-get-by-duid/err-missing", "lease6-get-by-duid", {})
+err6("lease6-get-by-duid/err-no-arguments", "lease6-get-by-duid")
+err6("lease6-get-by-duid/err-arguments-list", "lease6-get-by-duid", [1])
+err6("lease6-get-by-duid/err-bad-hex", "lease6-get-by-duid", {"duid": "zz"})
+err6("lease6-get-by-duid/err-int", "lease6-get-by-duid", {"duid": 5})
+err6("lease6-get-by-duid/err-empty", "lease6-get-by-duid", {"duid": ""})
+case("lease6-get-by-hostname/case-insensitive", *BY6, c6("lease6-get-by-hostname", {"hostname": "urania.EXAMPLE.org"}),
+     tags=("order",))
+case("lease6-get-by-hostname/not-found", c6("lease6-get-by-hostname", {"hostname": "x"}))
+err6("lease6-get-by-hostname/err-missing", "lease6-get-by-hostname", {})
+err6("lease6-get-by-hostname/err-empty", "lease6-get-by-hostname", {"hostname": ""})
+err6("lease6-get-by-hostname/err-no-arguments", "lease6-get-by-hostname")
+
+# ---------------------------------------------------------------------------------------------
+# del
+
+case("lease4-del/by-address", *SETUP4, c4("lease4-del", {"ip-address": "192.0.2.31"}), get4("192.0.2.31"),
+     c4("lease4-del", {"ip-address": "192.0.2.31"}))
+case("lease4-del/by-hw-address", *SETUP4,
+     c4("lease4-del", {"identifier-type": "hw-address", "identifier": "aa:bb:cc:dd:ee:ff", "subnet-id": 2}),
+     c4("lease4-get-all"))
+case("lease4-del/by-client-id", *SETUP4,
+     c4("lease4-del", {"identifier-type": "client-id", "identifier": "01:02:03", "subnet-id": 1}), get4("192.0.2.31"))
+case("lease4-del/by-hw-address-wrong-subnet", *SETUP4,
+     c4("lease4-del", {"identifier-type": "hw-address", "identifier": "aa:bb:cc:dd:ee:ff", "subnet-id": 1}))
+case("lease4-del/outside-subnets", c4("lease4-del", {"ip-address": "10.0.0.1"}))
+err4("lease4-del/err-empty-map", "lease4-del", {})
+err4("lease4-del/err-no-arguments", "lease4-del")
+err4("lease4-del/err-arguments-list", "lease4-del", [1])
+err4("lease4-del/err-bad-address", "lease4-del", {"ip-address": "bad"})
+err4("lease4-del/err-ipv6", "lease4-del", {"ip-address": "2001:db8::1"})
+err4("lease4-del/err-duid-on-v4", "lease4-del", {"identifier-type": "duid", "identifier": DUID, "subnet-id": 1})
+err4("lease4-del/err-identifier-no-subnet", "lease4-del", {"identifier-type": "hw-address", "identifier": HW})
+
+case("lease6-del/by-address", *SETUP6, c6("lease6-del", {"ip-address": "2001:db8:1::100"}), get6("2001:db8:1::100"),
+     c6("lease6-del", {"ip-address": "2001:db8:1::100"}))
+case("lease6-del/pd-needs-type", *SETUP6, c6("lease6-del", {"ip-address": "3000:1:0:1::"}),
+     c6("lease6-del", {"ip-address": "3000:1:0:1::", "type": "IA_PD"}), get6("3000:1:0:1::", "IA_PD"))
+case("lease6-del/by-duid", *SETUP6,
+     c6("lease6-del", {"identifier-type": "duid", "identifier": DUID, "iaid": 5, "subnet-id": 1}), c6("lease6-get-all"))
+case("lease6-del/by-duid-no-iaid", *SETUP6,
+     c6("lease6-del", {"identifier-type": "duid", "identifier": DUID, "subnet-id": 1}))
+case("lease6-del/not-found", c6("lease6-del", {"ip-address": "2001:db8:1::dead"}))
+err6("lease6-del/err-empty-map", "lease6-del", {})
+err6("lease6-del/err-no-arguments", "lease6-del")
+err6("lease6-del/err-bad-address", "lease6-del", {"ip-address": "bad"})
+err6("lease6-del/err-ipv4", "lease6-del", {"ip-address": "192.0.2.1"})
+err6("lease6-del/err-bad-type", "lease6-del", {"ip-address": "2001:db8:1::100", "type": "IA_XX"})
+err6("lease6-del/err-hw-address-on-v6", "lease6-del", {"identifier-type": "hw-address", "identifier": HW, "subnet-id": 1})
+
+# ---------------------------------------------------------------------------------------------
+# wipe
+
+case("lease4-wipe/subnet-2-twice", *MANY4, c4("lease4-wipe", {"subnet-id": 2}), c4("lease4-wipe", {"subnet-id": 2}),
+     c4("lease4-get-all"))
+case("lease4-wipe/all", *MANY4, c4("lease4-wipe"), c4("lease4-get-all"))
+case("lease4-wipe/all-empty-map", *MANY4, c4("lease4-wipe", {}))
+case("lease4-wipe/subnet-id-0", *MANY4, c4("lease4-wipe", {"subnet-id": 0}))
+case("lease4-wipe/unknown-subnet", *MANY4, c4("lease4-wipe", {"subnet-id": 99}))
+case("lease4-wipe/nothing", c4("lease4-wipe"))
+err4("lease4-wipe/err-arguments-list", "lease4-wipe", [1])
+err4("lease4-wipe/err-subnet-id-string", "lease4-wipe", {"subnet-id": "1"})
+err4("lease4-wipe/err-subnet-id-negative", "lease4-wipe", {"subnet-id": -1})
+case("lease6-wipe/subnet-1-with-pd-ta", *MANY6, c6("lease6-wipe", {"subnet-id": 1}), c6("lease6-get-all"))
+case("lease6-wipe/all", *MANY6, c6("lease6-wipe"))
+case("lease6-wipe/nothing", c6("lease6-wipe", {"subnet-id": 2}))
+err6("lease6-wipe/err-arguments-list", "lease6-wipe", [1])
+
+# ---------------------------------------------------------------------------------------------
+# resend-ddns (default topology: DDNS disabled; "ddns" topology: enabled)
+
+case("lease4-resend-ddns/ddns-disabled", add4(hostname="a.example", fqdn_fwd=True),
+     c4("lease4-resend-ddns", {"ip-address": "192.0.2.20"}))
+case("lease4-resend-ddns/ddns-disabled-bad-args", c4("lease4-resend-ddns", {}),
+     c4("lease4-resend-ddns", {"ip-address": "bad"}), c4("lease4-resend-ddns", {"ip-address": "192.0.2.199"}))
+case("lease6-resend-ddns/ddns-disabled", add6(hostname="a.example", fqdn_fwd=True),
+     c6("lease6-resend-ddns", {"ip-address": "2001:db8:1::100"}), c6("lease6-resend-ddns", {}))
+case("lease4-resend-ddns/success", add4(ip_address="192.0.2.90", hostname="DDNS.example.org", fqdn_fwd=True),
+     c4("lease4-resend-ddns", {"ip-address": "192.0.2.90"}), topology="ddns")
+case("lease4-resend-ddns/rev-only", add4(ip_address="192.0.2.90", hostname="r.example.org", fqdn_rev=True),
+     c4("lease4-resend-ddns", {"ip-address": "192.0.2.90"}), topology="ddns")
+case("lease4-resend-ddns/errors",
+     add4(ip_address="192.0.2.91"), add4(ip_address="192.0.2.92", hw_address="01:01:01:01:01:01", hostname="x.example"),
+     c4("lease4-resend-ddns", {"ip-address": "192.0.2.199"}),
+     c4("lease4-resend-ddns", {"ip-address": "192.0.2.91"}),
+     c4("lease4-resend-ddns", {"ip-address": "192.0.2.92"}),
+     c4("lease4-resend-ddns", {}),
+     c4("lease4-resend-ddns", {"ip-address": "bad"}),
+     c4("lease4-resend-ddns", {"ip-address": 5}),
+     c4("lease4-resend-ddns", {"ip-address": "2001:db8::1"}),
+     c4("lease4-resend-ddns", [1]),
+     topology="ddns")
+case("lease6-resend-ddns/success", add6(hostname="DDNS6.example.org", fqdn_fwd=True, fqdn_rev=True),
+     c6("lease6-resend-ddns", {"ip-address": "2001:db8:1::100"}), topology="ddns")
+case("lease6-resend-ddns/errors", add6(),
+     c6("lease6-resend-ddns", {"ip-address": "2001:db8:1::199"}),
+     c6("lease6-resend-ddns", {"ip-address": "2001:db8:1::100"}),
+     c6("lease6-resend-ddns", {}),
+     c6("lease6-resend-ddns", {"ip-address": "bad"}),
+     c6("lease6-resend-ddns", {"ip-address": "192.0.2.1"}),
+     topology="ddns")
+
+# ---------------------------------------------------------------------------------------------
+# lease6-bulk-apply
+
+case(
+    "lease6-bulk-apply/spec-example",
+    add6(),
+    c6("lease6-bulk-apply", {
+        "deleted-leases": [{"ip-address": "2001:db8:1::100"}, {"ip-address": "2001:db8:1::dead"}],
+        "leases": [{"subnet-id": 1, "ip-address": "2001:db8:1::300", "duid": DUID, "iaid": 30},
+                   {"subnet-id": 1, "ip-address": "2001:db8:1::103", "duid": "01", "iaid": 1, "hostname": "bulk.example.org"}],
+    }),
+    c6("lease6-get-all"),
+)
+case("lease6-bulk-apply/replace-existing", c6("lease6-add", L6_FULL),
+     c6("lease6-bulk-apply", {"leases": [{"ip-address": "2001:db8:1::106", "duid": "0a", "iaid": 9}]}),
+     get6("2001:db8:1::106"))
+case("lease6-bulk-apply/pd-delete-missing",
+     c6("lease6-bulk-apply", {"deleted-leases": [{"ip-address": "2001:db8:1::dead", "type": "IA_PD"}]}))
+case("lease6-bulk-apply/pd-delete-and-add", c6("lease6-add", L6_PD),
+     c6("lease6-bulk-apply", {"deleted-leases": [{"ip-address": "3000:1:0:1::", "type": "IA_PD", "iaid": 99}],
+                              "leases": [w(L6_PD, ip_address="3000:1:0:2::")]}),
+     c6("lease6-get-all"))
+case("lease6-bulk-apply/empty-leases", c6("lease6-bulk-apply", {"leases": []}))
+case("lease6-bulk-apply/empty-deleted", c6("lease6-bulk-apply", {"deleted-leases": []}))
+case("lease6-bulk-apply/both-empty", c6("lease6-bulk-apply", {"deleted-leases": [], "leases": []}))
+case("lease6-bulk-apply/all-or-nothing",
+     c6("lease6-bulk-apply", {"leases": [{"subnet-id": 1, "ip-address": "2001:db8:1::301", "duid": DUID, "iaid": 30},
+                                         {"ip-address": "2001:db8:1::302", "iaid": 30}]}),
+     get6("2001:db8:1::301"))
+case("lease6-bulk-apply/all-or-nothing-deleted", add6(),
+     c6("lease6-bulk-apply", {"deleted-leases": [{"ip-address": "2001:db8:1::100"}, {"ip-address": "bad"}]}),
+     get6("2001:db8:1::100"))
+case("lease6-bulk-apply/subnet-mismatch",
+     c6("lease6-bulk-apply", {"leases": [{"subnet-id": 2, "ip-address": "2001:db8:1::303", "duid": DUID, "iaid": 1}]}))
+case("lease6-bulk-apply/same-address-twice",
+     c6("lease6-bulk-apply", {"leases": [w(L6, iaid=1), w(L6, iaid=2)]}), get6("2001:db8:1::100"))
+case("lease6-bulk-apply/delete-then-readd", add6(hostname="old"),
+     c6("lease6-bulk-apply", {"deleted-leases": [{"ip-address": "2001:db8:1::100"}], "leases": [w(L6, hostname="new")]}),
+     get6("2001:db8:1::100"))
+err6("lease6-bulk-apply/err-empty-map", "lease6-bulk-apply", {})
+err6("lease6-bulk-apply/err-no-arguments", "lease6-bulk-apply")
+err6("lease6-bulk-apply/err-arguments-list", "lease6-bulk-apply", [1])
+err6("lease6-bulk-apply/err-leases-not-list", "lease6-bulk-apply", {"leases": {}})
+err6("lease6-bulk-apply/err-deleted-not-list", "lease6-bulk-apply", {"deleted-leases": "x"})
+err6("lease6-bulk-apply/err-deleted-missing-ip", "lease6-bulk-apply", {"deleted-leases": [{"type": "IA_NA"}]})
+err6("lease6-bulk-apply/err-deleted-bad-type", "lease6-bulk-apply", {"deleted-leases": [{"ip-address": "2001:db8:1::1", "type": "X"}]})
+err6("lease6-bulk-apply/err-deleted-ipv4", "lease6-bulk-apply", {"deleted-leases": [{"ip-address": "192.0.2.1"}]})
+err6("lease6-bulk-apply/err-deleted-entry-not-map", "lease6-bulk-apply", {"deleted-leases": [5]})
+err6("lease6-bulk-apply/err-lease-entry-not-map", "lease6-bulk-apply", {"leases": ["x"]})
+
+# ---------------------------------------------------------------------------------------------
+# wrong family (both daemons register all lease commands)
+
+case("wrong-family/lease6-get-to-dhcp4", c4("lease6-get", {"ip-address": "2001:db8:1::100"}))
+case("wrong-family/lease4-add-to-dhcp6", c6("lease4-add", w(L4, ip_address="192.0.2.60")))
+case("wrong-family/lease4-get-all-to-dhcp6", c6("lease4-get-all"))
+case("wrong-family/lease6-add-to-dhcp4", c4("lease6-add", L6))
+
+# ---------------------------------------------------------------------------------------------
+# control channel: envelope and routing
+
+LONG_CA = "foo-bar"
+case("envelope/unknown-command-dhcp4", cmd("foo-bar", service=["dhcp4"]))
+case("envelope/unknown-command-dhcp6", cmd("foo-bar", service=["dhcp6"]))
+case("envelope/unknown-command-no-service", cmd("foo-bar"), tags=("ca",))
+case("envelope/lease-command-no-service", cmd("lease4-get", {"ip-address": "192.0.2.1"}), tags=("ca",))
+case("envelope/lease-command-empty-service", cmd("lease4-get", {"ip-address": "192.0.2.1"}, []), tags=("ca",))
+case("envelope/service-string", cmd("lease4-get-all", service="dhcp4"))
+case("envelope/service-map", cmd("lease4-get-all", service={"dhcp4": 1}))
+case("envelope/service-int-entry", cmd("lease4-get-all", service=[4]))
+case("envelope/service-dhcp5", cmd("lease4-get-all", service=["dhcp5"]))
+case("envelope/service-d2-offline", cmd("list-commands", service=["d2"]), tags=("d2",))
+case("envelope/service-dhcp4-dhcp6", cmd("lease4-get-all", service=["dhcp4", "dhcp6"]))
+case("envelope/service-dhcp4-twice", cmd("lease4-get-all", service=["dhcp4", "dhcp4"]))
+case("envelope/service-dhcp4-dhcp5", cmd("lease4-get-all", service=["dhcp4", "dhcp5"]))
+case("envelope/service-dhcp5-dhcp4", cmd("lease4-get-all", service=["dhcp5", "dhcp4"]))
+case("envelope/service-null", cmd("lease4-get-all", service=None))
+case("envelope/multi-service-add", cmd("lease4-add", L4, ["dhcp4", "dhcp4"]), get4("192.0.2.20"))
+case("envelope/command-missing", body({"arguments": {}}), tags=("ca",))
+case("envelope/command-missing-with-service", body({"service": ["dhcp4"], "arguments": {}}))
+case("envelope/command-int", body({"command": 5, "service": ["dhcp4"]}))
+case("envelope/command-int-no-service", body({"command": 5}), tags=("ca",))
+case("envelope/command-null", body({"command": None, "service": ["dhcp4"]}))
+case("envelope/command-list", body({"command": ["lease4-get"], "service": ["dhcp4"]}))
+case("envelope/command-empty-string", body({"command": "", "service": ["dhcp4"]}))
+case("envelope/body-list", body(["x"]))
+case("envelope/body-string", body("x"))
+case("envelope/body-int", body(5))
+case("envelope/body-null", body(None))
+case("envelope/body-true", body(True))
+case("envelope/empty-map", body({}))
+case("envelope/extra-key", body({"command": "lease4-get-all", "service": ["dhcp4"], "foo": 1}))
+case("envelope/extra-key-no-service", body({"command": "list-commands", "foo": 1}), tags=("ca",))
+case("envelope/remote-address-accepted", cmd("lease4-get-all", service=["dhcp4"], **{"remote-address": "127.0.0.1"}))
+case("envelope/command-case-sensitive", cmd("LEASE4-GET-ALL", service=["dhcp4"]))
+case("envelope/key-case-sensitive", body({"Command": "lease4-get-all", "service": ["dhcp4"]}))
+case("envelope/list-commands-ca", cmd("list-commands"), tags=("ca",))
+case("envelope/list-commands-dhcp4", cmd("list-commands", service=["dhcp4"]))
+case("envelope/list-commands-dhcp6", cmd("list-commands", service=["dhcp6"]))
+case("envelope/list-commands-args-not-map", cmd("list-commands", [1], ["dhcp4"]))
+
+# ---------------------------------------------------------------------------------------------
+# control channel: HTTP transport
+
+case("http/bad-json", raw('{"command": "lease4-get-all", ', JSON_CT), tags=("http",))
+case("http/json-with-comment", raw('{"command": "lease4-get-all", // c\n "service": ["dhcp4"]}', JSON_CT), tags=("http",))
+case("http/json-with-c-comment", raw('{"command": /* c */ "list-commands"}', JSON_CT), tags=("http",))
+case("http/json-with-hash-comment", raw('# c\n{"command": "list-commands"}', JSON_CT), tags=("http",))
+case("http/trailing-garbage", raw('{"command": "list-commands"} x', JSON_CT), tags=("http",))
+case("http/two-objects", raw('{"command": "list-commands"}{"command": "list-commands"}', JSON_CT), tags=("http",))
+case("http/missing-content-type", raw('{"command": "list-commands"}', {}), tags=("http",))
+case("http/content-type-charset", raw('{"command": "list-commands"}', {"Content-Type": "application/json; charset=utf-8"}),
+     tags=("http",))
+case("http/content-type-text-plain", raw('{"command": "list-commands"}', {"Content-Type": "text/plain"}), tags=("http",))
+case("http/content-type-form", raw('{"command": "list-commands"}', {"Content-Type": "application/x-www-form-urlencoded"}),
+     tags=("http",))
+case("http/content-type-uppercase", raw('{"command": "list-commands"}', {"Content-Type": "APPLICATION/JSON"}),
+     tags=("http",))
+case("http/get", raw("", JSON_CT, method="GET"), tags=("http",))
+case("http/get-with-body", raw('{"command": "list-commands"}', JSON_CT, method="GET"), tags=("http",))
+case("http/put", raw('{"command": "list-commands"}', JSON_CT, method="PUT"), tags=("http",))
+case("http/other-path", raw('{"command": "lease4-get-all", "service": ["dhcp4"]}', JSON_CT, path="/foo/bar"),
+     tags=("http",))
+case("http/empty-body", raw("", JSON_CT), tags=("http",))
+case("http/whitespace-body", raw("  \n", JSON_CT), tags=("http",))
+case("http/raw-utf8-hostname", raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
+                                    '{"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f", "hostname": "h\u00e9"}}',
+                                    JSON_CT),
+     get4("192.0.2.20"), tags=("http",))
+case("http/no-content-length",
+     http('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n'
+          '{"command": "list-commands"}'), tags=("http",))
+case("http/chunked",
+     http('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n'
+          'Connection: close\r\n\r\n1c\r\n{"command": "list-commands"}\r\n0\r\n\r\n'), tags=("http",))
+case("http/no-host-header",
+     http('POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 28\r\nConnection: close\r\n\r\n'
+          '{"command": "list-commands"}'), tags=("http",))
+case("http/http10",
+     http('POST / HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 28\r\n\r\n'
+          '{"command": "list-commands"}'), tags=("http",))
+case("http/http20-request-line",
+     http('POST / HTTP/2.0\r\nContent-Type: application/json\r\nContent-Length: 28\r\n\r\n'
+          '{"command": "list-commands"}'), tags=("http",))
+case("http/lowercase-header-names",
+     http('POST / HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 28\r\nconnection: close\r\n\r\n'
+          '{"command": "list-commands"}'), tags=("http",))
+case("http/bad-request-line", http("HELLO\r\n\r\n"), tags=("http",))
+case("http/get-raw", http("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"), tags=("http",))
+
+
+# ---------------------------------------------------------------------------------------------
+# sending and normalising
+
+_WIRE_RE = re.compile(r" ?\((?:<wire>|<string>):\d+:\d+\)")
+_CLTT_TEXT_RE = re.compile(r'"cltt": (\d+)')
+
+
+def strip_wire(text: str) -> str:
+    """Remove Kea's ' (<wire>:0:N)' / '(<wire>:0:N)' / ' (<string>:L:C)' position suffixes."""
+    return _WIRE_RE.sub("", text)
+
+
+def _norm_value(v: Any, now: float) -> Any:
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            if k == "cltt" and isinstance(x, int) and not isinstance(x, bool) and abs(x - now) <= TIME_WINDOW:
+                out[k] = "<now>"
+            elif k in ("text", "error-message") and isinstance(x, str):
+                out[k] = strip_wire(x)
+            else:
+                out[k] = _norm_value(x, now)
+        return out
+    if isinstance(v, list):
+        return [_norm_value(x, now) for x in v]
+    return v
+
+
+def normalise(answer: Any, now: float | None = None) -> Any:
+    """Normalise an answer for comparison (see the module docstring).
+
+    ``answer`` is either a recorded step result (a dict with "status" and "body", as produced
+    by ``send_step`` and stored in the golden file; its "sent_at" is used as "now") or a bare
+    parsed body (list/map). Returns a new object; the input is not modified.
+    """
+    if isinstance(answer, dict) and "status" in answer and "body" in answer:
+        if now is None:
+            now = answer.get("sent_at")
+        if now is None:
+            now = time.time()
+        out = {k: copy.deepcopy(v) for k, v in answer.items() if k not in ("sent_at", "request", "elapsed")}
+        out["body"] = _norm_value(out["body"], now)
+        if isinstance(out.get("body_text"), str):
+            t = strip_wire(out["body_text"])
+            out["body_text"] = _CLTT_TEXT_RE.sub(
+                lambda m: '"cltt": "<now>"' if abs(int(m.group(1)) - now) <= TIME_WINDOW else m.group(0), t
+            )
+        if isinstance(out.get("headers"), list):
+            hs = []
+            for name, value in out["headers"]:
+                low = name.lower()
+                if low == "date":
+                    value = "<date>"
+                elif low == "content-length":
+                    value = "<len>"
+                hs.append([name, value])
+            out["headers"] = hs
+        return out
+    return _norm_value(copy.deepcopy(answer), time.time() if now is None else now)
+
+
+def _parse_body(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return {"<unparsable>": data.decode("utf-8", "replace")}
+
+
+def send_step(step: dict[str, Any], host: str, port: int, client: Any = None, timeout: float = 15.0) -> dict[str, Any]:
+    """Send one step to an HTTP control agent (Kea's or leasesync's); return the record:
+    {"request", "sent_at", "status", "status_line" (http kind only), "headers": [[name, value], ...],
+     "body" (parsed JSON or {"<unparsable>": text}), "body_text"}."""
+    import httpx
+
+    from_client = client is not None
+    client = client or httpx.Client(timeout=timeout)
+    sent_at = time.time()
+    rec: dict[str, Any] = {"request": step, "sent_at": sent_at}
+    try:
+        if step["kind"] in ("cmd", "raw"):
+            if step["kind"] == "cmd":
+                method, path = "POST", "/"
+                content = json.dumps(step["body"]).encode()
+                headers = dict(JSON_CT)
+            else:
+                method, path = step["method"], step["path"]
+                content = step["body"].encode()
+                headers = dict(step["headers"])
+            r = client.request(method, f"http://{host}:{port}{path}", content=content, headers=headers)
+            rec["status"] = r.status_code
+            rec["headers"] = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in r.headers.raw]
+            data = r.content
+        elif step["kind"] == "http":
+            with socket.create_connection((host, port), timeout=timeout) as s:
+                s.sendall(step["request"].encode("latin-1"))
+                from_harness = _read_http(s, time.monotonic() + timeout)
+            status_line, hdrs, data = from_harness
+            rec["status"] = int(status_line.split()[1])
+            rec["status_line"] = status_line
+            rec["headers"] = hdrs
+        else:
+            raise ValueError(f"unknown step kind {step['kind']!r}")
+    finally:
+        if not from_client:
+            client.close()
+    rec["body"] = _parse_body(data)
+    rec["body_text"] = data.decode("utf-8", "replace")
+    return rec
+
+
+def _read_http(sock: socket.socket, deadline: float) -> tuple[str, list[list[str]], bytes]:
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = sock.recv(65536)
+        if not chunk:
+            if not buf:
+                raise ConnectionError("connection closed without an answer")
+            break
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = [[k.strip(), v.strip()] for k, _, v in (ln.partition(":") for ln in lines[1:])]
+    length = next((int(v) for k, v in headers if k.lower() == "content-length"), None)
+    while length is None or len(body) < length:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        if not chunk:
+            break
+        body += chunk
+    return lines[0], headers, body
+
+
+def run_case(c: dict[str, Any], host: str, port: int, reset: bool = True) -> list[dict[str, Any]]:
+    """Run RESET_STEPS (unrecorded) then every step of case ``c``; return the step records."""
+    import httpx
+
+    with httpx.Client(timeout=15.0) as client:
+        if reset:
+            for st in RESET_STEPS:
+                send_step(st, host, port, client)
+        return [send_step(st, host, port, client) for st in c["steps"]]
+
+
+def diff_records(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """Differences between two step records after normalise(): status, status line (raw-socket
+    steps), parsed body, exact body text, header names/values in order. Empty list = equal."""
+    e, a = normalise(expected), normalise(actual)
+    out = []
+    for key in ("status", "status_line", "body", "body_text", "headers"):
+        if e.get(key) != a.get(key):
+            out.append(f"{key}: expected {e.get(key)!r}, got {a.get(key)!r}")
+    return out
+
+
+def cases_for(topology: str) -> list[dict[str, Any]]:
+    return [c for c in CASES if c["topology"] == topology]
