@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
 from app import __version__
-from app.config import Config, default_config, load_config
+from app.config import Config, TlsConfig, default_config, load_config
 from app.errors import ConfigError
 
 log = logging.getLogger("leasesync")
@@ -39,16 +41,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runtime = build_runtime(config)
     agent = config.agent
     ssl_kwargs: dict[str, object] = {}
+    tls_context = None
     if agent.tls is not None:
-        import ssl
+        # built here, not by uvicorn: uvicorn cannot take a trust-anchor directory, and an unreadable
+        # file must stop start-up with a configuration error naming the key, not a traceback
+        tls_context = build_tls_context(agent.tls)
+        ssl_kwargs = {"ssl_certfile": agent.tls.cert_file, "ssl_keyfile": agent.tls.key_file}
 
-        ssl_kwargs = {
-            "ssl_certfile": agent.tls.cert_file,
-            "ssl_keyfile": agent.tls.key_file,
-            "ssl_ca_certs": agent.tls.trust_anchor,
-            "ssl_cert_reqs": ssl.CERT_REQUIRED if agent.tls.cert_required else ssl.CERT_OPTIONAL,
-        }
-    server_config = uvicorn.Config(
+    class _Config(uvicorn.Config):
+        def load(self) -> None:
+            super().load()
+            if tls_context is not None:
+                self.ssl = tls_context
+
+    server_config = _Config(
         build_app(runtime),
         host=agent.http_host,
         port=agent.http_port,
@@ -74,6 +80,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
              agent.http_host, agent.http_port)
     server.run()
     return 0
+
+
+def build_tls_context(tls: TlsConfig) -> ssl.SSLContext:
+    """The server's TLS context: Kea's trust-anchor (CA file or hashed directory), cert-file, key-file,
+    cert-required (a client certificate is always verified when one is sent)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load cert-file/key-file: {exc}", "LeaseSync.cert-file") from None
+    try:
+        if os.path.isdir(tls.trust_anchor):
+            context.load_verify_locations(capath=tls.trust_anchor)
+        else:
+            context.load_verify_locations(cafile=tls.trust_anchor)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load trust-anchor: {exc}", "LeaseSync.trust-anchor") from None
+    context.verify_mode = ssl.CERT_REQUIRED if tls.cert_required else ssl.CERT_OPTIONAL
+    return context
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -74,7 +74,7 @@ _DB_KEYS = {
     "reconnect-wait-time", "on-fail", "max-row-errors", "trust-anchor", "cert-file", "key-file",
     "key-password", "cipher-list", "retry-on-startup",
     # leasesync's own keys
-    "synchronous", "pool-size", "query-timeout",
+    "synchronous", "pool-size", "query-timeout", "capture-changes",
 }
 
 
@@ -92,6 +92,8 @@ class DatabaseConfig:
     # SQLite durability: FULL makes every acknowledged commit survive power loss.
     synchronous: str = "FULL"
     pool_size: int = 4
+    # capture lease changes other writers (the local Kea) make in this database (app/capture.py)
+    capture_changes: bool = False
 
     def url(self) -> str:
         user = quote_plus(self.user)
@@ -147,6 +149,7 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         query_timeout=float(query_timeout),
         synchronous=synchronous,
         pool_size=_uint(obj, "pool-size", path, 4, 64) or 4,
+        capture_changes=bool(_get(obj, "capture-changes", bool, path, False)),
     )
 
 
@@ -159,6 +162,8 @@ class Subnet:
     valid_lifetime: int
     preferred_lifetime: int
     pools: tuple[tuple[int, int], ...] = ()
+    # v6 prefix delegation pools: (prefix as int, prefix-len, delegated-len)
+    pd_pools: tuple[tuple[int, int, int], ...] = ()
 
     def contains(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return address in self.prefix
@@ -196,6 +201,32 @@ def _parse_pool(pool: Any, family: int, path: str) -> tuple[int, int]:
         raise ConfigError(f"invalid pool '{text}': {exc}", f"{path}.pool") from None
 
 
+_PD_POOL_KEYS = {"prefix", "prefix-len", "delegated-len", "excluded-prefix", "excluded-prefix-len", "option-data",
+                 "client-class", "require-client-classes", "user-context", "comment", "pool-id"}
+
+
+def _parse_pd_pool(pool: Any, path: str) -> tuple[int, int, int]:
+    pool = _require_map(pool, path)
+    _reject_unknown(pool, _PD_POOL_KEYS, path)
+    text = _get(pool, "prefix", str, path)
+    if text is None:
+        raise ConfigError("missing parameter 'prefix'", path)
+    prefix_len = _uint(pool, "prefix-len", path, None, 128)
+    delegated_len = _uint(pool, "delegated-len", path, None, 128)
+    if prefix_len is None:
+        raise ConfigError("missing parameter 'prefix-len'", path)
+    if delegated_len is None:
+        raise ConfigError("missing parameter 'delegated-len'", path)
+    if delegated_len < prefix_len:
+        raise ConfigError(f"delegated length ({delegated_len}) must be longer than or equal to prefix length "
+                          f"({prefix_len})", f"{path}.delegated-len")
+    try:
+        address = ipaddress.IPv6Address(text.strip())
+    except ValueError as exc:
+        raise ConfigError(f"invalid prefix '{text}': {exc}", f"{path}.prefix") from None
+    return int(address), prefix_len, delegated_len
+
+
 def _parse_subnets(
     items: Any, family: int, path: str, inherited: dict[str, int], seen: dict[int, str], out: list[Subnet],
     pending_ids: list[tuple[int, dict[str, Any], str, dict[str, int]]],
@@ -222,6 +253,10 @@ def _parse_subnets(
             if value is not None:
                 lifetimes[key] = value
         pools = tuple(_parse_pool(p, family, f"{spath}.pools[{i}]") for i, p in enumerate(_get(sub, "pools", list, spath, [])))
+        pd_pools: tuple[tuple[int, int, int], ...] = ()
+        if family == 6:
+            pd_pools = tuple(_parse_pd_pool(p, f"{spath}.pd-pools[{i}]")
+                             for i, p in enumerate(_get(sub, "pd-pools", list, spath, [])))
         if subnet_id:
             if subnet_id in seen:
                 raise ConfigError(
@@ -229,7 +264,8 @@ def _parse_subnets(
                     f"{spath}.id",
                 )
             seen[subnet_id] = text
-        out.append(Subnet(subnet_id, prefix, lifetimes["valid-lifetime"], lifetimes.get("preferred-lifetime", 0), pools))
+        out.append(Subnet(subnet_id, prefix, lifetimes["valid-lifetime"], lifetimes.get("preferred-lifetime", 0), pools,
+                          pd_pools))
         if not subnet_id:
             pending_ids.append((len(out) - 1, sub, spath, lifetimes))
 
@@ -315,7 +351,7 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
             next_id += 1
         seen[next_id] = str(subnets[position].prefix)
         old = subnets[position]
-        subnets[position] = Subnet(next_id, old.prefix, old.valid_lifetime, old.preferred_lifetime, old.pools)
+        subnets[position] = replace(old, id=next_id)
     ddns = _get(obj, "dhcp-ddns", dict, path, {}) or {}
     hooks: list[HookLibrary] = []
     ha = None
@@ -445,9 +481,10 @@ def parse_authentication(obj: Any, path: str) -> AuthConfig | None:
         if not user:
             raise ConfigError("user is required and must not be empty", f"{cpath}.user")
         if ":" in user:
-            raise ConfigError(f"user '{user}' must not contain a ':'", f"{cpath}.user")
+            # never echo the value: it may come from a file (or hold a password typed as "user:pw")
+            raise ConfigError("user must not contain a ':'", f"{cpath}.user")
         if user in users:
-            raise ConfigError(f"user '{user}' already configured", f"{cpath}.user")
+            raise ConfigError("user already configured by an earlier client", f"{cpath}.user")
         users.add(user)
         commands = _get(client, "commands", list, cpath)
         if commands is not None and not all(isinstance(c, str) for c in commands):

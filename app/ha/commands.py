@@ -15,20 +15,28 @@ def _ha(ctx: CommandContext) -> Any:
     return ctx.runtime.ha.get(ctx.family.family)
 
 
-def _unsupported(ctx: CommandContext) -> dict[str, Any]:
+async def _unsupported(ctx: CommandContext) -> dict[str, Any]:
+    """No HA relationship here: a local Kea behind a control socket may run the HA hook itself."""
+    forwarder = ctx.runtime.forwarder
+    if forwarder is not None and ctx.service is not None and forwarder.has(ctx.service):
+        envelope: dict[str, Any] = {"command": ctx.command, "service": [ctx.service]}
+        if ctx.has_arguments:
+            envelope["arguments"] = ctx.arguments
+        result: dict[str, Any] = await forwarder.forward(ctx.service, envelope)
+        return result
     return answer(RESULT_UNSUPPORTED, f"'{ctx.command}' command not supported.")
 
 
 @registry.command("ha-heartbeat", where=DAEMON, ha_peer=True, summary="The HA state, scopes and clock of this server.")
 async def ha_heartbeat(ctx: CommandContext) -> dict[str, Any]:
     ha = _ha(ctx)
-    return ha.heartbeat_answer() if ha is not None else _unsupported(ctx)
+    return ha.heartbeat_answer() if ha is not None else await _unsupported(ctx)
 
 
 async def _admin(ctx: CommandContext) -> dict[str, Any]:
     ha = _ha(ctx)
     if ha is None:
-        return _unsupported(ctx)
+        return await _unsupported(ctx)
     return await ha.admin(ctx.command, ctx.arguments if ctx.has_arguments else None)
 
 
@@ -70,7 +78,7 @@ async def ha_maintenance_cancel(ctx: CommandContext) -> dict[str, Any]:
 async def ha_maintenance_notify(ctx: CommandContext) -> dict[str, Any]:
     ha = _ha(ctx)
     if ha is None:
-        return _unsupported(ctx)
+        return await _unsupported(ctx)
     return ha.maintenance_notify(ctx.arguments if ctx.has_arguments else None)
 
 
@@ -78,4 +86,4 @@ async def ha_maintenance_notify(ctx: CommandContext) -> dict[str, Any]:
                   summary="Sent by the partner after it synced from this server: resume DHCP service.")
 async def ha_sync_complete_notify(ctx: CommandContext) -> dict[str, Any]:
     ha = _ha(ctx)
-    return ha.sync_complete_notify() if ha is not None else _unsupported(ctx)
+    return ha.sync_complete_notify() if ha is not None else await _unsupported(ctx)

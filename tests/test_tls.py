@@ -1,0 +1,278 @@
+"""TLS and mutual TLS on a real `leasesync serve` process (spec §9).
+
+The CA, server and client certificates are made here with `cryptography`; nothing is read from
+the host. Every process is stopped at the end of its test.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.conftest import ServerProcess, free_port, make_database, service_config
+
+pytestmark = pytest.mark.slow
+
+LIST_COMMANDS = {"command": "list-commands"}
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+
+
+def _write_cert(cert: x509.Certificate, path: Path) -> None:
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@dataclass
+class Ca:
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+    path: Path
+
+    @classmethod
+    def create(cls, directory: Path, name: str) -> Ca:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        path = directory / f"{name}.pem"
+        _write_cert(cert, path)
+        return cls(key, cert, path)
+
+    def issue(self, directory: Path, name: str, *, server: bool) -> tuple[Path, Path]:
+        """A leaf certificate (server: SAN 127.0.0.1) signed by this CA; returns (cert, key) paths."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (
+            x509.CertificateBuilder().subject_name(_name(name)).issuer_name(self.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server
+                                                  else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                             x509.DNSName("localhost")]), critical=False)
+        cert = builder.sign(self.key, hashes.SHA256())
+        cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+        _write_cert(cert, cert_path)
+        _write_key(key, key_path)
+        return cert_path, key_path
+
+
+@dataclass
+class Pki:
+    ca: Ca
+    server: tuple[Path, Path]
+    client: tuple[Path, Path]
+    rogue_client: tuple[Path, Path]  # signed by a CA the server does not trust
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    directory = tmp_path_factory.mktemp("pki")
+    ca = Ca.create(directory, "leasesync-test-ca")
+    rogue = Ca.create(directory, "rogue-ca")
+    return Pki(ca, ca.issue(directory, "server", server=True), ca.issue(directory, "client", server=False),
+               rogue.issue(directory, "rogue-client", server=False))
+
+
+# --- a TLS server process ---------------------------------------------------------------------
+
+def client_context(pki: Pki, cert: tuple[Path, Path] | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(pki.ca.path))
+    if cert is not None:
+        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    return ctx
+
+
+class TlsServer(ServerProcess):
+    """`leasesync serve` with TLS; ready once a mutual-TLS probe gets an answer on /healthz."""
+
+    probe: ssl.SSLContext
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+    def start(self, wait: float = 20.0) -> TlsServer:
+        self.config_path.write_text(json.dumps(self.config, indent=2))
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "-c", str(self.config_path)],
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "healthz", verify=self.probe, timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start in {wait} s:\n{self.log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, pki: Pki) -> Iterator[Any]:
+    """Factory: start a TLS leasesync with the given trust anchor and cert-required."""
+    started: list[TlsServer] = []
+
+    def start(cert_required: bool, trust_anchor: Path | None = None) -> TlsServer:
+        db, _ = make_database("sqlite", tmp_path)
+        tls = {"trust-anchor": str(trust_anchor or pki.ca.path), "cert-file": str(pki.server[0]),
+               "key-file": str(pki.server[1]), "cert-required": cert_required}
+        server = TlsServer(service_config(db, port=free_port(), extra_agent=tls), tmp_path, f"tls{len(started)}")
+        server.probe = client_context(pki, pki.client)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def post(server: TlsServer, ctx: ssl.SSLContext) -> Any:
+    response = httpx.post(server.url, json=LIST_COMMANDS, verify=ctx, timeout=5)
+    assert response.status_code == 200
+    return response.json()
+
+
+def exchange_without_answer(server: TlsServer, ctx: ssl.SSLContext) -> bytes:
+    """Handshake and send one request; return whatever came back before the server closed.
+
+    With TLS 1.3 the client's handshake may complete before the server has checked the client's
+    certificate, so the refusal shows up as an alert or EOF on the first read."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        try:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                body = json.dumps(LIST_COMMANDS).encode()
+                tls.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                received = b""
+                while chunk := tls.recv(4096):
+                    received += chunk
+                return received
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+            return b""
+
+
+# --- mutual TLS -----------------------------------------------------------------------------
+
+def test_cert_required_accepts_a_client_certificate_signed_by_the_trust_anchor(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=True)
+    answers = post(server, client_context(pki, pki.client))
+    assert answers[0]["result"] == 0 and "list-commands" in answers[0]["arguments"]
+
+
+def test_cert_required_refuses_a_client_without_certificate(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=True)
+    assert b"HTTP/" not in exchange_without_answer(server, client_context(pki, None))
+    with pytest.raises(httpx.TransportError):
+        post(server, client_context(pki, None))
+
+
+def test_cert_required_refuses_a_certificate_from_an_untrusted_ca(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=True)
+    assert b"HTTP/" not in exchange_without_answer(server, client_context(pki, pki.rogue_client))
+
+
+def test_cert_not_required_accepts_a_client_without_certificate(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=False)
+    assert post(server, client_context(pki, None))[0]["result"] == 0
+
+
+def test_cert_not_required_still_refuses_a_certificate_from_an_untrusted_ca(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=False)
+    assert b"HTTP/" not in exchange_without_answer(server, client_context(pki, pki.rogue_client))
+
+
+def test_plain_http_to_the_tls_port_gets_no_answer(tls_server: Any) -> None:
+    server = tls_server(cert_required=True)
+    body = json.dumps(LIST_COMMANDS).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        raw.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        received = b""
+        try:
+            while chunk := raw.recv(4096):
+                received += chunk
+        except ConnectionResetError:
+            pass
+    assert not received.startswith(b"HTTP/")
+    assert b'"result"' not in received
+
+
+def test_trust_anchor_may_be_a_hashed_certificate_directory(tls_server: Any, pki: Pki, tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to hash a CA directory")
+    directory = tmp_path / "cadir"
+    directory.mkdir()
+    shutil.copy(pki.ca.path, directory / "ca.pem")
+    subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True, timeout=30)
+    server = tls_server(cert_required=True, trust_anchor=directory)
+    assert post(server, client_context(pki, pki.client))[0]["result"] == 0
+    assert b"HTTP/" not in exchange_without_answer(server, client_context(pki, pki.rogue_client))
+
+
+# --- configuration --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("missing", ["trust-anchor", "cert-file", "key-file"])
+def test_config_test_fails_naming_the_missing_tls_key(missing: str, tmp_path: Path, pki: Pki) -> None:
+    tls = {"trust-anchor": str(pki.ca.path), "cert-file": str(pki.server[0]), "key-file": str(pki.server[1])}
+    del tls[missing]
+    config = tmp_path / "leasesync.json"
+    config.write_text(json.dumps(service_config(make_database("sqlite", tmp_path)[0], extra_agent=tls)))
+    done = subprocess.run([sys.executable, "-m", "app.cli", "config-test", "-c", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"LeaseSync.{missing}: {missing} parameter is missing or empty: all or none of TLS parameters must be set" \
+        in done.stderr
+
+
+def test_unreadable_key_file_stops_serve_with_a_configuration_error(tmp_path: Path, pki: Pki) -> None:
+    tls = {"trust-anchor": str(pki.ca.path), "cert-file": str(pki.server[0]), "key-file": str(tmp_path / "absent.key")}
+    config = tmp_path / "leasesync.json"
+    config.write_text(json.dumps(service_config(make_database("sqlite", tmp_path)[0], port=free_port(), extra_agent=tls)))
+    done = subprocess.run([sys.executable, "-m", "app.cli", "serve", "-c", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "configuration error: LeaseSync.cert-file: cannot load cert-file/key-file" in done.stderr
+    assert "Traceback" not in done.stderr
