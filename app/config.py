@@ -75,6 +75,7 @@ _DB_KEYS = {
     "key-password", "cipher-list", "retry-on-startup",
     # leasesync's own keys
     "synchronous", "pool-size", "query-timeout", "capture-changes",
+    "expect-synchronous-replication",
 }
 
 
@@ -94,6 +95,8 @@ class DatabaseConfig:
     pool_size: int = 4
     # capture lease changes other writers (the local Kea) make in this database (app/capture.py)
     capture_changes: bool = False
+    # the operator relies on synchronous database replication: warn when the database says otherwise
+    expect_synchronous_replication: bool = False
 
     def url(self) -> str:
         user = quote_plus(self.user)
@@ -150,6 +153,7 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         synchronous=synchronous,
         pool_size=_uint(obj, "pool-size", path, 4, 64) or 4,
         capture_changes=bool(_get(obj, "capture-changes", bool, path, False)),
+        expect_synchronous_replication=bool(_get(obj, "expect-synchronous-replication", bool, path, False)),
     )
 
 

@@ -30,6 +30,9 @@ def build_runtime(config: Config, *, migrate: bool = True) -> Runtime:
         attach_ha = None  # type: ignore[assignment]
     if attach_ha is not None:
         attach_ha(runtime)
+    from app.capture import attach_capture
+
+    attach_capture(runtime, install=migrate)  # after HA: captured changes go to a started HA service
     return runtime
 
 

@@ -38,6 +38,14 @@ class Metrics:
         self.sync_duration = Histogram("leasesync_ha_sync_duration_seconds", "Duration of lease syncs", ["family"],
                                        buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300), registry=r)
 
+        self.replication_diverged = Gauge(
+            "leasesync_replication_diverged_leases",
+            "Local lease changes the partner still lacks after the grace period (send-lease-updates false)",
+            ["family"], registry=r)
+        self.replication_lag = Gauge("leasesync_replication_lag_seconds",
+                                     "Largest observed delay until a local change was seen at the partner",
+                                     ["family"], registry=r)
+
     def observe_command(self, command: str, result: int, seconds: float) -> None:
         self.commands.labels(command, str(result)).inc()
         self.command_latency.labels(command).observe(seconds)

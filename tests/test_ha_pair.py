@@ -136,3 +136,27 @@ def test_three_servers_primary_standby_backup_on_three_databases(spawn: Any, tmp
     # updates the standby and the backup received were not sent on again (no echo)
     assert metric(servers[0], "leasesync_commands_total", command="lease4-update") == 0
     assert metric(servers[2], "leasesync_commands_total", command="lease4-update") == 10
+
+
+def test_updates_off_reports_leases_the_partner_lacks_until_they_arrive(spawn: Any, tmp_path: Path) -> None:
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, **{"send-lease-updates": False, "sync-leases": False})
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    assert add(primary, 77)["result"] == 0
+
+    def replication() -> dict[str, Any]:
+        status = primary.command("status-get", "dhcp4")[0]["arguments"]["high-availability"][0]
+        return dict(status["leasesync"]["replication"])
+
+    # no database replication here: the partner never gets it, and leasesync says so
+    report = wait_for(lambda: (r := replication())["diverged"] == 1 and r, 20, what="divergence to be reported")
+    assert report["oldest-missing"]["ip-address"] == "192.0.2.77"
+    wait_for(lambda: metric(primary, "leasesync_replication_diverged_leases") == 1, 10,
+             what="the divergence metric (updated at each check)")
+    # what a replicating database would do: the same lease appears at the partner's site
+    lease = primary.command("lease4-get", "dhcp4", {"ip-address": "192.0.2.77"})[0]["arguments"]
+    assert standby.command("lease4-add", "dhcp4", {**lease, "expire": lease["cltt"] + lease["valid-lft"]})[0][
+        "result"] == 0
+    wait_for(lambda: replication()["diverged"] == 0 and replication()["unconfirmed"] == 0, 20,
+             what="the lease to be confirmed at the partner")

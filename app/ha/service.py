@@ -91,6 +91,14 @@ class HaService:
         # backlog: Kea's 10 s HTTP timeout, but never longer than max-ack-delay, so a hung peer
         # delays an administrator's command by at most that much.
         self.update_timeout = min(10.0, max(1.0, config.max_ack_delay / 1000.0))
+        self.verifier: Any = None
+        self.replication_warning: str | None = None
+        if not config.send_lease_updates and config.partner is not None:
+            from app.ha.verify import ReplicationVerifier
+
+            self.verifier = ReplicationVerifier(family.family, self.clients[config.partner.name],
+                                                interval=max(config.heartbeat_delay / 1000.0, 1.0),
+                                                metrics=runtime.metrics)
         self.peer_users = {p.basic_auth_user: p.name for p in config.other_peers if p.basic_auth_user}
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -104,12 +112,25 @@ class HaService:
         if not self.config.send_lease_updates:
             log.warning("HA_CONFIG_LEASE_UPDATES_DISABLED %s: lease updates are off; nothing is sent to partners "
                         "or backups, so the sites must replicate the lease database themselves", self.service)
+        if self.verifier is not None:
+            await self.verifier.start()
+        if self.family.config.lease_database.expect_synchronous_replication:
+            from app.ha.verify import database_replication_warning
+
+            try:
+                self.replication_warning = await database_replication_warning(self.family.store)
+            except Exception as exc:  # noqa: BLE001 - a probe failure is itself worth a warning
+                self.replication_warning = f"could not read the replication settings: {exc}"
+            if self.replication_warning:
+                log.warning("LEASESYNC_REPLICATION_ASYNCHRONOUS %s", self.replication_warning)
         self._execute(self.sm.start(self.clock()))
         self._main = asyncio.create_task(self._timer_loop(), name=f"ha-{self.service}-timers")
         for name in self.clients:
             self._spawn(self._replay_loop(name), f"ha-{self.service}-replay-{name}")
 
     async def stop(self) -> None:
+        if self.verifier is not None:
+            await self.verifier.stop()
         tasks = [t for t in [self._main, *self._tasks] if t is not None]
         for task in tasks:
             task.cancel()
@@ -286,6 +307,8 @@ class HaService:
 
     # --- lease updates out ---------------------------------------------------------------------
     async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None:
+        if self.verifier is not None:
+            await self.verifier.on_local_changes(family, changes, from_partner)
         if from_partner:
             self.updates_received += len(changes)
             return
@@ -463,7 +486,13 @@ class HaService:
 
     # --- commands ------------------------------------------------------------------------
     def status(self) -> list[dict[str, Any]]:
-        return [self.sm.status_dict(self.clock(), self.wall())]
+        element = self.sm.status_dict(self.clock(), self.wall())
+        if self.verifier is not None:
+            replication = self.verifier.report()
+            if self.replication_warning:
+                replication["warning"] = self.replication_warning
+            element["leasesync"]["replication"] = replication
+        return [element]
 
     def heartbeat_answer(self) -> dict[str, Any]:
         answer = self.sm.heartbeat_answer(self.wall())

@@ -173,11 +173,17 @@ def _decode_context(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _empty(dialect: str, value: Any) -> Any:
+    """What Kea writes for "none": empty values on PostgreSQL, NULL on MySQL (where Kea's own
+    update triggers fail on an empty user_context)."""
+    return None if dialect == "mysql" else value
+
+
 def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
     return {
         "address": lease.address,
-        "hwaddr": lease.hwaddr or b"",
-        "client_id": lease.client_id or b"",
+        "hwaddr": lease.hwaddr or _empty(dialect, b""),
+        "client_id": lease.client_id or _empty(dialect, b""),
         "valid_lifetime": lease.valid_lft,
         "expire": _encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
         "subnet_id": lease.subnet_id,
@@ -185,7 +191,7 @@ def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
         "fqdn_rev": lease.fqdn_rev,
         "hostname": lease.hostname,
         "state": lease.state,
-        "user_context": _encode_context(lease.user_context),
+        "user_context": _encode_context(lease.user_context) or _empty(dialect, ""),
     }
 
 
@@ -224,10 +230,10 @@ def lease6_to_row(lease: Lease6, dialect: str) -> dict[str, Any]:
         "fqdn_rev": lease.fqdn_rev,
         "hostname": lease.hostname,
         "state": lease.state,
-        "hwaddr": lease.hwaddr or b"",
-        "hwtype": lease.hwtype if lease.hwaddr else 0,
-        "hwaddr_source": lease.hwaddr_source if lease.hwaddr else 0,
-        "user_context": _encode_context(lease.user_context),
+        "hwaddr": lease.hwaddr or _empty(dialect, b""),
+        "hwtype": lease.hwtype if lease.hwaddr else _empty(dialect, 0),
+        "hwaddr_source": lease.hwaddr_source if lease.hwaddr else _empty(dialect, 0),
+        "user_context": _encode_context(lease.user_context) or _empty(dialect, ""),
     }
 
 

@@ -1,17 +1,72 @@
-"""Bring a lease database up to date with leasesync's Alembic migrations."""
+"""Bring a lease database up to date with leasesync's Alembic migrations.
+
+The lease tables are Kea 2.2's own, so before any migration runs the Kea schema version found in
+the database (if any) is checked against the one Kea 2.2 uses; a mismatch stops with
+`KeaSchemaMismatch` naming both versions, and nothing is changed.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+from app.store.schema import KEA_MYSQL_SCHEMA_VERSION, KEA_PGSQL_SCHEMA_VERSION
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 VERSION_TABLE = "ls_alembic_version"
+
+# ls_agent_state key recording who created the Kea lease schema: "kea" (kea-admin db-init; left
+# alone) or "leasesync" (our migrations; they may complete it).
+KEA_SCHEMA_ORIGIN_KEY = "kea-schema-origin"
+
+_LOCK_NAME = "leasesync_migrate"
+_PG_LOCK_KEY = 0x6C73_6D69  # "lsmi": pg_advisory_xact_lock key serialising concurrent upgrades
+_LOCK_TIMEOUT = 60  # seconds to wait for another process's migration (MySQL GET_LOCK)
+
+
+class KeaSchemaMismatch(RuntimeError):
+    """The database holds a Kea lease schema of another version than Kea 2.2's."""
+
+
+def expected_kea_version(dialect: str) -> tuple[int, int]:
+    """The (version, minor) Kea 2.2 needs in `schema_version` (SQLite: PostgreSQL's numbering)."""
+    return KEA_MYSQL_SCHEMA_VERSION if dialect == "mysql" else KEA_PGSQL_SCHEMA_VERSION
+
+
+def kea_schema_version(conn: Connection) -> tuple[int, int] | None:
+    """The (version, minor) in `schema_version`, or None when there is no such table (or row)."""
+    if not inspect(conn).has_table("schema_version"):
+        return None
+    row = conn.execute(text("SELECT version, minor FROM schema_version ORDER BY version DESC")).first()
+    if row is None:
+        return None
+    return int(row[0]), int(row[1] or 0)
+
+
+def check_kea_schema_version(conn: Connection) -> None:
+    """Raise KeaSchemaMismatch when a Kea schema of a version Kea 2.2 would refuse is present."""
+    found = kea_schema_version(conn)
+    if found is None:
+        if inspect(conn).has_table("schema_version"):
+            raise KeaSchemaMismatch("the Kea lease schema's schema_version table is empty")
+        return
+    need = expected_kea_version(conn.dialect.name)
+    if found != need:
+        backend = "MySQL" if conn.dialect.name == "mysql" else "PostgreSQL"
+        raise KeaSchemaMismatch(
+            f"the lease database holds Kea {backend} schema version {found[0]}.{found[1]}, but leasesync "
+            f"(like Kea 2.2) needs version {need[0]}.{need[1]}; use a database at {need[0]}.{need[1]} "
+            f"(kea-admin db-init/db-upgrade of Kea 2.2) or an empty one"
+        )
 
 
 def _alembic_config() -> AlembicConfig:
@@ -20,12 +75,31 @@ def _alembic_config() -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    import logging
+@contextmanager
+def _migration_lock(conn: Connection) -> Iterator[None]:
+    """Serialise migrations of one database by several processes (e.g. two HA peers)."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        yield
+    elif dialect == "mysql":
+        got = conn.execute(text("SELECT GET_LOCK(:name, :timeout)"),
+                           {"name": _LOCK_NAME, "timeout": _LOCK_TIMEOUT}).scalar()
+        if got != 1:
+            raise TimeoutError(f"another process kept migrating this database for {_LOCK_TIMEOUT} s")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
+    else:
+        yield  # SQLite: the first write locks the whole database
 
+
+def upgrade(engine: Engine) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = _alembic_config()
-    with engine.begin() as conn:
+    with engine.begin() as conn, _migration_lock(conn):
+        check_kea_schema_version(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -247,6 +247,8 @@ class LeaseStore:
         self.commits = 0
         self.committed_ops = 0
         self.failed_commits = 0
+        # run on every new writer connection (change capture marks leasesync's own writes there)
+        self.on_writer_connect: Callable[[Connection], None] | None = None
 
     # lifecycle
     def start(self) -> None:
@@ -292,7 +294,7 @@ class LeaseStore:
                 self._queue.clear()
             try:
                 if conn is None or conn.closed:
-                    conn = self.engine.connect()
+                    conn = self._connect_writer()
                 results = self._commit_batch(conn, batch)
             except SQLAlchemyError as exc:
                 log.warning("lease database write failed (%s); retrying the %d queued change(s) one by one",
@@ -319,7 +321,7 @@ class LeaseStore:
         for pending in batch:
             try:
                 if conn is None or conn.closed or conn.invalidated:
-                    conn = self._reset(conn) or self.engine.connect()
+                    conn = self._reset(conn) or self._connect_writer()
                 results.append(self._commit_batch(conn, [pending])[0])
             except IntegrityError as exc:
                 results.append(StoreConflict(_short(exc)))
@@ -327,6 +329,16 @@ class LeaseStore:
                 results.append(StoreUnavailable(f"lease database error: {_short(exc)}"))
                 conn = self._reset(conn)
         return results
+
+    def _connect_writer(self) -> Connection:
+        conn = self.engine.connect()
+        if self.on_writer_connect is not None:
+            try:
+                self.on_writer_connect(conn)
+            except Exception:
+                self._reset(conn)
+                raise
+        return conn
 
     def _reset(self, conn: Connection | None) -> Connection | None:
         if conn is not None:

@@ -133,6 +133,43 @@ Index(
 ).ddl_if(dialect=("postgresql", "sqlite"))  # type: ignore[arg-type]
 Index("lease6_by_hostname_mysql", lease6.c.hostname).ddl_if(dialect="mysql")
 
+# Kea's statistics tables, kept current by the triggers on lease4/lease6 (revision 0003 or Kea's
+# own schema): leases in states 0 and 1 per subnet [and type], state-0 leases per client class.
+lease4_stat = Table(
+    "lease4_stat",
+    metadata,
+    Column("subnet_id", _uint32(), primary_key=True, autoincrement=False),
+    Column("state", _uint32(), primary_key=True, autoincrement=False),
+    Column("leases", BigInteger().with_variant(Integer(), "sqlite")),
+)
+
+lease6_stat = Table(
+    "lease6_stat",
+    metadata,
+    Column("subnet_id", _uint32(), primary_key=True, autoincrement=False),
+    Column("lease_type", SmallInteger().with_variant(_UINT, "mysql"), primary_key=True, autoincrement=False),
+    Column("state", _uint32(), primary_key=True, autoincrement=False),
+    Column("leases", BigInteger().with_variant(Integer(), "sqlite")),
+)
+
+lease4_stat_by_client_class = Table(
+    "lease4_stat_by_client_class",
+    metadata,
+    Column("client_class", String(128), primary_key=True),
+    Column("leases", BigInteger().with_variant(mysql.BIGINT(unsigned=True), "mysql")
+           .with_variant(Integer(), "sqlite"), nullable=False),
+)
+
+lease6_stat_by_client_class = Table(
+    "lease6_stat_by_client_class",
+    metadata,
+    Column("client_class", String(128), primary_key=True),
+    Column("lease_type", SmallInteger().with_variant(mysql.TINYINT(), "mysql"),
+           ForeignKey("lease6_types.lease_type"), primary_key=True, autoincrement=False),
+    Column("leases", BigInteger().with_variant(mysql.BIGINT(unsigned=True), "mysql")
+           .with_variant(Integer(), "sqlite"), nullable=False),
+)
+
 # --- leasesync's own tables ----------------------------------------------------------------
 
 # Lease updates that could not be delivered to a peer yet, in order. Durable so that a restart

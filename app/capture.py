@@ -1,0 +1,441 @@
+"""Local change capture: leases that the local Kea writes straight into the shared database.
+
+When kea-dhcp4/kea-dhcp6 and leasesync share one lease database, Kea's own lease writes never go
+through leasesync's command layer, so the HA layer would not hear of them. With
+`lease-database.capture-changes: true` leasesync installs AFTER INSERT/UPDATE/DELETE triggers on
+the family's lease table that append one row per change to `ls_lease_changes`; this module
+drains that table and hands the changes to `FamilyRuntime.committed(changes, from_partner=False)`
+(the HA service then sends them to partners unless `send-lease-updates` is false).
+
+* leasesync's own writes are not captured (the command layer already reports them): the
+  writer connection marks itself at connect (`mark_writer`) and the triggers skip marked sessions
+  — PostgreSQL a session GUC `leasesync.writer`, MySQL/MariaDB a session variable
+  `@leasesync_writer`, SQLite a SQL function `leasesync_writer()` registered on that connection
+  only (the trigger looks for it in `pragma_function_list`).
+* The change table is the durable queue: rows are deleted only after every listener returned,
+  so changes made while leasesync was down are delivered at the next start (at-least-once).
+* Wake-up: PostgreSQL `pg_notify('leasesync_changes')` from the trigger and a LISTEN connection
+  (with a slow poll as a safety net); MySQL and SQLite are polled (`POLL_INTERVAL`).
+* Coalescing: several changes of one address in a batch become one; an insert/update is sent
+  with the lease as it is *now* in the table, a delete with the row the trigger saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from app.store import schema
+from app.store.leases import Lease4, Lease6, lease4_from_row, lease6_from_row
+
+if TYPE_CHECKING:
+    from app.runtime import FamilyRuntime, LeaseChange, Runtime
+    from app.store.repository import LeaseStore
+
+log = logging.getLogger("leasesync.capture")
+
+CHANNEL = "leasesync_changes"
+POLL_INTERVAL = 0.2  # seconds between polls (MySQL, SQLite)
+PG_SAFETY_POLL = 5.0  # PostgreSQL: poll this often even without a notification
+BATCH = 1000  # change rows per drain round
+_VERSION = "v1"  # part of every trigger/function name; bump when their SQL changes
+
+_metadata = MetaData()
+
+# One row per captured change. `at` is the Unix time (seconds, fractional) of the change, for
+# the capture-lag metric; `old` is the deleted row as JSON (binary columns in hex, expire in
+# Unix seconds), because after a delete there is nothing left to read.
+lease_changes = Table(
+    "ls_lease_changes",
+    _metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("family", SmallInteger, nullable=False),
+    Column("address", String(39), nullable=False),
+    Column("op", String(6), nullable=False),
+    Column("at", Double, nullable=False),
+    Column("old", Text),
+)
+
+_FIELDS = {
+    4: ["address", "hwaddr", "client_id", "valid_lifetime", "expire", "subnet_id", "fqdn_fwd", "fqdn_rev",
+        "hostname", "state", "user_context"],
+    6: ["address", "duid", "valid_lifetime", "expire", "subnet_id", "pref_lifetime", "lease_type", "iaid",
+        "prefix_len", "fqdn_fwd", "fqdn_rev", "hostname", "state", "hwaddr", "hwtype", "hwaddr_source",
+        "user_context"],
+}
+_BINARY = {"hwaddr", "client_id", "duid"}
+
+
+# --- marking leasesync's own writer ---------------------------------------------------------
+
+def _is_writer() -> int:
+    return 1
+
+
+def mark_writer(conn: Connection) -> None:
+    """Run on the lease store's writer connection right after it connected: its changes are
+    leasesync's own and must not be captured."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
+            "leasesync_writer", 0, _is_writer, deterministic=True)
+        return
+    if dialect == "postgresql":
+        conn.exec_driver_sql("SET leasesync.writer = 'on'")  # session level: survives transactions
+    else:
+        conn.exec_driver_sql("SET @leasesync_writer = 1")
+    conn.commit()
+
+
+# --- triggers -------------------------------------------------------------------------------
+
+def _table(family: int) -> str:
+    return "lease4" if family == 4 else "lease6"
+
+
+def _json_old(dialect: str, family: int) -> str:
+    parts = []
+    for name in _FIELDS[family]:
+        col = f"OLD.{name}"
+        if name in _BINARY:
+            col = {"postgresql": f"encode({col}, 'hex')", "mysql": f"HEX({col})"}.get(dialect, f"hex({col})")
+        elif name == "expire":
+            col = {"postgresql": f"extract(epoch from {col})::bigint", "mysql": f"UNIX_TIMESTAMP({col})"}.get(dialect, col)
+        parts.append(f"'{name}', {col}")
+    func = {"postgresql": "json_build_object", "mysql": "JSON_OBJECT"}.get(dialect, "json_object")
+    return f"{func}({', '.join(parts)})" + ("::text" if dialect == "postgresql" else "")
+
+
+def _trigger_names(dialect: str, family: int) -> list[str]:
+    base = f"ls_capture_{_table(family)}"
+    if dialect == "postgresql":
+        return [f"{base}_{_VERSION}"]
+    return [f"{base}_{op}_{_VERSION}" for op in ("ins", "upd", "del")]
+
+
+def _pg_ddl(family: int) -> list[str]:
+    name = f"ls_capture_{_table(family)}_{_VERSION}"
+    now = "extract(epoch from clock_timestamp())"
+    return [
+        f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF current_setting('leasesync.writer', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.address <> NEW.address) THEN
+    INSERT INTO ls_lease_changes (family, address, op, at, old)
+    VALUES ({family}, OLD.address::text, 'delete', {now}, {_json_old("postgresql", family)});
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    INSERT INTO ls_lease_changes (family, address, op, at) VALUES ({family}, NEW.address::text, lower(TG_OP), {now});
+  END IF;
+  PERFORM pg_notify('{CHANNEL}', '');
+  RETURN NULL;
+END
+$fn$""",
+        f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {_table(family)} "
+        f"FOR EACH ROW EXECUTE PROCEDURE {name}()",
+    ]
+
+
+def _mysql_ddl(family: int) -> list[str]:
+    ins, upd, dele = _trigger_names("mysql", family)
+    table, now = _table(family), "UNIX_TIMESTAMP(NOW(6))"
+    put_new = f"INSERT INTO ls_lease_changes (family, address, op, at) VALUES ({family}, NEW.address, '%s', {now});"
+    put_old = (f"INSERT INTO ls_lease_changes (family, address, op, at, old) "
+               f"VALUES ({family}, OLD.address, 'delete', {now}, {_json_old('mysql', family)});")
+    return [
+        f"CREATE TRIGGER {ins} AFTER INSERT ON {table} FOR EACH ROW "
+        f"BEGIN IF @leasesync_writer IS NULL THEN {put_new % 'insert'} END IF; END",
+        f"CREATE TRIGGER {upd} AFTER UPDATE ON {table} FOR EACH ROW "
+        f"BEGIN IF @leasesync_writer IS NULL THEN IF OLD.address <> NEW.address THEN {put_old} END IF; "
+        f"{put_new % 'update'} END IF; END",
+        f"CREATE TRIGGER {dele} AFTER DELETE ON {table} FOR EACH ROW "
+        f"BEGIN IF @leasesync_writer IS NULL THEN {put_old} END IF; END",
+    ]
+
+
+def _sqlite_ddl(family: int) -> list[str]:
+    ins, upd, dele = _trigger_names("sqlite", family)
+    table = _table(family)
+    now = "((julianday('now') - 2440587.5) * 86400.0)"
+    when = "NOT EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'leasesync_writer')"
+    put_new = f"INSERT INTO ls_lease_changes (family, address, op, at) VALUES ({family}, NEW.address, '%s', {now});"
+    put_old = (f"INSERT INTO ls_lease_changes (family, address, op, at, old) "
+               f"SELECT {family}, OLD.address, 'delete', {now}, {_json_old('sqlite', family)}")
+    return [
+        f"CREATE TRIGGER {ins} AFTER INSERT ON {table} WHEN {when} BEGIN {put_new % 'insert'} END",
+        f"CREATE TRIGGER {upd} AFTER UPDATE ON {table} WHEN {when} BEGIN "
+        f"{put_old} WHERE OLD.address <> NEW.address; {put_new % 'update'} END",
+        f"CREATE TRIGGER {dele} AFTER DELETE ON {table} WHEN {when} BEGIN {put_old}; END",
+    ]
+
+
+def _existing_triggers(conn: Connection, dialect: str) -> set[str]:
+    if dialect == "postgresql":
+        rows = conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'ls_capture_%'"))
+    elif dialect == "mysql":
+        rows = conn.execute(text("SELECT trigger_name FROM information_schema.triggers "
+                                 "WHERE trigger_schema = DATABASE() AND trigger_name LIKE 'ls\\_capture\\_%'"))
+    else:
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ls_capture_%'"))
+    return {r[0] for r in rows}
+
+
+def _drop(conn: Connection, dialect: str, name: str) -> None:
+    table = "lease4" if "_lease4_" in name else "lease6"
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
+    else:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def set_capture(conn: Connection, family: int, enabled: bool) -> bool:
+    """Install (or remove) the capture triggers of one family's lease table; True if changed.
+
+    Triggers of an older `_VERSION` are replaced. Idempotent."""
+    dialect = conn.dialect.name
+    existing = {n for n in _existing_triggers(conn, dialect) if f"_{_table(family)}_" in n}
+    wanted = set(_trigger_names(dialect, family)) if enabled else set()
+    for name in sorted(existing - wanted):
+        _drop(conn, dialect, name)
+    if wanted and not wanted <= existing:
+        if dialect == "sqlite":
+            conn.exec_driver_sql("SELECT count(*) FROM pragma_function_list")  # fails without introspection
+        for name in sorted(wanted & existing):
+            _drop(conn, dialect, name)
+        ddl = {"postgresql": _pg_ddl, "mysql": _mysql_ddl}.get(dialect, _sqlite_ddl)(family)
+        for statement in ddl:
+            conn.exec_driver_sql(statement)
+    return existing != wanted
+
+
+def remove_all_triggers(conn: Connection) -> None:
+    for family in (4, 6):
+        set_capture(conn, family, False)
+
+
+def configure_triggers(engine: Engine, families: dict[int, bool]) -> None:
+    """Bring the triggers of `engine`'s database in line with `{family: capture enabled}`."""
+    with engine.begin() as conn:
+        for family, enabled in families.items():
+            if set_capture(conn, family, enabled):
+                log.info("lease change capture %s for the %s table", "enabled" if enabled else "disabled",
+                         _table(family))
+
+
+# --- draining -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Captured:
+    id: int
+    family: int
+    address: str
+    op: str
+    at: float
+    old: str | None
+
+
+def _decode_old(family: int, old: str) -> Lease4 | Lease6 | None:
+    try:
+        values = json.loads(old)
+    except ValueError:
+        return None
+    for name in _BINARY:
+        if name in values:
+            values[name] = bytes.fromhex(values[name]) if values[name] else None
+    row = SimpleNamespace(**values)
+    return lease4_from_row(row) if family == 4 else lease6_from_row(row)
+
+
+def _fetch(conn: Connection, _dialect: str) -> tuple[list[_Captured], dict[tuple[int, str], Lease4 | Lease6]]:
+    """The oldest captured changes and the current rows of the addresses they touch."""
+    t = lease_changes
+    captured = [_Captured(int(r.id), int(r.family), str(r.address), r.op, float(r.at), r.old)
+                for r in conn.execute(select(t).order_by(t.c.id).limit(BATCH))]
+    current: dict[tuple[int, str], Lease4 | Lease6] = {}
+    v4 = sorted({int(c.address) for c in captured if c.family == 4 and c.op != "delete"})
+    v6 = sorted({c.address for c in captured if c.family == 6 and c.op != "delete"})
+    for chunk in _chunks(v4):
+        for row in conn.execute(select(schema.lease4).where(schema.lease4.c.address.in_(chunk))):
+            lease4 = lease4_from_row(row)
+            current[(4, str(lease4.address))] = lease4
+    for chunk6 in _chunks(v6):
+        for row in conn.execute(select(schema.lease6).where(schema.lease6.c.address.in_(chunk6))):
+            lease6 = lease6_from_row(row)
+            current[(6, lease6.address)] = lease6
+    return captured, current
+
+
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def to_changes(captured: list[_Captured], current: dict[tuple[int, str], Lease4 | Lease6]
+               ) -> dict[int, list[LeaseChange]]:
+    """Coalesce captured rows into one LeaseChange per address (in the order of last change)."""
+    from app.runtime import LeaseChange
+
+    last: dict[tuple[int, str], _Captured] = {}
+    for change in captured:
+        last.pop((change.family, change.address), None)
+        last[(change.family, change.address)] = change
+    out: dict[int, list[LeaseChange]] = {}
+    for key, change in last.items():
+        if change.op == "delete":
+            lease = _decode_old(change.family, change.old) if change.old else None
+            if lease is None:
+                log.warning("captured delete of %s without a readable row; skipped", change.address)
+                continue
+            out.setdefault(change.family, []).append(LeaseChange("delete", lease))
+        elif key in current:
+            out.setdefault(change.family, []).append(LeaseChange("update", current[key]))
+        # else: gone again — its delete is further on in the queue (or was leasesync's own)
+    return out
+
+
+class ChangeCapture:
+    """The service that drains `ls_lease_changes` of one lease database."""
+
+    def __init__(self, store: LeaseStore, families: list[FamilyRuntime], *,
+                 poll_interval: float | None = None) -> None:
+        self.store = store
+        self.families = {f.family: f for f in families}
+        self.dialect = store.dialect
+        default = PG_SAFETY_POLL if self.dialect == "postgresql" else POLL_INTERVAL
+        self.poll_interval = poll_interval if poll_interval is not None else default
+        self.delivered = 0  # changes handed to the listeners
+        self.last_lag: float | None = None  # seconds from the change to its delivery
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def __repr__(self) -> str:
+        return f"ChangeCapture({self.store.config.redacted_url()}, families={sorted(self.families)})"
+
+    async def start(self) -> None:
+        self._stopping = False
+        if self.dialect == "postgresql":
+            self._tasks.append(asyncio.create_task(self._listen(), name="leasesync-capture-listen"))
+        self._tasks.append(asyncio.create_task(self._run(), name="leasesync-capture"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain_once(self) -> int:
+        """Deliver the oldest batch of captured changes; the number of rows consumed."""
+        from app.store.repository import FuncOp
+
+        captured, current = await self.store.read(_fetch)
+        if not captured:
+            return 0
+        for family, changes in to_changes(captured, current).items():
+            runtime = self.families.get(family)
+            if runtime is not None:
+                await runtime.committed(changes, from_partner=False)
+                self.delivered += len(changes)
+        ids = [c.id for c in captured]
+
+        def consume(conn: Connection, _dialect: str) -> None:
+            for chunk in _chunks(ids):
+                conn.execute(delete(lease_changes).where(lease_changes.c.id.in_(chunk)))
+
+        await self.store.write(FuncOp(consume))
+        self.last_lag = max(0.0, time.time() - captured[-1].at)
+        return len(captured)
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                consumed = await self.drain_once()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep the rows, try again later
+                log.warning("lease change capture: delivery failed (%s); retrying in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if consumed >= BATCH:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _listen(self) -> None:
+        """PostgreSQL: LISTEN on the trigger's channel and wake the drainer on each notification."""
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        db = self.store.config
+        conninfo = make_conninfo(host=db.host, port=db.port or 5432, dbname=db.name, user=db.user or None,
+                                 password=db.password or None, connect_timeout=db.connect_timeout)
+        while not self._stopping:
+            try:
+                conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+                try:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._wake.set()  # anything committed before LISTEN took effect
+                    async for _ in conn.notifies():
+                        self._wake.set()
+                finally:
+                    await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the safety poll covers the gap
+                log.warning("lease change capture: LISTEN connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(1.0)
+
+
+def attach_capture(runtime: Runtime, *, install: bool = True,
+                   mark: Callable[[Connection], None] = mark_writer) -> list[ChangeCapture]:
+    """Mark every store's writer connection, bring the triggers in line with each family's
+    `capture-changes` (when `install`, i.e. when migrations ran) and add one ChangeCapture
+    service per database that has a capturing family."""
+    services: list[ChangeCapture] = []
+    for store in runtime.stores.values():
+        store.on_writer_connect = mark
+        families = [f for f in runtime.families.values() if f.store is store]
+        if install:
+            configure_triggers(store.engine, {f.family: f.config.lease_database.capture_changes for f in families})
+        capturing = [f for f in families if f.config.lease_database.capture_changes]
+        if capturing:
+            service = ChangeCapture(store, capturing)
+            services.append(service)
+            runtime.services.append(service)
+    return services

@@ -1,0 +1,287 @@
+"""Local change capture (app/capture.py): leases another writer (Kea) puts straight into the
+database reach the HA listeners as LeaseChanges; leasesync's own writes do not."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from app.capture import ChangeCapture, lease_changes
+from app.config import parse_config
+from app.main import build_runtime
+from app.runtime import LeaseChange, Runtime
+from app.store import schema
+from app.store.leases import Lease4, Lease6, lease4_to_row, lease6_to_row
+from app.store.repository import make_engine
+from tests.conftest import make_database, service_config
+
+NOW = int(time.time())
+WAIT = 15.0  # seconds any single expected delivery may take
+
+
+def v4(text: str, **changes: Any) -> Lease4:
+    lease = Lease4(address=int(ipaddress.IPv4Address(text)), hwaddr=bytes.fromhex("1a1b1c1d1e1f"), client_id=None,
+                   valid_lft=4000, cltt=NOW, subnet_id=1, fqdn_fwd=True, hostname="kea.example.org",
+                   user_context={"origin": "kea"})
+    return lease.with_changes(**changes)
+
+
+def v6(text: str) -> Lease6:
+    return Lease6(address=text, duid=bytes.fromhex("000102030405"), iaid=7, type=0, prefix_len=128, valid_lft=4000,
+                  preferred_lft=3000, cltt=NOW, subnet_id=1, hostname="six.example.org")
+
+
+class Recorder:
+    """A stand-in for the HA service: records what it is told."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, list[LeaseChange], bool]] = []
+        self.fail_next = 0
+        self._changed = asyncio.Event()
+
+    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise RuntimeError("listener failed")
+        self.calls.append((family, changes, from_partner))
+        self._changed.set()
+
+    @property
+    def changes(self) -> list[tuple[int, LeaseChange]]:
+        return [(family, change) for family, changes, _ in self.calls for change in changes]
+
+    async def wait_for(self, predicate: Callable[[], bool], within: float = WAIT) -> None:
+        try:
+            async with asyncio.timeout(within):
+                while not predicate():
+                    self._changed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), 0.5)
+        except TimeoutError:
+            pytest.fail(f"not delivered within {within} s; got {self.changes}")
+
+
+class Site:
+    """An in-process leasesync with capture on, plus a plain connection that plays Kea."""
+
+    def __init__(self, db: dict[str, Any], tmp_path: Path) -> None:
+        self.db = {**db, "capture-changes": True}
+        self.tmp_path = tmp_path
+        self.runtime: Runtime | None = None
+        self.recorder = Recorder()
+        self._kea: Engine | None = None
+
+    async def start(self) -> Site:
+        runtime = build_runtime(parse_config(service_config(self.db), self.tmp_path / "leasesync.json"))
+        for family in runtime.families.values():
+            family.listeners.append(self.recorder)
+        await runtime.start()
+        self.runtime = runtime
+        return self
+
+    async def stop(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+        if self._kea is not None:
+            self._kea.dispose()
+            self._kea = None
+
+    @property
+    def kea(self) -> Engine:
+        """A connection pool that is not leasesync's writer: its changes are 'Kea's'."""
+        if self._kea is None:
+            cfg = parse_config(service_config(self.db), self.tmp_path / "leasesync.json").dhcp4
+            assert cfg is not None
+            self._kea = make_engine(cfg.lease_database)
+        return self._kea
+
+    @property
+    def dialect(self) -> str:
+        return self.kea.dialect.name
+
+    async def sql(self, statement: Any) -> None:
+        def run() -> None:
+            with self.kea.begin() as conn:
+                conn.execute(statement)
+
+        await asyncio.to_thread(run)
+
+    async def queued(self) -> int:
+        def run() -> int:
+            with self.kea.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(lease_changes)).scalar_one())
+
+        return await asyncio.to_thread(run)
+
+    async def command(self, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+
+        from app.main import build_app
+
+        assert self.runtime is not None
+        transport = httpx.ASGITransport(app=build_app(self.runtime), client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://leasesync") as http:
+            answer = (await http.post("/", json={"command": command, "arguments": arguments})).json()
+        return dict(answer[0])
+
+    def capture(self) -> ChangeCapture:
+        assert self.runtime is not None
+        return next(s for s in self.runtime.services if isinstance(s, ChangeCapture))
+
+
+@pytest.fixture
+async def site(lease_database: dict[str, Any], tmp_path: Path) -> AsyncIterator[Site]:
+    s = await Site(lease_database, tmp_path).start()
+    try:
+        yield s
+    finally:
+        await s.stop()
+
+
+def insert4(site: Site, lease: Lease4) -> Any:
+    return insert(schema.lease4).values(lease4_to_row(lease, site.dialect))
+
+
+# --- captured changes -------------------------------------------------------------------------
+
+async def test_lease_inserted_by_another_writer_is_an_update(site: Site) -> None:
+    lease = v4("192.0.2.50")
+    await site.sql(insert4(site, lease))
+    await site.recorder.wait_for(lambda: bool(site.recorder.changes))
+    assert site.recorder.changes == [(4, LeaseChange("update", lease))]
+    assert site.recorder.calls[0][2] is False  # from_partner
+
+
+async def test_lease_updated_by_another_writer_carries_the_new_values(site: Site) -> None:
+    await site.sql(insert4(site, v4("192.0.2.51")))
+    await site.recorder.wait_for(lambda: len(site.recorder.changes) == 1)
+    renewed = v4("192.0.2.51", cltt=NOW + 60, hostname="renewed.example.org")
+    row = lease4_to_row(renewed, site.dialect)
+    await site.sql(update(schema.lease4).where(schema.lease4.c.address == renewed.address).values(row))
+    await site.recorder.wait_for(lambda: len(site.recorder.changes) == 2)
+    assert site.recorder.changes[1] == (4, LeaseChange("update", renewed))
+
+
+async def test_lease_deleted_by_another_writer_is_a_delete_with_the_old_lease(site: Site) -> None:
+    lease = v4("192.0.2.52")
+    await site.sql(insert4(site, lease))
+    await site.recorder.wait_for(lambda: len(site.recorder.changes) == 1)
+    await site.sql(delete(schema.lease4).where(schema.lease4.c.address == lease.address))
+    await site.recorder.wait_for(lambda: len(site.recorder.changes) == 2)
+    assert site.recorder.changes[1] == (4, LeaseChange("delete", lease))
+
+
+async def test_v6_lease_goes_to_the_v6_family(site: Site) -> None:
+    lease = v6("2001:db8:1::77")
+    await site.sql(insert(schema.lease6).values(lease6_to_row(lease, site.dialect)))
+    await site.recorder.wait_for(lambda: bool(site.recorder.changes))
+    assert site.recorder.changes == [(6, LeaseChange("update", lease))]
+
+
+async def test_delivered_changes_leave_the_queue(site: Site) -> None:
+    await site.sql(insert4(site, v4("192.0.2.53")))
+    await site.recorder.wait_for(lambda: bool(site.recorder.changes))
+    for _ in range(50):
+        if await site.queued() == 0:
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail("the delivered change is still queued")
+
+
+async def test_failed_delivery_is_retried(site: Site) -> None:
+    site.recorder.fail_next = 1
+    lease = v4("192.0.2.54")
+    await site.sql(insert4(site, lease))
+    await site.recorder.wait_for(lambda: bool(site.recorder.changes))
+    assert site.recorder.changes == [(4, LeaseChange("update", lease))]
+
+
+# --- not captured -----------------------------------------------------------------------------
+
+async def test_own_lease4_add_is_not_captured(site: Site) -> None:
+    answer = await site.command("lease4-add", {"ip-address": "192.0.2.60", "hw-address": "1a:1b:1c:1d:1e:1f"})
+    assert answer["result"] == 0, answer
+    barrier = v4("192.0.2.61")  # written after the add: once it is delivered, the add would have been too
+    await site.sql(insert4(site, barrier))
+    await site.recorder.wait_for(lambda: len(site.recorder.changes) >= 2)
+    # the command layer itself reported the add (once); capture delivered only the barrier
+    heard = [(family, change.kind, change.lease.ip) for family, change in site.recorder.changes]
+    assert heard == [(4, "update", "192.0.2.60"), (4, "update", "192.0.2.61")]
+    assert site.capture().delivered == 1
+
+
+async def test_nothing_is_queued_when_capture_is_off(lease_database: dict[str, Any], tmp_path: Path) -> None:
+    on = await Site(lease_database, tmp_path).start()
+    await on.stop()  # the triggers exist now
+    off = Site(lease_database, tmp_path)
+    off.db["capture-changes"] = False
+    await off.start()
+    try:
+        await off.sql(insert4(off, v4("192.0.2.62")))
+        assert await off.queued() == 0
+        assert not any(isinstance(s, ChangeCapture) for s in off.runtime.services)  # type: ignore[union-attr]
+    finally:
+        await off.stop()
+
+
+# --- durability -------------------------------------------------------------------------------
+
+async def test_changes_made_while_down_are_delivered_at_start(lease_database: dict[str, Any],
+                                                             tmp_path: Path) -> None:
+    first = await Site(lease_database, tmp_path).start()
+    await first.stop()
+    offline = Site(lease_database, tmp_path)  # leasesync is down; Kea goes on writing
+    lease, gone = v4("192.0.2.70"), v4("192.0.2.71")
+    try:
+        await offline.sql(insert4(offline, lease))
+        await offline.sql(insert4(offline, gone))
+        await offline.sql(delete(schema.lease4).where(schema.lease4.c.address == gone.address))
+        assert await offline.queued() == 3
+    finally:
+        await offline.stop()
+    second = await Site(lease_database, tmp_path).start()
+    try:
+        await second.recorder.wait_for(lambda: len(second.recorder.changes) >= 2)
+        assert sorted(second.recorder.changes, key=lambda c: c[1].kind) == [
+            (4, LeaseChange("delete", gone)), (4, LeaseChange("update", lease))]
+    finally:
+        await second.stop()
+
+
+# --- with real Kea --------------------------------------------------------------------------
+
+@pytest.mark.postgres
+@pytest.mark.kea
+async def test_kea_dhcp4_lease4_add_is_captured(tmp_path: Path) -> None:
+    """kea-dhcp4 writes into the PostgreSQL database leasesync migrated; the change is captured.
+
+    Needs a Kea-compatible 0001 migration (kea-dhcp4 checks schema_version and its stat tables)."""
+    from tests.kea_harness import KeaServer, require_kea
+
+    require_kea()
+    db, drop = make_database("postgresql", tmp_path)
+    site = await Site(db, tmp_path).start()
+    try:
+        kea_db = {k: v for k, v in db.items() if k != "capture-changes"}
+        with KeaServer(4, lease_database=kea_db, start_agent=False) as kea:
+            answer = await asyncio.to_thread(kea.socket_command, {"command": "lease4-add", "arguments": {
+                "ip-address": "192.0.2.80", "hw-address": "1a:1b:1c:1d:1e:1f", "hostname": "kea.example.org"}})
+            assert answer["result"] == 0, answer
+            await site.recorder.wait_for(lambda: bool(site.recorder.changes))
+        family, change = site.recorder.changes[0]
+        assert (family, change.kind, change.lease.ip, change.lease.hostname, change.lease.hwaddr) == \
+            (4, "update", "192.0.2.80", "kea.example.org", bytes.fromhex("1a1b1c1d1e1f"))
+    finally:
+        await site.stop()
+        drop()
+
