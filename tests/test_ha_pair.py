@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -68,25 +69,36 @@ def test_load_balancing_pair_sends_updates_both_ways(spawn: Any, tmp_path: Path)
     wait_for(lambda: dump4(s1) == dump4(s2) and len(dump4(s1)) == 2, 10, what="both leases on both servers")
 
 
-def test_standby_killed_and_restarted_ends_with_identical_stores(spawn: Any, tmp_path: Path) -> None:
+def test_standby_killed_during_a_stream_of_admin_changes_ends_with_identical_stores(spawn: Any, tmp_path: Path) -> None:
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
     c1, c2 = pair_configs(dbs)
     primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
     wait_states([primary, standby], ["hot-standby", "hot-standby"])
-    acknowledged = []
-    for i in range(10, 20):
-        assert add(primary, i)["result"] == 0
-        acknowledged.append(f"192.0.2.{i}")
-    standby.kill()
-    for i in range(20, 40):  # the administrator is not blocked by the dead standby
-        assert add(primary, i)["result"] == 0
-        acknowledged.append(f"192.0.2.{i}")
-    wait_for(lambda: primary.command("status-get", "dhcp4")[0]["arguments"]["high-availability"][0]["ha-servers"]
-             ["local"]["state"] == "partner-down", 15, what="primary in partner-down")
-    standby.start()
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:  # an administrator's changes keep coming while the standby dies
+        i = 10
+        while not stop.is_set() and i < 250:
+            if add(primary, i)["result"] == 0:
+                acknowledged.append(f"192.0.2.{i}")
+            i += 1
+
+    writer = threading.Thread(target=stream)
+    writer.start()
+    try:
+        wait_for(lambda: len(acknowledged) >= 20, 20, what="the stream to start")
+        standby.kill()
+        wait_for(lambda: ha_state(primary) == "partner-down", 15, what="primary in partner-down")
+        count_at_restart = len(acknowledged)
+        standby.start()
+        wait_for(lambda: len(acknowledged) >= count_at_restart + 10, 20, what="more changes after the restart")
+    finally:
+        stop.set()
+        writer.join(timeout=30)
     wait_states([primary, standby], ["hot-standby", "hot-standby"])
-    wait_for(lambda: dump4(standby) == dump4(primary), 15, what="identical stores")
-    assert [lease["ip-address"] for lease in dump4(standby)] == sorted(acknowledged)
+    wait_for(lambda: dump4(standby) == dump4(primary), 20, what="identical stores")
+    assert sorted(lease["ip-address"] for lease in dump4(standby)) == sorted(acknowledged)
 
 
 def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> None:
