@@ -1,0 +1,78 @@
+"""Profile a leasesync server under load with py-spy (pip install py-spy).
+
+    python bench/profile_server.py --command lease4-update --conns 32 --seconds 8
+
+Starts leasesync (SQLite by default) like bench/control.py does, drives it with the same load
+generator, records it with `py-spy record --format raw --gil` (only the thread holding the GIL: where the
+CPU of the one Python core goes), and prints the functions with the most samples, "self"
+(the frame on top) and "total" (anywhere on the stack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import control  # noqa: E402
+
+
+def summarize(raw: Path, top: int) -> None:
+    """Print the functions with most samples from py-spy's raw (collapsed stacks) output."""
+    total: collections.Counter[str] = collections.Counter()
+    self_time: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [f.rsplit(":", 1)[0] for f in stack.split(";")]  # drop line numbers
+        samples += count
+        for name in set(frames):
+            total[name] += count
+        if frames:
+            self_time[frames[-1]] += count
+    print(f"\n{samples} samples (GIL holder only)")
+    for title, counter in (("self", self_time), ("total", total)):
+        print(f"-- {title}")
+        for name, n in counter.most_common(top):
+            print(f"{n / max(samples, 1):6.1%}  {name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--command", default="lease4-update", choices=control.COMMANDS)
+    parser.add_argument("--conns", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--out", default="/tmp/leasesync-profile.txt")
+    args = parser.parse_args()
+    with control.make_target(args.target) as target:
+        if args.command == "lease4-get":
+            control.prefill(target, 2)
+        host, port = target.v6 if args.command.startswith("lease6") else target.v4
+        cmd = ["py-spy", "record", "--pid", str(target.pids[0]), "--format", "raw", "--threads",
+               "--gil", "--rate", str(args.rate), "--duration", str(int(args.seconds)), "--output", args.out]
+        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result: list[control.Cell] = []
+        load = threading.Thread(target=lambda: result.append(control.run_clients(
+            host, port, args.command, args.conns, 2, control.PREFILL, seconds=args.seconds, warmup=0.5,
+            server_pids=target.pids)[0]))
+        load.start()
+        spy.wait()
+        load.join()
+        cell = result[0]
+        print(f"{args.command} c={args.conns}: {cell.rps:.0f} req/s p50 {cell.p50:.2f} ms p99 {cell.p99:.2f} ms "
+              f"errors {cell.errors} srv {cell.srv_cpu:.0%} (under py-spy)")
+    summarize(Path(args.out), args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
