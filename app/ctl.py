@@ -429,15 +429,24 @@ def run_ha_sync(args: argparse.Namespace, out: TextIO) -> int:
     progress = sys.stderr.isatty() and not args.json and not args.quiet
     spinner = "|/-\\"
     tick = 0
-    worker.join(timeout=0.2)
+
+    def draw() -> None:
+        nonlocal tick
+        count = _lease_count(conn, service)
+        leases = f"{count} leases" if count is not None else "leases: ?"
+        sys.stderr.write(f"\r{spinner[tick % 4]} syncing from {args.server_name}: {time.monotonic() - started:6.1f}s  "
+                         f"state {_ha_state(conn, service)}  {leases}   ")
+        sys.stderr.flush()
+        tick += 1
+
+    # the first line is drawn at once: a sync that ends within the first refresh interval
+    # (a few hundred leases take ~0.1 s) still shows that it ran
+    if progress:
+        draw()
+    worker.join(timeout=0.5)
     while worker.is_alive():
         if progress:
-            count = _lease_count(conn, service)
-            leases = f"{count} leases" if count is not None else "leases: ?"
-            sys.stderr.write(f"\r{spinner[tick % 4]} syncing from {args.server_name}: {time.monotonic() - started:6.1f}s  "
-                             f"state {_ha_state(conn, service)}  {leases}   ")
-            sys.stderr.flush()
-            tick += 1
+            draw()
         worker.join(timeout=0.5)
     if progress:
         sys.stderr.write("\r" + " " * 78 + "\r")

@@ -40,6 +40,10 @@ class StoreUnavailable(Exception):
     """The lease database could not be reached (or timed out); nothing was changed."""
 
 
+class StoreOutcomeUnknown(StoreUnavailable):
+    """The database did not confirm a commit in time: the change may or may not have been applied."""
+
+
 def answer(result: int, text: str | None = None, arguments: Any = None) -> dict[str, Any]:
     """Build one Kea answer map; `text`/`arguments` are omitted when None, as Kea does."""
     out: dict[str, Any] = {"result": result}

@@ -325,8 +325,6 @@ class TableLock:
         self.conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: LeaseStore.write() answers a query-timeout while the op stays "
-                   "queued in the group-commit writer, which commits it once the database is free (see docs/security.md)")
 def test_write_answered_as_timed_out_is_not_applied_later(spawn: Any, crash_database: dict[str, Any]) -> None:
     server = spawn(crash_config(crash_database, **{"query-timeout": QUERY_TIMEOUT}))
     assert timed_update(server, "10.100.0.1")[0]["result"] == 0  # tables exist, connections warm

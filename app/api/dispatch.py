@@ -15,7 +15,14 @@ from typing import Any
 
 from app.commands.context import MISSING, CommandContext, RequestOrigin
 from app.commands.registry import AGENT, DAEMON, registry
-from app.errors import RESULT_ERROR, RESULT_UNSUPPORTED, CommandError, StoreUnavailable, answer
+from app.errors import (
+    RESULT_ERROR,
+    RESULT_UNSUPPORTED,
+    CommandError,
+    StoreOutcomeUnknown,
+    StoreUnavailable,
+    answer,
+)
 from app.runtime import Runtime
 
 log = logging.getLogger("leasesync.api")
@@ -120,6 +127,9 @@ async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: Reques
         result = await spec.handler(ctx)
     except CommandError as exc:
         result = exc.answer()
+    except StoreOutcomeUnknown as exc:
+        log.warning("%s: commit not confirmed: %s", command, exc)
+        result = answer(RESULT_ERROR, f"lease database did not confirm the change in time, it may have been applied: {exc}")
     except StoreUnavailable as exc:
         log.warning("%s failed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database unavailable, nothing was changed: {exc}")

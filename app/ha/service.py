@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from app.ha.state_machine import HaStateMachine
 from app.ha.states import HaState
 from app.ha.sync import SyncResult, sync_from
 from app.runtime import FamilyRuntime, LeaseChange, Runtime
+from app.store.leases import LEASE6_TYPE_CODES
 from app.store.sync_ops import backlog_stats, clear_peer_op, delete_entries_op, enqueue_op, read_backlog
 
 log = logging.getLogger("leasesync.ha")
@@ -282,12 +284,15 @@ class HaService:
         client = self.clients[action.peer]
         error = ""
         ok = True
+        metrics = self.runtime.metrics
         for body in action.commands:
             try:
                 await client.send(body)
             except PeerError as exc:
                 ok, error = False, exc.text
                 break
+            if metrics is not None:
+                metrics.updates_sent.labels(self.service, action.peer).inc()
         if ok:
             # delivered: the durable copies of these updates are no longer needed
             await self.family.store.write(clear_peer_op(action.peer, self.family.family))
@@ -311,6 +316,11 @@ class HaService:
             await self.verifier.on_local_changes(family, changes, from_partner)
         if from_partner:
             self.updates_received += len(changes)
+            metrics = self.runtime.metrics
+            if metrics is not None and family == self.family.family:
+                # the command carries no peer name: count it against the partner, as identify_peer does
+                peer = self.config.partner.name if self.config.partner else "ha-peer"
+                metrics.updates_received.labels(self.service, peer).inc(len(changes))
             return
         if not self.config.send_lease_updates or family != self.family.family:
             return
@@ -460,11 +470,20 @@ class HaService:
             entries = await store.read(read_backlog(peer_name, self.family.family, REPLAY_BATCH))
             log.info("HA_LEASES_BACKLOG_START sending %d outstanding lease updates to %s", len(entries), peer_name)
             delivered: list[int] = []
+            acknowledged = superseded = 0
             failed = False
             for entry in entries:
+                arguments = await self._still_current(peer_name, entry.command, entry.arguments)
+                if arguments is None:
+                    # superseded: the lease changed here since (a later update is queued behind this
+                    # one, or the partner's own copy arrived), or the peer holds a newer copy; sending
+                    # this old copy would overwrite a newer lease at the peer
+                    delivered.append(entry.id)
+                    superseded += 1
+                    continue
                 try:
                     await client.send({"command": entry.command, "service": [self.service],
-                                       "arguments": entry.arguments})
+                                       "arguments": arguments})
                 except PeerError as exc:
                     if exc.kind == "answer" and exc.result in (1, 4):
                         await self._reconcile(peer_name, {"command": entry.command, "arguments": entry.arguments}, exc)
@@ -476,13 +495,81 @@ class HaService:
                         self._execute(self.sm.on_lease_update_done(peer_name, False, self.clock(), exc.text))
                     break
                 delivered.append(entry.id)
+                acknowledged += 1
+            if superseded:
+                log.info("HA_LEASES_BACKLOG_SUPERSEDED %d outstanding lease updates to %s were not sent: the "
+                         "leases changed here since", superseded, peer_name)
             if delivered:
                 await store.write(delete_entries_op(delivered))
                 self.updates_sent += len(delivered)
+                if metrics is not None and acknowledged:
+                    # refusals settled by reconciliation are counted as failed (reason "rejected")
+                    metrics.updates_sent.labels(self.service, peer_name).inc(acknowledged)
             if failed:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), delay)
+
+    async def _local_copy(self, lease_map: dict[str, Any]) -> dict[str, Any] | None:
+        """The local lease at the address of `lease_map`, as a lease update would carry it."""
+        address = lease_map.get("ip-address")
+        if not isinstance(address, str):
+            raise ValueError("no ip-address")
+        store = self.family.store
+        current: Any
+        if self.family.family == 4:
+            current = await store.get4(int(ipaddress.IPv4Address(address)))
+        else:
+            lease_type = LEASE6_TYPE_CODES.get(str(lease_map.get("type", "IA_NA")), 0)
+            current = await store.get6(str(ipaddress.IPv6Address(address)), lease_type)
+        return None if current is None else messages.lease_with_expire(current.to_kea())
+
+    async def _partner_has_newer(self, peer: str, lease_map: dict[str, Any]) -> bool:
+        """Does the peer hold a newer copy (greater cltt) of this lease than the queued one? Then
+        the queued copy is stale there too: the newer lease wins (as for refused updates). A
+        peer that cannot be asked gets the update (its failure is handled by the send)."""
+        ours = int(lease_map.get("expire", 0)) - int(lease_map.get("valid-lft", 0))
+        arguments: dict[str, Any] = {"ip-address": lease_map["ip-address"]}
+        if self.family.family == 6:
+            arguments["type"] = lease_map.get("type", "IA_NA")
+        try:
+            theirs = await self.clients[peer].send(
+                {"command": f"lease{self.family.family}-get", "service": [self.service], "arguments": arguments},
+                request_timeout=self.update_timeout, accept=(0, 3))
+        except PeerError:
+            return False
+        lease = theirs.get("arguments")
+        return theirs.get("result") == 0 and isinstance(lease, dict) and int(lease.get("cltt", 0)) > ours
+
+    async def _still_current(self, peer: str, command: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
+        """The arguments to replay for a backlog entry, limited to what is still the local state;
+        None when nothing of it is. A queued update whose lease changed locally since is
+        superseded: a later local change queued (or sent) its own update, and a change that came
+        from the partner (sync, lease update, reconciliation) is already there. A queued delete
+        is superseded when the lease exists again. Either is also superseded when the peer already
+        holds a newer copy of the lease (after the partner restarted and synced from us, or took
+        writes itself while we could not reach it)."""
+        try:
+            if command == "lease4-update":
+                current = await self._local_copy(arguments)
+                if current is None or {**current, "force-create": True} != arguments:
+                    return None
+                return None if await self._partner_has_newer(peer, arguments) else arguments
+            if command in ("lease4-del", "lease6-del"):
+                if await self._local_copy(arguments) is not None or await self._partner_has_newer(peer, arguments):
+                    return None
+                return arguments
+            if command == "lease6-bulk-apply":
+                leases = [lease for lease in arguments.get("leases") or [] if await self._local_copy(lease) == lease
+                          and not await self._partner_has_newer(peer, lease)]
+                deleted = [lease for lease in arguments.get("deleted-leases") or []
+                           if await self._local_copy(lease) is None and not await self._partner_has_newer(peer, lease)]
+                if not leases and not deleted:
+                    return None
+                return {**arguments, "leases": leases, "deleted-leases": deleted}
+        except (ValueError, TypeError, AttributeError):
+            pass  # an entry we cannot check is sent as it was queued
+        return arguments
 
     # --- commands ------------------------------------------------------------------------
     def status(self) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from app.config import DatabaseConfig
-from app.errors import StoreUnavailable
+from app.errors import StoreOutcomeUnknown, StoreUnavailable
 from app.store import schema
 from app.store.leases import (
     Lease4,
@@ -364,6 +364,12 @@ class _Pending:
     op: WriteOp
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+    # QUEUED → TAKEN (in the writer's open transaction) → COMMITTING; a request whose
+    # query-timeout fires before COMMITTING is ABANDONED and the writer leaves it out.
+    state: int = 0
+
+
+_QUEUED, _TAKEN, _COMMITTING, _ABANDONED = range(4)
 
 
 class LeaseStore:
@@ -418,20 +424,35 @@ class LeaseStore:
         with self._cond:
             if self._stopping:
                 raise StoreUnavailable("the lease store is shutting down")
-            self._queue.append(_Pending(op, loop, future))
+            pending = _Pending(op, loop, future)
+            self._queue.append(pending)
             self._cond.notify()
         # A timer on the future instead of wait_for(shield(...)): no extra task and inner future per
-        # write. On expiry the future fails with TimeoutError; the op stays queued and still commits
-        # (as with shield), `_resolve` then finds the future done and drops the outcome.
-        timer = loop.call_later(self.config.query_timeout, _expire, future)
+        # write. On expiry the request is withdrawn if its transaction has not begun to commit, so
+        # "nothing was changed" stays true (see _abandon).
+        timer = loop.call_later(self.config.query_timeout, self._abandon, pending)
         try:
             return await future
-        except TimeoutError:
-            raise StoreUnavailable(
-                f"the lease database did not commit within {self.config.query_timeout:g} s"
-            ) from None
         finally:
             timer.cancel()
+
+    def _abandon(self, pending: _Pending) -> None:
+        """query-timeout of one write (event-loop thread): withdraw it unless it is committing."""
+        if pending.future.done():
+            return
+        timeout = self.config.query_timeout
+        with self._cond:
+            if pending.state == _QUEUED:
+                self._queue.remove(pending)
+                pending.state = _ABANDONED
+            elif pending.state == _TAKEN:
+                pending.state = _ABANDONED  # the writer rolls back and commits the rest without it
+        if pending.state == _ABANDONED:
+            pending.future.set_exception(
+                StoreUnavailable(f"the lease database did not commit within {timeout:g} s"))
+        else:
+            pending.future.set_exception(StoreOutcomeUnknown(
+                f"the lease database did not confirm the commit within {timeout:g} s"))
 
     def _writer_loop(self) -> None:
         conn: Connection | None = None
@@ -443,16 +464,18 @@ class LeaseStore:
                     break
                 batch = list(self._queue)
                 self._queue.clear()
+                for pending in batch:
+                    pending.state = _TAKEN
             try:
                 if conn is None or conn.closed:
                     conn = self._connect_writer()
-                results = self._commit_batch(conn, batch)
+                batch, results = self._commit_batch(conn, batch)
             except SQLAlchemyError as exc:
                 log.warning("lease database write failed (%s); retrying the %d queued change(s) one by one",
                             _short(exc), len(batch))
                 self.failed_commits += 1
                 conn = self._reset(conn)
-                results = self._commit_one_by_one(conn, batch)
+                batch, results = self._commit_one_by_one(conn, batch)
                 if conn is not None and conn.invalidated:
                     conn = self._reset(conn)
             # one wake-up of each event loop per batch, not one per write
@@ -476,14 +499,41 @@ class LeaseStore:
         if conn is not None:
             conn.close()
 
-    def _commit_batch(self, conn: Connection, batch: list[_Pending]) -> list[Any]:
-        with conn.begin():
-            results = [p.op.apply(conn, self.dialect) for p in batch]
-        self.commits += 1
-        self.committed_ops += len(batch)
-        if self._checkpointer is not None:
-            self._checkpoint_due.set()
-        return results
+    def _commit_batch(self, conn: Connection, batch: list[_Pending]) -> tuple[list[_Pending], list[Any]]:
+        """Apply and commit `batch`; returns the requests that committed and their outcomes.
+
+        Requests abandoned (query-timeout) while their transaction was open are left out: the
+        transaction is rolled back and redone without them, so an answer saying that nothing
+        was changed is true."""
+        while batch:
+            trans = conn.begin()
+            try:
+                results = [p.op.apply(conn, self.dialect) for p in batch]
+            except BaseException:
+                trans.rollback()
+                raise
+            with self._cond:
+                live = [p for p in batch if p.state != _ABANDONED]
+                if len(live) == len(batch):
+                    for pending in batch:
+                        pending.state = _COMMITTING
+            if len(live) != len(batch):
+                trans.rollback()
+                batch = live
+                continue
+            try:
+                trans.commit()
+            except BaseException:
+                with self._cond:  # not committed: they may be retried one by one
+                    for pending in batch:
+                        pending.state = _TAKEN
+                raise
+            self.commits += 1
+            self.committed_ops += len(batch)
+            if self._checkpointer is not None:
+                self._checkpoint_due.set()
+            return batch, results
+        return [], []
 
     def _checkpoint_loop(self) -> None:
         """SQLite: copy committed WAL frames into the database file off the commit path.
@@ -521,19 +571,27 @@ class LeaseStore:
                 pass
             raw.close()
 
-    def _commit_one_by_one(self, conn: Connection | None, batch: list[_Pending]) -> list[Any]:
+    def _commit_one_by_one(self, conn: Connection | None,
+                           batch: list[_Pending]) -> tuple[list[_Pending], list[Any]]:
+        answered: list[_Pending] = []
         results: list[Any] = []
         for pending in batch:
+            if pending.state == _ABANDONED:
+                continue
             try:
                 if conn is None or conn.closed or conn.invalidated:
                     conn = self._reset(conn) or self._connect_writer()
-                results.append(self._commit_batch(conn, [pending])[0])
+                done, outcome = self._commit_batch(conn, [pending])
+                if not done:
+                    continue
+                results.append(outcome[0])
             except IntegrityError as exc:
                 results.append(StoreConflict(_short(exc)))
             except (SQLAlchemyError, OSError) as exc:
                 results.append(StoreUnavailable(f"lease database error: {_short(exc)}"))
                 conn = self._reset(conn)
-        return results
+            answered.append(pending)
+        return answered, results
 
     def _connect_writer(self) -> Connection:
         conn = self.engine.connect()
@@ -725,11 +783,6 @@ _READ_ONLY = "leasesync_read_only"
 
 # SQLite: WAL size (in pages) beyond which the checkpointer restarts the WAL (about 16 MiB)
 _WAL_RESTART_FRAMES = 4000
-
-
-def _expire(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
 
 
 def _resolve_all(resolved: list[tuple[asyncio.Future[Any], Any]]) -> None:
