@@ -172,3 +172,4 @@ def test_updates_off_reports_leases_the_partner_lacks_until_they_arrive(spawn: A
         "result"] == 0
     wait_for(lambda: replication()["diverged"] == 0 and replication()["unconfirmed"] == 0, 20,
              what="the lease to be confirmed at the partner")
+

@@ -110,6 +110,12 @@ class Authenticator:
     def enabled(self) -> bool:
         return bool(self._tokens)
 
+    def restrict(self, user: str, commands: frozenset[str]) -> None:
+        """Narrow what `user` may run (HA `restrict-commands` for a peer's user)."""
+        for token, (name, allowed) in list(self._tokens.items()):
+            if name == user:
+                self._tokens[token] = (name, commands if allowed is None else allowed & commands)
+
     def check(self, header: bytes | None) -> tuple[str, frozenset[str] | None] | None:
         if header is None:
             return None
@@ -144,6 +150,8 @@ class ControlChannelApp:
         self.max_depth = agent.max_json_depth
         self.body_timeout = agent.request_timeout
         self.auth = Authenticator(agent.authentication)
+        for user, commands in ha_peer_restrictions(runtime).items():
+            self.auth.restrict(user, commands)
         self.realm_header = f'Basic realm="{self.auth.realm}"'.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -281,6 +289,32 @@ class ControlChannelApp:
             headers.append((CONNECTION, b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+# Kea 2.2's restrict-commands accept list for the HA listener (HA spec §7.12), plus the
+# lease-get commands a leasesync peer uses to verify replication and reconcile refused updates.
+HA_PEER_COMMANDS = {
+    4: frozenset({"list-commands", "status-get", "dhcp-disable", "dhcp-enable", "ha-reset", "ha-heartbeat",
+                  "lease4-update", "lease4-del", "lease4-get-all", "lease4-get-page", "ha-maintenance-notify",
+                  "ha-sync-complete-notify", "lease4-get", "lease4-bulk-apply"}),
+    6: frozenset({"list-commands", "status-get", "dhcp-disable", "dhcp-enable", "ha-reset", "ha-heartbeat",
+                  "lease6-bulk-apply", "lease6-update", "lease6-del", "lease6-get-all", "lease6-get-page",
+                  "ha-maintenance-notify", "ha-sync-complete-notify", "lease6-get"}),
+}
+
+
+def ha_peer_restrictions(runtime: Runtime) -> dict[str, frozenset[str]]:
+    """With `restrict-commands: true`, a peer's user (its `basic-auth-user`, which the peers use
+    both ways) may run only the HA commands; any other command gets Kea's 403."""
+    out: dict[str, frozenset[str]] = {}
+    for family, fam in runtime.families.items():
+        ha = fam.config.ha
+        if ha is None or not ha.restrict_commands:
+            continue
+        for peer in ha.peers:
+            if peer.basic_auth_user and peer.name != ha.this_server_name:
+                out[peer.basic_auth_user] = out.get(peer.basic_auth_user, frozenset()) | HA_PEER_COMMANDS[family]
+    return out
 
 
 def command_names() -> list[str]:
