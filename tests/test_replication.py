@@ -16,7 +16,7 @@ import yaml
 
 from app.config import parse_config
 from tests.conftest import ServerProcess, make_database, service_config, unavailable
-from tests.ha_helpers import metric, wait_states
+from tests.ha_helpers import ha_state, metric, wait_for, wait_states
 from tests.kea_harness import HA_HOOK, free_port
 from tests.replication_harness import replicated_pair, tools_missing
 
@@ -116,6 +116,37 @@ def test_ha_pair_runs_without_lease_updates(sites: Sites) -> None:
     add(sites.a, "192.0.2.104")
     wait_visible(sites.b, "192.0.2.104")
     assert metric(sites.b, "leasesync_commands_total", command="lease4-update") == 0
+
+
+def replication_report(site: ServerProcess) -> dict[str, Any]:
+    status = site.command("status-get", "dhcp4")[0]["arguments"]["high-availability"][0]
+    return dict(status["leasesync"]["replication"])
+
+
+@pytest.mark.slow
+def test_stopped_replication_shows_as_divergence_in_status_and_metrics(sites: Sites) -> None:
+    wait_states([sites.a, sites.b], ["hot-standby", "hot-standby"])
+    sites.replication.pause()
+    add(sites.a, "192.0.2.105")
+    report = wait_for(lambda: (r := replication_report(sites.a))["diverged"] >= 1 and r, 30,
+                      what="site A to report the lease site B lacks")
+    assert report["oldest-missing"]["ip-address"] == "192.0.2.105"
+    wait_for(lambda: metric(sites.a, "leasesync_replication_diverged_leases") >= 1, 15,
+             what="the divergence metric")
+    sites.replication.resume()
+    wait_for(lambda: replication_report(sites.a)["diverged"] == 0, 30, what="the divergence to clear")
+    assert replication_report(sites.a)["lag-max"] is not None
+
+
+@pytest.mark.slow
+def test_failover_still_works_with_updates_off(sites: Sites) -> None:
+    wait_states([sites.a, sites.b], ["hot-standby", "hot-standby"])
+    sites.b.kill()
+    wait_for(lambda: ha_state(sites.a) == "partner-down", 20, what="site A to take over (partner-down)")
+    add(sites.a, "192.0.2.106")  # served alone; the database carries the lease to B's site
+    sites.b.start()
+    wait_states([sites.a, sites.b], ["hot-standby", "hot-standby"], timeout=40)
+    wait_visible(sites.b, "192.0.2.106")
 
 
 # --- docker-compose.yml and its topology as plain processes ----------------------------------

@@ -10,6 +10,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from app import __version__
+from app.api.openapi import install as install_openapi
 from app.runtime import Runtime
 
 
@@ -18,8 +19,10 @@ def build_web_app(runtime: Runtime) -> FastAPI:
         title="leasesync",
         version=__version__,
         description="HA-aware DHCP lease agent speaking ISC Kea's control channel. Commands are sent as "
-        "Kea envelopes with POST / (see the command reference in docs/commands.md).",
+        "Kea envelopes with POST / (any path is accepted, so each command is also documented here as "
+        "POST /{command-name}); see also docs/commands.md.",
     )
+    install_openapi(web)  # every registry command's typed request and answer in /openapi.json and /docs
 
     @web.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, Any]:
