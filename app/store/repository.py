@@ -543,7 +543,9 @@ class LeaseStore:
         its WAL commit returned (synchronous FULL), before and after this copy. Runs at most
         every 50 ms while there are commits, so the WAL stays small."""
         raw: Any = None  # the DB-API connection: through SQLAlchemy a statement would autobegin a write lock
-        while True:
+        # `_stopping` is checked at the top of every round: close() may set the wake-up event while
+        # this thread sleeps below, and the clear() would then swallow it (close() waited 10 s)
+        while not self._stopping:
             self._checkpoint_due.wait()
             if self._stopping:
                 break
