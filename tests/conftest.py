@@ -24,27 +24,13 @@ import pytest
 
 from app.config import parse_config
 from app.main import build_app, build_runtime
+from tests.kea_harness import SPEC_SUBNETS4 as SUBNETS4  # noqa: F401 - re-exported to the tests
+from tests.kea_harness import SPEC_SUBNETS6 as SUBNETS6  # noqa: F401
+from tests.kea_harness import unavailable  # noqa: F401 - the skip-or-fail-under-CI policy
 
 PG_DSN = os.environ.get("LEASESYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_HOST = os.environ.get("LEASESYNC_TEST_MYSQL_HOST", "127.0.0.1")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-SUBNETS4 = [
-    {"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.200"}]},
-    {"id": 2, "subnet": "198.51.100.0/24", "valid-lifetime": 7200},
-]
-SUBNETS6 = [
-    {"id": 1, "subnet": "2001:db8:1::/64", "pd-pools": [{"prefix": "3000:1::", "prefix-len": 48, "delegated-len": 64}]},
-    {"id": 2, "subnet": "2001:db8:2::/64"},
-]
-
-
-def unavailable(reason: str) -> None:
-    """Skip a test whose external service is missing; under CI that is a failure."""
-    if IN_CI:
-        pytest.fail(f"required under CI: {reason}")
-    pytest.skip(reason)
 
 
 def free_port() -> int:

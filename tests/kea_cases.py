@@ -61,23 +61,16 @@ import socket
 import time
 from typing import Any
 
+from tests.kea_harness import SPEC_SUBNETS4, SPEC_SUBNETS6
+
 TIME_WINDOW = 300
 
 # ---------------------------------------------------------------------------------------------
 # topologies
 
-SUBNETS4: list[dict[str, Any]] = [
-    {"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.200"}]},
-    {"id": 2, "subnet": "198.51.100.0/24", "valid-lifetime": 7200},
-]
-SUBNETS6: list[dict[str, Any]] = [
-    {
-        "id": 1,
-        "subnet": "2001:db8:1::/64",
-        "pd-pools": [{"prefix": "3000:1::", "prefix-len": 48, "delegated-len": 64}],
-    },
-    {"id": 2, "subnet": "2001:db8:2::/64"},
-]
+# the spec's reference topology (lease-commands.md), shared with the harness and the fixtures
+SUBNETS4: list[dict[str, Any]] = SPEC_SUBNETS4
+SUBNETS6: list[dict[str, Any]] = SPEC_SUBNETS6
 DDNS_EXTRA: dict[str, Any] = {
     "dhcp-ddns": {"enable-updates": True, "server-ip": "127.0.0.1", "server-port": 53001},
 }

@@ -156,20 +156,26 @@ def kea_available() -> str | None:
     return reason
 
 
-def _ci() -> bool:
+def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test whose external service or tool is missing; under CI that is a failure.
+    The one place this policy lives: every test helper that needs PostgreSQL, MariaDB, Kea or
+    network namespaces calls it."""
+    import pytest
+
+    if in_ci():
+        pytest.fail(f"required under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def require_kea() -> None:
     """Skip the calling test when Kea is missing; under CI=true fail instead of skipping."""
-    import pytest
-
     reason = kea_available()
-    if reason is None:
-        return
-    if _ci():
-        pytest.fail(f"Kea 2.2 required under CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
+    if reason is not None:
+        unavailable(f"Kea 2.2: {reason}")
 
 
 # ---------------------------------------------------------------------------------------------

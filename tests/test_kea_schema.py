@@ -36,6 +36,7 @@ from app.store import schema
 from app.store.leases import INFINITE, Lease4, Lease6, lease4_to_row
 from app.store.migrate import KEA_SCHEMA_ORIGIN_KEY, KeaSchemaMismatch, is_current, upgrade
 from app.store.repository import AddLease, DeleteLease, LeaseStore, UpdateLease
+from tests.kea_harness import unavailable
 from tests.test_migrations import (
     NOW,
     STAT_SCENARIO,
@@ -47,7 +48,6 @@ from tests.test_migrations import (
     migrate,
     run_ops,
     snapshot,
-    unavailable,
 )
 
 pytestmark = [pytest.mark.kea, pytest.mark.timeout(180)]

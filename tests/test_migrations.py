@@ -35,24 +35,17 @@ from app.store.migrate import (
     upgrade,
 )
 from app.store.repository import AddLease, DeleteLease, LeaseStore, UpdateLease
+from tests.conftest import _mysql_admin, _pg_admin
 
 pytestmark = pytest.mark.timeout(120)
 
 PG_HOST = os.environ.get("LEASESYNC_TEST_PG_HOST", "127.0.0.1")
 MYSQL_HOST = os.environ.get("LEASESYNC_TEST_MYSQL_HOST", "127.0.0.1")
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 NOW = int(time.time())
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
          pytest.param("mysql", marks=pytest.mark.mysql)]
 KEA_TRIGGERS = {f"lease{f}_{e}" for f in (4, 6) for e in ("ains", "aupd", "adel")}
 STAT_TABLES = {"lease4_stat", "lease6_stat", "lease4_stat_by_client_class", "lease6_stat_by_client_class"}
-
-
-def unavailable(reason: str) -> None:
-    """Skip a test whose external service is missing; under CI=true that is a failure."""
-    if IN_CI:
-        pytest.fail(f"required under CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 # --- databases ----------------------------------------------------------------------------------
@@ -68,24 +61,6 @@ class ScratchDb(NamedTuple):
 
     def engine(self) -> Engine:
         return create_engine(self.url)
-
-
-def _pg_admin() -> Any:
-    import psycopg
-
-    try:
-        return psycopg.connect(f"postgresql://postgres@{PG_HOST}:5432/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        unavailable(f"PostgreSQL not reachable at {PG_HOST}:5432: {exc}")
-
-
-def _mysql_admin() -> Any:
-    import pymysql
-
-    try:
-        return pymysql.connect(host=MYSQL_HOST, user="root", password="", autocommit=True, connect_timeout=3)
-    except pymysql.err.OperationalError as exc:
-        unavailable(f"MariaDB/MySQL not reachable at {MYSQL_HOST}:3306: {exc}")
 
 
 def create_database(kind: str, tmp_path: Path) -> tuple[ScratchDb, Callable[[], None]]:
