@@ -332,11 +332,11 @@ class HaService:
             # communication-recovery keeps its in-memory backlog (Kea's semantics); the durable copy
             # survives a restart and is cleared once the backlog was delivered.
             assert self.config.partner is not None
-            await self._persist(self.config.partner.name, self._commands_for(updated, deleted))
+            await self._persist(self.config.partner.name, list(self.sm.lease_commands(updated, deleted)))
         if plan.skipped_partner and self.config.partner is not None:
             # Kea counts these (unsent-update-count) and relies on a resync; leasesync also keeps
             # them so that nothing acknowledged is ever missing on the partner.
-            await self._persist(self.config.partner.name, self._commands_for(updated, deleted))
+            await self._persist(self.config.partner.name, list(self.sm.lease_commands(updated, deleted)))
         for request in plan.requests:
             task = asyncio.ensure_future(self._deliver(request))
             if request.must_ack:
@@ -348,11 +348,6 @@ class HaService:
             await asyncio.gather(*waits)
         if waits or plan.requests:
             self._wake.set()
-
-    def _commands_for(self, updated: list[dict[str, Any]], deleted: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if self.family.family == 6:
-            return [messages.lease6_bulk_apply(updated, deleted)]
-        return [messages.lease4_del(lease) for lease in deleted] + [messages.lease4_update(lease) for lease in updated]
 
     async def _persist(self, peer: str, commands: list[dict[str, Any]]) -> None:
         items = [(body["command"], body.get("arguments", {})) for body in commands]

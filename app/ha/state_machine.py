@@ -14,7 +14,7 @@ waits for the next heartbeat. Both are reproduced because they are visible on th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any, Literal
@@ -615,7 +615,7 @@ class HaStateMachine:
                 continue
             plan.requests.append(
                 SendLeaseUpdates(
-                    peer.name, self._lease_commands(added, deleted), self.must_wait_for_ack(peer)
+                    peer.name, self.lease_commands(added, deleted), self.must_wait_for_ack(peer)
                 )
             )
         return plan
@@ -1114,7 +1114,8 @@ class HaStateMachine:
         self._backlog.append((op, lease))
         return 1
 
-    def _lease_commands(self, added: list[Lease], deleted: list[Lease]) -> tuple[dict[str, Any], ...]:
+    def lease_commands(self, added: Sequence[Lease], deleted: Sequence[Lease]) -> tuple[dict[str, Any], ...]:
+        """The requests that carry one query's lease changes, as Kea sends them."""
         if self.service == "dhcp6":
             return (messages.lease6_bulk_apply(added, deleted),)
         return tuple(
