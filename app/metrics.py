@@ -14,6 +14,8 @@ class Metrics:
         self.command_latency = Histogram(
             "leasesync_command_duration_seconds", "Time from parsed request to answer, by command", ["command"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r)
+        self._command_counters: dict[tuple[str, int], Counter] = {}
+        self._command_latency: dict[str, Histogram] = {}
         self.auth_failures = Counter("leasesync_auth_failures_total", "Requests refused for bad credentials", registry=r)
         self.leases = Gauge("leasesync_leases", "Leases in the store, by family, subnet and state",
                             ["family", "subnet_id", "state"], registry=r)
@@ -47,5 +49,12 @@ class Metrics:
                                      ["family"], registry=r)
 
     def observe_command(self, command: str, result: int, seconds: float) -> None:
-        self.commands.labels(command, str(result)).inc()
-        self.command_latency.labels(command).observe(seconds)
+        # labels() builds and looks up a key under a lock on every call: keep the children
+        counter = self._command_counters.get((command, result))
+        if counter is None:
+            counter = self._command_counters[(command, result)] = self.commands.labels(command, str(result))
+        latency = self._command_latency.get(command)
+        if latency is None:
+            latency = self._command_latency[command] = self.command_latency.labels(command)
+        counter.inc()
+        latency.observe(seconds)

@@ -234,13 +234,18 @@ class ControlChannelApp:
         if expected > self.max_size:
             await self._respond(send, *_TOO_LARGE, close=True)
             return
-        try:
-            # asyncio.timeout (a timer on this task), not wait_for: no extra task per request
-            async with asyncio.timeout(self.body_timeout):
-                body = await self._read_body(receive, expected)
-        except TimeoutError:
-            await self._respond(send, *_TIMEOUT, close=True)
-            return
+        if getattr(getattr(receive, "__self__", None), "more_body", True) is False:
+            # uvicorn already holds the whole body (the usual case for a small request): reading it
+            # cannot wait, so no timer (asyncio.timeout costs as much as the rest of the read)
+            body = await self._read_body(receive, expected)
+        else:
+            try:
+                # asyncio.timeout (a timer on this task), not wait_for: no extra task per request
+                async with asyncio.timeout(self.body_timeout):
+                    body = await self._read_body(receive, expected)
+            except TimeoutError:
+                await self._respond(send, *_TIMEOUT, close=True)
+                return
         if body is None:
             await self._respond(send, *_BAD_REQUEST)
             return
@@ -250,7 +255,9 @@ class ControlChannelApp:
             except orjson.JSONDecodeError:
                 await self._respond(send, *_BAD_REQUEST)
                 return
-            if json_depth_exceeds(envelope, self.max_depth):
+            # a body with no more brackets than the limit cannot nest deeper: skip the walk
+            if (body.count(b"{") + body.count(b"[") > self.max_depth
+                    and json_depth_exceeds(envelope, self.max_depth)):
                 await self._respond(send, *_BAD_REQUEST)
                 return
         else:

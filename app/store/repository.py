@@ -1,13 +1,16 @@
 """The lease repository: the only place that runs SQL against lease tables.
 
-Writes go through one writer thread that practises *group commit*: every write queued while
-the previous transaction was committing is applied in the next single transaction, and each
-caller's future is resolved only after that commit returned. Concurrent requests therefore
-share one fsync instead of paying one each, and no answer is ever sent for an uncommitted
-change. Reads run on a small thread pool with their own connections.
+Writes practise *group commit*: every write queued while the previous transaction was
+committing is applied in the next single transaction, and each caller's future is resolved only
+after that commit returned. Concurrent requests therefore share one fsync instead of paying one
+each, and no answer is ever sent for an uncommitted change. The writer is a thread of its own;
+on SQLite, light writes from the serving event loop are applied by the loop itself and only
+their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
+tug-of-war between two threads). Reads run on a small thread pool with their own connections;
+SQLite point lookups run on the loop (read_point).
 
-Every write is keyed by the lease address, and all of them go through the single writer, so two
-updates of the same lease can never interleave into a half-written row.
+Every write is keyed by the lease address and all of them are serialised by the database's
+single write lock, so two updates of the same lease can never interleave into a half-written row.
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ log = logging.getLogger("leasesync.store")
 # commits by itself.
 
 class WriteOp:
+    # A light op is a few indexed statements (one lease, a small bulk): on SQLite it may be applied
+    # on the event loop itself (see _InlineWriter); anything larger or arbitrary runs on the writer thread.
+    @property
+    def light(self) -> bool:
+        return False
+
     def apply(self, conn: Connection, dialect: str) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -189,6 +198,10 @@ class AddLease(WriteOp):
 
     lease: Lease4 | Lease6
 
+    @property
+    def light(self) -> bool:
+        return True
+
     def apply(self, conn: Connection, dialect: str) -> bool:
         if isinstance(self.lease, Lease4):
             return _inserted_fast(conn, 4, lease4_to_row(self.lease, dialect))
@@ -203,6 +216,10 @@ class UpdateLease(WriteOp):
     force_create: bool = False
     # v6 only: the stored lease must be of this type to be replaced (Kea looks up (address, type))
     match_type: bool = True
+
+    @property
+    def light(self) -> bool:
+        return True
 
     def apply(self, conn: Connection, dialect: str) -> str | None:
         if isinstance(self.lease, Lease4):
@@ -228,6 +245,10 @@ class DeleteLease(WriteOp):
     family: int
     address: int | str
     lease_type: int | None = None  # v6: only a lease of this type
+
+    @property
+    def light(self) -> bool:
+        return True
 
     def apply(self, conn: Connection, dialect: str) -> Lease4 | Lease6 | None:
         if self.family == 4:
@@ -272,6 +293,10 @@ class BulkApply(WriteOp):
     deletes: list[DeleteLease] = field(default_factory=list)
     upserts: list[UpdateLease] = field(default_factory=list)
 
+    @property
+    def light(self) -> bool:
+        return len(self.deletes) + len(self.upserts) <= _LIGHT_BULK
+
     def apply(self, conn: Connection, dialect: str) -> tuple[list[Any], list[Any]]:
         deleted = [d.apply(conn, dialect) for d in self.deletes]
         if dialect in ("sqlite", "postgresql") and len(self.upserts) > 1 and self._plain_upserts():
@@ -314,6 +339,9 @@ class FuncOp(WriteOp):
 
 
 # --- the store -----------------------------------------------------------------------------
+
+# the largest bulk (deletes + upserts) applied on the event loop: about a millisecond of SQLite work
+_LIGHT_BULK = 64
 
 def _on_sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
     def setup(dbapi_conn: Any, _record: Any) -> None:
@@ -394,12 +422,23 @@ class LeaseStore:
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_due = threading.Event()
         self._wal_restart_wanted = False
+        # SQLite: light writes and point reads from the serving event loop run on that loop (below)
+        self._inline: _InlineWriter | None = None
+        self._inline_reader: Connection | None = None
+        self._writer_busy = False  # the writer thread holds a batch (guarded by _cond)
 
     # lifecycle
     def start(self) -> None:
         if self._writer is None:
             self._writer = threading.Thread(target=self._writer_loop, name="leasesync-writer", daemon=True)
             self._writer.start()
+        if self.dialect == "sqlite" and self._inline is None:
+            try:
+                home = asyncio.get_running_loop()
+            except RuntimeError:
+                home = None  # started outside an event loop (tools): everything goes through the threads
+            if home is not None:
+                self._inline = _InlineWriter(self, home)
         if self.dialect == "sqlite" and self._checkpointer is None:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="leasesync-checkpoint", daemon=True)
             self._checkpointer.start()
@@ -408,6 +447,12 @@ class LeaseStore:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        if self._inline is not None:
+            self._inline.close()
+        if self._inline_reader is not None:
+            self._inline_reader.info.pop(_READ_ONLY, None)
+            self._inline_reader.close()
+            self._inline_reader = None
         if self._writer is not None:
             self._writer.join(timeout=10)
         self._checkpoint_due.set()
@@ -421,12 +466,22 @@ class LeaseStore:
         """Queue `op`; return its outcome once the transaction holding it has committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
+        pending = _Pending(op, loop, future)
+        inline = self._inline
         with self._cond:
             if self._stopping:
                 raise StoreUnavailable("the lease store is shutting down")
-            pending = _Pending(op, loop, future)
-            self._queue.append(pending)
-            self._cond.notify()
+            if (inline is not None and loop is inline.loop and op.light and inline.usable
+                    and not self._queue and not self._writer_busy):
+                inline.queue.append(pending)
+                inline.kick()
+            else:
+                if inline is not None and inline.queue:
+                    # first come, first committed: what waits for the loop goes ahead of this op
+                    self._queue.extend(inline.queue)
+                    inline.queue.clear()
+                self._queue.append(pending)
+                self._cond.notify()
         # A timer on the future instead of wait_for(shield(...)): no extra task and inner future per
         # write. On expiry the request is withdrawn if its transaction has not begun to commit, so
         # "nothing was changed" stays true (see _abandon).
@@ -443,7 +498,10 @@ class LeaseStore:
         timeout = self.config.query_timeout
         with self._cond:
             if pending.state == _QUEUED:
-                self._queue.remove(pending)
+                if pending in self._queue:
+                    self._queue.remove(pending)
+                elif self._inline is not None and pending in self._inline.queue:
+                    self._inline.queue.remove(pending)
                 pending.state = _ABANDONED
             elif pending.state == _TAKEN:
                 pending.state = _ABANDONED  # the writer rolls back and commits the rest without it
@@ -466,6 +524,7 @@ class LeaseStore:
                 self._queue.clear()
                 for pending in batch:
                     pending.state = _TAKEN
+                self._writer_busy = True
             try:
                 if conn is None or conn.closed:
                     conn = self._connect_writer()
@@ -487,6 +546,8 @@ class LeaseStore:
                     loop.call_soon_threadsafe(_resolve_all, resolved)
                 except RuntimeError:  # that loop is closed: nobody waits any more
                     pass
+            with self._cond:
+                self._writer_busy = False
             if self._wal_restart_wanted and conn is not None and not conn.invalidated:
                 # after the answers went out: the checkpointer found the WAL long; copying the
                 # few frames it could not catch up with, here between transactions, lets the
@@ -656,19 +717,45 @@ class LeaseStore:
             timer.cancel()
 
     # --- queries (v4) ---
+    async def read_point(self, fn: Callable[[Connection, str], Any]) -> Any:
+        """A lookup by primary key or an indexed column: `read`, but on SQLite run right on the
+        serving loop (a WAL reader never waits for the writer; a few microseconds of SQLite
+        cost less than the hand-off to a reader thread and back). Anything unusual (a lock
+        held by a checkpoint being recovered, an I/O error) goes the `read` way."""
+        inline = self._inline
+        if inline is None or asyncio.get_running_loop() is not inline.loop or self._stopping:
+            return await self.read(fn)
+        conn = self._inline_reader
+        try:
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._inline_reader = self.engine.connect()
+                conn.info[_READ_ONLY] = True  # for statements through SQLAlchemy: BEGIN, not BEGIN IMMEDIATE
+                conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            try:
+                return fn(conn, self.dialect)
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+        except Exception as exc:  # noqa: BLE001 - whatever broke, a reader thread's own connection answers
+            log.debug("inline read failed (%s): using a reader thread", _short(exc))
+            if conn is not None:
+                self._inline_reader = self._reset(conn)
+            return await self.read(fn)
+
     async def get4(self, address: int) -> Lease4 | None:
         def run(c: Connection, d: str) -> Lease4 | None:
             row = _fetch_one(c, 4, address)  # pre-compiled: lease4-get is a hot path
             return lease4_from_row(row) if row is not None else None
 
-        return await self.read(run)
+        return await self.read_point(run)
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
         cond = t.c[column] == value
         if subnet_id is not None:
             cond = and_(cond, t.c.subnet_id == subnet_id)
-        return await self.read(lambda c, d: _many(c, select(t).where(cond).order_by(t.c.address), lease4_from_row))
+        # hwaddr and client_id are indexed (Kea's lease4_by_hwaddr_subnet_id, lease4_by_client_id_subnet_id)
+        return await self.read_point(lambda c, d: _many(c, select(t).where(cond).order_by(t.c.address), lease4_from_row))
 
     async def get4_by_hostname(self, hostname: str) -> list[Lease4]:
         t = schema.lease4
@@ -700,7 +787,7 @@ class LeaseStore:
         cond = t.c.address == address
         if lease_type is not None:
             cond = and_(cond, t.c.lease_type == lease_type)
-        return await self.read(lambda c, d: _one(c, select(t).where(cond), lease6_from_row))
+        return await self.read_point(lambda c, d: _one(c, select(t).where(cond), lease6_from_row))
 
     async def get6_by_duid(self, duid: bytes, iaid: int | None = None, subnet_id: int | None = None,
                            lease_type: int | None = None) -> list[Lease6]:
@@ -717,7 +804,7 @@ class LeaseStore:
                 cond = and_(cond, t.c.lease_type == lease_type)
             return _sorted6(_many(c, select(t).where(cond), lease6_from_row))
 
-        return await self.read(run)
+        return await self.read_point(run)  # indexed (duid, iaid, subnet_id)
 
     async def get6_by_hostname(self, hostname: str) -> list[Lease6]:
         t = schema.lease6
@@ -774,6 +861,170 @@ class LeaseStore:
 
     async def ping(self) -> None:
         await self.read(lambda c, d: c.execute(text("SELECT 1")).scalar_one())
+
+
+class _InlineWriter:
+    """SQLite group commit driven by the serving event loop.
+
+    On the writer thread, a batch's statements compete for the GIL with the loop that parses the
+    requests: measured under load, applying one lease took ~140 us there against ~25 us here.
+    So light ops (one lease, a small bulk) from the loop are applied by the loop itself, on a
+    connection of its own, in one transaction per batch; only the COMMIT, which waits for the
+    disk (synchronous FULL/EXTRA), goes to a thread, and the loop collects the next batch
+    meanwhile. With NORMAL or OFF a WAL commit does not wait for the disk and runs inline.
+
+    The connection never waits for a lock (busy_timeout 0): when another writer holds the
+    database (the writer thread, another process), the batch is handed to the writer thread,
+    which waits as usual. Answers still go out only after the commit returned, and a write is
+    answered exactly as on the writer thread, including query-timeout."""
+
+    def __init__(self, store: LeaseStore, loop: asyncio.AbstractEventLoop) -> None:
+        self.store = store
+        self.loop = loop
+        self.queue: deque[_Pending] = deque()
+        self.busy = False  # a drain task is running (applying or committing a batch)
+        self.conn: Connection | None = None
+        self.commit_in_thread = store.config.synchronous in ("FULL", "EXTRA")
+        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leasesync-commit")
+        self._retry_at = 0.0  # after a connection failure the writer thread does all for a while
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self._retry_at == 0.0 or time.monotonic() >= self._retry_at
+
+    def kick(self) -> None:
+        """A write was queued (under the store's lock): start draining unless already at it."""
+        if not self.busy:
+            self.busy = True
+            # the task's first step runs later in this loop iteration: requests read meanwhile join the batch
+            self._task = self.loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        store = self.store
+        while True:
+            with store._cond:
+                batch = [p for p in self.queue if p.state == _QUEUED]
+                self.queue.clear()
+                if not batch:
+                    self.busy = False
+                    return
+                for pending in batch:
+                    pending.state = _TAKEN
+            try:
+                await self._commit(batch)
+            except Exception as exc:  # noqa: BLE001 - e.g. shutting down: the writer thread answers them
+                log.debug("inline write path failed (%s): using the writer thread", _short(exc))
+                self._drop_connection(failed=True)
+                self._hand_over(batch)
+            except BaseException:
+                self._hand_over(batch)
+                with store._cond:
+                    self.busy = False
+                raise
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        store = self.store
+        try:
+            conn = self._connection()
+            trans = conn.begin()  # BEGIN IMMEDIATE: fails at once if another writer holds the lock
+        except SQLAlchemyError as exc:
+            log.debug("inline write path unavailable (%s): using the writer thread", _short(exc))
+            self._drop_connection(failed=not _is_busy(exc))
+            self._hand_over(batch)
+            return
+        try:
+            results = [p.op.apply(conn, store.dialect) for p in batch]
+        except Exception as exc:  # noqa: BLE001 - the writer thread redoes them one by one and answers each
+            log.debug("inline batch failed (%s): the writer thread retries it", _short(exc))
+            self._rollback(trans)
+            self._hand_over(batch)
+            return
+        with store._cond:  # nothing can abandon them meanwhile: _abandon runs on this loop too
+            for pending in batch:
+                pending.state = _COMMITTING
+        try:
+            if self.commit_in_thread:
+                # shielded: the commit finishes (and is answered) even if this task is cancelled
+                await asyncio.shield(self.loop.run_in_executor(self.committer, trans.commit))
+            else:
+                trans.commit()
+        except SQLAlchemyError as exc:
+            log.warning("lease database commit failed (%s); retrying the %d change(s) on the writer thread",
+                        _short(exc), len(batch))
+            store.failed_commits += 1
+            self._rollback(trans)
+            self._drop_connection(failed=True)
+            self._hand_over(batch)
+            return
+        store.commits += 1
+        store.committed_ops += len(batch)
+        if store._checkpointer is not None:
+            store._checkpoint_due.set()
+        for pending, outcome in zip(batch, results, strict=True):
+            _resolve(pending.future, outcome)
+        if store._wal_restart_wanted:
+            store._wal_restart_wanted = False
+            raw: Any = conn.connection.dbapi_connection
+            await self.loop.run_in_executor(self.committer, _checkpoint_quietly, raw)
+
+    def _connection(self) -> Connection:
+        if self.conn is None or self.conn.closed or self.conn.invalidated:
+            conn = self.store._connect_writer()
+            conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            self.conn = conn
+        return self.conn
+
+    def _drop_connection(self, failed: bool) -> None:
+        if failed:
+            self.conn = self.store._reset(self.conn)
+            self._retry_at = time.monotonic() + 1.0
+
+    @staticmethod
+    def _rollback(trans: Any) -> None:
+        try:
+            trans.rollback()
+        except Exception:  # noqa: BLE001 - a failed rollback leaves nothing to keep: SQLite drops the transaction
+            pass
+
+    def _hand_over(self, batch: list[_Pending]) -> None:
+        """Give `batch` (and whatever queued behind it) to the writer thread, in order."""
+        store = self.store
+        with store._cond:
+            waiting = [p for p in batch if p.state != _ABANDONED] + list(self.queue)
+            self.queue.clear()
+            for pending in waiting:
+                pending.state = _QUEUED
+            store._queue.extendleft(reversed(waiting))
+            store._cond.notify()
+
+    def close(self) -> None:
+        """After the store stopped taking writes: let a commit in flight finish, then let go."""
+        self.committer.shutdown(wait=True)
+        with self.store._cond:
+            left = list(self.queue)
+            self.queue.clear()
+        for pending in left:
+            if not pending.future.done():
+                pending.loop.call_soon_threadsafe(
+                    _resolve, pending.future, StoreUnavailable("the lease store is shutting down"))
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001 - closing at shutdown
+                pass
+            self.conn = None
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _checkpoint_quietly(raw: Any) -> None:
+    try:
+        raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except Exception as exc:  # noqa: BLE001 - only an optimisation; the next commit reports real trouble
+        log.debug("WAL checkpoint after an inline commit failed: %s", exc)
 
 
 class StoreConflict(Exception):

@@ -1,0 +1,144 @@
+"""SQLite writes and point reads run on the serving event loop (app/store/repository.py,
+_InlineWriter and LeaseStore.read_point), with the writer thread as the fallback. These tests
+drive that path the way requests do, and check what must stay true whatever path a write takes:
+an answer only after the commit, group commit, first come first committed, and no lost write
+when the loop's connection cannot take the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+import pytest
+
+from app.errors import StoreUnavailable
+from app.store.leases import Lease4
+from app.store.repository import AddLease, FuncOp, LeaseStore, StoreConflict, UpdateLease
+from tests.conftest import KeaClient, service_config
+
+
+def _lease(address: str, hostname: str = "", state: int = 0) -> Lease4:
+    import ipaddress
+
+    return Lease4(address=int(ipaddress.IPv4Address(address)), hwaddr=b"\x01\x02\x03\x04\x05\x06", client_id=None,
+                  valid_lft=4000, cltt=1_700_000_000, subnet_id=1, hostname=hostname, state=state)
+
+
+def _store(client: KeaClient) -> LeaseStore:
+    store = client.runtime.families[4].store
+    assert isinstance(store, LeaseStore)
+    return store
+
+
+async def _hostname(client: KeaClient, address: str) -> str:
+    answer = await client.one("lease4-get", "dhcp4", {"ip-address": address})
+    assert answer["result"] == 0, answer
+    return str(answer["arguments"]["hostname"])
+
+
+async def test_concurrent_updates_from_the_loop_share_commits(sqlite_client: KeaClient) -> None:
+    store = _store(sqlite_client)
+    assert store._inline is not None, "the in-process service should write on its own loop"
+    commits_before = store.commits
+    answers = await asyncio.gather(*(
+        sqlite_client.one("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{10 + i}", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        for i in range(40)))
+    assert [a["result"] for a in answers] == [0] * 40
+    assert store.commits - commits_before < 40, "every write paid its own commit: no group commit"
+    for i in range(40):
+        assert (await sqlite_client.one("lease4-get", "dhcp4", {"ip-address": f"192.0.2.{10 + i}"}))["result"] == 0
+
+
+async def test_a_write_waits_for_another_writers_lock_then_commits(sqlite_client: KeaClient,
+                                                                 sqlite_database: dict[str, Any]) -> None:
+    # another process holds SQLite's write lock: the loop's connection must not wait for it (it
+    # would stall every request), so the write goes to the writer thread, which waits and commits
+    other = sqlite3.connect(sqlite_database["name"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    released = asyncio.Event()
+
+    def release() -> None:
+        other.execute("ROLLBACK")
+        released.set()
+
+    asyncio.get_running_loop().call_later(0.3, release)
+    answer = await sqlite_client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.50", "hw-address": "1a:1b:1c:1d:1e:1f"})
+    assert released.is_set(), "the write was answered while another writer held the lock"
+    assert answer["result"] == 0, answer
+    assert await _hostname(sqlite_client, "192.0.2.50") == ""
+    other.close()
+
+
+async def test_a_light_write_queued_after_a_heavy_one_commits_after_it(sqlite_client: KeaClient) -> None:
+    store = _store(sqlite_client)
+    await store.write(AddLease(_lease("192.0.2.60")))
+
+    def rename_to_first(conn: Any, dialect: str) -> None:
+        conn.exec_driver_sql("UPDATE lease4 SET hostname = 'first' WHERE address = ?",
+                             (_lease("192.0.2.60").address,))
+
+    heavy = asyncio.ensure_future(store.write(FuncOp(rename_to_first)))
+    await asyncio.sleep(0)  # the heavy write is queued first
+    light = asyncio.ensure_future(store.write(UpdateLease(_lease("192.0.2.60", hostname="second"))))
+    await asyncio.gather(heavy, light)
+    assert await _hostname(sqlite_client, "192.0.2.60") == "second"
+
+
+async def test_a_heavy_write_queued_after_light_ones_commits_after_them(sqlite_client: KeaClient) -> None:
+    store = _store(sqlite_client)
+    await store.write(AddLease(_lease("192.0.2.61")))
+
+    def rename_to_last(conn: Any, dialect: str) -> None:
+        conn.exec_driver_sql("UPDATE lease4 SET hostname = 'last' WHERE address = ?", (_lease("192.0.2.61").address,))
+
+    writes = [asyncio.ensure_future(store.write(UpdateLease(_lease("192.0.2.61", hostname=f"light{i}"))))
+              for i in range(5)]
+    await asyncio.sleep(0)
+    writes.append(asyncio.ensure_future(store.write(FuncOp(rename_to_last))))
+    await asyncio.gather(*writes)
+    assert await _hostname(sqlite_client, "192.0.2.61") == "last"
+
+
+async def test_one_failing_write_in_a_loop_batch_fails_alone(sqlite_client: KeaClient) -> None:
+    # state 9 is not in lease_state: the foreign key refuses the row, which fails the whole
+    # transaction; the writer thread redoes the batch one write at a time
+    store = _store(sqlite_client)
+    results = await asyncio.gather(
+        store.write(AddLease(_lease("192.0.2.70"))),
+        store.write(UpdateLease(_lease("192.0.2.71", state=9), force_create=True)),
+        store.write(AddLease(_lease("192.0.2.72"))),
+        return_exceptions=True)
+    assert results[0] is True and results[2] is True, results
+    assert isinstance(results[1], StoreConflict), results
+    assert (await sqlite_client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.71"}))["result"] == 3
+    assert (await sqlite_client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.72"}))["result"] == 0
+
+
+async def test_point_reads_fall_back_to_a_reader_thread_when_the_loop_connection_breaks(
+        sqlite_client: KeaClient) -> None:
+    store = _store(sqlite_client)
+    await store.write(AddLease(_lease("192.0.2.80", hostname="kept")))
+    assert await _hostname(sqlite_client, "192.0.2.80") == "kept"
+    reader = store._inline_reader
+    assert reader is not None, "lease4-get did not use the loop's read connection"
+    reader.connection.dbapi_connection.close()  # type: ignore[union-attr]
+    assert await _hostname(sqlite_client, "192.0.2.80") == "kept"
+
+
+async def test_with_synchronous_normal_the_loop_commits_without_a_thread(make_client: Any,
+                                                                        sqlite_database: dict[str, Any]) -> None:
+    client = await make_client(service_config({**sqlite_database, "synchronous": "NORMAL"}))
+    store = _store(client)
+    assert store._inline is not None and not store._inline.commit_in_thread
+    answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.90", "hw-address": "1a:1b:1c:1d:1e:1f"})
+    assert answer["result"] == 0
+    assert (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.90"}))["result"] == 0
+
+
+async def test_writes_after_close_are_refused(make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    client = await make_client(service_config(sqlite_database))
+    store = _store(client)
+    await asyncio.get_running_loop().run_in_executor(None, store.close)
+    with pytest.raises(StoreUnavailable):
+        await store.write(AddLease(_lease("192.0.2.99")))
