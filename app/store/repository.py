@@ -362,7 +362,12 @@ def make_engine(db: DatabaseConfig) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": db.query_timeout, "isolation_level": None}
         kwargs["pool_size"] = db.pool_size + 2
     elif db.type == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": db.connect_timeout}
+        # prepare_threshold None: no server-side prepared statements. psycopg prepares a query after 5
+        # runs, and PostgreSQL then keeps a generic plan made while the lease table was small (with
+        # autovacuum slow or off nothing invalidates it): the bulk upsert's `address IN (...)` stayed a
+        # sequential scan and lease6-bulk-apply slowed in step with the table (4.6 -> 67 ms per 50
+        # leases over 60,000 rows). Unprepared, each query is planned for the table as it is.
+        kwargs["connect_args"] = {"connect_timeout": db.connect_timeout, "prepare_threshold": None}
         kwargs["pool_size"] = db.pool_size + 1
     else:
         kwargs["connect_args"] = {
