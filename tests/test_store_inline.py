@@ -142,3 +142,15 @@ async def test_writes_after_close_are_refused(make_client: Any, sqlite_database:
     await asyncio.get_running_loop().run_in_executor(None, store.close)
     with pytest.raises(StoreUnavailable):
         await store.write(AddLease(_lease("192.0.2.99")))
+
+
+async def test_every_reader_sees_a_lease_committed_after_its_last_read(client: KeaClient) -> None:
+    # reader threads keep their connections between reads; a read must still end its transaction
+    # (MySQL's REPEATABLE READ would otherwise answer from the first read's snapshot forever)
+    address = {"ip-address": "192.0.2.120"}
+    for _ in range(3 * client.runtime.families[4].store.config.pool_size):
+        assert (await client.one("lease4-get", "dhcp4", address))["result"] == 3
+    answer = await client.one("lease4-add", "dhcp4", {**address, "hw-address": "1a:1b:1c:1d:1e:1f"})
+    assert answer["result"] == 0, answer
+    for _ in range(3 * client.runtime.families[4].store.config.pool_size):
+        assert (await client.one("lease4-get", "dhcp4", address))["result"] == 0

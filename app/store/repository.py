@@ -360,7 +360,7 @@ def make_engine(db: DatabaseConfig) -> Engine:
     if db.type == "sqlite":
         # the writer and the readers each keep their own connection
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": db.query_timeout, "isolation_level": None}
-        kwargs["pool_size"] = db.pool_size + 2
+        kwargs["pool_size"] = db.pool_size + 4  # readers, writer, the loop's writer and reader, checkpointer
     elif db.type == "postgresql":
         # prepare_threshold None: no server-side prepared statements. psycopg prepares a query after 5
         # runs, and PostgreSQL then keeps a generic plan made while the lease table was small (with
@@ -417,6 +417,9 @@ class LeaseStore:
         self._stopping = False
         self._writer: threading.Thread | None = None
         self._readers = ThreadPoolExecutor(max_workers=db.pool_size, thread_name_prefix="leasesync-read")
+        self._reader_local = threading.local()  # each reader thread's own connection
+        self._reader_conns: list[Connection] = []
+        self._reader_conns_lock = threading.Lock()
         self.commits = 0
         self.committed_ops = 0
         self.failed_commits = 0
@@ -464,6 +467,13 @@ class LeaseStore:
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
         self._readers.shutdown(wait=True)
+        for conn in self._reader_conns:
+            try:
+                conn.info.pop(_READ_ONLY, None)
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing at shutdown
+                pass
+        self._reader_conns.clear()
         self.engine.dispose()
 
     # writes
@@ -693,12 +703,14 @@ class LeaseStore:
         loop = asyncio.get_running_loop()
 
         def run() -> Any:
-            with self.engine.connect() as conn:
-                conn.info[_READ_ONLY] = True  # per DB-API connection: cleared before it goes back to the pool
-                try:
-                    return fn(conn, self.dialect)
-                finally:
-                    conn.info.pop(_READ_ONLY, None)
+            try:
+                return self._read_on_thread_connection(fn)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # the server went away since this thread's last read (restart, failover): once more
+                # on a new connection, as the pool's pre-ping would have done at checkout
+                return self._read_on_thread_connection(fn)
 
         # a timer that cancels the executor future: cheaper than wait_for's extra task per read
         future = loop.run_in_executor(self._readers, run)
@@ -720,6 +732,38 @@ class LeaseStore:
             raise StoreUnavailable(f"lease database error: {_short(exc)}") from None
         finally:
             timer.cancel()
+
+    def _read_on_thread_connection(self, fn: Callable[[Connection, str], Any]) -> Any:
+        """Run `fn` on this reader thread's own connection, kept between reads: a pool checkout
+        per read cost a pre-ping round trip and the pool's locking on every lease4-get."""
+        conn: Connection | None = getattr(self._reader_local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            stale = conn
+            conn = self._reader_local.conn = self.engine.connect()
+            conn.info[_READ_ONLY] = True  # SQLite: BEGIN, not BEGIN IMMEDIATE
+            with self._reader_conns_lock:
+                if stale is not None and stale in self._reader_conns:
+                    self._reader_conns.remove(stale)
+            if stale is not None:
+                try:
+                    stale.close()  # give its pool slot back
+                except Exception:  # noqa: BLE001 - it was broken already
+                    pass
+                self._reader_conns.append(conn)
+        try:
+            return fn(conn, self.dialect)
+        finally:
+            # End the read transaction, also one that a statement on the raw DB-API cursor began
+            # behind SQLAlchemy's back (MySQL's REPEATABLE READ would otherwise keep serving the
+            # same snapshot to every later read on this thread; PostgreSQL would sit idle in
+            # transaction). Nothing was written.
+            try:
+                if conn.in_transaction():
+                    conn.rollback()
+                else:
+                    conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - a connection that cannot roll back is not reused
+                conn.invalidate()
 
     # --- queries (v4) ---
     async def read_point(self, fn: Callable[[Connection, str], Any]) -> Any:
