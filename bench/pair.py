@@ -6,7 +6,9 @@ Each configuration runs in its own network namespace (tests/netns.py): a kea-dhc
 (memfile, single-threaded, HA hot-standby, its control agent) listening on lo/127.0.0.1:67, a
 partner, and perfdhcp acting as a relay (giaddr 127.0.0.2) asking for more than the pair can do:
 
-* kea-partner: the standby is another kea-dhcp4 behind its kea-ctrl-agent;
+* kea-partner: the standby is another kea-dhcp4 behind its kea-ctrl-agent (memfile, `persist: false`);
+* kea-partner-persist: the same with memfile as Kea ships it (`persist: true`: each change appended
+  to a CSV file, without fsync);
 * leasesync-updates: the standby is leasesync (SQLite, `synchronous: FULL`, the durable default),
   `send-lease-updates: true`;
 * leasesync-updates-normal: the same with SQLite `synchronous: NORMAL` (a commit survives a crash
@@ -42,7 +44,7 @@ from tests.kea_harness import HA_HOOK, KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
-KINDS = ["kea-partner", "leasesync-updates", "leasesync-updates-normal", "leasesync-no-updates"]
+KINDS = ["kea-partner", "kea-partner-persist", "leasesync-updates", "leasesync-updates-normal", "leasesync-no-updates"]
 SUBNET4 = [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.1.0.0 - 10.250.255.255"}],
             "relay": {"ip-addresses": ["127.0.0.2"]}}]
 TIMING = {"heartbeat-delay": 3000, "max-response-delay": 10000, "max-ack-delay": 5000, "max-unacked-clients": 0,
@@ -55,9 +57,10 @@ def ha_lib(this: str, peers: list[dict[str, Any]], updates: bool) -> dict[str, A
     return {"library": str(HA_HOOK), "parameters": {"high-availability": [relationship]}}
 
 
-def kea(port: int, hook: dict[str, Any], interface: str | None, name: str) -> KeaServer:
+def kea(port: int, hook: dict[str, Any], interface: str | None, name: str,
+        lease_database: dict[str, Any] | None = None) -> KeaServer:
     return KeaServer(4, SUBNET4, hooks_libraries=[hook], http_port=port, interfaces=[interface] if interface else [],
-                     dhcp_socket="udp", dhcp_port=67, valid_lifetime=36000, name=name,
+                     dhcp_socket="udp", dhcp_port=67, valid_lifetime=36000, name=name, lease_database=lease_database,
                      extra_config={"multi-threading": {"enable-multi-threading": False}})
 
 
@@ -115,8 +118,11 @@ def run(kind: str, rate: int, seconds: int, workdir: Path) -> dict[str, Any]:
         partner_ls: ServerProcess | None = None
         with kea(p1, ha_lib("server1", peers, updates), "lo/127.0.0.1", "bench-kea1") as primary:
             try:
-                if kind == "kea-partner":
-                    partner_kea = kea(p2, ha_lib("server2", peers, updates), None, "bench-kea2").start()
+                if kind.startswith("kea-partner"):
+                    # kea-partner-persist: memfile as Kea ships it (persist true: appended to a CSV, no fsync)
+                    leases = ({"type": "memfile", "persist": True, "lfc-interval": 0,
+                               "name": str(workdir / f"kea2-leases4-{p2}.csv")} if kind == "kea-partner-persist" else None)
+                    partner_kea = kea(p2, ha_lib("server2", peers, updates), None, "bench-kea2", leases).start()
                     partner_state = lambda: kea_state(partner_kea)  # type: ignore[arg-type]  # noqa: E731
                 else:
                     db = make_database("sqlite", workdir)[0]
