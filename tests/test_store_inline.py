@@ -154,3 +154,22 @@ async def test_every_reader_sees_a_lease_committed_after_its_last_read(client: K
     assert answer["result"] == 0, answer
     for _ in range(3 * client.runtime.families[4].store.config.pool_size):
         assert (await client.one("lease4-get", "dhcp4", address))["result"] == 0
+
+
+async def test_closing_the_store_answers_every_write_in_flight_truthfully(make_client: Any,
+                                                                          sqlite_database: dict[str, Any]) -> None:
+    client = await make_client(service_config(sqlite_database))
+    store = _store(client)
+    writes = [asyncio.ensure_future(store.write(AddLease(_lease(f"192.0.2.{130 + i}")))) for i in range(10)]
+    await asyncio.sleep(0)  # the loop's first batch under way; the rest queue behind it
+    closing = asyncio.get_running_loop().run_in_executor(None, store.close)
+    for i in range(10, 30):
+        writes.append(asyncio.ensure_future(store.write(AddLease(_lease(f"192.0.2.{130 + i}")))))
+        await asyncio.sleep(0)
+    await closing
+    outcomes = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 15)
+    assert all(o is True or isinstance(o, StoreUnavailable) for o in outcomes), outcomes
+    with sqlite3.connect(sqlite_database["name"]) as db:
+        stored = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
+                            (_lease("192.0.2.130").address, _lease("192.0.2.159").address)).fetchone()[0]
+    assert stored == sum(o is True for o in outcomes), (stored, outcomes)

@@ -937,6 +937,7 @@ class _InlineWriter:
         self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leasesync-commit")
         self._retry_at = 0.0  # after a connection failure the writer thread does all for a while
         self._task: asyncio.Task[None] | None = None
+        self._loop_thread = threading.get_ident()  # built by start(), on the loop's thread
 
     @property
     def usable(self) -> bool:
@@ -1048,7 +1049,17 @@ class _InlineWriter:
             store._cond.notify()
 
     def close(self) -> None:
-        """After the store stopped taking writes: let a commit in flight finish, then let go."""
+        """After the store stopped taking writes: let the batch in hand commit, then let go."""
+        task = self._task
+        if (task is not None and not task.done() and threading.get_ident() != self._loop_thread
+                and self.loop.is_running()):
+            # the drain task finishes its batch (and whatever was queued before the store stopped)
+            # on the loop; only then may its connection and committer go
+            waiting = asyncio.run_coroutine_threadsafe(asyncio.wait({task}, timeout=10), self.loop)
+            try:
+                waiting.result(timeout=11)
+            except Exception:  # noqa: BLE001 - shutting down: what did not finish is answered below or by its timer
+                pass
         self.committer.shutdown(wait=True)
         with self.store._cond:
             left = list(self.queue)
