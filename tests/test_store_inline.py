@@ -7,6 +7,7 @@ when the loop's connection cannot take the lock."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import sqlite3
 from typing import Any
 
@@ -19,8 +20,6 @@ from tests.conftest import KeaClient, service_config
 
 
 def _lease(address: str, hostname: str = "", state: int = 0) -> Lease4:
-    import ipaddress
-
     return Lease4(address=int(ipaddress.IPv4Address(address)), hwaddr=b"\x01\x02\x03\x04\x05\x06", client_id=None,
                   valid_lft=4000, cltt=1_700_000_000, subnet_id=1, hostname=hostname, state=state)
 

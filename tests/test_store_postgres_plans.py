@@ -7,6 +7,7 @@ step with the table. The store's connections must therefore not prepare statemen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from app.store.repository import FuncOp
-from tests.conftest import KeaClient, make_database, service_config
+from tests.conftest import KeaClient, _pg_admin, make_database, service_config
 
 pytestmark = pytest.mark.postgres
 
@@ -41,3 +42,15 @@ async def test_repeated_bulk_applies_leave_no_generic_plan_behind(make_client: A
     prepared = await store.write(FuncOp(
         lambda conn, dialect: [tuple(r) for r in conn.exec_driver_sql("SELECT name, statement FROM pg_prepared_statements")]))
     assert prepared == [], prepared
+
+
+async def test_closing_the_store_closes_every_connection_it_opened(make_client: Any, pg_database: dict[str, Any]) -> None:
+    client: KeaClient = await make_client(service_config(pg_database))
+    for n in range(8):  # reads on several reader threads, each keeping a connection
+        await client.one("lease4-get-by-hostname", "dhcp4", {"hostname": f"host{n}.example.org"})
+    store = client.runtime.families[4].store
+    await asyncio.get_running_loop().run_in_executor(None, store.close)
+    with _pg_admin() as admin:
+        open_sessions = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                                      (pg_database["name"],)).fetchone()
+    assert open_sessions is not None and open_sessions[0] == 0, open_sessions

@@ -744,12 +744,12 @@ class LeaseStore:
             with self._reader_conns_lock:
                 if stale is not None and stale in self._reader_conns:
                     self._reader_conns.remove(stale)
+                self._reader_conns.append(conn)
             if stale is not None:
                 try:
                     stale.close()  # give its pool slot back
                 except Exception:  # noqa: BLE001 - it was broken already
                     pass
-                self._reader_conns.append(conn)
         try:
             return fn(conn, self.dialect)
         finally:
@@ -931,12 +931,11 @@ class _InlineWriter:
         self.store = store
         self.loop = loop
         self.queue: deque[_Pending] = deque()
-        self.busy = False  # a drain task is running (applying or committing a batch)
         self.conn: Connection | None = None
         self.commit_in_thread = store.config.synchronous in ("FULL", "EXTRA")
         self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leasesync-commit")
         self._retry_at = 0.0  # after a connection failure the writer thread does all for a while
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # the drain task, while a batch is applied or committed
         self._loop_thread = threading.get_ident()  # built by start(), on the loop's thread
 
     @property
@@ -945,8 +944,7 @@ class _InlineWriter:
 
     def kick(self) -> None:
         """A write was queued (under the store's lock): start draining unless already at it."""
-        if not self.busy:
-            self.busy = True
+        if self._task is None or self._task.done():
             # the task's first step runs later in this loop iteration: requests read meanwhile join the batch
             self._task = self.loop.create_task(self._drain())
 
@@ -957,7 +955,6 @@ class _InlineWriter:
                 batch = [p for p in self.queue if p.state == _QUEUED]
                 self.queue.clear()
                 if not batch:
-                    self.busy = False
                     return
                 for pending in batch:
                     pending.state = _TAKEN
@@ -969,8 +966,6 @@ class _InlineWriter:
                 self._hand_over(batch)
             except BaseException:
                 self._hand_over(batch)
-                with store._cond:
-                    self.busy = False
                 raise
 
     async def _commit(self, batch: list[_Pending]) -> None:
