@@ -228,6 +228,24 @@ async def _forward(ctx: CommandContext) -> dict[str, Any] | None:
     return answer_map
 
 
+async def _unknown_statistic(ctx: CommandContext, name: str) -> dict[str, Any]:
+    """A statistic leasesync does not keep: the local Kea's answer when a control socket is
+    configured, else Kea's error."""
+    forwarded = await _forward(ctx)
+    if forwarded is not None:
+        return forwarded
+    raise CommandError(f"No '{name}' statistic found")
+
+
+async def _also_at_kea(ctx: CommandContext, text: str) -> dict[str, Any]:
+    """After a change applied here: the same command at the local Kea (when forwarding), whose
+    failure is the answer; else success with `text`."""
+    forwarded = await _forward(ctx)
+    if forwarded is not None and forwarded.get("result") != RESULT_SUCCESS:
+        return forwarded
+    return answer(RESULT_SUCCESS, text)
+
+
 def _name(ctx: CommandContext) -> str:
     if ctx.has_arguments and not isinstance(ctx.arguments, dict):
         raise CommandError("Error during command processing: get(string) called on a non-map Element")
@@ -294,10 +312,7 @@ async def statistic_reset(ctx: CommandContext) -> dict[str, Any]:
     name = _name(ctx)
     state, raw, now = await _snapshot(ctx)
     if name not in state.stats:
-        forwarded = await _forward(ctx)
-        if forwarded is not None:
-            return forwarded
-        raise CommandError(f"No '{name}' statistic found")
+        return await _unknown_statistic(ctx, name)
     state.reset(name, raw, now)
     return answer(RESULT_SUCCESS, f"Statistic '{name}' reset.")
 
@@ -308,10 +323,7 @@ async def statistic_remove(ctx: CommandContext) -> dict[str, Any]:
     name = _name(ctx)
     state, raw, _ = await _snapshot(ctx)
     if name not in state.stats:
-        forwarded = await _forward(ctx)
-        if forwarded is not None:
-            return forwarded
-        raise CommandError(f"No '{name}' statistic found")
+        return await _unknown_statistic(ctx, name)
     state.remove(name, raw)
     return answer(RESULT_SUCCESS, f"Statistic '{name}' removed.")
 
@@ -321,10 +333,7 @@ async def statistic_reset_all(ctx: CommandContext) -> dict[str, Any]:
     state, raw, now = await _snapshot(ctx)
     for name in list(state.stats):
         state.reset(name, raw, now)
-    forwarded = await _forward(ctx)
-    if forwarded is not None and forwarded.get("result") != RESULT_SUCCESS:
-        return forwarded
-    return answer(RESULT_SUCCESS, "All statistics reset to neutral values.")
+    return await _also_at_kea(ctx, "All statistics reset to neutral values.")
 
 
 @registry.command("statistic-remove-all", where=DAEMON, mutates=True,
@@ -333,10 +342,7 @@ async def statistic_remove_all(ctx: CommandContext) -> dict[str, Any]:
     state, raw, _ = await _snapshot(ctx)
     for name in list(state.stats):
         state.remove(name, raw)
-    forwarded = await _forward(ctx)
-    if forwarded is not None and forwarded.get("result") != RESULT_SUCCESS:
-        return forwarded
-    return answer(RESULT_SUCCESS, "Warning: statistic-remove-all command is deprecated. All statistics removed.")
+    return await _also_at_kea(ctx, "Warning: statistic-remove-all command is deprecated. All statistics removed.")
 
 
 @registry.command("statistic-sample-count-set", where=DAEMON, mutates=True,
@@ -348,10 +354,7 @@ async def statistic_sample_count_set(ctx: CommandContext) -> dict[str, Any]:
     state, _, now = await _snapshot(ctx)
     stat = state.stats.get(name)
     if stat is None:
-        forwarded = await _forward(ctx)
-        if forwarded is not None:
-            return forwarded
-        raise CommandError(f"No '{name}' statistic found")
+        return await _unknown_statistic(ctx, name)
     stat.max_samples = _sample_count(count)
     stat.trim(now)
     return answer(RESULT_SUCCESS, f"Statistic '{name}' count limit is set.")
@@ -369,10 +372,7 @@ async def statistic_sample_count_set_all(ctx: CommandContext) -> dict[str, Any]:
     for stat in state.stats.values():
         stat.max_samples = _sample_count(count)
         stat.trim(now)
-    forwarded = await _forward(ctx)
-    if forwarded is not None and forwarded.get("result") != RESULT_SUCCESS:
-        return forwarded
-    return answer(RESULT_SUCCESS, "All statistics count limit are set.")
+    return await _also_at_kea(ctx, "All statistics count limit are set.")
 
 
 @registry.command("statistic-sample-age-set", where=DAEMON, mutates=True,
@@ -384,10 +384,7 @@ async def statistic_sample_age_set(ctx: CommandContext) -> dict[str, Any]:
     state, _, now = await _snapshot(ctx)
     stat = state.stats.get(name)
     if stat is None:
-        forwarded = await _forward(ctx)
-        if forwarded is not None:
-            return forwarded
-        raise CommandError(f"No '{name}' statistic found")
+        return await _unknown_statistic(ctx, name)
     stat.max_age, stat.max_samples = float(duration), 0
     stat.trim(now)
     return answer(RESULT_SUCCESS, f"Statistic '{name}' duration limit is set.")
@@ -403,7 +400,4 @@ async def statistic_sample_age_set_all(ctx: CommandContext) -> dict[str, Any]:
     for stat in state.stats.values():
         stat.max_age, stat.max_samples = float(duration), 0
         stat.trim(now)
-    forwarded = await _forward(ctx)
-    if forwarded is not None and forwarded.get("result") != RESULT_SUCCESS:
-        return forwarded
-    return answer(RESULT_SUCCESS, "All statistics duration limit are set.")
+    return await _also_at_kea(ctx, "All statistics duration limit are set.")
