@@ -211,6 +211,18 @@ def _fail_on_error(ans: dict[str, Any], args: argparse.Namespace, out: TextIO) -
     return EXIT_FAILED
 
 
+def _report_done(ans: dict[str, Any], args: argparse.Namespace, out: TextIO, suffix: str = "") -> int:
+    """The exit code of a change's answer, printed as JSON or as its text (and `suffix`)."""
+    code = _fail_on_error(ans, args, out)
+    if code is not None:
+        return code
+    if args.json:
+        print_json(ans, out)
+    else:
+        out.write(f"{ans.get('text', 'done')}{suffix}\n")
+    return EXIT_OK
+
+
 # --- kea-shell mode ---------------------------------------------------------------------------
 
 def parse_stdin_arguments(text: str) -> Any:
@@ -300,14 +312,7 @@ def run_lease_add(args: argparse.Namespace, out: TextIO) -> int:
         if value is not None:
             arguments[key] = value
     ans = conn.command(f"lease{family}-add", f"dhcp{family}", arguments)
-    code = _fail_on_error(ans, args, out)
-    if code is not None:
-        return code
-    if args.json:
-        print_json(ans, out)
-    else:
-        out.write(f"{ans.get('text', 'done')}\n")
-    return EXIT_OK
+    return _report_done(ans, args, out)
 
 
 def run_lease_get(args: argparse.Namespace, out: TextIO) -> int:
@@ -453,14 +458,7 @@ def run_ha_sync(args: argparse.Namespace, out: TextIO) -> int:
     if "error" in outcome:
         raise outcome["error"]
     ans = outcome["answer"]
-    code = _fail_on_error(ans, args, out)
-    if code is not None:
-        return code
-    if args.json:
-        print_json(ans, out)
-    else:
-        out.write(f"{ans.get('text', 'done')} ({time.monotonic() - started:.1f}s)\n")
-    return EXIT_OK
+    return _report_done(ans, args, out, f" ({time.monotonic() - started:.1f}s)")
 
 
 # --- parsers ----------------------------------------------------------------------------------
