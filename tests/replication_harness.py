@@ -202,9 +202,8 @@ class PgLogicalReplication:
 
 
 @contextlib.contextmanager
-def pg_logical_pair() -> Iterator[tuple[PgCluster, PgCluster, PgLogicalReplication]]:
-    a, b = PgCluster("a"), PgCluster("b")
-    replication = PgLogicalReplication(a, b)
+def _running_pair(a: Any, b: Any, replication: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """Start both servers, give each leasesync's schema, replicate A → B; undo it all on exit."""
     try:
         a.start()
         b.start()
@@ -216,6 +215,11 @@ def pg_logical_pair() -> Iterator[tuple[PgCluster, PgCluster, PgLogicalReplicati
         replication.teardown()
         b.stop()
         a.stop()
+
+
+def pg_logical_pair() -> contextlib.AbstractContextManager[tuple[PgCluster, PgCluster, PgLogicalReplication]]:
+    a, b = PgCluster("a"), PgCluster("b")
+    return _running_pair(a, b, PgLogicalReplication(a, b))
 
 
 # --- MariaDB --------------------------------------------------------------------------------
@@ -335,21 +339,9 @@ class MariaDBReplication:
             self.pause()
 
 
-@contextlib.contextmanager
-def mariadb_binlog_pair() -> Iterator[tuple[MariaDBServer, MariaDBServer, MariaDBReplication]]:
+def mariadb_binlog_pair() -> contextlib.AbstractContextManager[tuple[MariaDBServer, MariaDBServer, MariaDBReplication]]:
     a, b = MariaDBServer("a", 1), MariaDBServer("b", 2)
-    replication = MariaDBReplication(a, b)
-    try:
-        a.start()
-        b.start()
-        migrate(a.lease_database())
-        migrate(b.lease_database())
-        replication.setup()
-        yield a, b, replication
-    finally:
-        replication.teardown()
-        b.stop()
-        a.stop()
+    return _running_pair(a, b, MariaDBReplication(a, b))
 
 
 @contextlib.contextmanager
