@@ -63,6 +63,57 @@ async def test_lease4_update_of_a_missing_lease_is_result_1_unless_force_create(
     assert created == {"result": 0, "text": "IPv4 lease added."}
 
 
+async def test_lease4_update_with_force_create_of_an_existing_lease_replaces_it(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.41", "hw-address": HW, "hostname": "old.example.org."})
+    replaced = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.41", "hw-address": "0a:0b:0c:0d:0e:0f",
+                                                           "force-create": True})
+    assert replaced == {"result": 0, "text": "IPv4 lease updated."}
+    lease = (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.41"}))["arguments"]
+    assert lease["hw-address"] == "0a:0b:0c:0d:0e:0f" and lease["hostname"] == ""
+
+
+async def test_lease6_update_with_force_create_adds_then_updates(client: KeaClient) -> None:
+    lease = {"ip-address": "2001:db8:1::41", "duid": DUID, "iaid": 1, "force-create": True}
+    assert await client.one("lease6-update", "dhcp6", lease) == {"result": 0, "text": "IPv6 lease added."}
+    assert await client.one("lease6-update", "dhcp6", {**lease, "iaid": 2}) == {"result": 0, "text": "IPv6 lease updated."}
+    stored = (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::41"}))["arguments"]
+    assert stored["iaid"] == 2 and stored["type"] == "IA_NA"
+
+
+async def test_lease6_update_with_force_create_replaces_a_lease_of_another_type_at_the_address(client: KeaClient) -> None:
+    ta = await client.one("lease6-add", "dhcp6", {"subnet-id": 1, "ip-address": "2001:db8:1::42", "duid": DUID, "iaid": 1,
+                                                  "type": "IA_TA"})
+    assert ta["result"] == 0, ta
+    update = {"ip-address": "2001:db8:1::42", "duid": DUID, "iaid": 3, "type": "IA_NA", "force-create": True}
+    assert await client.one("lease6-update", "dhcp6", update) == {"result": 0, "text": "IPv6 lease updated."}
+    stored = (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::42"}))["arguments"]
+    assert stored["iaid"] == 3 and stored["type"] == "IA_NA"
+    assert await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::42", "type": "IA_TA"}) == \
+        {"result": 3, "text": "Lease not found."}
+
+
+async def test_a_type_matched_force_create_replaces_a_lease_of_another_type_at_the_address(client: KeaClient) -> None:
+    # the HA service's write of a newer lease (UpdateLease, match_type and force_create)
+    from app.store.leases import Lease6
+    from app.store.repository import UpdateLease
+
+    store = client.runtime.families[6].store
+    ta = await client.one("lease6-add", "dhcp6", {"subnet-id": 1, "ip-address": "2001:db8:1::43", "duid": DUID, "iaid": 1,
+                                                  "type": "IA_TA"})
+    assert ta["result"] == 0, ta
+
+    def na(address: str, iaid: int) -> Lease6:
+        return Lease6(address=address, duid=bytes.fromhex("0102030405060708"), iaid=iaid, type=0, prefix_len=128,
+                      valid_lft=4000, preferred_lft=3000, cltt=1_700_000_000, subnet_id=1)
+
+    assert await store.write(UpdateLease(na("2001:db8:1::43", 5), force_create=True)) == "updated"
+    assert await store.write(UpdateLease(na("2001:db8:1::44", 6), force_create=True)) == "added"
+    assert await store.write(UpdateLease(na("2001:db8:1::44", 7), force_create=True)) == "updated"
+    for address, iaid in (("2001:db8:1::43", 5), ("2001:db8:1::44", 7)):
+        stored = (await client.one("lease6-get", "dhcp6", {"ip-address": address}))["arguments"]
+        assert (stored["type"], stored["iaid"]) == ("IA_NA", iaid)
+
+
 async def test_lease4_del_then_get_says_not_found(client: KeaClient) -> None:
     await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
     assert await client.one("lease4-del", "dhcp4", {"ip-address": "192.0.2.20"}) == {"result": 0, "text": "IPv4 lease deleted."}

@@ -118,6 +118,21 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]
                 index_elements=[table.c.address],
                 set_={c.name: ins.excluded[c.name] for c in table.c if c.name != "address"},
             )
+    if name == "postgresql":
+        from sqlalchemy import literal_column
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        # force-create in one round trip (UpdateLease): insert, or replace the row at the address
+        # (v6 type-matched: only a lease of the same type); `xmax = 0` holds for a row this
+        # statement inserted, not for one it updated, which tells "added" from "updated"
+        inserted: Any = literal_column("(xmax = 0)")
+        for key, table in (("4", schema.lease4), ("6", schema.lease6), ("6_type", schema.lease6)):
+            ins = pg_insert(table).values(_binds(table))
+            stmts["force" + key] = ins.on_conflict_do_update(
+                index_elements=[table.c.address],
+                set_={c.name: ins.excluded[c.name] for c in table.c if c.name != "address"},
+                where=(table.c.lease_type == ins.excluded.lease_type) if key == "6_type" else None,
+            ).returning(inserted)
     out: dict[str, tuple[str, list[tuple[str, str]] | None]] = {}
     for key, stmt in stmts.items():
         compiled = stmt.compile(dialect=dialect)
@@ -228,6 +243,15 @@ class UpdateLease(WriteOp):
         else:
             family, row = 6, lease6_to_row(self.lease, dialect)
             by_key = "update6_type" if self.match_type else "update6"
+        if self.force_create and dialect == "postgresql":
+            # one round trip instead of an UPDATE and then an INSERT (the writer waits for each)
+            key = "force4" if family == 4 else ("force6_type" if self.match_type else "force6")
+            first = _execute(conn, key, row).fetchone()
+            if first is not None:
+                return "added" if first[0] else "updated"
+            # an address of another v6 type is in the way: the lease replaces it
+            _execute(conn, "update6", row)
+            return "updated"
         if _execute(conn, by_key, row).rowcount:
             return "updated"
         if not self.force_create:
