@@ -40,6 +40,11 @@ class StoreUnavailable(Exception):
     """The lease database could not be reached (or timed out); nothing was changed."""
 
 
+class StoreRejected(Exception):
+    """The lease database refused a value of this change (e.g. a number its column cannot hold);
+    nothing was changed, and the other changes committed with it are not affected."""
+
+
 class StoreOutcomeUnknown(StoreUnavailable):
     """The database did not confirm a commit in time: the change may or may not have been applied."""
 

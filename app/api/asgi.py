@@ -13,6 +13,7 @@ import base64
 import binascii
 import hmac
 import logging
+import re
 import time
 from email.utils import formatdate
 from typing import Any
@@ -78,6 +79,26 @@ def http_date() -> bytes:
     if _date_cache[0] != now:
         _date_cache = (now, formatdate(now, usegmt=True).encode())
     return _date_cache[1]
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+# 19 digits in a row: the shortest spelling of an integer outside int64 (2^63 has 19 digits)
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def has_int_beyond_int64(value: Any) -> bool:
+    """Kea's JSON parser holds integers in 64 signed bits and refuses the whole request (HTTP 400)
+    when one does not fit; orjson takes them up to 2^64 - 1, and Python's int any size."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif type(item) is int and not _INT64_MIN <= item <= _INT64_MAX:
+            return True
+    return False
 
 
 def json_depth_exceeds(value: Any, limit: int) -> bool:
@@ -258,6 +279,10 @@ class ControlChannelApp:
             # a body with no more brackets than the limit cannot nest deeper: skip the walk
             if (body.count(b"{") + body.count(b"[") > self.max_depth
                     and json_depth_exceeds(envelope, self.max_depth)):
+                await self._respond(send, *_BAD_REQUEST)
+                return
+            # a body without 19 digits in a row has no integer beyond int64: skip the walk
+            if _LONG_DIGITS.search(body) is not None and has_int_beyond_int64(envelope):
                 await self._respond(send, *_BAD_REQUEST)
                 return
         else:

@@ -20,6 +20,7 @@ from app.errors import (
     RESULT_UNSUPPORTED,
     CommandError,
     StoreOutcomeUnknown,
+    StoreRejected,
     StoreUnavailable,
     answer,
 )
@@ -130,6 +131,9 @@ async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: Reques
     except StoreOutcomeUnknown as exc:
         log.warning("%s: commit not confirmed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database did not confirm the change in time, it may have been applied: {exc}")
+    except StoreRejected as exc:
+        log.warning("%s: the lease database refused a value: %s", command, exc)
+        result = answer(RESULT_ERROR, f"the lease database cannot store this lease, nothing was changed: {exc}")
     except StoreUnavailable as exc:
         log.warning("%s failed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database unavailable, nothing was changed: {exc}")

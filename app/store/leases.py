@@ -144,9 +144,12 @@ def _cltt_from(expire: int, valid: int) -> int:
 def _encode_time(seconds: int, dialect: str) -> Any:
     if dialect == "sqlite":
         return seconds
-    if dialect == "mysql":
-        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        # a ValueError is the store's "refused value" (StoreRejected), not an unreachable database
+        raise ValueError(f"expire {seconds} is beyond the lease database's time range") from None
+    return moment.replace(tzinfo=None) if dialect == "mysql" else moment
 
 
 def _decode_time(value: Any) -> int:

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from app.config import DatabaseConfig
-from app.errors import StoreOutcomeUnknown, StoreUnavailable
+from app.errors import StoreOutcomeUnknown, StoreRejected, StoreUnavailable
 from app.store import schema
 from app.store.leases import (
     Lease4,
@@ -617,7 +617,7 @@ class LeaseStore:
                 if conn is None or conn.closed:
                     conn = self._connect_writer()
                 batch, results = self._commit_batch(conn, batch)
-            except SQLAlchemyError as exc:
+            except Exception as exc:  # noqa: BLE001 - also a driver's own error (OverflowError): this thread must live on
                 log.warning("lease database write failed (%s); retrying the %d queued change(s) one by one",
                             _short(exc), len(batch))
                 self.failed_commits += 1
@@ -740,6 +740,10 @@ class LeaseStore:
                 results.append(StoreConflict(_short(exc)))
             except (SQLAlchemyError, OSError) as exc:
                 results.append(StoreUnavailable(f"lease database error: {_short(exc)}"))
+                conn = self._reset(conn)
+            except Exception as exc:  # noqa: BLE001 - the driver refused a value (sqlite3: OverflowError)
+                log.warning("the lease database refused a change: %s", _short(exc))
+                results.append(StoreRejected(_short(exc)))
                 conn = self._reset(conn)
             answered.append(pending)
         return answered, results
