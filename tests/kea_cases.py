@@ -876,6 +876,39 @@ case("http/get-raw", http("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: clos
 
 
 # ---------------------------------------------------------------------------------------------
+# found by a differential fuzz against Kea 2.2 (2026-11-26)
+
+case("lease4-add/hw-address-trailing-separator", add4(hw_address="1a:1b:1c:1d:1e:1f:"))
+case("lease4-add/hw-address-double-separator", add4(hw_address="1a::1b"))
+case("lease4-add/hw-address-long-group-before-empty", add4(hw_address="1ab::1b"))
+case("lease4-add/client-id-trailing-separator", add4(client_id="01:02:"))
+case("lease4-add/client-id-leading-space", add4(client_id=" 010203"))
+case("lease6-add/duid-trailing-separator", add6(duid="01:02:"))
+case("lease4-get-page/from-wrong-type-before-limit-type", c4("lease4-get-page", {"from": 0, "limit": "1"}))
+case("lease4-get-page/from-v6-before-limit-type", c4("lease4-get-page", {"from": "::", "limit": "1"}))
+case("lease6-get-page/from-bad-before-limit-type", c6("lease6-get-page", {"from": "START", "limit": "1"}))
+case("lease6-bulk-apply/leases-null", c6("lease6-bulk-apply", {"leases": None}))
+case("lease6-bulk-apply/deleted-leases-null", c6("lease6-bulk-apply", {"deleted-leases": None}))
+case("lease6-del/by-client-id", add6(),
+     c6("lease6-del", {"identifier-type": "client-id", "identifier": "01:02", "iaid": 5, "subnet-id": 1}))
+case("lease4-add/comment", add4(comment="hello"), get4("192.0.2.20"))
+case("lease4-add/comment-merged-into-user-context", add4(comment="hello", user_context={"a": 1}), get4("192.0.2.20"))
+case("lease4-add/comment-duplicated-in-user-context", add4(comment="hello", user_context={"comment": "x"}))
+case("lease6-add/comment-not-a-string", add6(comment={"k": [1]}), get6("2001:db8:1::100"))
+case("lease4-update/comment", add4(), c4("lease4-update", w(L4, comment="c")), get4("192.0.2.20"))
+case("lease4-add/v4-mapped-v6-address", add4(ip_address="::ffff:192.0.2.20"))
+case("lease6-add/v4-mapped-address-no-subnet", add6(ip_address="::ffff:192.0.2.1"))
+case("lease6-add/v4-compatible-address-wrong-subnet", add6(ip_address="::192.0.2.1", subnet_id=1))
+case("http/integer-beyond-int64",
+     raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
+         '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),
+     get4("192.0.2.20"), tags=("http",))
+case("http/integer-int64-max",
+     raw('{"command": "lease4-get-page", "service": ["dhcp4"], "arguments": '
+         '{"from": "start", "limit": 9223372036854775807}}', JSON_CT), tags=("http",))
+
+
+# ---------------------------------------------------------------------------------------------
 # sending and normalising
 
 _WIRE_RE = re.compile(r" ?\((?:<wire>|<string>):\d+:\d+\)")

@@ -125,8 +125,15 @@ def _decode_separated(text: str, separator: str) -> bytes:
             except ValueError:
                 pass  # not hex: the loop below names the bad digit
     out = bytearray()
-    for token in text.split(separator):
-        if not token or len(token) > 2:
+    tokens = text.split(separator)
+    for token in tokens:
+        # token by token, as Kea checks them: an empty one (two separators in a row, or one at
+        # either end) before a long one
+        if not token:
+            if len(tokens) > 1:
+                raise CommandError(f"two consecutive separators ('{separator}') specified in a decoded string '{text}'")
+            continue
+        if len(token) > 2:
             raise CommandError(f"invalid format of the decoded string '{text}'")
         try:
             out.append(int(token, 16))
@@ -186,6 +193,13 @@ def parse_client_id(text: str) -> bytes:
 
 # --- whole leases ----------------------------------------------------------------------------
 
+def address_text(address: Any) -> str:
+    """An address as Kea prints it (inet_ntop): ::ffff:192.0.2.1, where Python writes ::ffff:c000:201."""
+    if address.version == 6:
+        return socket.inet_ntop(socket.AF_INET6, address.packed)
+    return str(address)
+
+
 def _subnet_text(subnet: Subnet) -> str:
     return str(subnet.prefix)
 
@@ -199,7 +213,7 @@ def _resolve_subnet(args: dict[str, Any], family: FamilyConfig, address: Any, pr
             raise CommandError(f"Invalid subnet-id: No IPv{v} subnet with subnet-id={subnet_id} currently configured.")
         if not prefix_lease and address not in subnet.prefix:
             raise CommandError(
-                f"The address {address} does not belong to subnet {_subnet_text(subnet)}, subnet-id={subnet_id}"
+                f"The address {address_text(address)} does not belong to subnet {_subnet_text(subnet)}, subnet-id={subnet_id}"
             )
         return subnet
     if prefix_lease:
@@ -208,7 +222,7 @@ def _resolve_subnet(args: dict[str, Any], family: FamilyConfig, address: Any, pr
         )
     found = family.subnet_for(address) if address.version == v else None
     if found is None:
-        raise CommandError(f"subnet-id not specified and failed to find a subnet for address {address}")
+        raise CommandError(f"subnet-id not specified and failed to find a subnet for address {address_text(address)}")
     return found
 
 
@@ -216,9 +230,9 @@ def _cltt(args: dict[str, Any], valid: int, address: Any, now: int | None) -> in
     if "expire" in args:
         expire = get_integer(args, "expire")
         if expire <= 0:
-            raise CommandError(f"expiration time must be positive for address {address}")
+            raise CommandError(f"expiration time must be positive for address {address_text(address)}")
         if expire < valid:  # Kea 2.2: expire == valid-lft is accepted (cltt 0)
-            raise CommandError(f"expiration time must be greater than valid lifetime for address {address}")
+            raise CommandError(f"expiration time must be greater than valid lifetime for address {address_text(address)}")
         return expire - valid
     return int(time.time()) if now is None else now
 
@@ -239,6 +253,15 @@ def _common_tail(args: dict[str, Any]) -> tuple[bool, bool, str, int, dict[str, 
         from app.kea_json import dumps
 
         raise CommandError(f"Invalid user context '{dumps(context).decode()}' is not a JSON map.")
+    if "comment" in args:
+        # Kea keeps a lease's `comment` (any JSON value) in its user context
+        comment = args["comment"]
+        if context is not None and "comment" in context:
+            from app.kea_json import dumps
+
+            raise CommandError(f"Duplicated comment entry '{dumps(comment).decode()}' in user context "
+                               f"'{dumps(context).decode()}'")
+        context = {**(context or {}), "comment": comment}
     return fqdn_fwd, fqdn_rev, hostname.lower(), state, context
 
 
@@ -251,7 +274,7 @@ class ParsedLease4:
 def parse_lease4(args: dict[str, Any], family: FamilyConfig, now: int | None = None) -> ParsedLease4:
     address = get_address(args, "ip-address")
     if address.version != 4:
-        raise CommandError(f"Non-IPv4 address specified: {address}")
+        raise CommandError(f"Non-IPv4 address specified: {address_text(address)}")
     hwaddr = parse_hwaddr(get_string(args, "hw-address"))
     subnet = _resolve_subnet(args, family, address, prefix_lease=False)
     client_id = parse_client_id(get_string(args, "client-id")) if "client-id" in args else None

@@ -14,6 +14,7 @@ from app.commands.lease_parse import (
     NOT_A_MAP_CONTAINS,
     NOT_A_MAP_GET,
     LeaseQuery,
+    address_text,
     parse_address,
     parse_client_id,
     parse_duid,
@@ -132,7 +133,8 @@ async def _lookup(family: FamilyRuntime, query: LeaseQuery, v: int, verb: str = 
     if query.kind == "hw-address":
         raise CommandError(f"{verb} by hw-address is not allowed in v6.")
     if query.kind == "client-id":
-        raise CommandError(f"{verb} by client-id is not allowed in v6.")
+        # Kea's lease6-del has no case for it and names the query type's number (client-id is 3)
+        raise CommandError("Unknown query type: 3" if verb == "Delete" else f"{verb} by client-id is not allowed in v6.")
     found6 = await store.get6_by_duid(query.identifier, query.iaid, query.subnet_id, query.lease_type)
     return found6[0] if found6 else None
 
@@ -224,9 +226,7 @@ async def _get_page(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError("'from' parameter not specified")
     if "limit" not in args:
         raise CommandError("'limit' parameter not specified")
-    limit = args["limit"]
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise CommandError("'limit' parameter must be a number")
+    # Kea checks 'from' through before it looks at the type of 'limit'
     start = args["from"]
     if not isinstance(start, str):
         raise CommandError("'from' parameter must be a string")
@@ -239,7 +239,10 @@ async def _get_page(ctx: CommandContext, v: int) -> dict[str, Any]:
             raise CommandError(
                 f"'from' parameter value is neither 'start' keyword nor a valid IPv{v} address") from None
     if after_address.version != v:
-        raise CommandError(f"'from' parameter value {after_address} is not an IPv{v} address")
+        raise CommandError(f"'from' parameter value {address_text(after_address)} is not an IPv{v} address")
+    limit = args["limit"]
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise CommandError("'limit' parameter must be a number")
     if limit == 0:
         raise CommandError("page size of retrieved leases must not be 0")
     if limit < 0 or limit > UINT32_MAX:
@@ -365,11 +368,11 @@ async def _resend_ddns(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError("DDNS updating is not enabled")
     lease = await (family.store.get4(int(address)) if v == 4 else family.store.get6(str(address), 0))
     if lease is None:
-        return answer(RESULT_EMPTY, f"No lease found for: {address}")
+        return answer(RESULT_EMPTY, f"No lease found for: {address_text(address)}")
     if not lease.hostname:
-        raise CommandError(f"Lease for: {address}, has no hostname, nothing to update")
+        raise CommandError(f"Lease for: {address_text(address)}, has no hostname, nothing to update")
     if not lease.fqdn_fwd and not lease.fqdn_rev:
-        raise CommandError(f"Neither forward nor reverse updates enabled for lease for: {address}")
+        raise CommandError(f"Neither forward nor reverse updates enabled for lease for: {address_text(address)}")
     # leasesync has no DHCP-DDNS client: the local Kea daemon (same lease database) queues the
     # NameChangeRequest when its control socket is configured.
     service = ctx.service or f"dhcp{v}"
@@ -405,8 +408,12 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError("Command arguments missing or a not a map.")
     deleted = args.get("deleted-leases")
     leases = args.get("leases")
-    if deleted is None and leases is None:
+    if "deleted-leases" not in args and "leases" not in args:  # present as null is "not a list" below
         raise CommandError("neither 'deleted-leases' nor 'leases' parameter specified")
+    if "deleted-leases" in args and deleted is None:
+        raise CommandError("the 'deleted-leases' parameter must be a list")
+    if "leases" in args and leases is None:
+        raise CommandError("the 'leases' parameter must be a list")
     if deleted is not None and not isinstance(deleted, list):
         raise CommandError("the 'deleted-leases' parameter must be a list")
     if leases is not None and not isinstance(leases, list):
