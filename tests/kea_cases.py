@@ -899,6 +899,25 @@ case("lease4-update/comment", add4(), c4("lease4-update", w(L4, comment="c")), g
 case("lease4-add/v4-mapped-v6-address", add4(ip_address="::ffff:192.0.2.20"))
 case("lease6-add/v4-mapped-address-no-subnet", add6(ip_address="::ffff:192.0.2.1"))
 case("lease6-add/v4-compatible-address-wrong-subnet", add6(ip_address="::192.0.2.1", subnet_id=1))
+BY_DUID = {"identifier-type": "duid", "identifier": DUID, "iaid": 1234, "subnet-id": 1}
+case("lease6-bulk-apply/delete-by-duid", add6(), add6(ip_address="2001:db8:1::101", iaid=77),
+     c6("lease6-bulk-apply", {"deleted-leases": [BY_DUID]}), get6("2001:db8:1::100"), get6("2001:db8:1::101"))
+case("lease6-bulk-apply/delete-by-duid-missing", add6(iaid=77), c6("lease6-bulk-apply", {"deleted-leases": [BY_DUID]}))
+case("lease6-bulk-apply/delete-by-duid-and-missing-address", add6(),
+     c6("lease6-bulk-apply", {"deleted-leases": [BY_DUID, {"ip-address": "2001:db8:1::1ff"}]}))
+case("lease6-bulk-apply/delete-by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"),
+     c6("lease6-bulk-apply", {"deleted-leases": [BY_DUID]}), c6("lease6-get-by-duid", {"duid": DUID}))
+case("lease6-bulk-apply/delete-by-duid-of-another-type", add6(),
+     c6("lease6-bulk-apply", {"deleted-leases": [{**BY_DUID, "type": "IA_PD"}]}), get6("2001:db8:1::100"))
+case("lease6-bulk-apply/delete-by-hw-address", c6("lease6-bulk-apply", {"deleted-leases": [
+    {"identifier-type": "hw-address", "identifier": "01:02:03:04:05:06", "subnet-id": 1}]}))
+case("lease6-bulk-apply/delete-by-client-id", c6("lease6-bulk-apply", {"deleted-leases": [
+    {"identifier-type": "client-id", "identifier": "01:02", "iaid": 5, "subnet-id": 1}]}))
+case("lease6-bulk-apply/delete-entry-without-address-or-identifier",
+     c6("lease6-bulk-apply", {"deleted-leases": [{"hostname": "x"}]}))
+case("lease6-get/by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"), c6("lease6-get", BY_DUID))
+case("lease6-del/by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"), c6("lease6-del", BY_DUID),
+     c6("lease6-get-by-duid", {"duid": DUID}))
 case("http/integer-beyond-int64",
      raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
          '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),

@@ -342,6 +342,7 @@ class LeaseQuery:
     subnet_id: int = 0
     iaid: int = 0
     identifier: bytes = b""
+    from_identifier: bool = False  # lease6/4-bulk-apply: an address looked up by identifier
 
 
 _QUERY_LEASE_TYPES = {"IA_NA": 0, "0": 0, "IA_TA": 1, "1": 1, "IA_PD": 2, "2": 2, "V4": 3, "3": 3}

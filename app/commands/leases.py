@@ -26,7 +26,7 @@ from app.commands.lease_parse import (
 from app.commands.registry import DAEMON, registry
 from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, answer
 from app.runtime import FamilyRuntime, LeaseChange
-from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6
+from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6, hex_colon
 from app.store.repository import AddLease, BulkApply, DeleteLease, UpdateLease, WipeLeases
 
 UINT32_MAX = 0xFFFFFFFF
@@ -136,6 +136,10 @@ async def _lookup(family: FamilyRuntime, query: LeaseQuery, v: int, verb: str = 
         # Kea's lease6-del has no case for it and names the query type's number (client-id is 3)
         raise CommandError("Unknown query type: 3" if verb == "Delete" else f"{verb} by client-id is not allowed in v6.")
     found6 = await store.get6_by_duid(query.identifier, query.iaid, query.subnet_id, query.lease_type)
+    if len(found6) > 1:
+        # Kea's lease manager looks up one lease by (type, DUID, IAID, subnet) and refuses to pick one
+        raise CommandError(f"More than one lease found for type {query.lease_type}, duid {hex_colon(query.identifier)}, "
+                           f"iaid {query.iaid} and subnet-id {query.subnet_id}")
     return found6[0] if found6 else None
 
 
@@ -422,17 +426,23 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
     if len(deleted or []) + len(leases or []) > limit:
         raise CommandError(f"too many leases in one lease{v}-bulk-apply: at most {limit} (max-bulk-leases)")
     # Parse everything first: one malformed entry rejects the whole command, changing nothing.
-    delete_queries: list[LeaseQuery] = []
-    for entry in deleted or []:
-        query = parse_query(entry, v6=v == 6)
-        if query.kind != "address":
-            raise CommandError("invalid deleted lease parameters: only 'ip-address' and 'type' are allowed")
-        delete_queries.append(query)
+    delete_queries = [parse_query(entry, v6=v == 6) for entry in deleted or []]
     parsed = [
         (parse_lease4(entry, family.config) if v == 4 else parse_lease6(entry, family.config)).lease
         if isinstance(entry, dict) else _not_a_map()
         for entry in leases or []
     ]
+    # A lease named by identifier (DUID + IAID + subnet; v4: hw-address or client-id) is looked up
+    # as leaseX-del looks it up, errors included; one that is not there is skipped without a
+    # failed-deleted-leases entry, as Kea does.
+    by_identifier = [query for query in delete_queries if query.kind != "address"]
+    for query in by_identifier:
+        found = await _lookup(family, query, v, "Delete")
+        if found is not None:
+            address = found.address if isinstance(found, Lease4) else ipaddress.IPv6Address(found.address)
+            lease_type = found.type if isinstance(found, Lease6) else 0
+            delete_queries.append(LeaseQuery("address", address, lease_type, from_identifier=True))
+    delete_queries = [query for query in delete_queries if query.kind == "address"]
     ops = BulkApply(
         deletes=[DeleteLease(v, int(q.address) if v == 4 else str(q.address), q.lease_type if v == 6 else None)
                  for q in delete_queries],
@@ -443,6 +453,8 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
     failed_deleted: list[dict[str, Any]] = []
     failed_leases: list[dict[str, Any]] = []
     for query, outcome in zip(delete_queries, delete_outcomes, strict=True):
+        if outcome is None and query.from_identifier:
+            continue  # gone since the lookup: as if it had not been found
         if outcome is None:
             type_name = LEASE6_TYPE_NAMES[query.lease_type] if v == 6 and query.lease_type < 3 else "V4"
             failed_deleted.append(_failed(str(query.address), type_name, RESULT_EMPTY, "lease not found"))
