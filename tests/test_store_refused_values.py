@@ -29,6 +29,8 @@ def _store(client: KeaClient) -> LeaseStore:
     {"ip-address": "192.0.2.20", "hw-address": HW, "expire": 2**63},
     {"ip-address": "192.0.2.20", "hw-address": HW, "user-context": {"deep": [1, 2, {"n": 2**64 - 1}]}},
     {"ip-address": "192.0.2.20", "hw-address": HW, "subnet-id": 9223372036854775808},
+    {"ip-address": "192.0.2.20", "hw-address": HW, "valid-lft": 2**64},  # orjson: a float from here on
+    {"ip-address": "192.0.2.20", "hw-address": HW, "user-context": {"n": -(2**63) - 1}},
 ])
 async def test_an_integer_beyond_int64_is_a_bad_request_and_changes_nothing(client: KeaClient,
                                                                            arguments: dict[str, Any]) -> None:

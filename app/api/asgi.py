@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import hmac
+import json
 import logging
 import re
 import time
@@ -86,10 +87,11 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
-def has_int_beyond_int64(value: Any) -> bool:
+def has_int_beyond_int64(body: bytes) -> bool:
     """Kea's JSON parser holds integers in 64 signed bits and refuses the whole request (HTTP 400)
-    when one does not fit; orjson takes them up to 2^64 - 1, and Python's int any size."""
-    stack = [value]
+    when one does not fit. orjson reads them up to 2^64 - 1 as int and beyond as float, so the body
+    (already valid JSON) is read again with the json module, which keeps every integer exact."""
+    stack = [json.loads(body)]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -282,7 +284,7 @@ class ControlChannelApp:
                 await self._respond(send, *_BAD_REQUEST)
                 return
             # a body without 19 digits in a row has no integer beyond int64: skip the walk
-            if _LONG_DIGITS.search(body) is not None and has_int_beyond_int64(envelope):
+            if _LONG_DIGITS.search(body) is not None and has_int_beyond_int64(body):
                 await self._respond(send, *_BAD_REQUEST)
                 return
         else:
