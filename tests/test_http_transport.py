@@ -84,33 +84,32 @@ def test_pipelined_requests_are_each_answered_in_order(server: Any) -> None:
     assert texts == [f"Lease for address 192.0.2.{10 + i}, subnet-id 1 added." for i in range(20, 24)]
 
 
-def test_a_body_over_the_size_limit_is_answered_413_then_the_connection_closes(server: Any) -> None:
+def _answer_then_close(server: Any, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` on a new connection: its one answer, after which the server must close."""
     with _connect(server) as sock:
-        sock.sendall(_request(b"{" + b" " * 5000 + b"}"))
+        sock.sendall(request)
         answers = _Answers(sock)
-        status, headers, body = answers.next()
-        assert status == 413 and headers["connection"] == "close"
-        assert json.loads(body) == {"result": 413, "text": "Payload Too Large"}
-        assert answers.closed_by_server()
+        answer = answers.next()
+        assert answers.closed_by_server(), "the connection stayed open after the answer"
+    return answer
+
+
+def test_a_body_over_the_size_limit_is_answered_413_then_the_connection_closes(server: Any) -> None:
+    status, headers, body = _answer_then_close(server, _request(b"{" + b" " * 5000 + b"}"))
+    assert status == 413 and headers["connection"] == "close"
+    assert json.loads(body) == {"result": 413, "text": "Payload Too Large"}
 
 
 def test_an_http_1_0_request_is_answered_whole_then_the_connection_closes(server: Any) -> None:
-    with _connect(server) as sock:
-        sock.sendall(_request({"command": "version-get"}, version="1.0"))
-        answers = _Answers(sock)
-        status, headers, body = answers.next()
-        assert status == 200 and headers["connection"] == "close"
-        assert json.loads(body)[0]["result"] == 0
-        assert answers.closed_by_server()
+    status, headers, body = _answer_then_close(server, _request({"command": "version-get"}, version="1.0"))
+    assert status == 200 and headers["connection"] == "close"
+    assert json.loads(body)[0]["result"] == 0
 
 
 def test_connection_close_from_the_client_gets_the_whole_answer_first(server: Any) -> None:
-    with _connect(server) as sock:
-        sock.sendall(_request({"command": "list-commands"}, extra="Connection: close\r\n"))
-        answers = _Answers(sock)
-        status, _headers, body = answers.next()
-        assert status == 200 and "list-commands" in json.loads(body)[0]["arguments"]
-        assert answers.closed_by_server()
+    status, _headers, body = _answer_then_close(
+        server, _request({"command": "list-commands"}, extra="Connection: close\r\n"))
+    assert status == 200 and "list-commands" in json.loads(body)[0]["arguments"]
 
 
 class _RecordingTransport:
