@@ -114,6 +114,33 @@ async def test_a_type_matched_force_create_replaces_a_lease_of_another_type_at_t
         assert (stored["type"], stored["iaid"]) == ("IA_NA", iaid)
 
 
+async def test_concurrent_writes_committed_together_each_get_their_own_answer(client: KeaClient) -> None:
+    # group commits (PostgreSQL: one pipelined round trip each) holding adds, duplicate adds and
+    # force-create updates of new and existing leases; every answer must still be its own
+    import asyncio
+
+    store = client.runtime.families[4].store
+    for i in range(10):
+        await client.one("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{100 + i}", "hw-address": HW})
+    commits_before = store.commits
+    requests = []
+    for i in range(20):
+        requests.append(("lease4-update", {"ip-address": f"192.0.2.{100 + i}", "hw-address": HW,
+                                           "hostname": f"h{i}.example.org", "force-create": True}))
+        requests.append(("lease4-add", {"ip-address": f"192.0.2.{100 + i}", "hw-address": HW}))
+    answers = await asyncio.gather(*(client.one(command, "dhcp4", args) for command, args in requests))
+    assert store.commits - commits_before < len(requests), "no two writes shared a commit"
+    for i in range(20):
+        update, add = answers[2 * i], answers[2 * i + 1]
+        if i < 10:  # existed before
+            assert update == {"result": 0, "text": "IPv4 lease updated."}, update
+            assert add == {"result": 1, "text": "IPv4 lease already exists."}, add
+        else:  # whichever came first created it
+            assert (update["text"] == "IPv4 lease added.") != (add["result"] == 0), (update, add)
+        lease = (await client.one("lease4-get", "dhcp4", {"ip-address": f"192.0.2.{100 + i}"}))["arguments"]
+        assert lease["hostname"] == f"h{i}.example.org", lease
+
+
 async def test_lease4_del_then_get_says_not_found(client: KeaClient) -> None:
     await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
     assert await client.one("lease4-del", "dhcp4", {"ip-address": "192.0.2.20"}) == {"result": 0, "text": "IPv4 lease deleted."}

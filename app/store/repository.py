@@ -61,6 +61,15 @@ class WriteOp:
     def apply(self, conn: Connection, dialect: str) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def sendable(self, dialect: str) -> bool:
+        """Whether `send` can split this op (PostgreSQL pipeline mode)."""
+        return False
+
+    def send(self, conn: Connection, dialect: str) -> Callable[[], Any]:
+        """Send this op's statement without waiting for it, and return what reads its outcome
+        once the results are in (only when `sendable`)."""
+        raise NotImplementedError
+
 
 def _insert_ignore(table: Any, dialect: str) -> Any:
     if dialect == "postgresql":
@@ -223,6 +232,16 @@ class AddLease(WriteOp):
             return _inserted_fast(conn, 4, lease4_to_row(self.lease, dialect))
         return _inserted_fast(conn, 6, lease6_to_row(self.lease, dialect))
 
+    def sendable(self, dialect: str) -> bool:
+        return dialect == "postgresql"
+
+    def send(self, conn: Connection, dialect: str) -> Callable[[], Any]:
+        if isinstance(self.lease, Lease4):
+            cursor = _execute(conn, "insert4", lease4_to_row(self.lease, dialect))
+        else:
+            cursor = _execute(conn, "insert6", lease6_to_row(self.lease, dialect))
+        return lambda: cursor.fetchone() is not None
+
 
 @dataclass
 class UpdateLease(WriteOp):
@@ -238,20 +257,13 @@ class UpdateLease(WriteOp):
         return True
 
     def apply(self, conn: Connection, dialect: str) -> str | None:
+        if self.sendable(dialect):  # PostgreSQL force-create: one statement, one round trip
+            return self.send(conn, dialect)()  # type: ignore[no-any-return]
         if isinstance(self.lease, Lease4):
             family, row, by_key = 4, lease4_to_row(self.lease, dialect), "update4"
         else:
             family, row = 6, lease6_to_row(self.lease, dialect)
             by_key = "update6_type" if self.match_type else "update6"
-        if self.force_create and dialect == "postgresql":
-            # one round trip instead of an UPDATE and then an INSERT (the writer waits for each)
-            key = "force4" if family == 4 else ("force6_type" if self.match_type else "force6")
-            first = _execute(conn, key, row).fetchone()
-            if first is not None:
-                return "added" if first[0] else "updated"
-            # an address of another v6 type is in the way: the lease replaces it
-            _execute(conn, "update6", row)
-            return "updated"
         if _execute(conn, by_key, row).rowcount:
             return "updated"
         if not self.force_create:
@@ -261,6 +273,28 @@ class UpdateLease(WriteOp):
         # an address of another v6 type is in the way: the lease replaces it
         _execute(conn, f"update{family}", row)
         return "updated"
+
+    def sendable(self, dialect: str) -> bool:
+        return dialect == "postgresql" and self.force_create
+
+    def send(self, conn: Connection, dialect: str) -> Callable[[], Any]:
+        # insert, or replace the row at the address (v6 type-matched: only a lease of its type);
+        # an UPDATE and then an INSERT would cost the writer two round trips
+        if isinstance(self.lease, Lease4):
+            row, key = lease4_to_row(self.lease, dialect), "force4"
+        else:
+            row, key = lease6_to_row(self.lease, dialect), ("force6_type" if self.match_type else "force6")
+        cursor = _execute(conn, key, row)
+
+        def outcome() -> str:
+            first = cursor.fetchone()
+            if first is not None:
+                return "added" if first[0] else "updated"
+            # an address of another v6 type is in the way: the lease replaces it
+            _execute(conn, "update6", row)
+            return "updated"
+
+        return outcome
 
 
 @dataclass
@@ -657,7 +691,7 @@ class LeaseStore:
         while batch:
             trans = conn.begin()
             try:
-                results = [p.op.apply(conn, self.dialect) for p in batch]
+                results = self._apply(conn, batch)
             except BaseException:
                 trans.rollback()
                 raise
@@ -683,6 +717,19 @@ class LeaseStore:
                 self._checkpoint_due.set()
             return batch, results
         return [], []
+
+    def _apply(self, conn: Connection, batch: list[_Pending]) -> list[Any]:
+        """Apply a batch in order. On PostgreSQL a batch of single-statement ops goes out in
+        pipeline mode: every statement is sent before the first result is read, so the batch
+        costs the writer one round trip, not one per lease (the server runs them in order)."""
+        dialect = self.dialect
+        if len(batch) > 1 and all(p.op.sendable(dialect) for p in batch):
+            raw: Any = conn.connection.dbapi_connection
+            with raw.pipeline() as pipeline:
+                outcomes = [p.op.send(conn, dialect) for p in batch]
+                pipeline.sync()
+                return [outcome() for outcome in outcomes]
+        return [p.op.apply(conn, dialect) for p in batch]
 
     def _checkpoint_loop(self) -> None:
         """SQLite: copy committed WAL frames into the database file off the commit path.
