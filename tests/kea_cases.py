@@ -918,6 +918,16 @@ case("lease6-bulk-apply/delete-entry-without-address-or-identifier",
 case("lease6-get/by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"), c6("lease6-get", BY_DUID))
 case("lease6-del/by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"), c6("lease6-del", BY_DUID),
      c6("lease6-get-by-duid", {"duid": DUID}))
+# agent and daemon commands (a second fuzz, 2026-11-26)
+case("dhcp-disable/arguments-not-a-map", c4("dhcp-disable", "x"), c4("dhcp-disable", None), c4("dhcp-enable", [5]))
+case("dhcp-disable/every-argument-error-at-once", c4("dhcp-disable", {"max-period": -5, "origin": "foo"}),
+     c4("dhcp-disable", {"max-period": "5", "origin": 7}))
+case("dhcp-enable/empty-origin", c4("dhcp-enable", {"origin": ""}), c6("dhcp-disable", {"origin": ""}))
+case("statistic-get/arguments-not-a-map", c4("statistic-get", [1]), c4("statistic-reset", "x"))
+case("config-test/arguments-not-a-map", c4("config-test", "x"), c4("config-test", None))
+case("config-write/arguments-not-a-map", c4("config-write", None), c4("config-write", [1]))
+case("config-write/filename-not-a-string", c4("config-write", {"filename": None}), c4("config-write", {"filename": 5}))
+case("config-reload/dhcp4", c4("config-reload"))
 case("http/integer-beyond-int64",
      raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
          '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),

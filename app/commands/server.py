@@ -82,9 +82,11 @@ async def config_get(ctx: CommandContext) -> dict[str, Any]:
 
 @registry.command("config-test", where=BOTH, summary="Check a configuration without applying it.")
 async def config_test(ctx: CommandContext) -> dict[str, Any]:
+    if not ctx.has_arguments:
+        raise CommandError("Missing mandatory 'arguments' parameter.")
     args = ctx.args_map
     if args is None:
-        raise CommandError("Missing mandatory 'arguments' parameter.")
+        raise CommandError("Error during command processing: get(string) called on a non-map Element in")
     name, _ = _section(ctx)
     if name not in args:
         raise CommandError(f"Missing mandatory '{name}' parameter.")
@@ -125,27 +127,31 @@ async def config_reload(ctx: CommandContext) -> dict[str, Any]:
     new.agent = runtime.config.agent  # listener settings apply at the next start only
     runtime.config = new
     runtime.reloaded = time.time()
-    return answer(RESULT_SUCCESS, "Configuration applied successfully.")
+    # the daemons' wording; leasesync's own (no service) keeps its own
+    return answer(RESULT_SUCCESS, "Configuration successful." if ctx.service else "Configuration applied successfully.")
 
 
 @registry.command("config-write", where=BOTH, summary="Write the running configuration to a file.")
 async def config_write(ctx: CommandContext) -> dict[str, Any]:
     runtime = ctx.runtime
+    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
+        raise CommandError("Argument must be a map")
     args = ctx.args_map or {}
     filename = args.get("filename")
-    if filename is not None and not isinstance(filename, str):
-        raise CommandError("Argument 'filename' is not a string")
+    if "filename" in args and not isinstance(filename, str):
+        raise CommandError("passed parameter 'filename' is not a string")
     if not filename:
         if runtime.config.path is None:
             raise CommandError("Unable to determine filename. Please specify 'filename' parameter.")
         filename = str(runtime.config.path)
     text = json.dumps(runtime.config.raw, indent=2, sort_keys=True)
+    path = Path(filename)
+    tmp = path.with_name(path.name + ".tmp")
     try:
-        path = Path(filename)
-        tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text)
         os.replace(tmp, path)
     except OSError:
+        tmp.unlink(missing_ok=True)  # e.g. `filename` is a directory: leave nothing behind
         return answer(RESULT_ERROR, f"Error during write-config:Unable to open file {filename} for writing")
     return answer(RESULT_SUCCESS, f"Configuration written to {filename} successful", {"filename": filename, "size": len(text)})
 
@@ -158,28 +164,43 @@ async def shutdown(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_SUCCESS, "Control Agent is shutting down" if ctx.service is None else "Shutting down.")
 
 
-def _origin(args: dict[str, Any]) -> str:
+def _service_arguments(ctx: CommandContext) -> dict[str, Any]:
+    """dhcp-disable / dhcp-enable arguments: absent, or a map."""
+    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
+        raise CommandError(f"arguments for the '{ctx.command}' command must be a map")
+    return ctx.args_map or {}
+
+
+def _origin(args: dict[str, Any], errors: list[str]) -> str:
     origin = args.get("origin", "user")
     if not isinstance(origin, str):
-        raise CommandError("'origin' argument must be a string")
-    if origin not in ("user", "ha-partner"):
-        raise CommandError(f"invalid value used for 'origin' parameter: {origin}")
+        errors.append("'origin' argument must be a string")
+    elif origin not in ("user", "ha-partner"):
+        errors.append(f"invalid value used for 'origin' parameter: {origin or '(empty string)'}")
     return origin
+
+
+def _raise_all(errors: list[str]) -> None:
+    # Kea checks every argument and answers all its complaints, one after the other, unseparated
+    if errors:
+        raise CommandError("".join(errors))
 
 
 @registry.command("dhcp-disable", where=DAEMON, ha_peer=True,
                   summary="Pause the family's DHCP service (max-period seconds), per origin.")
 async def dhcp_disable(ctx: CommandContext) -> dict[str, Any]:
     assert ctx.family is not None
-    args = ctx.args_map or {}
+    args = _service_arguments(ctx)
+    errors: list[str] = []
     max_period = None
     if "max-period" in args:
         max_period = args["max-period"]
         if isinstance(max_period, bool) or not isinstance(max_period, int):
-            raise CommandError("'max-period' argument must be a number")
-        if max_period <= 0:
-            raise CommandError("'max-period' must be positive integer")
-    origin = _origin(args)
+            errors.append("'max-period' argument must be a number")
+        elif max_period <= 0:
+            errors.append("'max-period' must be positive integer")
+    origin = _origin(args, errors)
+    _raise_all(errors)
     ctx.family.dhcp.disable(origin, max_period)
     ha = ctx.runtime.ha.get(ctx.family.family)
     if ha is not None and origin == "ha-partner":
@@ -200,8 +221,10 @@ async def dhcp_disable(ctx: CommandContext) -> dict[str, Any]:
 @registry.command("dhcp-enable", where=DAEMON, ha_peer=True, summary="Resume the family's DHCP service for an origin.")
 async def dhcp_enable(ctx: CommandContext) -> dict[str, Any]:
     assert ctx.family is not None
-    args = ctx.args_map or {}
-    origin = _origin(args)
+    args = _service_arguments(ctx)
+    errors: list[str] = []
+    origin = _origin(args, errors)
+    _raise_all(errors)
     ctx.family.dhcp.enable(origin)
     ha = ctx.runtime.ha.get(ctx.family.family)
     if ha is not None and origin == "ha-partner":

@@ -248,7 +248,7 @@ async def _also_at_kea(ctx: CommandContext, text: str) -> dict[str, Any]:
 
 def _name(ctx: CommandContext) -> str:
     if ctx.has_arguments and not isinstance(ctx.arguments, dict):
-        raise CommandError("Error during command processing: get(string) called on a non-map Element")
+        raise CommandError("Error during command processing: get(string) called on a non-map Element in")
     args = ctx.args_map or {}
     if "name" not in args:
         raise CommandError("Missing mandatory 'name' parameter.")
@@ -265,7 +265,7 @@ def _int_argument(ctx: CommandContext, key: str) -> int:
     value = args[key]
     if isinstance(value, bool) or not isinstance(value, int):
         if key == "duration":
-            raise CommandError("Error during command processing: intValue() called on non-integer Element")
+            raise CommandError("Error during command processing: intValue() called on non-integer Element in")
         raise CommandError(f"'{key}' parameter expected to be an integer.")
     return value
 
