@@ -928,6 +928,8 @@ case("config-test/arguments-not-a-map", c4("config-test", "x"), c4("config-test"
 case("config-write/arguments-not-a-map", c4("config-write", None), c4("config-write", [1]))
 case("config-write/filename-not-a-string", c4("config-write", {"filename": None}), c4("config-write", {"filename": 5}))
 case("config-reload/dhcp4", c4("config-reload"))
+case("statistic-sample-count-set-all/max-samples-of-2-to-the-40",
+     c4("statistic-sample-count-set-all", {"max-samples": 1099511627776}))
 case("http/integer-beyond-int64",
      raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
          '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),

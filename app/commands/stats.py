@@ -365,7 +365,7 @@ async def statistic_sample_count_set(ctx: CommandContext) -> dict[str, Any]:
                   summary="Keep at most max-samples samples of every statistic.")
 async def statistic_sample_count_set_all(ctx: CommandContext) -> dict[str, Any]:
     count = _int_argument(ctx, "max-samples")
-    if count == 0:
+    if count % 2**32 == 0:  # Kea checks the value as the uint32 it keeps: 2^32 is zero there
         raise CommandError("'max-samples' parameter must not be zero")
     state, _, now = await _snapshot(ctx)
     state.default_max_samples = _sample_count(count)
