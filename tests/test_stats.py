@@ -138,6 +138,26 @@ async def test_reset_sets_zero_and_counts_on_from_there(sqlite_client: KeaClient
     assert await value(sqlite_client, "subnet[1].assigned-addresses") == 1
 
 
+async def test_a_wipe_after_a_reset_recounts_absolute_values(sqlite_client: KeaClient) -> None:
+    # Kea recounts the lease statistics after leaseX-wipe: the reset's baseline is gone
+    await add4(sqlite_client, "192.0.2.20")
+    await add4(sqlite_client, "192.0.2.21")
+    name = "subnet[1].assigned-addresses"
+    assert (await sqlite_client.one("statistic-reset", "dhcp4", {"name": name}))["result"] == 0
+    assert (await sqlite_client.one("lease4-wipe", "dhcp4", {}))["result"] == 0
+    assert await value(sqlite_client, name) == 0
+    await add4(sqlite_client, "192.0.2.22")
+    assert await value(sqlite_client, name) == 1
+
+
+async def test_a_removed_lease_statistic_is_back_after_a_wipe(sqlite_client: KeaClient) -> None:
+    await add4(sqlite_client, "192.0.2.20")
+    name = "subnet[1].assigned-addresses"
+    assert (await sqlite_client.one("statistic-remove", "dhcp4", {"name": name}))["result"] == 0
+    assert (await sqlite_client.one("lease4-wipe", "dhcp4", {"subnet-id": 1}))["result"] == 0
+    assert await value(sqlite_client, name) == 0
+
+
 async def test_reset_unknown_statistic_fails(sqlite_client: KeaClient) -> None:
     ans = await sqlite_client.one("statistic-reset", "dhcp4", {"name": "nonexistent"})
     assert ans == {"result": 1, "text": "No 'nonexistent' statistic found"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from app.commands import stats
 from app.commands.context import CommandContext
 from app.commands.lease_parse import (
     NOT_A_MAP_CONTAINS,
@@ -336,6 +337,7 @@ async def _wipe(ctx: CommandContext, v: int) -> dict[str, Any]:
             subnet_id = value
     ids = [subnet_id] if subnet_id else sorted(family.config.subnets)
     deleted = await family.store.write(WipeLeases(v, ids))
+    stats.recounted(ctx.runtime, v)
     await family.committed([LeaseChange("delete", lease) for lease in deleted], ctx.origin.from_partner)
     text = f"Deleted {len(deleted)} IPv{v} lease(s) from subnet(s)" + "".join(f" {i}" for i in ids)
     return answer(RESULT_SUCCESS if deleted else RESULT_EMPTY, text)

@@ -173,6 +173,18 @@ class FamilyStats:
 _state: weakref.WeakKeyDictionary[Runtime, dict[int, FamilyStats]] = weakref.WeakKeyDictionary()
 
 
+def recounted(runtime: Runtime, family: int) -> None:
+    """After leaseX-wipe Kea recounts the family's lease statistics (assigned, declined) from the
+    lease database: they are absolute counts again, so a reset's or a removal's baseline no
+    longer applies (and a removed one is back). Pool capacities are not recounted."""
+    state = _state.get(runtime, {}).get(family)
+    if state is None:
+        return
+    for name in [n for n in {*state.baseline, *state.removed} if "assigned" in n or "declined" in n]:
+        state.baseline.pop(name, None)
+        state.removed.pop(name, None)
+
+
 def _sample_defaults(config: FamilyConfig) -> tuple[int, float]:
     count = config.raw.get("statistic-default-sample-count", DEFAULT_MAX_SAMPLES)
     age = config.raw.get("statistic-default-sample-age", 0)
