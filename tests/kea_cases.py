@@ -889,6 +889,8 @@ case("lease4-get-page/from-v6-before-limit-type", c4("lease4-get-page", {"from":
 case("lease6-get-page/from-bad-before-limit-type", c6("lease6-get-page", {"from": "START", "limit": "1"}))
 case("lease6-bulk-apply/leases-null", c6("lease6-bulk-apply", {"leases": None}))
 case("lease6-bulk-apply/deleted-leases-null", c6("lease6-bulk-apply", {"deleted-leases": None}))
+case("lease6-bulk-apply/deleted-leases-not-a-list-before-leases-null",
+     c6("lease6-bulk-apply", {"deleted-leases": "x", "leases": None}))
 case("lease6-del/by-client-id", add6(),
      c6("lease6-del", {"identifier-type": "client-id", "identifier": "01:02", "iaid": 5, "subnet-id": 1}))
 case("lease4-add/comment", add4(comment="hello"), get4("192.0.2.20"))

@@ -112,6 +112,14 @@ def v6_text(address: ipaddress.IPv6Address) -> str:
 _ZERO_80 = bytes(10)
 
 
+def address_text(address: Any) -> str:
+    """An address as Kea prints it in its texts (inet_ntop): ::ffff:192.0.2.1, where Python writes
+    ::ffff:c000:201. Stored lease addresses keep `v6_text`'s spelling."""
+    if address.version == 6:
+        return socket.inet_ntop(socket.AF_INET6, address.packed)
+    return str(address)
+
+
 # --- hex identifiers -------------------------------------------------------------------------
 
 def _decode_separated(text: str, separator: str) -> bytes:
@@ -192,13 +200,6 @@ def parse_client_id(text: str) -> bytes:
 
 
 # --- whole leases ----------------------------------------------------------------------------
-
-def address_text(address: Any) -> str:
-    """An address as Kea prints it (inet_ntop): ::ffff:192.0.2.1, where Python writes ::ffff:c000:201."""
-    if address.version == 6:
-        return socket.inet_ntop(socket.AF_INET6, address.packed)
-    return str(address)
-
 
 def _subnet_text(subnet: Subnet) -> str:
     return str(subnet.prefix)
@@ -342,7 +343,6 @@ class LeaseQuery:
     subnet_id: int = 0
     iaid: int = 0
     identifier: bytes = b""
-    from_identifier: bool = False  # lease6/4-bulk-apply: an address looked up by identifier
 
 
 _QUERY_LEASE_TYPES = {"IA_NA": 0, "0": 0, "IA_TA": 1, "1": 1, "IA_PD": 2, "2": 2, "V4": 3, "3": 3}

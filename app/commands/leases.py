@@ -414,54 +414,48 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError("Command arguments missing or a not a map.")
     deleted = args.get("deleted-leases")
     leases = args.get("leases")
-    if "deleted-leases" not in args and "leases" not in args:  # present as null is "not a list" below
+    if "deleted-leases" not in args and "leases" not in args:
         raise CommandError("neither 'deleted-leases' nor 'leases' parameter specified")
-    if "deleted-leases" in args and deleted is None:
+    # each present key must be a list (null too), 'deleted-leases' checked first, as Kea does
+    if "deleted-leases" in args and not isinstance(deleted, list):
         raise CommandError("the 'deleted-leases' parameter must be a list")
-    if "leases" in args and leases is None:
-        raise CommandError("the 'leases' parameter must be a list")
-    if deleted is not None and not isinstance(deleted, list):
-        raise CommandError("the 'deleted-leases' parameter must be a list")
-    if leases is not None and not isinstance(leases, list):
+    if "leases" in args and not isinstance(leases, list):
         raise CommandError("the 'leases' parameter must be a list")
     limit = ctx.runtime.config.agent.max_bulk_leases
     if len(deleted or []) + len(leases or []) > limit:
         raise CommandError(f"too many leases in one lease{v}-bulk-apply: at most {limit} (max-bulk-leases)")
     # Parse everything first: one malformed entry rejects the whole command, changing nothing.
-    delete_queries = [parse_query(entry, v6=v == 6) for entry in deleted or []]
+    queries = [parse_query(entry, v6=v == 6) for entry in deleted or []]
     parsed = [
         (parse_lease4(entry, family.config) if v == 4 else parse_lease6(entry, family.config)).lease
         if isinstance(entry, dict) else _not_a_map()
         for entry in leases or []
     ]
+    by_address = [query for query in queries if query.kind == "address"]
+    deletes = [DeleteLease(v, int(q.address) if v == 4 else str(q.address), q.lease_type if v == 6 else None)
+               for q in by_address]
     # A lease named by identifier (DUID + IAID + subnet; v4: hw-address or client-id) is looked up
     # as leaseX-del looks it up, errors included; one that is not there is skipped without a
-    # failed-deleted-leases entry, as Kea does.
-    by_identifier = [query for query in delete_queries if query.kind != "address"]
-    for query in by_identifier:
-        found = await _lookup(family, query, v, "Delete")
-        if found is not None:
-            address = found.address if isinstance(found, Lease4) else ipaddress.IPv6Address(found.address)
-            lease_type = found.type if isinstance(found, Lease6) else 0
-            delete_queries.append(LeaseQuery("address", address, lease_type, from_identifier=True))
-    delete_queries = [query for query in delete_queries if query.kind == "address"]
-    ops = BulkApply(
-        deletes=[DeleteLease(v, int(q.address) if v == 4 else str(q.address), q.lease_type if v == 6 else None)
-                 for q in delete_queries],
-        upserts=[UpdateLease(lease, force_create=True, match_type=True) for lease in parsed],
-    )
+    # failed-deleted-leases entry, as Kea does. These deletes follow those by address.
+    for query in queries:
+        if query.kind != "address":
+            found = await _lookup(family, query, v, "Delete")
+            if found is not None:
+                deletes.append(DeleteLease(v, found.address, found.type if isinstance(found, Lease6) else None))
+    ops = BulkApply(deletes=deletes,
+                    upserts=[UpdateLease(lease, force_create=True, match_type=True) for lease in parsed])
     delete_outcomes, upsert_outcomes = await family.store.write(ops)
     changes: list[LeaseChange] = []
     failed_deleted: list[dict[str, Any]] = []
     failed_leases: list[dict[str, Any]] = []
-    for query, outcome in zip(delete_queries, delete_outcomes, strict=True):
-        if outcome is None and query.from_identifier:
-            continue  # gone since the lookup: as if it had not been found
-        if outcome is None:
+    for i, outcome in enumerate(delete_outcomes):
+        if outcome is not None:
+            changes.append(LeaseChange("delete", outcome))
+        elif i < len(by_address):
+            query = by_address[i]
             type_name = LEASE6_TYPE_NAMES[query.lease_type] if v == 6 and query.lease_type < 3 else "V4"
             failed_deleted.append(_failed(str(query.address), type_name, RESULT_EMPTY, "lease not found"))
-        else:
-            changes.append(LeaseChange("delete", outcome))
+        # else: a lease found by identifier and gone since the lookup, as if it had not been found
     for lease, outcome in zip(parsed, upsert_outcomes, strict=True):
         if outcome is None:
             type_name = lease.type_name if isinstance(lease, Lease6) else "V4"
