@@ -104,6 +104,16 @@ def _binds(table: Any, skip: str = "") -> dict[str, Any]:
     return {c.name: bindparam(f"p_{c.name}") for c in table.c if c.name != skip}
 
 
+def _replace_at_address(ins: Any, table: Any, where: Any = None) -> Any:
+    """`ins` (a PostgreSQL/SQLite INSERT), replacing every other column of the row already at the
+    address (only where `where` holds)."""
+    return ins.on_conflict_do_update(
+        index_elements=[table.c.address],
+        set_={c.name: ins.excluded[c.name] for c in table.c if c.name != "address"},
+        where=where,
+    )
+
+
 def _build_statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]] | None]]:
     name = dialect.name
     stmts: dict[str, Any] = {}
@@ -118,30 +128,23 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]
         and_(schema.lease6.c.address == bindparam("p_address"), schema.lease6.c.lease_type == bindparam("w_lease_type"))
     ).values(_binds(schema.lease6, "address"))
     if name in ("sqlite", "postgresql"):
+        from sqlalchemy import literal_column
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+        insert_for = pg_insert if name == "postgresql" else sqlite_insert
         for key, table in (("4", schema.lease4), ("6", schema.lease6)):
-            ins = (pg_insert if name == "postgresql" else sqlite_insert)(table).values(_binds(table))
-            stmts["upsert" + key] = ins.on_conflict_do_update(
-                index_elements=[table.c.address],
-                set_={c.name: ins.excluded[c.name] for c in table.c if c.name != "address"},
-            )
-    if name == "postgresql":
-        from sqlalchemy import literal_column
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        # force-create in one round trip (UpdateLease): insert, or replace the row at the address
-        # (v6 type-matched: only a lease of the same type); `xmax = 0` holds for a row this
-        # statement inserted, not for one it updated, which tells "added" from "updated"
-        inserted: Any = literal_column("(xmax = 0)")
-        for key, table in (("4", schema.lease4), ("6", schema.lease6), ("6_type", schema.lease6)):
-            ins = pg_insert(table).values(_binds(table))
-            stmts["force" + key] = ins.on_conflict_do_update(
-                index_elements=[table.c.address],
-                set_={c.name: ins.excluded[c.name] for c in table.c if c.name != "address"},
-                where=(table.c.lease_type == ins.excluded.lease_type) if key == "6_type" else None,
-            ).returning(inserted)
+            stmts["upsert" + key] = _replace_at_address(insert_for(table).values(_binds(table)), table)
+        if name == "postgresql":
+            # force-create in one round trip (UpdateLease): the upsert, telling "added" from
+            # "updated" by `xmax = 0`, which holds for a row the statement inserted, not for one it
+            # updated; v6 type-matched: only a lease of the same type is replaced
+            inserted: Any = literal_column("(xmax = 0)")
+            stmts["force4"] = stmts["upsert4"].returning(inserted)
+            stmts["force6"] = stmts["upsert6"].returning(inserted)
+            ins6 = pg_insert(schema.lease6).values(_binds(schema.lease6))
+            stmts["force6_type"] = _replace_at_address(
+                ins6, schema.lease6, where=schema.lease6.c.lease_type == ins6.excluded.lease_type).returning(inserted)
     out: dict[str, tuple[str, list[tuple[str, str]] | None]] = {}
     for key, stmt in stmts.items():
         compiled = stmt.compile(dialect=dialect)
