@@ -141,6 +141,27 @@ class KeaClient:
         return await self.http.request(method, "/", content=content, headers=headers or {})
 
 
+# --- store-level helpers -------------------------------------------------------------------
+
+def v4_lease(address: str, hostname: str = "", state: int = 0) -> Any:
+    """A Lease4 in subnet 1 for tests that write to the store directly."""
+    import ipaddress
+
+    from app.store.leases import Lease4
+
+    return Lease4(address=int(ipaddress.IPv4Address(address)), hwaddr=b"\x01\x02\x03\x04\x05\x06", client_id=None,
+                  valid_lft=4000, cltt=1_700_000_000, subnet_id=1, hostname=hostname, state=state)
+
+
+def lease_store(client: KeaClient) -> Any:
+    """The in-process service's v4 LeaseStore."""
+    from app.store.repository import LeaseStore
+
+    store = client.runtime.families[4].store
+    assert isinstance(store, LeaseStore)
+    return store
+
+
 @pytest.fixture
 async def make_client(tmp_path: Path) -> AsyncIterator[Any]:
     """Factory: an in-process leasesync on a given config, driven over ASGI."""

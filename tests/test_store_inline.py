@@ -7,27 +7,14 @@ when the loop's connection cannot take the lock."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import sqlite3
 from typing import Any
 
 import pytest
 
 from app.errors import StoreUnavailable
-from app.store.leases import Lease4
-from app.store.repository import AddLease, FuncOp, LeaseStore, StoreConflict, UpdateLease
-from tests.conftest import KeaClient, service_config
-
-
-def _lease(address: str, hostname: str = "", state: int = 0) -> Lease4:
-    return Lease4(address=int(ipaddress.IPv4Address(address)), hwaddr=b"\x01\x02\x03\x04\x05\x06", client_id=None,
-                  valid_lft=4000, cltt=1_700_000_000, subnet_id=1, hostname=hostname, state=state)
-
-
-def _store(client: KeaClient) -> LeaseStore:
-    store = client.runtime.families[4].store
-    assert isinstance(store, LeaseStore)
-    return store
+from app.store.repository import AddLease, FuncOp, StoreConflict, UpdateLease
+from tests.conftest import KeaClient, lease_store, service_config, v4_lease
 
 
 async def _hostname(client: KeaClient, address: str) -> str:
@@ -37,7 +24,7 @@ async def _hostname(client: KeaClient, address: str) -> str:
 
 
 async def test_concurrent_updates_from_the_loop_share_commits(sqlite_client: KeaClient) -> None:
-    store = _store(sqlite_client)
+    store = lease_store(sqlite_client)
     assert store._inline is not None, "the in-process service should write on its own loop"
     commits_before = store.commits
     answers = await asyncio.gather(*(
@@ -70,28 +57,28 @@ async def test_a_write_waits_for_another_writers_lock_then_commits(sqlite_client
 
 
 async def test_a_light_write_queued_after_a_heavy_one_commits_after_it(sqlite_client: KeaClient) -> None:
-    store = _store(sqlite_client)
-    await store.write(AddLease(_lease("192.0.2.60")))
+    store = lease_store(sqlite_client)
+    await store.write(AddLease(v4_lease("192.0.2.60")))
 
     def rename_to_first(conn: Any, dialect: str) -> None:
         conn.exec_driver_sql("UPDATE lease4 SET hostname = 'first' WHERE address = ?",
-                             (_lease("192.0.2.60").address,))
+                             (v4_lease("192.0.2.60").address,))
 
     heavy = asyncio.ensure_future(store.write(FuncOp(rename_to_first)))
     await asyncio.sleep(0)  # the heavy write is queued first
-    light = asyncio.ensure_future(store.write(UpdateLease(_lease("192.0.2.60", hostname="second"))))
+    light = asyncio.ensure_future(store.write(UpdateLease(v4_lease("192.0.2.60", hostname="second"))))
     await asyncio.gather(heavy, light)
     assert await _hostname(sqlite_client, "192.0.2.60") == "second"
 
 
 async def test_a_heavy_write_queued_after_light_ones_commits_after_them(sqlite_client: KeaClient) -> None:
-    store = _store(sqlite_client)
-    await store.write(AddLease(_lease("192.0.2.61")))
+    store = lease_store(sqlite_client)
+    await store.write(AddLease(v4_lease("192.0.2.61")))
 
     def rename_to_last(conn: Any, dialect: str) -> None:
-        conn.exec_driver_sql("UPDATE lease4 SET hostname = 'last' WHERE address = ?", (_lease("192.0.2.61").address,))
+        conn.exec_driver_sql("UPDATE lease4 SET hostname = 'last' WHERE address = ?", (v4_lease("192.0.2.61").address,))
 
-    writes = [asyncio.ensure_future(store.write(UpdateLease(_lease("192.0.2.61", hostname=f"light{i}"))))
+    writes = [asyncio.ensure_future(store.write(UpdateLease(v4_lease("192.0.2.61", hostname=f"light{i}"))))
               for i in range(5)]
     await asyncio.sleep(0)
     writes.append(asyncio.ensure_future(store.write(FuncOp(rename_to_last))))
@@ -102,11 +89,11 @@ async def test_a_heavy_write_queued_after_light_ones_commits_after_them(sqlite_c
 async def test_one_failing_write_in_a_loop_batch_fails_alone(sqlite_client: KeaClient) -> None:
     # state 9 is not in lease_state: the foreign key refuses the row, which fails the whole
     # transaction; the writer thread redoes the batch one write at a time
-    store = _store(sqlite_client)
+    store = lease_store(sqlite_client)
     results = await asyncio.gather(
-        store.write(AddLease(_lease("192.0.2.70"))),
-        store.write(UpdateLease(_lease("192.0.2.71", state=9), force_create=True)),
-        store.write(AddLease(_lease("192.0.2.72"))),
+        store.write(AddLease(v4_lease("192.0.2.70"))),
+        store.write(UpdateLease(v4_lease("192.0.2.71", state=9), force_create=True)),
+        store.write(AddLease(v4_lease("192.0.2.72"))),
         return_exceptions=True)
     assert results[0] is True and results[2] is True, results
     assert isinstance(results[1], StoreConflict), results
@@ -116,8 +103,8 @@ async def test_one_failing_write_in_a_loop_batch_fails_alone(sqlite_client: KeaC
 
 async def test_point_reads_fall_back_to_a_reader_thread_when_the_loop_connection_breaks(
         sqlite_client: KeaClient) -> None:
-    store = _store(sqlite_client)
-    await store.write(AddLease(_lease("192.0.2.80", hostname="kept")))
+    store = lease_store(sqlite_client)
+    await store.write(AddLease(v4_lease("192.0.2.80", hostname="kept")))
     assert await _hostname(sqlite_client, "192.0.2.80") == "kept"
     reader = store._inline_reader
     assert reader is not None, "lease4-get did not use the loop's read connection"
@@ -128,7 +115,7 @@ async def test_point_reads_fall_back_to_a_reader_thread_when_the_loop_connection
 async def test_with_synchronous_normal_the_loop_commits_without_a_thread(make_client: Any,
                                                                         sqlite_database: dict[str, Any]) -> None:
     client = await make_client(service_config({**sqlite_database, "synchronous": "NORMAL"}))
-    store = _store(client)
+    store = lease_store(client)
     assert store._inline is not None and not store._inline.commit_in_thread
     answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.90", "hw-address": "1a:1b:1c:1d:1e:1f"})
     assert answer["result"] == 0
@@ -137,10 +124,10 @@ async def test_with_synchronous_normal_the_loop_commits_without_a_thread(make_cl
 
 async def test_writes_after_close_are_refused(make_client: Any, sqlite_database: dict[str, Any]) -> None:
     client = await make_client(service_config(sqlite_database))
-    store = _store(client)
+    store = lease_store(client)
     await asyncio.get_running_loop().run_in_executor(None, store.close)
     with pytest.raises(StoreUnavailable):
-        await store.write(AddLease(_lease("192.0.2.99")))
+        await store.write(AddLease(v4_lease("192.0.2.99")))
 
 
 async def test_every_reader_sees_a_lease_committed_after_its_last_read(client: KeaClient) -> None:
@@ -158,17 +145,17 @@ async def test_every_reader_sees_a_lease_committed_after_its_last_read(client: K
 async def test_closing_the_store_answers_every_write_in_flight_truthfully(make_client: Any,
                                                                           sqlite_database: dict[str, Any]) -> None:
     client = await make_client(service_config(sqlite_database))
-    store = _store(client)
-    writes = [asyncio.ensure_future(store.write(AddLease(_lease(f"192.0.2.{130 + i}")))) for i in range(10)]
+    store = lease_store(client)
+    writes = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{130 + i}")))) for i in range(10)]
     await asyncio.sleep(0)  # the loop's first batch under way; the rest queue behind it
     closing = asyncio.get_running_loop().run_in_executor(None, store.close)
     for i in range(10, 30):
-        writes.append(asyncio.ensure_future(store.write(AddLease(_lease(f"192.0.2.{130 + i}")))))
+        writes.append(asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{130 + i}")))))
         await asyncio.sleep(0)
     await closing
     outcomes = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 15)
     assert all(o is True or isinstance(o, StoreUnavailable) for o in outcomes), outcomes
     with sqlite3.connect(sqlite_database["name"]) as db:
         stored = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
-                            (_lease("192.0.2.130").address, _lease("192.0.2.159").address)).fetchone()[0]
+                            (v4_lease("192.0.2.130").address, v4_lease("192.0.2.159").address)).fetchone()[0]
     assert stored == sum(o is True for o in outcomes), (stored, outcomes)

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from app.errors import StoreUnavailable
-from app.store.repository import AddLease, LeaseStore
-from tests.conftest import KeaClient, service_config
-from tests.test_store_inline import _lease
+from app.store.repository import AddLease
+from tests.conftest import KeaClient, lease_store, service_config, v4_lease
 
 QUERY_TIMEOUT = 0.4
 
@@ -22,12 +21,6 @@ QUERY_TIMEOUT = 0.4
 async def slow_client(make_client: Any, sqlite_database: dict[str, Any]) -> KeaClient:
     client: KeaClient = await make_client(service_config({**sqlite_database, "query-timeout": QUERY_TIMEOUT}))
     return client
-
-
-def _store(client: KeaClient) -> LeaseStore:
-    store = client.runtime.families[4].store
-    assert isinstance(store, LeaseStore)
-    return store
 
 
 def _hold_write_lock(database: dict[str, Any]) -> sqlite3.Connection:
@@ -39,7 +32,7 @@ def _hold_write_lock(database: dict[str, Any]) -> sqlite3.Connection:
 
 def _stored(database: dict[str, Any], address: str) -> int:
     with sqlite3.connect(database["name"]) as db:
-        return int(db.execute("SELECT COUNT(*) FROM lease4 WHERE address = ?", (_lease(address).address,)).fetchone()[0])
+        return int(db.execute("SELECT COUNT(*) FROM lease4 WHERE address = ?", (v4_lease(address).address,)).fetchone()[0])
 
 
 async def test_a_write_not_committed_within_query_timeout_is_answered_with_an_error(
@@ -74,7 +67,7 @@ async def test_a_write_that_timed_out_changes_nothing_once_the_lock_is_free(
 
 async def test_each_waiting_write_times_out_at_its_own_deadline(slow_client: KeaClient,
                                                                 sqlite_database: dict[str, Any]) -> None:
-    store = _store(slow_client)
+    store = lease_store(slow_client)
     loop = asyncio.get_running_loop()
     other = _hold_write_lock(sqlite_database)
     failed_at: dict[str, float] = {}
@@ -82,7 +75,7 @@ async def test_each_waiting_write_times_out_at_its_own_deadline(slow_client: Kea
     async def write(address: str) -> None:
         started = loop.time()
         with pytest.raises(StoreUnavailable):
-            await store.write(AddLease(_lease(address)))
+            await store.write(AddLease(v4_lease(address)))
         failed_at[address] = loop.time() - started
 
     try:
@@ -100,9 +93,9 @@ async def test_each_waiting_write_times_out_at_its_own_deadline(slow_client: Kea
 
 
 async def test_answered_writes_are_not_kept_for_their_deadline(slow_client: KeaClient) -> None:
-    store = _store(slow_client)
+    store = lease_store(slow_client)
     for i in range(200):
-        assert await store.write(AddLease(_lease(f"192.0.2.{i % 250}", hostname=str(i)))) in (True, False)
+        assert await store.write(AddLease(v4_lease(f"192.0.2.{i % 250}", hostname=str(i)))) in (True, False)
     loop = asyncio.get_running_loop()
     watched = store._deadlines.get(loop)
     # each write drops the answered ones ahead of it: what waits is at most the last write

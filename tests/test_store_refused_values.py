@@ -12,17 +12,10 @@ from typing import Any
 import pytest
 
 from app.errors import StoreRejected
-from app.store.repository import AddLease, FuncOp, LeaseStore
-from tests.conftest import KeaClient
-from tests.test_store_inline import _lease
+from app.store.repository import AddLease, FuncOp
+from tests.conftest import KeaClient, lease_store, v4_lease
 
 HW = "1a:1b:1c:1d:1e:1f"
-
-
-def _store(client: KeaClient) -> LeaseStore:
-    store = client.runtime.families[4].store
-    assert isinstance(store, LeaseStore)
-    return store
 
 
 @pytest.mark.parametrize("arguments", [
@@ -47,13 +40,13 @@ async def test_the_largest_int64_is_not_a_bad_request(client: KeaClient) -> None
 
 
 async def test_a_light_write_the_database_refuses_fails_alone_and_the_writer_goes_on(client: KeaClient) -> None:
-    store = _store(client)
+    store = lease_store(client)
     # beyond the database's range for a time (PostgreSQL, MySQL) or an integer (SQLite's driver)
-    refused = dataclasses.replace(_lease("192.0.2.30"), cltt=2**63)
+    refused = dataclasses.replace(v4_lease("192.0.2.30"), cltt=2**63)
     outcomes = await asyncio.gather(
-        store.write(AddLease(_lease("192.0.2.31"))),
+        store.write(AddLease(v4_lease("192.0.2.31"))),
         store.write(AddLease(refused)),
-        store.write(AddLease(_lease("192.0.2.32"))),
+        store.write(AddLease(v4_lease("192.0.2.32"))),
         return_exceptions=True)
     assert outcomes[0] is True and outcomes[2] is True, outcomes
     assert isinstance(outcomes[1], StoreRejected), outcomes
@@ -63,14 +56,14 @@ async def test_a_light_write_the_database_refuses_fails_alone_and_the_writer_goe
 
 
 async def test_a_heavy_write_failing_in_the_driver_does_not_stop_the_writer_thread(client: KeaClient) -> None:
-    store = _store(client)
+    store = lease_store(client)
 
     def overflow(_conn: Any, _dialect: str) -> None:
         raise OverflowError("Python int too large to convert to SQLite INTEGER")
 
     with pytest.raises(StoreRejected, match="too large"):
         await asyncio.wait_for(store.write(FuncOp(overflow)), 10)
-    assert await asyncio.wait_for(store.write(AddLease(_lease("192.0.2.40"))), 10) is True
+    assert await asyncio.wait_for(store.write(AddLease(v4_lease("192.0.2.40"))), 10) is True
 
 
 def _json(value: Any) -> bytes:
