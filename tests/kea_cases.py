@@ -1077,13 +1077,15 @@ def _read_http(sock: socket.socket, deadline: float) -> tuple[str, list[list[str
     return lines[0], headers, body
 
 
-def run_case(c: dict[str, Any], host: str, port: int, reset: bool = True) -> list[dict[str, Any]]:
-    """Run RESET_STEPS (unrecorded) then every step of case ``c``; return the step records."""
+def run_case(c: dict[str, Any], host: str, port: int, reset: bool = True,
+             reset_steps: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Run RESET_STEPS (or `reset_steps`; unrecorded) then every step of case ``c``; return the
+    step records."""
     import httpx
 
     with httpx.Client(timeout=15.0) as client:
         if reset:
-            for st in RESET_STEPS:
+            for st in RESET_STEPS if reset_steps is None else reset_steps:
                 send_step(st, host, port, client)
         return [send_step(st, host, port, client) for st in c["steps"]]
 

@@ -56,8 +56,6 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-import httpx  # noqa: E402
-
 from tests import kea_cases as kc  # noqa: E402
 from tests.conftest import ServerProcess, make_database  # noqa: E402
 from tests.kea_cases import (  # noqa: E402
@@ -1085,11 +1083,8 @@ class Servers:
 
 
 def send_steps(steps: list[Step], host: str, port: int) -> list[dict[str, Any]]:
-    """RESET_STEPS (not recorded), then the steps; the step records."""
-    with httpx.Client(timeout=15.0) as client:
-        for step in RESET_STEPS:
-            kc.send_step(step, host, port, client)
-        return [kc.send_step(step, host, port, client) for step in steps]
+    """This tool's RESET_STEPS (not recorded), then the steps; the step records."""
+    return kc.run_case({"steps": steps}, host, port, reset_steps=RESET_STEPS)
 
 
 def with_files_dir(steps: list[Step], files_dir: Path) -> list[Step]:
