@@ -6,9 +6,11 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 from app import __version__
 from app.config import Config, TlsConfig, default_config, load_config
@@ -28,17 +30,72 @@ def setup_logging(fmt: str, severity: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app.main import build_app, build_runtime
 
+    config = _load_with_port(args)
+    setup_logging(config.agent.log_format, config.agent.log_severity)
+    runtime = build_runtime(config)
+    agent = config.agent
+
+    app = build_app(runtime)
+    server = _uvicorn_server(app, config)
+    sockets = None
+    if agent.http_workers:
+        from app.api.frontends import FrontendSupervisor
+
+        # bound here, not by uvicorn: the front-end processes accept on this same socket
+        sockets = [_listening_socket(agent.http_host, agent.http_port)]
+        frontend_args = (["-c", args.config] if args.config else []) + (["-p", str(args.port)] if args.port is not None else [])
+        runtime.frontends = FrontendSupervisor(runtime, app.fallback, agent.http_workers, sockets[0], frontend_args)
+
+    async def request_stop() -> None:
+        server.should_exit = True
+
+    runtime.shutdown_requested = request_stop
+    log.info("leasesync %s listening on %s://%s:%d", __version__, "https" if agent.tls else "http",
+             agent.http_host, agent.http_port)
+    server.run(sockets=sockets)
+    return 0
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc}", "LeaseSync.http-host") from None
+
+
+def cmd_frontend(args: argparse.Namespace) -> int:
+    """One HTTP front-end process (started by `serve` with LeaseSync.http-workers; see app/api/frontends.py)."""
+    from app.api.frontends import FrontendApp
+
+    config = _load_with_port(args)
+    setup_logging(config.agent.log_format, config.agent.log_severity)
+    server: Any = None
+
+    def main_lost() -> None:
+        if server is not None and not server.should_exit:
+            log.info("the main process closed the link; this front-end stops")
+            server.should_exit = True
+
+    server = _uvicorn_server(FrontendApp(config, args.main_socket, main_lost), config)
+    server.run(sockets=[socket.socket(fileno=args.listen_fd)])
+    return 0 if server.started else 1
+
+
+def _load_with_port(args: argparse.Namespace) -> Config:
     config = _load(args.config)
     if args.port is not None:
         from dataclasses import replace
 
         config.agent = replace(config.agent, http_port=args.port)
-    setup_logging(config.agent.log_format, config.agent.log_severity)
-    runtime = build_runtime(config)
+    return config
+
+
+def _uvicorn_server(app: Any, config: Config) -> Any:
+    import uvicorn
+
     agent = config.agent
     ssl_kwargs: dict[str, object] = {}
     tls_context = None
@@ -55,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 self.ssl = tls_context
 
     server_config = _Config(
-        build_app(runtime),
+        app,
         host=agent.http_host,
         port=agent.http_port,
         loop="uvloop",
@@ -70,16 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         **ssl_kwargs,  # type: ignore[arg-type]
     )
-    server = uvicorn.Server(server_config)
-
-    async def request_stop() -> None:
-        server.should_exit = True
-
-    runtime.shutdown_requested = request_stop
-    log.info("leasesync %s listening on %s://%s:%d", __version__, "https" if agent.tls else "http",
-             agent.http_host, agent.http_port)
-    server.run()
-    return 0
+    return uvicorn.Server(server_config)
 
 
 def build_tls_context(tls: TlsConfig) -> ssl.SSLContext:
@@ -140,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("-c", "--config", help="Kea-style JSON configuration file")
     serve.add_argument("-p", "--port", type=int, help="override LeaseSync.http-port")
     serve.set_defaults(func=cmd_serve)
+
+    # started by `serve` itself (LeaseSync.http-workers), not by users: hidden from --help
+    frontend = sub.add_parser("frontend")
+    frontend.add_argument("-c", "--config")
+    frontend.add_argument("-p", "--port", type=int)
+    frontend.add_argument("--listen-fd", type=int, required=True)
+    frontend.add_argument("--main-socket", required=True)
+    frontend.set_defaults(func=cmd_frontend)
 
     db = sub.add_parser("db", help="lease database maintenance", description="Lease database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")

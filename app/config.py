@@ -430,6 +430,7 @@ class AgentConfig:
     max_bulk_leases: int = 100_000
     max_page_limit: int = 0xFFFFFFFF
     max_connections: int = 1024
+    http_workers: int = 0
     request_timeout: float = 10.0
     log_format: str = "text"
     log_severity: str = "INFO"
@@ -438,7 +439,7 @@ class AgentConfig:
 _AGENT_KEYS = {
     "http-host", "http-port", "authentication", "trust-anchor", "cert-file", "key-file", "cert-required",
     "control-sockets", "max-request-size", "max-json-depth", "max-bulk-leases", "max-page-limit",
-    "max-connections", "request-timeout", "loggers", "log-format", "hooks-libraries", "user-context", "comment",
+    "max-connections", "http-workers", "request-timeout", "loggers", "log-format", "hooks-libraries", "user-context", "comment",
 }
 
 
@@ -539,6 +540,7 @@ def parse_agent(obj: Any, path: str) -> AgentConfig:
         max_bulk_leases=_uint(obj, "max-bulk-leases", path, 100_000) or 100_000,
         max_page_limit=_uint(obj, "max-page-limit", path, 0xFFFFFFFF) or 0xFFFFFFFF,
         max_connections=_uint(obj, "max-connections", path, 1024, 1_000_000) or 1024,
+        http_workers=_uint(obj, "http-workers", path, 0, 64) or 0,
         request_timeout=float(_get(obj, "request-timeout", (int, float), path, 10)),
         log_format=log_format,
         log_severity=severity,

@@ -145,6 +145,7 @@ class Runtime:
         self.services: list[Any] = []  # long-running services with start()/stop() (HA, change capture)
         self.ha: dict[int, Any] = {}
         self.forwarder: Any = None
+        self.frontends: Any = None  # app.api.frontends.FrontendSupervisor with LeaseSync.http-workers
         self.shutdown_requested: Callable[[], Awaitable[None]] | None = None
         self.metrics: Any = None
         for fam in (config.dhcp4, config.dhcp6):

@@ -12,6 +12,8 @@ Targets, each started (and stopped) by this script:
                   (memfile, persist true, lfc-interval 0)
 * ``sqlite@NAME`` / ``postgresql@NAME``: the same, run from the source tree given with
                   ``--tree NAME=PATH`` (before/after comparisons in one run)
+* ``sqlite+wN`` / ``postgresql+wN`` (also with ``@NAME``): with ``LeaseSync.http-workers`` = N,
+                  N HTTP front-end processes before the one that runs the commands
 * ``kea-ha``      kea-dhcp4 / kea-dhcp6's own HTTP listener: HA hook with ``multi-threading``
                   (``enable-multi-threading``, ``http-dedicated-listener``), daemon multi-threading
                   on, a partner on an unused loopback port and heartbeats practically off. This is
@@ -287,6 +289,16 @@ def proc_cpu(pids: list[int]) -> float:
     return total
 
 
+def child_pids(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+    return found
+
+
 def run_clients(host: str, port: int, command: str, conns: int, procs: int, start: int, *,
                 seconds: float = 0.0, warmup: float = 0.0, count: int | None = None,
                 server_pids: list[int] | None = None) -> tuple[Cell, int]:
@@ -398,9 +410,11 @@ def _free_port() -> int:
 
 
 class Leasesync(Target):
-    def __init__(self, kind: str, extra_db: dict[str, Any] | None = None, root: Path = ROOT, name: str = "") -> None:
+    def __init__(self, kind: str, extra_db: dict[str, Any] | None = None, root: Path = ROOT, name: str = "",
+                 workers: int = 0) -> None:
         self.name = name or kind
         self.kind = kind
+        self.workers = workers
         self.root = root
         self.extra_db = extra_db or {}
         self.tmp = Path(tempfile.mkdtemp(prefix=f"lsbench-{kind}-"))
@@ -420,7 +434,7 @@ class Leasesync(Target):
         db.update(self.extra_db)
         port = _free_port()
         config = {
-            "LeaseSync": {"http-host": "127.0.0.1", "http-port": port},
+            "LeaseSync": {"http-host": "127.0.0.1", "http-port": port, **({"http-workers": self.workers} if self.workers else {})},
             "Dhcp4": {"lease-database": db, "valid-lifetime": 4000, "subnet4": [{"id": 1, "subnet": SUBNET4}]},
             "Dhcp6": {"lease-database": db, "valid-lifetime": 4000, "preferred-lifetime": 3000,
                       "subnet6": [{"id": 1, "subnet": SUBNET6}]},
@@ -434,6 +448,7 @@ class Leasesync(Target):
         self.pids = [self.proc.pid]
         try:
             wait_http("127.0.0.1", port, {"command": "version-get"})
+            self.pids += child_pids(self.proc.pid)  # HTTP front-end processes count as the server's CPU
         except BaseException:
             print((self.tmp / "leasesync.log").read_text()[-3000:], file=sys.stderr)
             self.__exit__()
@@ -530,15 +545,22 @@ class Kea(Target):
 TREES: dict[str, Path] = {}  # --tree NAME=PATH: leasesync from another source tree, as target KIND@NAME
 
 
-def title(name: str) -> str:
+def parse_target(name: str) -> tuple[str, int, str]:
+    """KIND[+wN][@TREE] -> (kind, front-end processes, tree)."""
     kind, _, tree = name.partition("@")
-    return TARGET_TITLES[kind] + (f" [{tree}]" if tree else "")
+    kind, _, workers = kind.partition("+w")
+    return kind, int(workers or 0), tree
+
+
+def title(name: str) -> str:
+    kind, workers, tree = parse_target(name)
+    return TARGET_TITLES[kind] + (f", {workers} front-end{'s' if workers > 1 else ''}" if workers else "") + (f" [{tree}]" if tree else "")
 
 
 def make_target(name: str) -> Target:
-    kind, _, tree = name.partition("@")
+    kind, workers, tree = parse_target(name)
     if kind in ("sqlite", "postgresql"):
-        return Leasesync(kind, root=TREES[tree] if tree else ROOT, name=name)
+        return Leasesync(kind, root=TREES[tree] if tree else ROOT, name=name, workers=workers)
     if name in ("kea-ca", "kea-ha"):
         return Kea(ha=name == "kea-ha")
     raise ValueError(name)
@@ -648,7 +670,10 @@ def main(argv: list[str] | None = None) -> int:
         tree_name, _, tree_path = spec.partition("=")
         TREES[tree_name] = Path(tree_path).resolve()
     for name in args.targets:
-        kind, _, tree = name.partition("@")
+        try:
+            kind, _, tree = parse_target(name)
+        except ValueError:
+            parser.error(f"unknown target {name}")
         if kind not in TARGETS or (tree and (tree not in TREES or kind.startswith("kea"))):
             parser.error(f"unknown target {name}")
     for command in args.commands:

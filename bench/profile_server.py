@@ -45,7 +45,9 @@ def summarize(raw: Path, top: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--target", default="sqlite", help="a bench/control.py target: sqlite, postgresql, sqlite+w1, ...")
+    parser.add_argument("--process", type=int, default=0,
+                        help="which server process to record: 0 the main one, 1.. its HTTP front-ends (default 0)")
     parser.add_argument("--command", default="lease4-update", choices=control.COMMANDS)
     parser.add_argument("--conns", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=8.0)
@@ -57,16 +59,19 @@ def main() -> int:
         if args.command == "lease4-get":
             control.prefill(target, 2)
         host, port = target.v6 if args.command.startswith("lease6") else target.v4
-        cmd = ["py-spy", "record", "--pid", str(target.pids[0]), "--format", "raw", "--threads",
+        cmd = ["py-spy", "record", "--pid", str(target.pids[args.process]), "--format", "raw", "--threads",
                "--gil", "--rate", str(args.rate), "--duration", str(int(args.seconds)), "--output", args.out]
         spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result: list[control.Cell] = []
         load = threading.Thread(target=lambda: result.append(control.run_clients(
             host, port, args.command, args.conns, 2, control.PREFILL, seconds=args.seconds, warmup=0.5,
             server_pids=target.pids)[0]))
+        cpu0 = [control.proc_cpu([pid]) for pid in target.pids]
         load.start()
         spy.wait()
         load.join()
+        print("CPU seconds per server process (main first):",
+              ", ".join(f"{control.proc_cpu([pid]) - c:.1f}" for pid, c in zip(target.pids, cpu0, strict=True)))
         cell = result[0]
         print(f"{args.command} c={args.conns}: {cell.rps:.0f} req/s p50 {cell.p50:.2f} ms p99 {cell.p99:.2f} ms "
               f"errors {cell.errors} srv {cell.srv_cpu:.0%} (under py-spy)")

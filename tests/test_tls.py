@@ -155,10 +155,10 @@ def tls_server(tmp_path: Path, pki: Pki) -> Iterator[Any]:
     """Factory: start a TLS leasesync with the given trust anchor and cert-required."""
     started: list[TlsServer] = []
 
-    def start(cert_required: bool, trust_anchor: Path | None = None) -> TlsServer:
+    def start(cert_required: bool, trust_anchor: Path | None = None, http_workers: int = 0) -> TlsServer:
         db, _ = make_database("sqlite", tmp_path)
         tls = {"trust-anchor": str(trust_anchor or pki.ca.path), "cert-file": str(pki.server[0]),
-               "key-file": str(pki.server[1]), "cert-required": cert_required}
+               "key-file": str(pki.server[1]), "cert-required": cert_required, "http-workers": http_workers}
         server = TlsServer(service_config(db, port=free_port(), extra_agent=tls), tmp_path, f"tls{len(started)}")
         server.probe = client_context(pki, pki.client)
         started.append(server)
@@ -200,6 +200,13 @@ def test_cert_required_accepts_a_client_certificate_signed_by_the_trust_anchor(t
     server = tls_server(cert_required=True)
     answers = post(server, client_context(pki, pki.client))
     assert answers[0]["result"] == 0 and "list-commands" in answers[0]["arguments"]
+
+
+def test_http_front_ends_serve_the_same_mutual_tls(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=True, http_workers=2)
+    for _ in range(12):  # a new connection each time: the three processes all take some
+        assert post(server, client_context(pki, pki.client))[0]["result"] == 0
+        assert exchange_without_answer(server, client_context(pki, None)) == b""
 
 
 def test_cert_required_refuses_a_client_without_certificate(tls_server: Any, pki: Pki) -> None:

@@ -203,12 +203,16 @@ class ControlChannelApp:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.runtime.start()
+                    if self.runtime.frontends is not None:
+                        await self.runtime.frontends.start()
                 except Exception as exc:  # noqa: BLE001 - reported to uvicorn, which exits
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.runtime.frontends is not None:
+                    await self.runtime.frontends.stop()  # they finish their requests while HA and stores still run
                 await self.runtime.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -298,9 +302,7 @@ class ControlChannelApp:
             identity = self.auth.check(authorization)
             if identity is None:
                 log.info("authentication failed for user %r from %s", Authenticator.user_of(authorization), origin.remote)
-                metrics = self.runtime.metrics
-                if metrics is not None:
-                    metrics.auth_failures.inc()
+                self.count_auth_failure()
                 await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
                 return
             origin.user, allowed = identity
@@ -310,8 +312,16 @@ class ControlChannelApp:
                     log.info("user %s may not run %r", origin.user, command)
                     await self._respond(send, *_FORBIDDEN)
                     return
-        answers = await dispatch(self.runtime, envelope, origin)
-        await self._respond(send, 200, kea_json.dumps(answers))
+        await self._respond(send, 200, await self.answer(envelope, body, origin))
+
+    async def answer(self, envelope: Any, body: bytes, origin: RequestOrigin) -> bytes:
+        """The answer body for an accepted request: run here (a front-end process forwards it)."""
+        return kea_json.dumps(await dispatch(self.runtime, envelope, origin))
+
+    def count_auth_failure(self) -> None:
+        metrics = self.runtime.metrics
+        if metrics is not None:
+            metrics.auth_failures.inc()
 
     async def _respond(self, send: Send, status: int, body: bytes, *, extra: list[tuple[bytes, bytes]] | None = None,
                        close: bool = False) -> None:

@@ -545,9 +545,18 @@ class LeaseStore:
         self._inline_reader: Connection | None = None
         self._writer_busy = False  # the writer thread holds a batch (guarded by _cond)
         self._deadlines: dict[asyncio.AbstractEventLoop, _Deadlines] = {}  # query-timeout, per waiting loop
+        self.read_only = False
+        self._read_loop: asyncio.AbstractEventLoop | None = None  # SQLite: read_point runs on this loop
 
     # lifecycle
-    def start(self) -> None:
+    def start(self, *, read_only: bool = False) -> None:
+        """Start the writer and checkpoint threads; `read_only` (an HTTP front-end process, which
+        only reads: app/api/frontends.py) starts neither, and `write` refuses."""
+        self.read_only = read_only
+        if read_only:
+            if self.dialect == "sqlite":
+                self._read_loop = asyncio.get_running_loop()
+            return
         if self._writer is None:
             self._writer = threading.Thread(target=self._writer_loop, name="leasesync-writer", daemon=True)
             self._writer.start()
@@ -558,6 +567,7 @@ class LeaseStore:
                 home = None  # started outside an event loop (tools): everything goes through the threads
             if home is not None:
                 self._inline = _InlineWriter(self, home)
+                self._read_loop = home
         if self.dialect == "sqlite" and self._checkpointer is None:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="leasesync-checkpoint", daemon=True)
             self._checkpointer.start()
@@ -590,6 +600,8 @@ class LeaseStore:
     # writes
     async def write(self, op: WriteOp) -> Any:
         """Queue `op`; return its outcome once the transaction holding it has committed."""
+        if self.read_only:
+            raise StoreUnavailable("this process only reads the lease database")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         pending = _Pending(op, loop, future)
@@ -898,8 +910,8 @@ class LeaseStore:
         serving loop (a WAL reader never waits for the writer; a few microseconds of SQLite
         cost less than the hand-off to a reader thread and back). Anything unusual (a lock
         held by a checkpoint being recovered, an I/O error) goes the `read` way."""
-        inline = self._inline
-        if inline is None or asyncio.get_running_loop() is not inline.loop or self._stopping:
+        home = self._read_loop
+        if home is None or asyncio.get_running_loop() is not home or self._stopping:
             return await self.read(fn)
         conn = self._inline_reader
         try:
