@@ -173,3 +173,22 @@ def test_updates_off_reports_leases_the_partner_lacks_until_they_arrive(spawn: A
     wait_for(lambda: replication()["diverged"] == 0 and replication()["unconfirmed"] == 0, 20,
              what="the lease to be confirmed at the partner")
 
+
+
+def test_pair_with_http_front_ends_syncs_and_replicates(spawn: Any, tmp_path: Path) -> None:
+    # the partner's heartbeats, lease updates and sync pages reach front-end processes as often as
+    # the main ones: every path through a front-end must give the same HA behaviour
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    for config in (c1, c2):
+        config["LeaseSync"]["http-workers"] = 2
+    primary = spawn(c1, "server1")
+    for i in range(1, 61):
+        assert add(primary, i)["result"] == 0
+    standby = spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    assert dump4(standby) == dump4(primary)
+    for i in range(61, 81):
+        assert add(primary, i)["result"] == 0
+    wait_for(lambda: dump4(standby) == dump4(primary), 10, what="standby to hold the primary's leases")
+    assert len(dump4(standby)) == 80
