@@ -7,7 +7,10 @@ when the loop's connection cannot take the lock."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -116,7 +119,7 @@ async def test_with_synchronous_normal_the_loop_commits_without_a_thread(make_cl
                                                                         sqlite_database: dict[str, Any]) -> None:
     client = await make_client(service_config({**sqlite_database, "synchronous": "NORMAL"}))
     store = lease_store(client)
-    assert store._inline is not None and not store._inline.commit_in_thread
+    assert store._inline is not None and not store._inline.sync_after_commit
     answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.90", "hw-address": "1a:1b:1c:1d:1e:1f"})
     assert answer["result"] == 0
     assert (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.90"}))["result"] == 0
@@ -159,3 +162,86 @@ async def test_closing_the_store_answers_every_write_in_flight_truthfully(make_c
         stored = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
                             (v4_lease("192.0.2.130").address, v4_lease("192.0.2.159").address)).fetchone()[0]
     assert stored == sum(o is True for o in outcomes), (stored, outcomes)
+
+
+# --- durability: the WAL fsync after the commit --------------------------------------------
+
+class HeldFsyncs:
+    """os.fsync in the store, made to wait: each call blocks until the test lets one through."""
+
+    def __init__(self) -> None:
+        self.permits = threading.Semaphore(0)
+        self.started = threading.Semaphore(0)
+        self.synced: list[int] = []  # inodes of the files synced
+        self.fail: OSError | None = None
+
+    def __call__(self, fd: int) -> None:
+        self.started.release()
+        assert self.permits.acquire(timeout=10), "the test never let this fsync through"
+        if self.fail is not None:
+            raise self.fail
+        self.synced.append(os.fstat(fd).st_ino)
+
+    async def wait_started(self) -> None:
+        assert await asyncio.get_running_loop().run_in_executor(None, lambda: self.started.acquire(timeout=10))
+
+
+@pytest.fixture
+def held_fsyncs(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldFsyncs]:
+    import app.store.repository as repository
+
+    held = HeldFsyncs()
+    monkeypatch.setattr(repository.os, "fsync", held)
+    yield held
+    for _ in range(100):  # nothing left blocked on the committer thread
+        held.permits.release()
+
+
+async def test_a_durable_write_is_answered_only_after_the_wal_fsync_that_followed_its_commit(
+        sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
+    adding = asyncio.ensure_future(sqlite_client.one(
+        "lease4-add", "dhcp4", {"ip-address": "192.0.2.200", "hw-address": "1a:1b:1c:1d:1e:1f"}))
+    await held_fsyncs.wait_started()
+    done, _ = await asyncio.wait({adding}, timeout=0.2)
+    assert not done, "answered before its commit reached the disk"
+    with sqlite3.connect(sqlite_database["name"]) as db:  # committed (visible), not yet acknowledged
+        assert db.execute("SELECT COUNT(*) FROM lease4 WHERE address = ?",
+                          (v4_lease("192.0.2.200").address,)).fetchone()[0] == 1
+    held_fsyncs.permits.release()
+    assert (await adding)["result"] == 0
+    assert held_fsyncs.synced == [os.stat(sqlite_database["name"] + "-wal").st_ino], "synced something else than the WAL"
+
+
+async def test_writes_committed_during_an_fsync_wait_for_the_next_one(sqlite_client: KeaClient,
+                                                                       held_fsyncs: HeldFsyncs) -> None:
+    store = lease_store(sqlite_client)
+    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.201"))))
+    await held_fsyncs.wait_started()  # the first fsync is under way
+    second = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.202"))))
+    commits = store.commits
+    for _ in range(100):  # a few loop turns: the second batch commits while the first fsync waits
+        if store._inline is not None and store._inline._unsynced:
+            break
+        await asyncio.sleep(0)
+    assert store._inline is not None and store._inline._unsynced, "the second batch did not commit meanwhile"
+    held_fsyncs.permits.release()
+    assert await first is True
+    await held_fsyncs.wait_started()  # a second fsync, for the second batch
+    assert not second.done(), "answered on an fsync that began before its commit"
+    held_fsyncs.permits.release()
+    assert await second is True
+    assert store.commits == commits + 2
+
+
+async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sqlite_client: KeaClient,
+                                                                               held_fsyncs: HeldFsyncs) -> None:
+    held_fsyncs.fail = OSError(5, "Input/output error")
+    held_fsyncs.permits.release()
+    answer = await sqlite_client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.203", "hw-address": "1a:1b:1c:1d:1e:1f"})
+    assert answer["result"] == 1
+    assert "may have been applied" in answer["text"] and "Input/output error" in answer["text"]
+    held_fsyncs.fail = None
+    held_fsyncs.permits.release()
+    answer = await sqlite_client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.203", "hw-address": "1a:1b:1c:1d:1e:1f",
+                                                               "hostname": "after"})
+    assert answer["result"] == 0, "the store did not recover from one failed fsync"
