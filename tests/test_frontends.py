@@ -258,3 +258,12 @@ def test_a_front_end_that_dies_is_replaced(workers_server: Any) -> None:
     assert _wait(lambda: len(_children(workers_server.proc.pid)) == 2 and victim not in _children(workers_server.proc.pid))
     assert workers_server.command("lease4-get", "dhcp4", {"ip-address": "192.0.2.1"})[0]["result"] == 3
     assert "exited with status -9; starting another" in workers_server.log_path.read_text()
+
+
+def test_the_link_to_the_main_process_is_reachable_by_its_user_only(workers_server: Any) -> None:
+    # commands on the link are already authenticated: nobody else may connect to it
+    args = Path(f"/proc/{_children(workers_server.proc.pid)[0]}/cmdline").read_bytes().split(b"\0")
+    socket_path = Path(args[args.index(b"--main-socket") + 1].decode())
+    assert socket_path.is_socket()
+    directory = socket_path.parent.stat()
+    assert directory.st_mode & 0o777 == 0o700 and directory.st_uid == os.getuid()
