@@ -366,6 +366,10 @@ class ChangeCapture:
         for family, changes in to_changes(captured, current).items():
             runtime = self.families.get(family)
             if runtime is not None:
+                # the lease statistics learn the net effect from the store when next used
+                from app.commands.stats import CAPTURED, changed_behind
+
+                changed_behind(runtime, CAPTURED)
                 await runtime.committed(changes, from_partner=False)
                 self.delivered += len(changes)
         ids = [c.id for c in captured]

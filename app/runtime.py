@@ -68,6 +68,7 @@ class FamilyRuntime:
     store: Any  # LeaseStore, or EmptyStore for the other family's view
     dhcp: DhcpServiceState = field(default_factory=DhcpServiceState)
     listeners: list[ChangeListener] = field(default_factory=list)
+    stats: Any = None  # the lease statistics, kept by app.commands.stats (main process only)
 
     @property
     def family(self) -> int:

@@ -35,6 +35,8 @@ Normalisation (``normalise``), applied to both sides before comparing:
   exactly);
 * the ``Date`` header -> ``"<date>"``, ``Content-Length`` -> ``"<len>"`` (the body text is
   compared instead);
+* statistics' sample times (``"YYYY-MM-DD HH:MM:SS.ffffff"`` strings) -> ``"<time>"``: the values
+  and the number and order of samples are compared, not when they were taken;
 * position suffixes Kea appends to some error texts -- `` (<wire>:0:N)``, ``(<wire>:0:N)`` (no
   space, after "Invalid argument") and the CA's ``(<string>:L:C)`` -- are removed together with
   the one optional preceding space, anywhere in ``text``/``error-message`` strings and in the raw
@@ -932,6 +934,74 @@ case("config-write/filename-not-a-string", c4("config-write", {"filename": None}
 case("config-reload/dhcp4", c4("config-reload"))
 case("statistic-sample-count-set-all/max-samples-of-2-to-the-40",
      c4("statistic-sample-count-set-all", {"max-samples": 1099511627776}))
+# Statistics' samples: Kea keeps one per change of a value. A case starts by trimming every
+# statistic to its newest sample (the server's history before the case is not the case's).
+def stats_pin(service: str) -> list[dict[str, Any]]:
+    return [cmd("statistic-sample-count-set-all", {"max-samples": n}, [service]) for n in (1, 20)]
+
+
+def stats_get(service: str, *names: str) -> list[dict[str, Any]]:
+    """statistic-get of each name (statistic-get-all would list Kea's packet counters too)."""
+    return [cmd("statistic-get", {"name": name}, [service]) for name in names]
+
+
+ALL4 = ("declined-addresses", "subnet[1].assigned-addresses", "subnet[1].declined-addresses",
+        "subnet[1].total-addresses", "subnet[2].assigned-addresses", "subnet[2].declined-addresses")
+ALL6 = ("declined-addresses", "subnet[1].assigned-nas", "subnet[1].assigned-pds", "subnet[1].declined-addresses",
+        "subnet[1].total-pds", "subnet[2].assigned-nas", "subnet[2].declined-addresses")
+ASSIGNED4 = {"name": "subnet[1].assigned-addresses"}
+DECLINED1 = {"name": "subnet[1].declined-addresses"}
+DECLINED = {"name": "declined-addresses"}
+L4_B = w(L4, ip_address="192.0.2.21")
+case("statistics/lease4-add-takes-a-sample-per-lease", *stats_pin("dhcp4"), add4(), c4("lease4-add", L4_B),
+     c4("statistic-get", ASSIGNED4))
+case("statistics/lease4-update-of-declined-takes-two-samples", *stats_pin("dhcp4"), add4(),
+     c4("lease4-update", w(L4, state=1)), c4("lease4-update", w(L4, state=1)), c4("lease4-update", w(L4, state=0)),
+     c4("statistic-get", DECLINED), c4("statistic-get", DECLINED1), c4("statistic-get", ASSIGNED4))
+case("statistics/lease4-update-to-and-from-expired-reclaimed", *stats_pin("dhcp4"), add4(),
+     c4("lease4-update", w(L4, state=2)), c4("statistic-get", ASSIGNED4), c4("lease4-update", w(L4, state=0)),
+     c4("lease4-del", {"ip-address": "192.0.2.20"}), c4("statistic-get", ASSIGNED4))
+case("statistics/lease4-add-expired-reclaimed-and-declined", *stats_pin("dhcp4"), add4(state=2),
+     c4("lease4-add", w(L4_B, state=1)), *stats_get("dhcp4", *ALL4))
+case("statistics/lease4-update-force-create-then-plain-updates", *stats_pin("dhcp4"),
+     c4("lease4-update", w(L4, force_create=True)), c4("lease4-update", w(L4, force_create=True)),
+     c4("lease4-update", w(L4, hostname="h")), c4("statistic-get", ASSIGNED4))
+case("statistics/refused-lease-changes-take-no-sample", *stats_pin("dhcp4"), c4("lease4-update", L4), add4(), add4(),
+     c4("lease4-del", {"ip-address": "192.0.2.99"}), c4("lease4-update", w(L4, subnet_id=2)), *stats_get("dhcp4", *ALL4))
+case("statistics/lease4-wipe-of-a-subnet-sets-zero", *stats_pin("dhcp4"), add4(state=1), c4("lease4-add", L4_B),
+     c4("lease4-wipe", {"subnet-id": 1}), *stats_get("dhcp4", *ALL4), c4("lease4-wipe", {"subnet-id": 2}),
+     c4("lease4-wipe"), *stats_get("dhcp4", *ALL4))
+case("statistics/lease4-changes-after-statistic-reset", *stats_pin("dhcp4"), add4(), c4("statistic-reset", ASSIGNED4),
+     c4("lease4-add", L4_B), c4("statistic-get", ASSIGNED4), c4("lease4-wipe"), c4("statistic-get", ASSIGNED4))
+case("statistics/lease4-changes-after-statistic-remove", *stats_pin("dhcp4"), c4("statistic-remove", ASSIGNED4),
+     add4(), c4("statistic-get", ASSIGNED4), c4("statistic-remove", ASSIGNED4),
+     c4("lease4-del", {"ip-address": "192.0.2.20"}), c4("statistic-get", ASSIGNED4), c4("config-reload"),
+     c4("statistic-get", ASSIGNED4))
+case("statistics/lease4-add-after-statistic-remove-all", *stats_pin("dhcp4"), add4(), c4("statistic-remove-all"),
+     *stats_get("dhcp4", *ALL4), c4("lease4-add", L4_B), *stats_get("dhcp4", *ALL4), c4("lease4-wipe"),
+     *stats_get("dhcp4", *ALL4), c4("config-reload"), *stats_get("dhcp4", *ALL4))
+case("statistics/statistic-reset-all-then-config-reload", *stats_pin("dhcp4"), add4(), c4("statistic-reset-all"),
+     *stats_get("dhcp4", *ALL4), c4("lease4-del", {"ip-address": "192.0.2.20"}), c4("config-reload"),
+     *stats_get("dhcp4", *ALL4))
+case("statistics/sample-count-limit-with-lease-changes", *stats_pin("dhcp4"),
+     c4("statistic-sample-count-set", {**ASSIGNED4, "max-samples": 2}), add4(), c4("lease4-add", L4_B),
+     c4("statistic-get", ASSIGNED4), c4("statistic-sample-count-set", {**ASSIGNED4, "max-samples": 20}),
+     c4("lease4-del", {"ip-address": "192.0.2.21"}), c4("statistic-get", ASSIGNED4))
+L6_B = w(L6, ip_address="2001:db8:1::101", iaid=5)
+case("statistics/lease6-add-na-pd-ta", *stats_pin("dhcp6"), add6(), c6("lease6-add", L6_PD), c6("lease6-add", L6_TA),
+     *stats_get("dhcp6", *ALL6), c6("lease6-del", {"ip-address": "2001:db8:1::109", "type": "IA_TA"}),
+     *stats_get("dhcp6", *ALL6))
+case("statistics/lease6-update-declined-and-delete", *stats_pin("dhcp6"), add6(), c6("lease6-update", w(L6, state=1)),
+     *stats_get("dhcp6", *ALL6), c6("lease6-update", w(L6, state=1)), c6("lease6-del", {"ip-address": "2001:db8:1::100"}),
+     *stats_get("dhcp6", *ALL6))
+case("statistics/lease6-pd-declined-and-reclaimed", *stats_pin("dhcp6"), c6("lease6-add", w(L6_PD, state=1)),
+     c6("lease6-update", w(L6_PD, state=2)), c6("lease6-update", w(L6_PD, state=0)), *stats_get("dhcp6", *ALL6))
+case("statistics/lease6-bulk-apply", *stats_pin("dhcp6"), add6(), c6("lease6-add", L6_PD),
+     c6("lease6-bulk-apply", {"deleted-leases": [{"ip-address": "2001:db8:1::100"}, {"ip-address": "2001:db8:1::1ff"}],
+                              "leases": [L6_B, w(L6_PD, state=1), w(L6, iaid=9)]}),
+     *stats_get("dhcp6", *ALL6))
+case("statistics/lease6-wipe-of-a-subnet-sets-zero", *stats_pin("dhcp6"), add6(state=1), c6("lease6-add", L6_PD),
+     c6("lease6-wipe", {"subnet-id": 1}), *stats_get("dhcp6", *ALL6))
 case("http/integer-beyond-int64",
      raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
          '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),
@@ -946,6 +1016,8 @@ case("http/integer-int64-max",
 
 _WIRE_RE = re.compile(r" ?\((?:<wire>|<string>):\d+:\d+\)")
 _CLTT_TEXT_RE = re.compile(r'"cltt": (\d+)')
+_SAMPLE_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
+_SAMPLE_TIME_TEXT_RE = re.compile(r'"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"')
 
 
 def strip_wire(text: str) -> str:
@@ -966,6 +1038,8 @@ def _norm_value(v: Any, now: float) -> Any:
         return out
     if isinstance(v, list):
         return [_norm_value(x, now) for x in v]
+    if isinstance(v, str) and _SAMPLE_TIME_RE.match(v):
+        return "<time>"
     return v
 
 
@@ -984,7 +1058,7 @@ def normalise(answer: Any, now: float | None = None) -> Any:
         out = {k: copy.deepcopy(v) for k, v in answer.items() if k not in ("sent_at", "request", "elapsed")}
         out["body"] = _norm_value(out["body"], now)
         if isinstance(out.get("body_text"), str):
-            t = strip_wire(out["body_text"])
+            t = _SAMPLE_TIME_TEXT_RE.sub('"<time>"', strip_wire(out["body_text"]))
             out["body_text"] = _CLTT_TEXT_RE.sub(
                 lambda m: '"cltt": "<now>"' if abs(int(m.group(1)) - now) <= TIME_WINDOW else m.group(0), t
             )

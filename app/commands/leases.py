@@ -7,6 +7,7 @@ then handed to the family's listeners (HA) as a committed change.
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
 from app.commands import stats
@@ -68,8 +69,10 @@ async def _add(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError(NOT_A_MAP_GET)
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
+    counts = await stats.ready(family)
     if not await family.store.write(AddLease(lease)):
         raise CommandError(f"IPv{v} lease already exists.")
+    counts.added(lease, time.time())
     await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner)
     return answer(RESULT_SUCCESS, _added_text(lease))
 
@@ -82,12 +85,14 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError(NOT_A_MAP_GET)
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
+    counts = await stats.ready(family)
     outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create, match_type=False))
     if outcome is None:
         raise CommandError(
             f"failed to update the lease with address {lease.ip} either because the lease has been deleted or it "
             "has changed in the database, in both cases a retry might succeed"
         )
+    (counts.added if outcome == "added" else counts.updated)(lease, time.time())
     await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner)
     return answer(RESULT_SUCCESS, f"IPv{v} lease {'added' if outcome == 'added' else 'updated'}.")
 
@@ -160,9 +165,11 @@ async def _del(ctx: CommandContext, v: int) -> dict[str, Any]:
     if lease is None:
         return answer(RESULT_EMPTY, f"IPv{v} lease not found.")
     key: int | str = lease.address
+    counts = await stats.ready(family)
     deleted = await family.store.write(DeleteLease(v, key, lease.type if isinstance(lease, Lease6) else None))
     if deleted is None:
         return answer(RESULT_EMPTY, f"IPv{v} lease not found.")
+    counts.deleted(deleted, time.time())
     await family.committed([LeaseChange("delete", deleted)], ctx.origin.from_partner)
     return answer(RESULT_SUCCESS, f"IPv{v} lease deleted.")
 
@@ -336,8 +343,9 @@ async def _wipe(ctx: CommandContext, v: int) -> dict[str, Any]:
                 raise CommandError(f"out of range value ({value}) specified for parameter 'subnet-id'")
             subnet_id = value
     ids = [subnet_id] if subnet_id else sorted(family.config.subnets)
+    counts = await stats.ready(family)
     deleted = await family.store.write(WipeLeases(v, ids))
-    stats.recounted(ctx.runtime, v)
+    counts.wiped(subnet_id, deleted, time.time())
     await family.committed([LeaseChange("delete", lease) for lease in deleted], ctx.origin.from_partner)
     text = f"Deleted {len(deleted)} IPv{v} lease(s) from subnet(s)" + "".join(f" {i}" for i in ids)
     return answer(RESULT_SUCCESS if deleted else RESULT_EMPTY, text)
@@ -444,12 +452,15 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
                 deletes.append(DeleteLease(v, found.address, found.type if isinstance(found, Lease6) else None))
     ops = BulkApply(deletes=deletes,
                     upserts=[UpdateLease(lease, force_create=True, match_type=True) for lease in parsed])
+    counts = await stats.ready(family)
     delete_outcomes, upsert_outcomes = await family.store.write(ops)
+    now = time.time()
     changes: list[LeaseChange] = []
     failed_deleted: list[dict[str, Any]] = []
     failed_leases: list[dict[str, Any]] = []
     for i, outcome in enumerate(delete_outcomes):
         if outcome is not None:
+            counts.deleted(outcome, now)
             changes.append(LeaseChange("delete", outcome))
         elif i < len(by_address):
             query = by_address[i]
@@ -461,6 +472,7 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
             type_name = lease.type_name if isinstance(lease, Lease6) else "V4"
             failed_leases.append(_failed(lease.ip, type_name, RESULT_ERROR, "lease could not be stored"))
         else:
+            (counts.added if outcome == "added" else counts.updated)(lease, now)
             changes.append(LeaseChange("update", lease))
     await family.committed(changes, ctx.origin.from_partner)
     extra: dict[str, Any] | None = None

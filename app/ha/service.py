@@ -270,6 +270,10 @@ class HaService:
                 max_period=max_period, progress=progress,
             )
         self.last_sync = result
+        # Kea's statistics do not move for synced leases; the next use only re-reads the store
+        from app.commands.stats import REWRITTEN, changed_behind
+
+        changed_behind(self.family, REWRITTEN)
         metrics = self.runtime.metrics
         if metrics is not None:
             metrics.sync_leases.labels(self.service).inc(result.received)
@@ -430,6 +434,9 @@ class HaService:
         except (ValueError, KeyError, TypeError):
             return
         await self.family.store.write(UpdateLease(newer, force_create=True))
+        from app.commands.stats import REWRITTEN, changed_behind
+
+        changed_behind(self.family, REWRITTEN)
         log.info("HA_LEASE_RECONCILED %s: adopted %s's newer copy (cltt %s > %s)", address, peer_name,
                  lease_map.get("cltt"), ours)
 
