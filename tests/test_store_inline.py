@@ -245,3 +245,30 @@ async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sql
     answer = await sqlite_client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.203", "hw-address": "1a:1b:1c:1d:1e:1f",
                                                                "hostname": "after"})
     assert answer["result"] == 0, "the store did not recover from one failed fsync"
+
+
+async def test_a_writer_thread_batch_is_answered_after_the_loop_batch_it_committed_after(
+        sqlite_client: KeaClient, held_fsyncs: HeldFsyncs) -> None:
+    # answers leave in commit order whatever path each write took: an HA partner is told of
+    # changes in answer order, and two versions of one lease must reach it oldest first
+    store = lease_store(sqlite_client)
+    answered: list[str] = []
+    light = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.210", hostname="light"))))
+    light.add_done_callback(lambda _: answered.append("light"))
+    await held_fsyncs.wait_started()  # committed on the loop, its fsync held
+
+    def rename(conn: Any, dialect: str) -> None:
+        conn.exec_driver_sql("UPDATE lease4 SET hostname = 'heavy' WHERE address = ?", (v4_lease("192.0.2.210").address,))
+
+    heavy = asyncio.ensure_future(store.write(FuncOp(rename)))  # the writer thread, synchronous FULL
+    heavy.add_done_callback(lambda _: answered.append("heavy"))
+    for _ in range(200):  # until the writer thread committed it (its own fsync is SQLite's, not held)
+        if store.commits >= 1 and store._inline is not None and store._inline._held:
+            break
+        await asyncio.sleep(0.005)
+    assert store._inline is not None and store._inline._held, "the writer thread's batch was not held"
+    assert not heavy.done(), "answered before the loop batch it committed after"
+    held_fsyncs.permits.release()
+    await asyncio.gather(light, heavy)
+    assert answered == ["light", "heavy"]
+    assert await _hostname(sqlite_client, "192.0.2.210") == "heavy"

@@ -547,6 +547,7 @@ class LeaseStore:
         self._writer_busy = False  # the writer thread holds a batch (guarded by _cond)
         self._deadlines: dict[asyncio.AbstractEventLoop, _Deadlines] = {}  # query-timeout, per waiting loop
         self.read_only = False
+        self._inline_seq_before = 0  # writer thread: the inline commits its last commit came after
         self._read_loop: asyncio.AbstractEventLoop | None = None  # SQLite: read_point runs on this loop
 
     # lifecycle
@@ -679,9 +680,15 @@ class LeaseStore:
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
             for pending, outcome in zip(batch, results, strict=True):
                 by_loop.setdefault(pending.loop, []).append((pending.future, outcome))
+            inline = self._inline
             for loop, resolved in by_loop.items():
                 try:
-                    loop.call_soon_threadsafe(_resolve_all, resolved)
+                    if inline is not None and loop is inline.loop:
+                        # after the loop's own earlier batches, which may still wait for their fsync
+                        # (one by one, the last commit's place stands for all of them)
+                        loop.call_soon_threadsafe(inline.resolve_in_order, self._inline_seq_before, resolved)
+                    else:
+                        loop.call_soon_threadsafe(_resolve_all, resolved)
                 except RuntimeError:  # that loop is closed: nobody waits any more
                     pass
             with self._cond:
@@ -720,6 +727,9 @@ class LeaseStore:
                 trans.rollback()
                 batch = live
                 continue
+            # no inline commit can happen while this transaction holds SQLite's write lock: the
+            # inline batches this one follows are exactly those committed so far
+            self._inline_seq_before = self._inline.committed_seq if self._inline is not None else 0
             try:
                 trans.commit()
             except BaseException:
@@ -1083,10 +1093,15 @@ class _InlineWriter:
         self.conn: Connection | None = None
         self.sync_after_commit = store.config.synchronous in ("FULL", "EXTRA")
         self.committer = _BlockingCalls(loop, "leasesync-commit")  # the WAL fsyncs and checkpoints
-        self._unsynced: list[tuple[list[_Pending], list[Any]]] = []  # committed, waiting for an fsync
+        self._unsynced: list[tuple[int, list[_Pending], list[Any]]] = []  # committed, waiting for an fsync
         self._syncing: asyncio.Future[None] | None = None  # the fsync under way
         self._wal: tuple[int, int] | None = None  # (fd, inode) of the WAL file
         self._wal_path = ""
+        # answers leave in commit order across both paths: a writer-thread batch that committed
+        # after inline batch N waits until N is answered (N may still wait for its fsync)
+        self.committed_seq = 0  # inline commits so far (read by the writer thread under the write lock)
+        self.answered_seq = 0
+        self._held: deque[tuple[int, list[tuple[asyncio.Future[Any], Any]]]] = deque()
         self._retry_at = 0.0  # after a connection failure the writer thread does all for a while
         self._task: asyncio.Task[None] | None = None  # the drain task, while a batch is applied or committed
         self._loop_thread = threading.get_ident()  # built by start(), on the loop's thread
@@ -1118,7 +1133,7 @@ class _InlineWriter:
                 self._drop_connection(failed=True)
                 self._hand_over(_not_committing(batch))
             except BaseException:
-                # cancelled: a commit under way still answers its batch when it returns (_committed)
+                # cancelled: a committed batch is still answered when its fsync returns (_synced)
                 self._hand_over(_not_committing(batch))
                 raise
 
@@ -1145,30 +1160,27 @@ class _InlineWriter:
         try:
             trans.commit()
         except Exception as exc:  # noqa: BLE001 - answered below: the writer thread retries them
-            self._committed(trans, batch, results, exc)
+            self._commit_failed(trans, batch, exc)
         else:
+            self.committed_seq += 1
             if self.sync_after_commit:
-                self._unsynced.append((batch, results))
+                self._unsynced.append((self.committed_seq, batch, results))
                 self._start_sync()
             else:
-                self._committed(trans, batch, results, None)
+                self._answer(self.committed_seq, batch, results)
         if store._wal_restart_wanted and self.conn is conn:
             store._wal_restart_wanted = False
             raw: Any = conn.connection.dbapi_connection
             await self.committer.run(lambda: _checkpoint_quietly(raw))
 
-    def _committed(self, trans: Any, batch: list[_Pending], results: list[Any], error: BaseException | None) -> None:
-        """On the loop, once COMMIT returned: answer the batch, or give it to the writer thread."""
-        store = self.store
-        if error is not None:
-            log.warning("lease database commit failed (%s); retrying the %d change(s) on the writer thread",
-                        _short(error), len(batch))
-            store.failed_commits += 1
-            self._rollback(trans)
-            self._drop_connection(failed=True)
-            self._hand_over(batch)
-            return
-        self._answer(batch, results)
+    def _commit_failed(self, trans: Any, batch: list[_Pending], error: BaseException) -> None:
+        """The inline COMMIT failed: nothing of the batch is committed; the writer thread retries it."""
+        log.warning("lease database commit failed (%s); retrying the %d change(s) on the writer thread",
+                    _short(error), len(batch))
+        self.store.failed_commits += 1
+        self._rollback(trans)
+        self._drop_connection(failed=True)
+        self._hand_over(batch)
 
     async def _settled(self) -> None:
         """Until no batch is being applied and none waits for an fsync."""
@@ -1180,7 +1192,9 @@ class _InlineWriter:
             else:
                 return
 
-    def _answer(self, batch: list[_Pending], results: list[Any]) -> None:
+    def _answer(self, seq: int, batch: list[_Pending], results: list[Any]) -> None:
+        """Answer inline batch number `seq` (in order), with the writer-thread batches around it."""
+        self._release_held(seq - 1)
         store = self.store
         store.commits += 1
         store.committed_ops += len(batch)
@@ -1188,6 +1202,19 @@ class _InlineWriter:
             store._checkpoint_due.set()
         for pending, outcome in zip(batch, results, strict=True):
             _resolve(pending.future, outcome)
+        self.answered_seq = seq
+        self._release_held(seq)
+
+    def resolve_in_order(self, after_seq: int, resolved: list[tuple[asyncio.Future[Any], Any]]) -> None:
+        """On the loop: a writer-thread batch that committed after inline batch `after_seq`."""
+        if after_seq <= self.answered_seq and not self._held:
+            _resolve_all(resolved)
+        else:
+            self._held.append((after_seq, resolved))
+
+    def _release_held(self, upto: int) -> None:
+        while self._held and self._held[0][0] <= upto:
+            _resolve_all(self._held.popleft()[1])
 
     def _start_sync(self) -> None:
         """fsync the WAL for every batch committed so far, unless an fsync is under way (its
@@ -1197,20 +1224,20 @@ class _InlineWriter:
         waiting, self._unsynced = self._unsynced, []
         self._syncing = self.committer.run(self._sync_wal, lambda error: self._synced(waiting, error))
 
-    def _synced(self, waiting: list[tuple[list[_Pending], list[Any]]], error: BaseException | None) -> None:
+    def _synced(self, waiting: list[tuple[int, list[_Pending], list[Any]]], error: BaseException | None) -> None:
         self._syncing = None
         if error is not None:
             # committed and visible, but not known to be on disk: say so, as for a commit that timed out
             log.error("lease database: fsync of the SQLite WAL failed (%s); %d change(s) may not survive "
-                      "a power loss", _short(error), sum(len(batch) for batch, _ in waiting))
+                      "a power loss", _short(error), sum(len(batch) for _, batch, _ in waiting))
             self.store.failed_commits += 1
             self._wal = None
-        for batch, results in waiting:
+        for seq, batch, results in waiting:
             if error is None:
-                self._answer(batch, results)
+                self._answer(seq, batch, results)
             else:
-                self._answer(batch, [StoreOutcomeUnknown(f"the WAL could not be synced to disk: {_short(error)}")
-                                     for _ in batch])
+                self._answer(seq, batch, [StoreOutcomeUnknown(f"the WAL could not be synced to disk: {_short(error)}")
+                                          for _ in batch])
         self._start_sync()
 
     def _sync_wal(self) -> None:
@@ -1271,6 +1298,15 @@ class _InlineWriter:
             except Exception:  # noqa: BLE001 - shutting down: what did not finish is answered below or by its timer
                 pass
         self.committer.close()
+        if self._held:
+            # writer-thread batches still held behind inline ones that will never be answered
+            # here: they are committed (with synchronous FULL, durable), so their outcomes stand
+            held = [item for _, resolved in self._held for item in resolved]
+            self._held.clear()
+            try:
+                self.loop.call_soon_threadsafe(_resolve_all, held)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
         if self._wal is not None:
             os.close(self._wal[0])
             self._wal = None
