@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.frontends import FrontendApp, OwnerEnd
+from app.api.frontends import READY, FrontendApp, OwnerEnd
 from app.config import parse_config
 from app.main import build_app, build_runtime
 from tests.conftest import KeaClient, service_config
@@ -43,18 +43,19 @@ async def _pair(tmp_path: Path, config: dict[str, Any]) -> AsyncIterator[Pair]:
     await runtime.start()
     main_app = build_app(runtime)
     links: list[OwnerEnd] = []
-    linked = asyncio.Event()
+
+    def hello(pid: int, end: OwnerEnd) -> None:
+        end.send_frame(0, READY)  # the main process has started: the front-end may accept
 
     def accept() -> OwnerEnd:
-        links.append(OwnerEnd(runtime, main_app.fallback, lambda pid: linked.set()))
+        links.append(OwnerEnd(runtime, main_app.fallback, hello))
         return links[-1]
 
     path = str(tmp_path / "main.sock")
     server = await asyncio.get_running_loop().create_unix_server(accept, path)
     lost = asyncio.Event()
     frontend = FrontendApp(parse_config(config, tmp_path / "leasesync.json"), path, lost.set)
-    await frontend.start()
-    await asyncio.wait_for(linked.wait(), 5)  # the main process read the front-end's HELLO
+    await frontend.start()  # returns once the main process said READY
     main_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=main_app, client=("127.0.0.1", 40000)),
                                   base_url="http://leasesync")
     front_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=frontend, client=("127.0.0.1", 40001)),
@@ -250,6 +251,20 @@ def test_sigterm_to_the_main_process_stops_its_front_ends_too(workers_server: An
     os.kill(workers_server.proc.pid, signal.SIGTERM)  # the main process only, not the group
     workers_server.proc.wait(timeout=30)
     assert _wait(lambda: not any(_alive(pid) for pid in children))
+
+
+def test_front_ends_accept_only_once_the_service_has_started(tmp_path: Path, sqlite_database: dict[str, Any]) -> None:
+    # a front-end that answered /healthz before the main process had finished starting would
+    # report ready a service that may still fail (here: its HA config is fine, but the main
+    # process waits for every front-end's HELLO first)
+    from tests.conftest import ServerProcess, free_port
+
+    server = ServerProcess(service_config(sqlite_database, port=free_port(), extra_agent={"http-workers": 2}), tmp_path)
+    try:
+        server.start()
+        assert "front-end process(es) started" in server.log_path.read_text()
+    finally:
+        server.stop()
 
 
 def test_a_front_end_that_dies_is_replaced(workers_server: Any) -> None:

@@ -19,7 +19,8 @@ The link is a stream of frames, each `!IIB` (payload length, request id, kind) +
 
     front-end -> main: HELLO (pid), COMMAND (remote, user, body), GET (JSON request line),
                        AUTH_FAILED (a counter tick), METRICS (reads answered locally)
-    main -> front-end: ANSWER (answer body), GET_ANSWER (status, JSON headers, body)
+    main -> front-end: READY (the service has started: accept connections), ANSWER (answer
+                       body), GET_ANSWER (status, JSON headers, body)
 
 Requests are answered out of order, by id; each side writes what one loop turn produced in
 one `write`.
@@ -59,7 +60,7 @@ _NO_USER = 0xFFFF
 _GET_ANSWER = struct.Struct("!HI")  # status, length of the JSON headers
 
 HELLO, COMMAND, GET, AUTH_FAILED, METRICS = 0, 1, 2, 3, 4
-ANSWER, GET_ANSWER = 1, 2
+ANSWER, GET_ANSWER, READY = 1, 2, 3
 
 # commands a front-end answers itself: they only read the lease database
 LOCAL_READS = frozenset({
@@ -130,7 +131,7 @@ class FramedLink(asyncio.Protocol):
 class OwnerEnd(FramedLink):
     """One front-end's link, in the owner: runs its commands as the HTTP edge would."""
 
-    def __init__(self, runtime: Runtime, web_app: Any, on_hello: Callable[[int], None]) -> None:
+    def __init__(self, runtime: Runtime, web_app: Any, on_hello: Callable[[int, OwnerEnd], None]) -> None:
         super().__init__(runtime.config.agent.max_request_size + 64 * 1024)
         self.runtime = runtime
         self.web_app = web_app
@@ -153,7 +154,7 @@ class OwnerEnd(FramedLink):
                 for command, result, seconds in orjson.loads(payload):
                     metrics.observe_command(command, result, seconds)
         elif kind == HELLO:
-            self.on_hello(int(payload or b"0"))
+            self.on_hello(int(payload or b"0"), self)
 
     def _track(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -238,6 +239,7 @@ class FrontendSupervisor:
         self._watchers: list[asyncio.Task[None]] = []
         self._hello: dict[int, asyncio.Event] = {}
         self._stopping = False
+        self._started = False
 
     @property
     def socket_path(self) -> str:
@@ -267,12 +269,19 @@ class FrontendSupervisor:
             await self.stop()
             raise RuntimeError(f"an HTTP front-end process did not start: {exc or 'timed out'}") from None
         self._watchers = [asyncio.create_task(self._watch(slot)) for slot in range(self.count)]
+        # only now may the front-ends accept: before, a /healthz through one would say ready
+        # while the service could still fail to start
+        self._started = True
+        for end in self._links:
+            end.send_frame(0, READY)
         log.info("%d HTTP front-end process(es) started: %s", self.count, ", ".join(map(str, self.pids)))
 
-    def _hello_from(self, pid: int) -> None:
+    def _hello_from(self, pid: int, end: OwnerEnd) -> None:
         for slot, proc in self._procs.items():
             if proc.pid == pid:
                 self._hello[slot].set()
+        if self._started:  # a front-end started in place of one that died
+            end.send_frame(0, READY)
 
     async def _spawn(self, slot: int) -> None:
         fd = self.listener.fileno()
@@ -351,14 +360,21 @@ class FrontendEnd(FramedLink):
         self._pending: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
         self._next = 0
         self.lost = False
+        self.ready = asyncio.Event()
+        self.closed = asyncio.Event()
 
     def frame_received(self, ident: int, kind: int, payload: bytes) -> None:
+        if ident == 0:
+            if kind == READY:
+                self.ready.set()
+            return
         future = self._pending.pop(ident, None)
         if future is not None and not future.done():
             future.set_result((kind, payload))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        self.closed.set()
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(OwnerGone("the main process closed the link"))
@@ -463,6 +479,15 @@ class FrontendApp(ControlChannelApp):
         for store in self.runtime.stores.values():
             store.start(read_only=True)
         self.link.notify(HELLO, str(os.getpid()).encode())
+        lost = asyncio.ensure_future(self.link.closed.wait())
+        ready = asyncio.ensure_future(self.link.ready.wait())
+        try:
+            await asyncio.wait({ready, lost}, timeout=START_TIMEOUT + 5, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            ready.cancel()
+        if not self.link.ready.is_set():
+            raise OSError("the main process did not finish starting")
 
     async def stop(self) -> None:
         self.relay.flush()
