@@ -191,6 +191,10 @@ class OwnerEnd(FramedLink):
         self.send_frame(ident, GET_ANSWER, _GET_ANSWER.pack(status, len(head)), head, body)
 
 
+def _closed(link: FramedLink) -> bool:
+    return link.transport is not None and link.transport.is_closing()
+
+
 async def call_asgi(app: Any, request: dict[str, Any]) -> tuple[int, list[list[str]], bytes]:
     """Run one body-less HTTP request through an ASGI app in this process; collect its answer."""
     scope = {
@@ -255,6 +259,8 @@ class FrontendSupervisor:
 
         def link() -> OwnerEnd:
             end = OwnerEnd(self.runtime, self.web_app, self._hello_from)
+            # forget the links of front-ends that died (their unfinished tasks stay tracked)
+            self._links = [old for old in self._links if old.tasks or not _closed(old)]
             self._links.append(end)
             return end
 
