@@ -44,6 +44,10 @@ Normalisation (``normalise``), applied to both sides before comparing:
   request, so it is not reproducible from the client's bytes. E.g.
   ``"missing parameter 'ip-address' (<wire>:0:16)"`` -> ``"missing parameter 'ip-address'"``.
 
+* in a family's ``config-get`` answer, the keys that set up each side's own daemon
+  (``OWN_SETUP_KEYS``: lease-database, control-socket, loggers, ...) are left out of the body and
+  of the body text; every other key, Kea's defaults included, is compared.
+
 Observed (see golden): raw UTF-8 bytes in a JSON string are taken byte by byte by Kea ("h\u00e9"
 sent as the two bytes C3 A9 comes back as "h\u00c3\u00a9"); the \u00e9 escape round-trips.
 
@@ -76,10 +80,39 @@ SUBNETS6: list[dict[str, Any]] = SPEC_SUBNETS6
 DDNS_EXTRA: dict[str, Any] = {
     "dhcp-ddns": {"enable-updates": True, "server-ip": "127.0.0.1", "server-port": 53001},
 }
+# a richer family configuration, for config-get: Kea's defaults at every level, its normalisations
+# (comments, pools, options) and inheritance (global -> shared network -> subnet)
+CONFIG4_EXTRA: dict[str, Any] = {
+    "comment": "differential", "user-context": {"site": "lab"}, "min-valid-lifetime": 1000,
+    "max-valid-lifetime": 8000, "renew-timer": 1000, "rebind-timer": 2000, "t1-percent": 0.4,
+    "option-data": [{"name": "domain-name-servers", "data": "192.0.2.1, 192.0.2.2"}, {"code": 15, "data": "example.org"},
+                    {"code": 12, "csv-format": False, "data": "6c 73"}],
+    "expired-leases-processing": {"max-reclaim-leases": 50}, "dhcp-ddns": {"enable-updates": False, "server-port": 53009},
+    "client-classes": [{"name": "lab", "test": "member('ALL')", "comment": "c"}],
+    "shared-networks": [{"name": "net", "comment": "n", "valid-lifetime": 3000, "subnet4": [
+        {"id": 3, "subnet": "203.0.113.0/24", "option-data": [{"name": "routers", "data": "203.0.113.1"}],
+         "pools": [{"pool": "203.0.113.0 - 203.0.113.127"}, {"pool": "203.0.113.130-203.0.113.140", "comment": "small"}]},
+    ]}],
+}
+CONFIG6_EXTRA: dict[str, Any] = {
+    "comment": "differential", "min-preferred-lifetime": 2000, "calculate-tee-times": False,
+    "option-data": [{"name": "dns-servers", "data": "2001:db8::1"}, {"code": 24, "data": "example.org"}],
+    "multi-threading": {"enable-multi-threading": False},
+    "shared-networks": [{"name": "net6", "valid-lifetime": 5000, "subnet6": [
+        {"id": 3, "subnet": "2001:db8:3::/64", "user-context": {"u": 1}, "comment": "three",
+         "pools": [{"pool": "2001:db8:3::10 - 2001:db8:3::20"}, {"pool": "2001:db8:3:0:1:: - 2001:db8:3:0:1:ffff:ffff:ffff"}],
+         "pd-pools": [{"prefix": "3000:3::", "prefix-len": 48, "delegated-len": 56, "comment": "pd"}]},
+    ]}],
+}
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "default": {
         "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000},
         "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000},
+        "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
+    },
+    "config": {
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **CONFIG4_EXTRA},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **CONFIG6_EXTRA},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
     },
     "ddns": {
@@ -932,6 +965,13 @@ case("config-test/arguments-not-a-map", c4("config-test", "x"), c4("config-test"
 case("config-write/arguments-not-a-map", c4("config-write", None), c4("config-write", [1]))
 case("config-write/filename-not-a-string", c4("config-write", {"filename": None}), c4("config-write", {"filename": 5}))
 case("config-reload/dhcp4", c4("config-reload"))
+# a family's config-get: its running configuration, Kea's defaults filled in (the keys that set up
+# each side's own daemon are masked by normalise, see OWN_SETUP_KEYS)
+case("config-get/dhcp4", c4("config-get"))
+case("config-get/dhcp6", c6("config-get"))
+case("config-get/dhcp4-and-dhcp6", cmd("config-get", service=["dhcp4", "dhcp6"]))
+case("config-get/dhcp4-inheritance-options-pools", c4("config-get"), topology="config")
+case("config-get/dhcp6-inheritance-options-pools", c6("config-get"), topology="config")
 case("statistic-sample-count-set-all/max-samples-of-2-to-the-40",
      c4("statistic-sample-count-set-all", {"max-samples": 1099511627776}))
 # Statistics' samples: Kea keeps one per change of a value. A case starts by trimming every
@@ -1043,6 +1083,64 @@ def _norm_value(v: Any, now: float) -> Any:
     return v
 
 
+# The Dhcp4/Dhcp6 keys of a config-get answer that set up each side's own daemon: Kea's harness
+# gives its daemons a memfile, a control socket, log files, the lease_cmds hook, an interface list
+# (and kea-dhcp6 a data directory and server-id); leasesync is given its SQL database. They are
+# left out on both sides; every other key is compared, the defaults Kea fills in included.
+OWN_SETUP_KEYS = ("lease-database", "control-socket", "loggers", "hooks-libraries", "interfaces-config",
+                  "data-directory", "server-id")
+def _family_configs(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, list):
+        return []
+    return [a["arguments"][name] for a in body if isinstance(a, dict) and isinstance(a.get("arguments"), dict)
+            for name in ("Dhcp4", "Dhcp6") if isinstance(a["arguments"].get(name), dict)]
+
+
+def _skip_json_value(text: str, i: int) -> int:
+    """The index just past the JSON value starting at text[i]."""
+    depth, in_string = 0, False
+    while i < len(text):
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+                if depth == 0:
+                    return i + 1
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif depth == 0 and ch in ",":
+            return i
+        i += 1
+    return i
+
+
+def _mask_own_setup(body: Any, text: Any) -> tuple[Any, Any]:
+    configs = _family_configs(body)
+    if not configs:
+        return body, text
+    for config in configs:
+        for key in OWN_SETUP_KEYS:
+            config.pop(key, None)
+    if isinstance(text, str):
+        for key in OWN_SETUP_KEYS:
+            while (at := text.find(f'"{key}": ')) >= 0:
+                end = _skip_json_value(text, at + len(key) + 4)
+                if text.startswith(", ", end):
+                    end += 2
+                elif text[:at].endswith(", "):
+                    at -= 2
+                text = text[:at] + text[end:]
+    return body, text
+
+
 def normalise(answer: Any, now: float | None = None) -> Any:
     """Normalise an answer for comparison (see the module docstring).
 
@@ -1057,6 +1155,7 @@ def normalise(answer: Any, now: float | None = None) -> Any:
             now = time.time()
         out = {k: copy.deepcopy(v) for k, v in answer.items() if k not in ("sent_at", "request", "elapsed")}
         out["body"] = _norm_value(out["body"], now)
+        out["body"], out["body_text"] = _mask_own_setup(out["body"], out.get("body_text"))
         if isinstance(out.get("body_text"), str):
             t = _SAMPLE_TIME_TEXT_RE.sub('"<time>"', strip_wire(out["body_text"]))
             out["body_text"] = _CLTT_TEXT_RE.sub(

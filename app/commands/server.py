@@ -19,6 +19,7 @@ from app.commands.context import CommandContext
 from app.commands.registry import AGENT, BOTH, DAEMON, registry
 from app.config import parse_agent, parse_config, redact
 from app.errors import RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
+from app.kea_defaults import running_config
 
 
 @registry.command("list-commands", where=BOTH, summary="The commands this agent or family accepts.")
@@ -77,6 +78,9 @@ def _section(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
 @registry.command("config-get", where=BOTH, summary="The running configuration, secrets redacted.")
 async def config_get(ctx: CommandContext) -> dict[str, Any]:
     name, section = _section(ctx)
+    if ctx.family is not None:
+        # a family answers like its Kea daemon: the given configuration with Kea's defaults filled in
+        section = running_config(ctx.family.config)
     return answer(RESULT_SUCCESS, arguments={name: redact(copy.deepcopy(section))})
 
 
