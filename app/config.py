@@ -547,6 +547,426 @@ def parse_agent(obj: Any, path: str) -> AgentConfig:
     )
 
 
+# --- config-test sent to a family: Kea 2.2's daemon's own checks ---------------------------------
+#
+# kea-dhcp4/kea-dhcp6 check a configuration in a fixed order and stop at the first problem; the
+# tables and texts below were established by sending config-test to Kea 2.2 (tests/kea_cases.py
+# records them). Kea appends the position of the offending element in the JSON the daemon received
+# (" (<wire>:0:N)", N counted in the CA's re-serialisation of the command); leasesync leaves it out,
+# as for the lease commands.
+
+_STR, _INT, _REAL, _BOOL, _LIST, _MAP = "a string", "an integer", "a real", "a boolean", "a list", "a map"
+
+
+def _keywords(**groups: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for kind, names in groups.items():
+        for name in names.split():
+            table[name] = {"s": _STR, "i": _INT, "r": _REAL, "b": _BOOL, "l": _LIST, "m": _MAP}[kind]
+    return table
+
+
+_COMMON_SCOPE = _keywords(
+    s="client-class comment ddns-generated-prefix ddns-qualifying-suffix ddns-replace-client-name "
+      "hostname-char-replacement hostname-char-set interface reservation-mode",
+    b="calculate-tee-times ddns-override-client-update ddns-override-no-update ddns-send-updates ddns-update-on-renew "
+      "ddns-use-conflict-resolution reservations-global reservations-in-subnet reservations-out-of-pool "
+      "store-extended-info",
+    i="cache-max-age max-valid-lifetime min-valid-lifetime rebind-timer renew-timer valid-lifetime",
+    r="cache-threshold t1-percent t2-percent", l="option-data require-client-classes", m="relay user-context",
+)
+_V4_SCOPE = _keywords(s="boot-file-name next-server server-hostname", b="authoritative match-client-id")
+_V6_SCOPE = _keywords(s="interface-id", b="rapid-commit",
+                      i="max-preferred-lifetime min-preferred-lifetime preferred-lifetime")
+_NETWORK_KEYWORDS = {
+    4: {**_COMMON_SCOPE, **_V4_SCOPE, **_keywords(s="name", l="subnet4")},
+    6: {**_COMMON_SCOPE, **_V6_SCOPE, **_keywords(s="name", l="subnet6")},
+}
+_SUBNET_KEYWORDS = {
+    4: {**_COMMON_SCOPE, **_V4_SCOPE, **_keywords(s="subnet 4o6-interface 4o6-interface-id 4o6-subnet", i="id",
+                                                  l="pools reservations")},
+    6: {**_COMMON_SCOPE, **_V6_SCOPE, **_keywords(s="subnet", i="id", l="pools pd-pools reservations")},
+}
+_POOL_KEYWORDS = _keywords(s="pool client-class comment", l="option-data require-client-classes", m="user-context")
+_PD_POOL_KEYWORDS = _keywords(s="prefix excluded-prefix client-class comment", i="prefix-len delegated-len excluded-prefix-len",
+                              l="option-data require-client-classes", m="user-context")
+# global keys Kea 2.2's daemon refuses through the control channel ("comment" only its file parser
+# turns into user-context), on top of any key leasesync does not know either
+_NOT_GLOBAL = {
+    4: {"4o6-interface", "comment", "data-directory", "mac-sources", "max-preferred-lifetime", "min-preferred-lifetime",
+        "preferred-lifetime", "rapid-commit", "relay-supplied-options", "server-id", "subnet6"},
+    6: {"4o6-interface", "authoritative", "boot-file-name", "comment", "echo-client-id", "match-client-id",
+        "next-server", "rapid-commit", "server-hostname", "subnet4"},
+}
+# global values Kea copies into shared networks and subnets that do not set them (so their type
+# errors are the subnet's)
+_NOT_INHERITED = {"client-class", "comment", "interface", "interface-id", "option-data", "relay",
+                  "require-client-classes", "user-context", "name", "subnet4", "subnet6"}
+# hook libraries leasesync implements itself: accepted wherever they are (or are not) installed
+_OWN_HOOKS = {"libdhcp_lease_cmds.so", "libdhcp_ha.so"}
+_GLOBAL_LIFETIMES = {4: ("max-valid-lifetime", "min-valid-lifetime", "valid-lifetime"),
+                     6: ("max-preferred-lifetime", "max-valid-lifetime", "min-preferred-lifetime",
+                         "min-valid-lifetime", "preferred-lifetime", "valid-lifetime")}
+# global containers Kea reads before the subnets, and its text when one has the wrong type
+_GLOBAL_CONTAINERS = {
+    "client-classes": (list, "listValue() called on non-list Element in"),
+    "compatibility": (dict, "mapValue() called on non-map Element in"),
+    "config-control": (dict, "contains(string) called on a non-map Element in"),
+    "control-socket": (dict, "Specified control-socket is expected to be a map, i.e. a structure defined within { }"),
+    "dhcp-queue-control": (dict, "get(string) called on a non-map Element in"),
+    "expired-leases-processing": (dict, "get(string) called on a non-map Element in"),
+    "host-reservation-identifiers": (list, "listValue() called on non-list Element in"),
+    "hosts-database": (dict, "mapValue() called on non-map Element in"),
+    "hosts-databases": (list, "listValue() called on non-list Element in"),
+    "interfaces-config": (dict, "get(string) called on a non-map Element in"),
+    "multi-threading": (dict, "get(string) called on a non-map Element in"),
+    "option-data": (list, "listValue() called on non-list Element in"),
+    "option-def": (list, "listValue() called on non-list Element in"),
+    "reservations": (list, "listValue() called on non-list Element in"),
+    "reservations-lookup-first": (bool, "boolValue() called on non-Bool Element in"),
+    "sanity-checks": (dict, "get(string) called on a non-map Element in"),
+}
+_V6_GLOBAL_CONTAINERS = {
+    "data-directory": (str, "stringValue() called on non-string Element in"),
+    "mac-sources": (list, "listValue() called on non-list Element in"),
+    "relay-supplied-options": (list, "listValue() called on non-list Element in"),
+    "server-id": (dict, "get(string) called on a non-map Element in"),
+}
+# global scalars Kea checks once the subnets are parsed
+_GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "ip-reservations-unique": _BOOL,
+                   "reservation-mode": _STR, "server-tag": _STR}
+_V4_GLOBAL_SCALARS = {"echo-client-id": _BOOL}
+# lease-database keys Kea reads as integers or booleans; any other of its keys must be a string
+_DB_INTEGERS = {"connect-timeout", "lfc-interval", "max-reconnect-tries", "max-row-errors", "port", "read-timeout",
+                "reconnect-wait-time", "tcp-user-timeout", "write-timeout"}
+_DB_BOOLEANS = {"persist", "readonly", "retry-on-startup"}
+_DB_OWN_KEYS = {"synchronous", "pool-size", "query-timeout", "capture-changes", "expect-synchronous-replication"}
+_SUBNET_ID_MAX = 4294967294
+_NOT_A_LIST = "listValue() called on non-list Element in"
+_NOT_A_MAP_GET = "get(string) called on a non-map Element in"
+
+
+class _KeaRefusal(Exception):
+    """The first problem Kea's daemon finds in a configuration; str() is its text."""
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _REAL:
+        return isinstance(value, float)
+    if kind == _LIST:
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
+def _check_keys(scope: dict[str, Any], keywords: dict[str, str]) -> None:
+    # every known key's type first, then the first unknown key, in key order
+    spurious = None
+    for key in sorted(scope):
+        kind = keywords.get(key)
+        if kind is None:
+            spurious = spurious or key
+        elif not _is_kind(scope[key], kind):
+            raise _KeaRefusal(f"'{key}' parameter is not {kind}")
+    if spurious is not None:
+        raise _KeaRefusal(f"spurious '{spurious}' parameter")
+
+
+def _inherit(scope: dict[str, Any], parent: dict[str, Any], keywords: dict[str, str]) -> dict[str, Any]:
+    merged = dict(scope)
+    for key, value in parent.items():
+        if key in keywords and key not in _NOT_INHERITED and key not in merged:
+            merged[key] = value
+    return merged
+
+
+def _lifetime_bounds(scope: dict[str, Any], family: int) -> None:
+    # Kea's min/default/max check of each lifetime, values read as 32-bit unsigned numbers
+    for name in (("preferred-lifetime",) if family == 6 else ()) + ("valid-lifetime",):
+        value, low, high = (scope.get(key) for key in (name, f"min-{name}", f"max-{name}"))
+        if not all(v is None or _is_kind(v, _INT) for v in (value, low, high)):
+            continue  # refused elsewhere, with Kea's type error
+        value, low, high = (None if v is None else v % (1 << 32) for v in (value, low, high))
+        if low is not None and high is not None and low > high:
+            raise _KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
+        if value is None:
+            continue
+        if low is not None and high is not None:
+            if not low <= value <= high:
+                raise _KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
+                                  f"max-{name} ({high})")
+        elif high is not None and value > high:
+            raise _KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
+        elif low is not None and value < low:
+            raise _KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise _KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument") from None
+
+
+def _kea_pool(pool: Any, family: int) -> tuple[int, int]:
+    if not isinstance(pool, dict):
+        raise _KeaRefusal("mapValue() called on non-map Element in")
+    _check_keys(pool, _POOL_KEYWORDS)
+    if "pool" not in pool:
+        raise _KeaRefusal("Mandatory 'pool' entry missing in definition:")
+    text = "".join(pool["pool"].split())
+    bounds: tuple[Any, Any] | None = None
+    try:
+        if "/" in text:
+            addr, length = text.split("/", 1)
+            bounds = (ipaddress.ip_address(addr), int(length))
+        elif "-" in text:
+            first, last = text.split("-", 1)
+            bounds = (ipaddress.ip_address(first), ipaddress.ip_address(last))
+    except ValueError:
+        raise _KeaRefusal(f"Failed to parse pool definition: {text}") from None
+    if bounds is None:
+        raise _KeaRefusal(f"invalid pool definition: {text}. There are two acceptable formats <min address-max address> "
+                          "or <prefix/len>")
+    start, end = bounds
+    if start.version != family or (isinstance(end, int) and not 0 <= end <= start.max_prefixlen) or (
+            not isinstance(end, int) and (end.version != family or int(end) < int(start))):
+        raise _KeaRefusal(f"Failed to create pool defined by: {text}")
+    if isinstance(end, int):
+        net = ipaddress.ip_network(f"{start}/{end}", strict=False)
+        return int(net.network_address), int(net.broadcast_address)
+    return int(start), int(end)
+
+
+def _kea_pd_pool(pool: Any) -> tuple[int, int]:
+    if not isinstance(pool, dict):
+        raise _KeaRefusal("mapValue() called on non-map Element in")
+    _check_keys(pool, _PD_POOL_KEYWORDS)
+    for key in ("prefix", "prefix-len", "delegated-len"):
+        if key not in pool:
+            raise _KeaRefusal(f"missing parameter '{key}'")
+    prefix = _address(pool["prefix"])
+    length, delegated = pool["prefix-len"], pool["delegated-len"]
+    if prefix.version != 6:
+        raise _KeaRefusal("Invalid Pool6 address boundaries: not IPv6")
+    if not 0 < length <= 128:
+        raise _KeaRefusal(f"Invalid prefix length: {length}")
+    if delegated < length:
+        raise _KeaRefusal(f"Delegated length ({delegated}) must be longer than or equal to prefix length ({length})")
+    net = ipaddress.IPv6Network(f"{prefix}/{length}", strict=False)
+    return int(net.network_address), int(net.broadcast_address)
+
+
+def _range_text(first: int, last: int, family: int) -> str:
+    return f"{ipaddress.ip_address(first) if family == 4 else ipaddress.IPv6Address(first)}-" \
+           f"{ipaddress.ip_address(last) if family == 4 else ipaddress.IPv6Address(last)}"
+
+
+class _KeaSubnets:
+    """Kea's subnet parser and its table of subnets (ids given out 1, 2, ... to subnets without one)."""
+
+    def __init__(self, family: int) -> None:
+        self.family = family
+        self.next_id = 1
+        self.ids: set[int] = set()
+        self.prefixes: set[str] = set()
+
+    def parse(self, raw: dict[str, Any], parent: dict[str, Any]) -> tuple[int, str]:
+        family = self.family
+        sub = _inherit(raw, parent, _SUBNET_KEYWORDS[family])
+        _check_keys(sub, _SUBNET_KEYWORDS[family])
+        pools = [_kea_pool(p, family) for p in sub.get("pools", [])]
+        pd_pools = [_kea_pd_pool(p) for p in sub.get("pd-pools", [])] if family == 6 else []
+
+        def failed(text: str) -> _KeaRefusal:
+            return _KeaRefusal(f"subnet configuration failed: {text}")
+
+        if "subnet" not in sub:
+            raise failed("mandatory 'subnet' parameter is missing for a subnet being configured")
+        text = sub["subnet"].strip()
+        if "/" not in text:
+            raise failed(f"Invalid subnet syntax (prefix/len expected):{text}")
+        addr_text, len_text = text.split("/", 1)
+        try:
+            address = _address(addr_text)
+        except _KeaRefusal as exc:
+            raise failed(str(exc)) from None
+        if not len_text.isdigit():
+            raise failed(f"prefix length: '{len_text}' is not an integer")
+        length = int(len_text)
+        subnet_id = sub.get("id", 0)
+        if not 0 <= subnet_id <= _SUBNET_ID_MAX:
+            raise failed(f"The 'id' value ({subnet_id}) is not within expected range: (0 - {_SUBNET_ID_MAX})")
+        if address.version != family:
+            raise failed(f"Non IPv{family} prefix {address} specified in subnet{family}")
+        if length > address.max_prefixlen:
+            raise failed(f"Invalid prefix length specified for subnet: {length}")
+        prefix = f"{address}/{length}"
+        try:
+            _lifetime_bounds(sub, family)
+        except _KeaRefusal as exc:
+            raise failed(str(exc)) from None
+        if family == 6 and "interface" in sub and "interface-id" in sub:
+            raise failed("parser error: interface (defined for locally reachable subnets) and interface-id (defined "
+                         f"for subnets reachable via relays) cannot be defined at the same time for subnet {prefix}")
+        net = ipaddress.ip_network(prefix, strict=False)
+        low, high = int(net.network_address), int(net.broadcast_address)
+        for kind, bounds, inside in (("V4" if family == 4 else "IA_NA", pools, True), ("IA_PD", pd_pools, False)):
+            added: list[tuple[int, int]] = []
+            for first, last in bounds:
+                where = _range_text(first, last, family)
+                if inside and not (low <= first <= high and low <= last <= high):
+                    raise failed(f"a pool of type {kind}, with the following address range: {where} does not match the "
+                                 f"prefix of a subnet: {prefix} to which it is being added")
+                if any(first <= b and a <= last for a, b in added):
+                    raise failed(f"a pool of type {kind}, with the following address range: {where} overlaps with an "
+                                 f"existing pool in the subnet: {prefix} to which it is being added")
+                added.append((first, last))
+        if not subnet_id:
+            subnet_id = self.next_id
+            self.next_id += 1
+        return subnet_id, prefix
+
+    def add(self, subnet_id: int, prefix: str) -> None:
+        if subnet_id in self.ids:
+            raise _KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use")
+        if prefix in self.prefixes:
+            raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists")
+        self.ids.add(subnet_id)
+        self.prefixes.add(prefix)
+
+
+def _hook_library_usable(library: str) -> bool:
+    name = os.path.basename(library)
+    return name in _OWN_HOOKS or (os.path.isfile(library) and name.startswith("lib") and ".so" in name)
+
+
+def _kea_hooks(hooks: Any) -> None:
+    if not isinstance(hooks, list):
+        raise _KeaRefusal(_NOT_A_LIST)
+    libraries: list[str] = []
+    for hook in hooks:
+        if not isinstance(hook, dict):
+            raise _KeaRefusal("mapValue() called on non-map Element in")
+        for key in sorted(hook):
+            if key == "library":
+                if not isinstance(hook[key], str):
+                    raise _KeaRefusal("hooks library configuration error: value of 'library' element is not a string "
+                                      "giving the path to a hooks library")
+                if not hook[key].strip():
+                    raise _KeaRefusal("hooks library configuration error: value of 'library' element must not be blank")
+            elif key not in ("parameters", "user-context", "comment"):
+                raise _KeaRefusal(f"unknown hooks library parameter: {key}")
+        if "library" not in hook:
+            raise _KeaRefusal("hooks library configuration error: one or more hooks-libraries elements are missing "
+                              "the name of the library")
+        libraries.append(hook["library"].strip())
+    failed = [library for library in libraries if not _hook_library_usable(library)]
+    if failed:
+        raise _KeaRefusal(f"hooks libraries failed to validate - library or libraries in error are: {', '.join(failed)}")
+
+
+def _kea_check_family(section: dict[str, Any], family: int) -> None:
+    """Raise _KeaRefusal with the text Kea 2.2's kea-dhcp<family> answers config-test with."""
+    key = f"subnet{family}"
+    # the structure Kea walks before parsing anything (defaults, inheritance)
+    for name in (key, "shared-networks"):
+        if name in section and not isinstance(section[name], list):
+            raise _KeaRefusal(_NOT_A_LIST)
+    for network in section.get("shared-networks", []):
+        if not isinstance(network, dict):
+            raise _KeaRefusal(_NOT_A_MAP_GET)
+        if key in network and not isinstance(network[key], list):
+            raise _KeaRefusal(_NOT_A_LIST)
+    subnet_lists = [section.get(key, [])] + [n.get(key, []) for n in section.get("shared-networks", [])]
+    if any(not isinstance(sub, dict) for subnets in subnet_lists for sub in subnets):
+        raise _KeaRefusal(_NOT_A_MAP_GET)
+    if "dhcp-ddns" in section and not isinstance(section["dhcp-ddns"], dict):
+        raise _KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
+    containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
+    for name in sorted(set(section) & set(containers)):
+        kind, text = containers[name]
+        if not isinstance(section[name], kind):
+            raise _KeaRefusal(text)
+    if "hooks-libraries" in section:
+        _kea_hooks(section["hooks-libraries"])
+    ddns = section.get("dhcp-ddns", {})
+    if "enable-updates" in ddns and not isinstance(ddns["enable-updates"], bool):
+        raise _KeaRefusal("invalid type specified for parameter 'enable-updates'")
+    # the global parameters, in key order
+    subnets = _KeaSubnets(family)
+    networks: set[str] = set()
+    for name in sorted(section):
+        value = section[name]
+        if name == "lease-database":
+            if not isinstance(value, dict):
+                raise _KeaRefusal("mapValue() called on non-map Element in")
+            for db_key in sorted(set(value) - _DB_OWN_KEYS):
+                db_kind = _INT if db_key in _DB_INTEGERS else _BOOL if db_key in _DB_BOOLEANS else _STR
+                if not _is_kind(value[db_key], db_kind):
+                    raise _KeaRefusal(f"invalid value type specified for parameter '{db_key}'")
+            if "type" not in value:
+                raise _KeaRefusal("database access parameters must include the keyword 'type' to determine type of "
+                                  "database to be accessed")
+            # sqlite is leasesync's own; memfile is refused below, in leasesync's words
+            if value["type"] not in ("memfile", "mysql", "postgresql", "sqlite"):
+                raise _KeaRefusal(f"unknown backend database type: {value['type']}")
+        elif name == "shared-networks":
+            for raw in value:
+                network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
+                _check_keys(network, _NETWORK_KEYWORDS[family])
+                if "name" not in network:
+                    raise _KeaRefusal("missing parameter 'name'")
+                if not network["name"]:
+                    raise _KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
+                _lifetime_bounds(network, family)
+                parsed = [subnets.parse(sub, network) for sub in network.get(key, [])]
+                if network["name"] in networks:
+                    raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration")
+                networks.add(network["name"])
+                for subnet_id, prefix in parsed:
+                    subnets.add(subnet_id, prefix)
+        elif name == key:
+            for raw in value:
+                subnets.add(*subnets.parse(raw, section))
+    for name in sorted(section):
+        if name in _NOT_GLOBAL[family] or name not in _FAMILY_KEYS:
+            raise _KeaRefusal(f"unsupported global configuration parameter: {name}")
+    # what Kea checks once everything is parsed
+    scalars = {**_GLOBAL_SCALARS, **(_V4_GLOBAL_SCALARS if family == 4 else {})}
+    for name in sorted(set(section) & set(scalars)):
+        if not _is_kind(section[name], scalars[name]):
+            raise _KeaRefusal(f"invalid type specified for parameter '{name}'")
+    for name in _GLOBAL_LIFETIMES[family]:
+        if name in section and not _is_kind(section[name], _INT):
+            raise _KeaRefusal("intValue() called on non-integer Element in")
+    _lifetime_bounds(section, family)
+
+
+def kea_config_test(arguments: dict[str, Any], family: int) -> str | None:
+    """Kea 2.2's kea-dhcp<family> answer text to config-test with these arguments, None when it accepts them.
+
+    Only the checks leasesync reproduces (see README); leasesync's own parser runs afterwards."""
+    name = f"Dhcp{family}"
+    if name not in arguments:
+        return f"Missing mandatory '{name}' parameter."
+    if not isinstance(arguments[name], dict):
+        return f"'{name}' parameter expected to be a map."
+    others = sorted(key for key in arguments if key != name)
+    if others:
+        return f"Unsupported '{others[0]}' parameter" + "".join(f" (and '{k}')" for k in others[1:]) + "."
+    try:
+        _kea_check_family(arguments[name], family)
+    except _KeaRefusal as exc:
+        return str(exc)
+    return None
+
+
 # --- whole file ----------------------------------------------------------------------------
 
 @dataclass

@@ -962,6 +962,120 @@ case("dhcp-disable/every-argument-error-at-once", c4("dhcp-disable", {"max-perio
 case("dhcp-enable/empty-origin", c4("dhcp-enable", {"origin": ""}), c6("dhcp-disable", {"origin": ""}))
 case("statistic-get/arguments-not-a-map", c4("statistic-get", [1]), c4("statistic-reset", "x"))
 case("config-test/arguments-not-a-map", c4("config-test", "x"), c4("config-test", None))
+# config-test sent to a family answers with the daemon's own checks, in its order and words
+_NET4 = "10.0.0.0/24"
+
+
+def _ct4(dhcp4: Any, **more: Any) -> dict[str, Any]:
+    return c4("config-test", {"Dhcp4": dhcp4, **more})
+
+
+def _ct6(dhcp6: Any) -> dict[str, Any]:
+    return c6("config-test", {"Dhcp6": dhcp6})
+
+
+case("config-test/dhcp4-section-missing-or-not-a-map", c4("config-test", {}), c4("config-test", {"dhcp4": {}}),
+     _ct4("x"), _ct4([]), _ct4(None), c6("config-test", {"Dhcp6": 5}))
+case("config-test/dhcp4-beside-other-sections", _ct4({}, foo=1), _ct4({}, b=1, a=2, Dhcp6={}))
+case("config-test/duplicate-subnet-ids", _ct4({"subnet4": [{"id": 1, "subnet": _NET4}, {"id": 1, "subnet": "10.0.1.0/24"}]}),
+     _ct4({"subnet4": [{"subnet": _NET4}, {"id": 1, "subnet": "10.0.1.0/24"}]}),
+     _ct4({"subnet4": [{"id": 5, "subnet": _NET4}, {"subnet": "10.0.1.0/24"}, {"id": 2, "subnet": "10.0.2.0/24"}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4}],
+           "shared-networks": [{"name": "n", "subnet4": [{"id": 1, "subnet": "10.0.1.0/24"}]}]}),
+     _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}, {"id": 1, "subnet": "2001:db8:2::/64"}]}))
+case("config-test/duplicate-subnet-prefixes", _ct4({"subnet4": [{"id": 1, "subnet": _NET4}, {"id": 2, "subnet": _NET4}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4}, {"id": 2, "subnet": "10.0.0.1/24"}]}),
+     _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}, {"id": 2, "subnet": "2001:db8:1::/64"}]}))
+case("config-test/pool-outside-its-subnet",
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.1.1 - 10.0.1.5"}]}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.200-10.0.1.5"}]}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.1.0/25"}]}]}),
+     _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "pools": [{"pool": "2001:db8:2::/80"}]}]}))
+case("config-test/overlapping-pools",
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.0/25"}, {"pool": "10.0.0.100-10.0.0.200"}]}]}),
+     _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "pd-pools": [
+         {"prefix": "3000::", "prefix-len": 48, "delegated-len": 64},
+         {"prefix": "3000::", "prefix-len": 56, "delegated-len": 64}]}]}))
+case("config-test/bad-pools",
+     *(_ct4({"subnet4": [{"id": 1, "subnet": _NET4, "pools": [pool]}]}) for pool in (
+         {"pool": "x"}, {"pool": "10.0.0.9 - 10.0.0.1"}, {"pool": "10.0.0.1-10.0.0.x"}, {"pool": "10.0.0.0/40"},
+         {"pool": "2001:db8::1-2001:db8::5"}, {}, {"pool": 5}, {"pool": "10.0.0.1-10.0.0.5", "foo": 1}, "x")))
+case("config-test/bad-pd-pools",
+     *(_ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "pd-pools": [pool]}]}) for pool in (
+         {"prefix": "3000::", "prefix-len": 64, "delegated-len": 48}, {"prefix-len": 48, "delegated-len": 64},
+         {"prefix": "3000::", "delegated-len": 64}, {"prefix": "x", "prefix-len": 48, "delegated-len": 64},
+         {"prefix": "10.0.0.0", "prefix-len": 8, "delegated-len": 16},
+         {"prefix": "3000::", "prefix-len": 0, "delegated-len": 64},
+         {"prefix": "3000::", "prefix-len": "48", "delegated-len": 64})))
+case("config-test/bad-subnet-prefixes",
+     *(_ct4({"subnet4": [sub]}) for sub in (
+         {"id": 1, "subnet": "bogus"}, {"id": 1, "subnet": "10.0.0.0/33"}, {"id": 1, "subnet": "10.0.0.0/x"},
+         {"id": 1, "subnet": "999.0.0.0/8"}, {"id": 1, "subnet": "2001:db8::/64"}, {"id": 1},
+         {"id": -1, "subnet": "bogus"}, {"id": -1, "subnet": "2001:db8::/64"})),
+     _ct6({"subnet6": [{"id": 1, "subnet": "10.0.0.0/8"}]}), _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8::/129"}]}))
+case("config-test/wrong-types-in-subnets",
+     *(_ct4({"subnet4": [{"id": 1, "subnet": _NET4, **extra}]}) for extra in (
+         {"id": "1"}, {"valid-lifetime": "x"}, {"valid-lifetime": 1.0}, {"t1-percent": 1}, {"pools": "x"},
+         {"authoritative": "yes"}, {"valid-lifetime": "x", "foo": 1}, {"foo": 1}, {"comment": 5})),
+     _ct4({"renew-timer": "x", "subnet4": [{"subnet": _NET4}]}),
+     _ct4({"renew-timer": "x", "subnet4": [{"subnet": _NET4, "renew-timer": 5}]}),
+     _ct6({"subnet6": [{"subnet": "2001:db8::/64", "preferred-lifetime": "x"}]}),
+     _ct6({"subnet6": [{"subnet": "2001:db8::/64", "authoritative": True}]}),
+     _ct6({"subnet6": [{"subnet": "2001:db8::/64", "interface": "eth0", "interface-id": "x"}]}))
+case("config-test/wrong-types-of-global-keys",
+     *(_ct4({key: value}) for key, value in (
+         ("subnet4", "x"), ("valid-lifetime", "x"), ("valid-lifetime", 1.5), ("renew-timer", "x"),
+         ("interfaces-config", "x"), ("option-data", {}), ("control-socket", "x"), ("dhcp-ddns", "x"),
+         ("dhcp-ddns", {"enable-updates": "yes"}), ("server-tag", 5), ("decline-probation-period", "x"),
+         ("reservations-lookup-first", "x"), ("lease-database", "x"), ("hooks-libraries", {}))),
+     _ct6({"preferred-lifetime": "x"}), _ct6({"subnet6": "x"}))
+case("config-test/unknown-global-keys",
+     _ct4({"foo-bar": 1}), _ct4({"valid-lifetime": 10, "foo-bar": 1}), _ct4({"comment": "x"}),
+     _ct4({"preferred-lifetime": 3000}), _ct4({"subnet6": []}), _ct6({"authoritative": True}), _ct6({"foo": 1}),
+     _ct4({"aaa": 1, "subnet4": [{"id": 1, "subnet": _NET4}, {"id": 1, "subnet": "10.0.1.0/24"}]}),
+     _ct4({"zzz": 1, "valid-lifetime": "x"}), _ct4({"aaa": 1, "server-tag": 5}))
+case("config-test/hook-libraries",
+     _ct4({"hooks-libraries": [{"library": "/nonexistent/libdhcp_foo.so"}]}),
+     _ct4({"hooks-libraries": [{"library": "/nope.so"}, {"library": "/nope2.so"}]}),
+     _ct4({"hooks-libraries": [{"library": "/bin/sh"}]}),
+     _ct4({"hooks-libraries": [{"library": "libdhcp_lease_cmds.so"}]}),
+     _ct4({"hooks-libraries": [{"parameters": {}}]}), _ct4({"hooks-libraries": [{"library": 5}]}),
+     _ct4({"hooks-libraries": [{"library": " "}]}), _ct4({"hooks-libraries": [{"library": "/nope.so", "foo": 1}]}),
+     _ct4({"foo": 1, "subnet4": [{"id": 1, "subnet": _NET4}, {"id": 1, "subnet": _NET4}],
+           "hooks-libraries": [{"library": "/nope.so"}]}),
+     _ct6({"hooks-libraries": [{"library": "/nope.so"}]}))
+case("config-test/shared-networks",
+     _ct4({"shared-networks": [{"subnet4": []}]}), _ct4({"shared-networks": [{"name": "a"}, {"name": "a"}]}),
+     _ct4({"shared-networks": [{"name": "a", "foo": 1}]}), _ct4({"shared-networks": [{"name": 5}]}),
+     _ct4({"shared-networks": [{"name": ""}]}), _ct4({"shared-networks": ["x"]}),
+     _ct4({"shared-networks": [{"name": "a", "subnet4": "x"}]}),
+     _ct4({"valid-lifetime": "x", "shared-networks": [{"name": "a"}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4}], "shared-networks": [{"name": "a", "subnet4": [{"id": 2, "subnet": _NET4}]}]}))
+case("config-test/lease-database",
+     _ct4({"lease-database": {"type": "bogus"}}), _ct4({"lease-database": {"name": "x"}}),
+     _ct4({"lease-database": {"type": 5}}), _ct4({"lease-database": {"type": "mysql", "name": 5}}),
+     _ct4({"lease-database": {"type": "memfile", "foo": 1}}),
+     _ct4({"lease-database": {"type": "bogus"}, "subnet4": [{"id": 1, "subnet": _NET4}, {"id": 1, "subnet": _NET4}]}),
+     _ct4({"lease-database": {"type": "memfile"}, "subnet4": [{"id": 1, "subnet": _NET4}, {"id": 1, "subnet": _NET4}]}))
+case("config-test/lifetime-bounds",
+     *(_ct4(dhcp4) for dhcp4 in (
+         {"valid-lifetime": 100, "max-valid-lifetime": 50}, {"valid-lifetime": 10, "min-valid-lifetime": 50},
+         {"valid-lifetime": 10, "min-valid-lifetime": 50, "max-valid-lifetime": 100},
+         {"valid-lifetime": 150, "min-valid-lifetime": 200, "max-valid-lifetime": 100},
+         {"valid-lifetime": 50, "max-valid-lifetime": 50},
+         {"max-valid-lifetime": 50, "subnet4": [{"subnet": _NET4, "valid-lifetime": 100}]},
+         {"subnet4": [{"subnet": _NET4, "valid-lifetime": 10, "min-valid-lifetime": 50}]},
+         {"shared-networks": [{"name": "a", "valid-lifetime": 100, "max-valid-lifetime": 50}]},
+         {"valid-lifetime": 100, "max-valid-lifetime": 50, "zzz": 1})),
+     _ct6({"preferred-lifetime": 100, "max-preferred-lifetime": 50, "valid-lifetime": 100, "max-valid-lifetime": 50}))
+case("config-test/sane-configurations",
+     _ct4({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.200"}]}],
+           "valid-lifetime": 4000, "renew-timer": 1000, "authoritative": True,
+           "interfaces-config": {"interfaces": []}, "user-context": {"a": 1}}),
+     _ct4({"subnet4": [{"subnet": "10.0.0.1/24"}, {"subnet": "10.0.0.0/8"}, {"subnet": "0.0.0.0/0", "id": 0}]}),
+     _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "pools": [{"pool": "2001:db8:1::/80"}],
+                        "pd-pools": [{"prefix": "3000::1", "prefix-len": 48, "delegated-len": 64}]}],
+           "preferred-lifetime": 5000, "valid-lifetime": 4000}))
 case("config-write/arguments-not-a-map", c4("config-write", None), c4("config-write", [1]))
 case("config-write/filename-not-a-string", c4("config-write", {"filename": None}), c4("config-write", {"filename": 5}))
 case("config-reload/dhcp4", c4("config-reload"))

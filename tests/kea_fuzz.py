@@ -1193,7 +1193,10 @@ def _is(command: str, kea: str = "", leasesync: str = "", anywhere: str = "") ->
 # differences the README documents after its "Where leasesync deliberately differs" table: counted
 # apart, so that the summary lists what is new
 README_DIFFERENCES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
-    ("config-test checks with leasesync's own parser", _is("config-test")),
+    ("config-test to the agent checks its LeaseSync section", _is("config-test", anywhere="Control-agent")),
+    ("config-test refuses memfile, which leasesync cannot run", _is("config-test", anywhere="is not supported by leasesync")),
+    ("config-test: leasesync's parser refuses lifetimes and lengths out of range",
+     _is("config-test", anywhere="out of range value")),
     ("the agent's own config-get answers its LeaseSync section", _is("config-get", anywhere='"LeaseSync"')),
     ("commands leasesync does not implement", _is("*", leasesync="2:'X' command not supported")),
     ("lease4-bulk-apply is leasesync's own", _is("lease4-bulk-apply")),

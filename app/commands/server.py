@@ -17,7 +17,7 @@ import sqlalchemy
 from app import KEA_COMPAT_VERSION, __version__
 from app.commands.context import CommandContext
 from app.commands.registry import AGENT, BOTH, DAEMON, registry
-from app.config import parse_agent, parse_config, redact
+from app.config import kea_config_test, parse_agent, parse_config, redact
 from app.errors import RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
 from app.kea_defaults import running_config
 
@@ -94,6 +94,11 @@ async def config_test(ctx: CommandContext) -> dict[str, Any]:
     name, _ = _section(ctx)
     if name not in args:
         raise CommandError(f"Missing mandatory '{name}' parameter.")
+    if ctx.family is not None:
+        # a family answers as Kea's daemon does first; then leasesync refuses what it cannot run
+        refusal = kea_config_test(args, ctx.family.family)
+        if refusal is not None:
+            return answer(RESULT_ERROR, refusal)
     try:
         if name == "LeaseSync":
             parse_agent(args[name], name)
