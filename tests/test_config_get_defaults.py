@@ -154,3 +154,22 @@ async def test_config_reload_after_config_write_succeeds(sqlite_client: KeaClien
     assert (await sqlite_client.one("config-write", "dhcp4"))["result"] == 0
     answer = await sqlite_client.one("config-reload", "dhcp4")
     assert answer == {"result": 0, "text": "Configuration successful."}
+
+
+async def test_config_get_shows_the_sample_defaults_the_set_all_commands_left(make_client: Any,
+                                                                               sqlite_database: dict[str, Any]) -> None:
+    # Kea 2.2, asked: each *-set-all replaces its own default in the running configuration,
+    # the count as the uint32 Kea keeps (2^32 + 1 reads 1)
+    client: KeaClient = await make_client(service_config(sqlite_database))
+
+    async def defaults() -> tuple[int, int]:
+        config = (await client.one("config-get", "dhcp4"))["arguments"]["Dhcp4"]
+        return config["statistic-default-sample-count"], config["statistic-default-sample-age"]
+
+    assert await defaults() == (20, 0)
+    await client.one("statistic-sample-age-set-all", "dhcp4", {"duration": 5})
+    assert await defaults() == (20, 5)
+    await client.one("statistic-sample-count-set-all", "dhcp4", {"max-samples": 7})
+    assert await defaults() == (7, 5)
+    await client.one("statistic-sample-count-set-all", "dhcp4", {"max-samples": 2**32 + 1})
+    assert await defaults() == (1, 5)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy
 
 from app import KEA_COMPAT_VERSION, __version__
+from app.commands import stats
 from app.commands.context import CommandContext
 from app.commands.registry import AGENT, BOTH, DAEMON, registry
 from app.config import kea_config_test, parse_agent, parse_config, redact
@@ -81,6 +82,8 @@ async def config_get(ctx: CommandContext) -> dict[str, Any]:
     if ctx.family is not None:
         # a family answers like its Kea daemon: the given configuration with Kea's defaults filled in
         section = running_config(ctx.family.config)
+        # statistic-sample-*-set-all change Kea's running defaults too
+        section.update(stats.set_defaults(ctx.family))
     return answer(RESULT_SUCCESS, arguments={name: redact(copy.deepcopy(section))})
 
 

@@ -176,6 +176,9 @@ class FamilyStats:
     # here is in the default state, in the subnet of its new version.
     odd: dict[Any, tuple[int, int, int]] = field(default_factory=dict)
     pending: int = 0
+    # statistic-default-sample-count/-age as the *-set-all commands left them: Kea's config-get
+    # shows these in place of the configured values until the next configuration
+    set_defaults: dict[str, int] = field(default_factory=dict)
 
     @property
     def v4(self) -> bool:
@@ -253,6 +256,7 @@ class FamilyStats:
                 self.stats.pop(f"subnet[{subnet_id}].{suffix}", None)
         self.config = config
         self.default_max_samples, self.default_max_age = _sample_defaults(config)
+        self.set_defaults.clear()
         self.configure(rows, odd, now)
 
     def resync(self, rows: list[tuple[int, int, int, int]], odd: dict[Any, tuple[int, int, int]],
@@ -373,6 +377,13 @@ def _holder(family: FamilyRuntime) -> _Holder:
     if holder is None:
         holder = family.stats = _Holder()
     return holder  # type: ignore[no-any-return]
+
+
+def set_defaults(family: FamilyRuntime) -> dict[str, int]:
+    """The sample defaults statistic-sample-*-set-all left (Kea's config-get shows them)."""
+    holder = family.stats
+    state = holder.state if isinstance(holder, _Holder) else None
+    return dict(state.set_defaults) if state is not None else {}
 
 
 async def _read_store(family: FamilyRuntime) -> tuple[list[tuple[int, int, int, int]], dict[Any, tuple[int, int, int]]]:
@@ -600,6 +611,7 @@ async def statistic_sample_count_set_all(ctx: CommandContext) -> dict[str, Any]:
         raise CommandError("'max-samples' parameter must not be zero")
     state, now = await _state(ctx), time.time()
     state.default_max_samples = _sample_count(count)
+    state.set_defaults["statistic-default-sample-count"] = count % 2**32  # as the uint32 Kea keeps
     for stat in state.stats.values():
         stat.max_samples = _sample_count(count)
         stat.trim(now)
@@ -628,6 +640,7 @@ async def statistic_sample_age_set_all(ctx: CommandContext) -> dict[str, Any]:
     duration = _int_argument(ctx, "duration")
     state, now = await _state(ctx), time.time()
     state.default_max_age, state.default_max_samples = float(duration), 0
+    state.set_defaults["statistic-default-sample-age"] = duration
     for stat in state.stats.values():
         stat.max_age, stat.max_samples = float(duration), 0
         stat.trim(now)
