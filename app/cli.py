@@ -46,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # bound here, not by uvicorn: the front-end processes accept on this same socket
         sockets = [_listening_socket(agent.http_host, agent.http_port)]
         frontend_args = (["-c", args.config] if args.config else []) + (["-p", str(args.port)] if args.port is not None else [])
-        runtime.frontends = FrontendSupervisor(runtime, app.fallback, agent.http_workers, sockets[0], frontend_args)
+        runtime.frontends = FrontendSupervisor(app, agent.http_workers, sockets[0], frontend_args)
 
     async def request_stop() -> None:
         server.should_exit = True

@@ -48,7 +48,7 @@ async def _pair(tmp_path: Path, config: dict[str, Any]) -> AsyncIterator[Pair]:
         end.send_frame(0, READY)  # the main process has started: the front-end may accept
 
     def accept() -> OwnerEnd:
-        links.append(OwnerEnd(runtime, main_app.fallback, hello))
+        links.append(OwnerEnd(main_app, hello))
         return links[-1]
 
     path = str(tmp_path / "main.sock")

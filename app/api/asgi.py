@@ -202,20 +202,26 @@ class ControlChannelApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    await self.runtime.start()
-                    if self.runtime.frontends is not None:
-                        await self.runtime.frontends.start()
+                    await self.start()
                 except Exception as exc:  # noqa: BLE001 - reported to uvicorn, which exits
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.runtime.frontends is not None:
-                    await self.runtime.frontends.stop()  # they finish their requests while HA and stores still run
-                await self.runtime.stop()
+                await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def start(self) -> None:
+        await self.runtime.start()
+        if self.runtime.frontends is not None:
+            await self.runtime.frontends.start()
+
+    async def stop(self) -> None:
+        if self.runtime.frontends is not None:
+            await self.runtime.frontends.stop()  # they finish their requests while HA and stores still run
+        await self.runtime.stop()
 
     async def _drain(self, receive: Receive) -> None:
         more = True

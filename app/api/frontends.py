@@ -46,7 +46,7 @@ import orjson
 
 from app import kea_json
 from app.api.asgi import ControlChannelApp, Receive, Scope, Send
-from app.api.dispatch import EMPTY_BODY, dispatch
+from app.api.dispatch import EMPTY_BODY
 from app.commands.context import RequestOrigin
 from app.config import Config
 from app.errors import RESULT_ERROR, answer
@@ -129,12 +129,12 @@ class FramedLink(asyncio.Protocol):
 # --- the owner's end ---------------------------------------------------------------------------
 
 class OwnerEnd(FramedLink):
-    """One front-end's link, in the owner: runs its commands as the HTTP edge would."""
+    """One front-end's link, in the owner: hands its commands to the main process's own edge
+    (`ControlChannelApp.answer`), past the HTTP checks the front-end already made."""
 
-    def __init__(self, runtime: Runtime, web_app: Any, on_hello: Callable[[int, OwnerEnd], None]) -> None:
-        super().__init__(runtime.config.agent.max_request_size + 64 * 1024)
-        self.runtime = runtime
-        self.web_app = web_app
+    def __init__(self, app: ControlChannelApp, on_hello: Callable[[int, OwnerEnd], None]) -> None:
+        super().__init__(app.runtime.config.agent.max_request_size + 64 * 1024)
+        self.app = app
         self.on_hello = on_hello
         self.tasks: set[asyncio.Task[None]] = set()
         self.commands_run = 0  # commands this front-end handed over
@@ -145,11 +145,9 @@ class OwnerEnd(FramedLink):
         elif kind == GET:
             self._track(self._get(ident, payload))
         elif kind == AUTH_FAILED:
-            metrics = self.runtime.metrics
-            if metrics is not None:
-                metrics.auth_failures.inc()
+            self.app.count_auth_failure()
         elif kind == METRICS:
-            metrics = self.runtime.metrics
+            metrics = self.app.runtime.metrics
             if metrics is not None:
                 for command, result, seconds in orjson.loads(payload):
                     metrics.observe_command(command, result, seconds)
@@ -174,7 +172,7 @@ class OwnerEnd(FramedLink):
                 at += user_size
             body = payload[at:]
             envelope = orjson.loads(body) if body else EMPTY_BODY
-            answers = kea_json.dumps(await dispatch(self.runtime, envelope, RequestOrigin(remote=remote, user=user)))
+            answers = await self.app.answer(envelope, body, RequestOrigin(remote=remote, user=user))
         except Exception:  # noqa: BLE001 - the front-end must get an answer, never a hang or a 500
             log.exception("internal error while running a command from a front-end process")
             answers = kea_json.dumps([answer(RESULT_ERROR, "internal error while processing the command, see the server log")])
@@ -183,7 +181,7 @@ class OwnerEnd(FramedLink):
     async def _get(self, ident: int, payload: bytes) -> None:
         try:
             request = orjson.loads(payload)
-            status, headers, body = await call_asgi(self.web_app, request)
+            status, headers, body = await call_asgi(self.app.fallback, request)
         except Exception:  # noqa: BLE001 - same as above
             log.exception("internal error while answering a GET from a front-end process")
             status, headers, body = 500, [], b""
@@ -228,14 +226,11 @@ class FrontendSupervisor:
     """In the main process: starts the front-ends on the listening socket, restarts one that
     dies, and at shutdown lets them finish their requests before HA and the stores stop."""
 
-    def __init__(self, runtime: Runtime, web_app: Any, count: int, listener: socket.socket,
-                 frontend_args: list[str]) -> None:
-        self.runtime = runtime
-        self.web_app = web_app
+    def __init__(self, app: ControlChannelApp, count: int, listener: socket.socket, frontend_args: list[str]) -> None:
+        self.app = app  # the main process's control channel, which runs the front-ends' commands
         self.count = count
         self.listener = listener
         self.frontend_args = frontend_args  # the -c/-p arguments the main process was started with
-        self.restarts = 0
         self._dir = ""
         self._ipc: asyncio.AbstractServer | None = None
         self._links: list[OwnerEnd] = []
@@ -258,7 +253,7 @@ class FrontendSupervisor:
         loop = asyncio.get_running_loop()
 
         def link() -> OwnerEnd:
-            end = OwnerEnd(self.runtime, self.web_app, self._hello_from)
+            end = OwnerEnd(self.app, self._hello_from)
             # forget the links of front-ends that died (their unfinished tasks stay tracked)
             self._links = [old for old in self._links if old.tasks or not _closed(old)]
             self._links.append(end)
@@ -314,7 +309,6 @@ class FrontendSupervisor:
             code = await proc.wait()
             if self._stopping:
                 return
-            self.restarts += 1
             log.error("HTTP front-end process %d exited with status %s; starting another", proc.pid, code)
             # a front-end that dies at once (bad environment) is not restarted in a tight loop
             backoff = 0.5 if time.monotonic() - started > 60 else min(backoff * 2, 30.0)
@@ -365,7 +359,6 @@ class FrontendEnd(FramedLink):
         self.on_lost = on_lost
         self._pending: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
         self._next = 0
-        self.lost = False
         self.ready = asyncio.Event()
         self.closed = asyncio.Event()
 
@@ -379,7 +372,6 @@ class FrontendEnd(FramedLink):
             future.set_result((kind, payload))
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
         self.closed.set()
         for future in self._pending.values():
             if not future.done():
@@ -388,11 +380,11 @@ class FrontendEnd(FramedLink):
         self.on_lost()
 
     def notify(self, kind: int, *parts: bytes) -> None:
-        if not self.lost:
+        if not self.closed.is_set():
             self.send_frame(0, kind, *parts)
 
     async def request(self, kind: int, *parts: bytes) -> tuple[int, bytes]:
-        if self.lost:
+        if self.closed.is_set():
             raise OwnerGone("the main process is not reachable")
         self._next = (self._next + 1) & 0xFFFFFFFF
         ident = self._next
@@ -480,20 +472,23 @@ class FrontendApp(ControlChannelApp):
         await send({"type": "http.response.body", "body": payload[at + head_size:]})
 
     async def start(self) -> None:
-        """Connect to the main process and open the read-only stores."""
-        await asyncio.get_running_loop().create_unix_connection(lambda: self.link, self.main_socket)
-        for store in self.runtime.stores.values():
-            store.start(read_only=True)
-        self.link.notify(HELLO, str(os.getpid()).encode())
-        lost = asyncio.ensure_future(self.link.closed.wait())
-        ready = asyncio.ensure_future(self.link.ready.wait())
+        """Connect to the main process, open the read-only stores, wait for READY."""
         try:
-            await asyncio.wait({ready, lost}, timeout=START_TIMEOUT + 5, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            lost.cancel()
-            ready.cancel()
-        if not self.link.ready.is_set():
-            raise OSError("the main process did not finish starting")
+            await asyncio.get_running_loop().create_unix_connection(lambda: self.link, self.main_socket)
+            for store in self.runtime.stores.values():
+                store.start(read_only=True)
+            self.link.notify(HELLO, str(os.getpid()).encode())
+            lost = asyncio.ensure_future(self.link.closed.wait())
+            ready = asyncio.ensure_future(self.link.ready.wait())
+            try:
+                await asyncio.wait({ready, lost}, timeout=START_TIMEOUT + 5, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                lost.cancel()
+                ready.cancel()
+            if not self.link.ready.is_set():
+                raise OSError("the main process did not finish starting")
+        except OSError as exc:
+            raise OSError(f"cannot reach the main process: {exc}") from None
 
     async def stop(self) -> None:
         self.relay.flush()
@@ -502,18 +497,3 @@ class FrontendApp(ControlChannelApp):
             await loop.run_in_executor(None, store.close)
         if self.link.transport is not None:
             self.link.transport.close()
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.start()
-                except OSError as exc:
-                    await send({"type": "lifespan.startup.failed", "message": f"cannot reach the main process: {exc}"})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
