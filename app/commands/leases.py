@@ -92,7 +92,7 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
             f"failed to update the lease with address {lease.ip} either because the lease has been deleted or it "
             "has changed in the database, in both cases a retry might succeed"
         )
-    (counts.added if outcome == "added" else counts.updated)(lease, time.time())
+    counts.stored(lease, outcome, time.time())
     await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner)
     return answer(RESULT_SUCCESS, f"IPv{v} lease {'added' if outcome == 'added' else 'updated'}.")
 
@@ -472,7 +472,7 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
             type_name = lease.type_name if isinstance(lease, Lease6) else "V4"
             failed_leases.append(_failed(lease.ip, type_name, RESULT_ERROR, "lease could not be stored"))
         else:
-            (counts.added if outcome == "added" else counts.updated)(lease, now)
+            counts.stored(lease, outcome, now)
             changes.append(LeaseChange("update", lease))
     await family.committed(changes, ctx.origin.from_partner)
     extra: dict[str, Any] | None = None

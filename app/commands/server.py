@@ -82,8 +82,9 @@ async def config_get(ctx: CommandContext) -> dict[str, Any]:
     if ctx.family is not None:
         # a family answers like its Kea daemon: the given configuration with Kea's defaults filled in
         section = running_config(ctx.family.config)
-        # statistic-sample-*-set-all change Kea's running defaults too
-        section.update(stats.set_defaults(ctx.family))
+        counted = stats.counted(ctx.family)
+        if counted is not None:  # statistic-sample-*-set-all change Kea's running defaults too
+            section.update(counted.set_defaults)
     return answer(RESULT_SUCCESS, arguments={name: redact(copy.deepcopy(section))})
 
 

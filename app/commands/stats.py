@@ -274,11 +274,15 @@ class FamilyStats:
         self.pending = 0
 
     # --- lease changes, as lease_cmds counts them ---------------------------------------------
-    def _move(self, names: list[str], delta: int, now: float, kea: bool = True) -> None:
+    def _count(self, names: list[str], delta: int) -> None:
+        """The store's counts (`raw`) follow every lease exactly, whatever Kea's values do."""
         for name in names:
             self.raw[name] = self.raw.get(name, 0) + delta
-            if kea:
-                self.add_value(name, delta, now)
+
+    def _move(self, names: list[str], delta: int, now: float) -> None:
+        self._count(names, delta)
+        for name in names:
+            self.add_value(name, delta, now)
 
     def _remember(self, key: Any, lease: Lease4 | Lease6 | None) -> None:
         if lease is None or lease.state == STATE_DEFAULT:
@@ -294,17 +298,18 @@ class FamilyStats:
         self._move(contributions(self.v4, lease.subnet_id, _lease_type(lease), lease.state), -1, now)
         self._remember(lease.address, None)
 
+    def stored(self, lease: Lease4 | Lease6, outcome: str, now: float) -> None:
+        """An update or force-create update the store answered with `outcome` ("added" or "updated")."""
+        (self.added if outcome == "added" else self.updated)(lease, now)
+
     def updated(self, lease: Lease4 | Lease6, now: float) -> None:
         """Kea's updateStatsOnUpdate(existing, lease): the assigned value moves only when the
         subnet changes or the old lease was expired-reclaimed; a declined old lease is taken off
         the declined values and a declined new one put back (two samples each)."""
         kind = _lease_type(lease)
         old_subnet, old_state, old_type = self.odd.get(lease.address, (lease.subnet_id, STATE_DEFAULT, kind))
-        # the store's counts follow the leases exactly
-        for name in contributions(self.v4, old_subnet, old_type, old_state):
-            self.raw[name] = self.raw.get(name, 0) - 1
-        for name in contributions(self.v4, lease.subnet_id, kind, lease.state):
-            self.raw[name] = self.raw.get(name, 0) + 1
+        self._count(contributions(self.v4, old_subnet, old_type, old_state), -1)
+        self._count(contributions(self.v4, lease.subnet_id, kind, lease.state), 1)
         self._remember(lease.address, lease)
         # Kea's values follow lease_cmds (the assigned name is the new lease's type)
         old_assigned = _assigned_name(self.v4, old_subnet, kind)
@@ -332,8 +337,7 @@ class FamilyStats:
         """leaseX-wipe: Kea sets the wiped subnets' values to 0 (one subnet: the global declined
         value loses what the subnet's declined value was; every subnet: it is set to 0)."""
         for lease in deleted:
-            for name in contributions(self.v4, lease.subnet_id, _lease_type(lease), lease.state):
-                self.raw[name] = self.raw.get(name, 0) - 1
+            self._count(contributions(self.v4, lease.subnet_id, _lease_type(lease), lease.state), -1)
             self.odd.pop(lease.address, None)
         names = ["assigned-addresses"] if self.v4 else ["assigned-nas", "assigned-pds"]
         if subnet_id:
@@ -377,13 +381,6 @@ def _holder(family: FamilyRuntime) -> _Holder:
     if holder is None:
         holder = family.stats = _Holder()
     return holder  # type: ignore[no-any-return]
-
-
-def set_defaults(family: FamilyRuntime) -> dict[str, int]:
-    """The sample defaults statistic-sample-*-set-all left (Kea's config-get shows them)."""
-    holder = family.stats
-    state = holder.state if isinstance(holder, _Holder) else None
-    return dict(state.set_defaults) if state is not None else {}
 
 
 async def _read_store(family: FamilyRuntime) -> tuple[list[tuple[int, int, int, int]], dict[Any, tuple[int, int, int]]]:
