@@ -191,18 +191,11 @@ _SHARED_NETWORK_KEYS = _SUBNET_KEYS - {"id", "subnet", "pools", "pd-pools", "res
 
 
 def _parse_pool(pool: Any, family: int, path: str) -> tuple[int, int]:
-    pool = _require_map(pool, path)
-    text = _get(pool, "pool", str, path)
-    if text is None:
-        raise ConfigError("missing parameter 'pool'", path)
+    # Kea's own reading of a pool (its syntax, keys and texts), with the pool's path
     try:
-        if "-" in text:
-            first, last = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
-            return int(first), int(last)
-        net = ipaddress.ip_network(text.strip(), strict=False)
-        return int(net.network_address), int(net.broadcast_address)
-    except ValueError as exc:
-        raise ConfigError(f"invalid pool '{text}': {exc}", f"{path}.pool") from None
+        return _kea_pool(pool, family)
+    except _KeaRefusal as exc:
+        raise ConfigError(str(exc), path) from None
 
 
 _PD_POOL_KEYS = {"prefix", "prefix-len", "delegated-len", "excluded-prefix", "excluded-prefix-len", "option-data",
@@ -374,6 +367,13 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
             from app.ha.config import parse_ha_parameters
 
             ha = parse_ha_parameters(params["high-availability"], f"{hpath}.parameters.high-availability")
+    # what leasesync's own reading lets through but Kea's daemon refuses at start-up (pools outside
+    # their subnet or overlapping, a prefix twice, lifetime bounds, value types of keys leasesync
+    # only passes on): the same refusal, with its path
+    try:
+        _kea_check_family(obj, family, from_file=True)
+    except _KeaRefusal as exc:
+        raise ConfigError(str(exc), f"{path}.{exc.where}" if exc.where else path) from None
     by_id = {s.id: s for s in subnets}
     return FamilyConfig(
         family=family,
@@ -647,7 +647,12 @@ _NOT_A_MAP_GET = "get(string) called on a non-map Element in"
 
 
 class _KeaRefusal(Exception):
-    """The first problem Kea's daemon finds in a configuration; str() is its text."""
+    """The first problem Kea's daemon finds in a configuration; str() is its text, `where` the JSON
+    path (below the family) of the scope it is about, when known (start-up names it)."""
+
+    def __init__(self, text: str, where: str = "") -> None:
+        super().__init__(text)
+        self.where = where
 
 
 def _is_kind(value: Any, kind: str) -> bool:
@@ -776,7 +781,14 @@ class _KeaSubnets:
         self.ids: set[int] = set()
         self.prefixes: set[str] = set()
 
-    def parse(self, raw: dict[str, Any], parent: dict[str, Any]) -> tuple[int, str]:
+    def parse(self, raw: dict[str, Any], parent: dict[str, Any], where: str = "") -> tuple[int, str]:
+        try:
+            return self._parse(raw, parent)
+        except _KeaRefusal as exc:
+            exc.where = exc.where or where
+            raise
+
+    def _parse(self, raw: dict[str, Any], parent: dict[str, Any]) -> tuple[int, str]:
         family = self.family
         sub = _inherit(raw, parent, _SUBNET_KEYWORDS[family])
         _check_keys(sub, _SUBNET_KEYWORDS[family])
@@ -832,11 +844,11 @@ class _KeaSubnets:
             self.next_id += 1
         return subnet_id, prefix
 
-    def add(self, subnet_id: int, prefix: str) -> None:
+    def add(self, subnet_id: int, prefix: str, where: str = "") -> None:
         if subnet_id in self.ids:
-            raise _KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use")
+            raise _KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use", where)
         if prefix in self.prefixes:
-            raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists")
+            raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists", where)
         self.ids.add(subnet_id)
         self.prefixes.add(prefix)
 
@@ -846,7 +858,7 @@ def _hook_library_usable(library: str) -> bool:
     return name in _OWN_HOOKS or (os.path.isfile(library) and name.startswith("lib") and ".so" in name)
 
 
-def _kea_hooks(hooks: Any) -> None:
+def _kea_hooks(hooks: Any, *, installed: bool = True) -> None:
     if not isinstance(hooks, list):
         raise _KeaRefusal(_NOT_A_LIST)
     libraries: list[str] = []
@@ -867,12 +879,16 @@ def _kea_hooks(hooks: Any) -> None:
                               "the name of the library")
         libraries.append(hook["library"].strip())
     failed = [library for library in libraries if not _hook_library_usable(library)]
-    if failed:
+    if failed and installed:
         raise _KeaRefusal(f"hooks libraries failed to validate - library or libraries in error are: {', '.join(failed)}")
 
 
-def _kea_check_family(section: dict[str, Any], family: int) -> None:
-    """Raise _KeaRefusal with the text Kea 2.2's kea-dhcp<family> answers config-test with."""
+def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool = False) -> None:
+    """Raise _KeaRefusal with the text Kea 2.2's kea-dhcp<family> answers config-test with.
+
+    `from_file`: the checks of Kea's start-up from a file instead: a global `comment` is accepted
+    (Kea's file parser turns it into user-context) and a hook library need not be installed here
+    (leasesync implements lease_cmds and HA itself and loads no other library)."""
     key = f"subnet{family}"
     # the structure Kea walks before parsing anything (defaults, inheritance)
     for name in (key, "shared-networks"):
@@ -894,7 +910,7 @@ def _kea_check_family(section: dict[str, Any], family: int) -> None:
         if not isinstance(section[name], kind):
             raise _KeaRefusal(text)
     if "hooks-libraries" in section:
-        _kea_hooks(section["hooks-libraries"])
+        _kea_hooks(section["hooks-libraries"], installed=not from_file)
     ddns = section.get("dhcp-ddns", {})
     if "enable-updates" in ddns and not isinstance(ddns["enable-updates"], bool):
         raise _KeaRefusal("invalid type specified for parameter 'enable-updates'")
@@ -917,25 +933,33 @@ def _kea_check_family(section: dict[str, Any], family: int) -> None:
             if value["type"] not in ("memfile", "mysql", "postgresql", "sqlite"):
                 raise _KeaRefusal(f"unknown backend database type: {value['type']}")
         elif name == "shared-networks":
-            for raw in value:
-                network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
-                _check_keys(network, _NETWORK_KEYWORDS[family])
-                if "name" not in network:
-                    raise _KeaRefusal("missing parameter 'name'")
-                if not network["name"]:
-                    raise _KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
-                _lifetime_bounds(network, family)
-                parsed = [subnets.parse(sub, network) for sub in network.get(key, [])]
+            for index, raw in enumerate(value):
+                where = f"shared-networks[{index}]"
+                try:
+                    network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
+                    _check_keys(network, _NETWORK_KEYWORDS[family])
+                    if "name" not in network:
+                        raise _KeaRefusal("missing parameter 'name'")
+                    if not network["name"]:
+                        raise _KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
+                    _lifetime_bounds(network, family)
+                except _KeaRefusal as exc:
+                    exc.where = where
+                    raise
+                paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
+                parsed = [subnets.parse(sub, network, at) for sub, at in zip(network.get(key, []), paths, strict=True)]
                 if network["name"] in networks:
-                    raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration")
+                    raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where)
                 networks.add(network["name"])
-                for subnet_id, prefix in parsed:
-                    subnets.add(subnet_id, prefix)
+                for (subnet_id, prefix), at in zip(parsed, paths, strict=True):
+                    subnets.add(subnet_id, prefix, at)
         elif name == key:
-            for raw in value:
-                subnets.add(*subnets.parse(raw, section))
+            for index, raw in enumerate(value):
+                at = f"{key}[{index}]"
+                subnets.add(*subnets.parse(raw, section, at), at)
+    not_global = _NOT_GLOBAL[family] - ({"comment"} if from_file else set())
     for name in sorted(section):
-        if name in _NOT_GLOBAL[family] or name not in _FAMILY_KEYS:
+        if name in not_global or name not in _FAMILY_KEYS:
             raise _KeaRefusal(f"unsupported global configuration parameter: {name}")
     # what Kea checks once everything is parsed
     scalars = {**_GLOBAL_SCALARS, **(_V4_GLOBAL_SCALARS if family == 4 else {})}

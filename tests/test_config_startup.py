@@ -1,0 +1,106 @@
+"""Start-up and config-reload refuse what Kea's daemon refuses, naming the path of the scope."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import parse_config
+from app.errors import ConfigError
+from tests.conftest import KeaClient, service_config
+
+NET4 = "192.0.2.0/24"
+
+
+def refusal(dhcp4: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"Dhcp4": dhcp4})
+    return str(caught.value)
+
+
+def test_a_pool_outside_its_subnet_fails_start_up_naming_the_subnet() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.9"}]}]})
+    assert text == ("Dhcp4.subnet4[0]: subnet configuration failed: a pool of type V4, with the following address "
+                    "range: 10.0.0.1-10.0.0.9 does not match the prefix of a subnet: 192.0.2.0/24 to which it is being added")
+
+
+def test_overlapping_pools_fail_start_up() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "pools": [{"pool": "192.0.2.10-192.0.2.20"},
+                                                                     {"pool": "192.0.2.0/28"}]}]})
+    assert text.startswith("Dhcp4.subnet4[0]: subnet configuration failed: a pool of type V4")
+    assert "overlaps with an existing pool" in text
+
+
+def test_the_same_prefix_twice_fails_start_up_naming_the_second() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}, {"id": 2, "subnet": NET4}]})
+    assert text == "Dhcp4.subnet4[1]: subnet with the prefix of '192.0.2.0/24' already exists"
+
+
+def test_the_same_network_with_other_host_bits_is_accepted_as_kea_does() -> None:
+    # Kea compares the prefixes as written (kea-dhcp4 -t accepts this file)
+    config = parse_config({"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET4}, {"id": 2, "subnet": "192.0.2.77/24"}]}})
+    assert config.dhcp4 is not None and sorted(config.dhcp4.subnets) == [1, 2]
+
+
+def test_a_subnet_in_a_shared_network_is_named_by_its_path() -> None:
+    text = refusal({"shared-networks": [{"name": "a", "subnet4": [{"id": 1, "subnet": NET4}]},
+                                        {"name": "b", "subnet4": [{"id": 2, "subnet": NET4}]}]})
+    assert text == "Dhcp4.shared-networks[1].subnet4[0]: subnet with the prefix of '192.0.2.0/24' already exists"
+
+
+def test_kea_reads_shared_networks_before_subnet4_so_the_top_level_subnet_is_the_duplicate() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}],
+                    "shared-networks": [{"name": "lab", "subnet4": [{"id": 2, "subnet": NET4}]}]})
+    assert text == "Dhcp4.subnet4[0]: subnet with the prefix of '192.0.2.0/24' already exists"
+
+
+def test_an_unknown_key_in_a_pool_fails_start_up() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "pools": [{"pool": "192.0.2.10-192.0.2.20", "pol": 1}]}]})
+    assert text == "Dhcp4.subnet4[0].pools[0]: spurious 'pol' parameter"
+
+
+def test_a_subnet_value_of_the_wrong_type_fails_start_up() -> None:
+    assert refusal({"subnet4": [{"id": 1, "subnet": NET4, "t1-percent": "half"}]}) == \
+        "Dhcp4.subnet4[0]: 't1-percent' parameter is not a real"
+
+
+def test_lifetime_bounds_fail_start_up() -> None:
+    assert refusal({"valid-lifetime": 10, "min-valid-lifetime": 20}) == \
+        "Dhcp4: the value of min-valid-lifetime (20) is not less than (default) valid-lifetime (10)"
+
+
+def test_a_global_comment_and_an_uninstalled_hook_library_are_accepted_from_a_file() -> None:
+    # Kea's file parser keeps a global comment; leasesync loads no library but its own two
+    config = parse_config({"Dhcp4": {"comment": "site A", "subnet4": [{"id": 1, "subnet": NET4}],
+                                     "hooks-libraries": [{"library": "/opt/kea/lib/libdhcp_stat_cmds.so"}]}})
+    assert config.dhcp4 is not None and list(config.dhcp4.subnets) == [1]
+
+
+def test_serve_exits_1_with_the_refusal_and_its_path(tmp_path: Path, sqlite_database: dict[str, Any]) -> None:
+    config = service_config(sqlite_database, dhcp6=False)
+    config["Dhcp4"]["subnet4"] = [{"id": 1, "subnet": NET4, "pools": [{"pool": "192.0.3.1-192.0.3.9"}]}]
+    path = tmp_path / "leasesync.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run([sys.executable, "-m", "app.cli", "serve", "-c", str(path)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert "configuration error: Dhcp4.subnet4[0]: subnet configuration failed: a pool of type V4" in done.stderr
+
+
+async def test_config_reload_of_a_refused_file_keeps_the_running_subnets(make_client: Any, tmp_path: Path,
+                                                                         sqlite_database: dict[str, Any]) -> None:
+    client: KeaClient = await make_client(service_config(sqlite_database, dhcp6=False))
+    path = tmp_path / "leasesync.json"  # the file make_client's runtime was started from
+    bad = service_config(sqlite_database, dhcp6=False)
+    bad["Dhcp4"]["subnet4"] = [{"id": 1, "subnet": NET4}, {"id": 2, "subnet": NET4}]
+    path.write_text(json.dumps(bad))
+    answer = await client.one("config-reload", "dhcp4")
+    assert answer == {"result": 1, "text": "Config reload failed: Dhcp4.subnet4[1]: subnet with the prefix of "
+                                           "'192.0.2.0/24' already exists"}
+    added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.50", "hw-address": "1a:1b:1c:1d:1e:1f"})
+    assert added["result"] == 0
