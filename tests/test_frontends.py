@@ -170,6 +170,15 @@ async def test_front_end_checks_credentials_and_the_main_process_counts_failures
         assert made.main.runtime.metrics.auth_failures._value.get() == 1
 
 
+async def test_front_end_asks_credentials_for_metrics_before_passing_the_scrape_on(
+        tmp_path: Path, sqlite_database: dict[str, Any]) -> None:
+    auth = {"authentication": {"type": "basic", "realm": "kea", "clients": [{"user": "admin", "password": "s3cret"}]}}
+    async for made in _pair(tmp_path, service_config(sqlite_database, extra_agent=auth)):
+        assert (await made.front.http.get("/metrics")).status_code == 401
+        scrape = await made.front.http.get("/metrics", auth=("admin", "s3cret"))
+        assert scrape.status_code == 200 and "leasesync_auth_failures_total 1.0" in scrape.text
+
+
 def test_http_workers_out_of_range_is_refused_naming_the_key(sqlite_database: dict[str, Any], tmp_path: Path) -> None:
     from app.errors import ConfigError
 

@@ -114,6 +114,30 @@ async def test_correct_credentials_get_a_normal_answer(auth_client: KeaClient) -
         "result": 0, "text": "Lease for address 192.0.2.20, subnet-id 1 added."}
 
 
+@pytest.mark.parametrize("path", ["/metrics", "/openapi.json", "/docs"])
+async def test_metrics_and_api_docs_without_credentials_get_401(auth_client: KeaClient, path: str) -> None:
+    assert_unauthorized(await auth_client.http.get(path))
+    assert_unauthorized(await auth_client.http.get(path, headers=basic(ADMIN[0], "wrong")))
+
+
+async def test_metrics_answer_any_configured_client_even_one_with_a_commands_list(auth_client: KeaClient) -> None:
+    for user in (ADMIN, MONITOR):
+        response = await auth_client.http.get("/metrics", headers=basic(*user))
+        assert response.status_code == 200 and b"leasesync_" in response.content
+
+
+async def test_a_refused_metrics_scrape_is_counted_as_an_authentication_failure(auth_client: KeaClient) -> None:
+    await auth_client.http.get("/metrics", headers=basic(MONITOR[0], "guess"))
+    scrape = (await auth_client.http.get("/metrics", headers=basic(*ADMIN))).text
+    assert "leasesync_auth_failures_total 1.0" in scrape
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+async def test_health_probes_answer_without_credentials(auth_client: KeaClient, path: str) -> None:
+    response = await auth_client.http.get(path)
+    assert response.status_code == 200
+
+
 async def test_malformed_body_without_credentials_is_400_not_401(auth_client: KeaClient) -> None:
     response = await post(auth_client, b'{"command": ')
     assert response.status_code == 400 and response.content == BAD_REQUEST_BODY

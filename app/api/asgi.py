@@ -40,6 +40,10 @@ _FORBIDDEN = (403, kea_json.dumps({"result": 403, "text": "Forbidden"}))
 _TOO_LARGE = (413, kea_json.dumps({"result": 413, "text": "Payload Too Large"}))
 _TIMEOUT = (408, kea_json.dumps({"result": 408, "text": "Request Timeout"}))
 
+# liveness and readiness answer without credentials (orchestrators' probes carry none); they
+# reveal no count, only "ok"/"ready" or what is wrong with redacted database URLs
+_PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
@@ -186,12 +190,28 @@ class ControlChannelApp:
             if scope["method"] == "POST":
                 await self._control(scope, receive, send)
             elif self.fallback is not None and scope["method"] in ("GET", "HEAD") and self._fallback_path(scope["path"]):
+                if self.auth.enabled and scope["path"] not in _PROBE_PATHS and not self._authenticated_get(scope):
+                    await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
+                    return
                 await self.fallback(scope, receive, send)
             else:
                 await self._drain(receive)
                 await self._respond(send, *_BAD_REQUEST)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    def _authenticated_get(self, scope: Scope) -> bool:
+        """With authentication configured, /metrics and the API docs need the credentials of any
+        configured client (its `commands` list is about commands): they reveal lease and command
+        counts. A failure is logged and counted like a refused command."""
+        authorization = next((value for name, value in scope["headers"] if name == b"authorization"), None)
+        if self.auth.check(authorization) is not None:
+            return True
+        client = scope.get("client")
+        log.info("authentication failed for user %r from %s (GET %s)", Authenticator.user_of(authorization),
+                 f"{client[0]}:{client[1]}" if client else "", scope["path"])
+        self.count_auth_failure()
+        return False
 
     @staticmethod
     def _fallback_path(path: str) -> bool:
