@@ -420,6 +420,16 @@ err6("lease6-add/err-expire-below-valid", "lease6-add", w(L6, valid_lft=100, exp
 case("lease6-add/expire-equals-valid-accepted", add6(valid_lft=100, expire=100), get6("2001:db8:1::100"))
 err6("lease6-add/order-pd-no-subnet-and-bad-state", "lease6-add", w(L6_PD, subnet_id=D, state=1))
 err6("lease6-add/order-bad-type-and-missing-duid", "lease6-add", w(L6, type="bogus", duid=D))
+# Kea's v6 order: subnet before iaid, then hw-address before the lifetimes, expire and fqdn
+# flags, the PD declined check before user-context (found by kea_fuzz.py --random)
+err6("lease6-add/order-unknown-subnet-and-bad-iaid", "lease6-add", w(L6, subnet_id=77, iaid=-1))
+err6("lease6-add/order-address-outside-subnet-and-big-iaid", "lease6-add", w(L6, ip_address="::", subnet_id=1,
+                                                                             iaid=2 ** 32))
+err6("lease6-add/order-bad-hw-and-bad-fqdn", "lease6-add", w(L6, hw_address="zz:1b", fqdn_rev="yes"))
+err6("lease6-add/order-hw-int-and-bad-valid-lft", "lease6-add", w(L6, hw_address=5, valid_lft=-1))
+err6("lease6-add/order-hw-21-bytes-and-bad-expire", "lease6-add", w(L6, hw_address="01" * 21, expire=999,
+                                                                    valid_lft=1000))
+err6("lease6-add/order-pd-declined-and-bad-user-context", "lease6-add", w(L6_PD, state=1, user_context="x"))
 
 # ---------------------------------------------------------------------------------------------
 # lease4-update / lease6-update
@@ -468,6 +478,13 @@ case(
 )
 case("lease6-update/pd-prefix-len-change", c6("lease6-add", L6_PD), c6("lease6-update", w(L6_PD, prefix_len=56)),
      get6("3000:1:0:1::", "IA_PD"))
+case("lease6-bulk-apply/delete-zero-address-not-found", c6("lease6-bulk-apply", {
+    "leases": [L6], "deleted-leases": [{"ip-address": "::", "duid": DUID, "subnet-id": 1}]}), c6("lease6-get-all"))
+case("lease6-update/na-to-ta-other-type", c6("lease6-add", w(L6, expire=2000000000, valid_lft=1000)),
+     c6("lease6-update", w(L6, type="IA_TA", subnet_id=1, expire=2000000000, valid_lft=1000)), c6("lease6-get-all"))
+case("lease6-update/na-to-pd-other-type", c6("lease6-add", w(L6, expire=2000000000, valid_lft=1000)),
+     c6("lease6-update", w(L6, type="IA_PD", prefix_len=0, subnet_id=1, expire=2000000000, valid_lft=1000)),
+     c6("lease6-get-all"))
 case("lease6-update/pd-without-type", c6("lease6-add", L6_PD), c6("lease6-update", w(L6_PD, type=D)),
      get6("3000:1:0:1::", "IA_PD"), get6("3000:1:0:1::"))
 case("lease6-update/force-create-absent", c6("lease6-update", w(L6, force_create=True)), get6("2001:db8:1::100"))

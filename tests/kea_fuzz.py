@@ -655,6 +655,89 @@ SERVICE_SHAPES: list[tuple[str, Any]] = [
     ("nosvc", OMIT), ("d4", ["dhcp4"]), ("d6", ["dhcp6"]), ("d4d6", ["dhcp4", "dhcp6"]), ("empty", []),
     ("str", "dhcp4"), ("d2", ["d2"]), ("unknown", ["unknown"]),
 ]
+# =============================================================================================
+# seeded random combinations (--random N): several fields odd at once, so the order in which
+# Kea checks them shows
+
+# values per field: the valid one first, then odd or wrong ones
+FIELD_VALUES: dict[str, list[Any]] = {
+    "ip-address": ["192.0.2.31", "198.51.100.9", "10.0.0.1", "192.0.2", "", 5, "2001:db8:1::1", None, "0.0.0.0"],
+    "ip6-address": ["2001:db8:1::106", "2001:db8:2::1", "3000:1:0:1::", "::", "2001:db8:1::zz", 7, "", None,
+                    "192.0.2.1"],
+    "hw-address": [HW, "", "1a:1b", "zz:1b", "1a-1b-1c-1d-1e-1f", 5, None, "01" * 21],
+    "client-id": ["01:02:03", "", "01", "zz", 7, None, "0x0102"],
+    "duid": [DUID, "", "01", "zz:01", 3, None, "00:" * 129],
+    "iaid": [5, 0, -1, 2 ** 32, "5", None, 4294967295],
+    "subnet-id": [1, 0, 2, 77, -1, 2 ** 32, "1", None],
+    "valid-lft": [1000, 0, -1, 2 ** 32, "x", 4294967295, 1.5],
+    "preferred-lft": [500, 0, 2000, -1, "x", 2 ** 32],
+    "expire": [2000000000, 0, -5, 1, "x", 2 ** 40, 999],
+    "fqdn-fwd": [True, False, "true", 1, None],
+    "fqdn-rev": [True, False, "yes", 0],
+    "hostname": ["Host.Example.ORG", "", 5, "a" * 260, None, "x."],
+    "state": [0, 1, 2, 3, -1, "0", 2 ** 32],
+    "user-context": [{"version": 1}, [], "x", None, 5, {}],
+    "type": ["IA_NA", "IA_PD", "IA_TA", "ia_na", "IA_XX", 0, None],
+    "prefix-len": [64, 0, 128, 129, -1, "64", None],
+    "force-create": [True, False, "true", 1, None],
+}
+V4_FIELDS = ["ip-address", "hw-address", "client-id", "subnet-id", "valid-lft", "expire", "fqdn-fwd", "fqdn-rev",
+             "hostname", "state", "user-context"]
+V6_FIELDS = ["ip6-address", "duid", "iaid", "hw-address", "subnet-id", "preferred-lft", "valid-lft", "expire",
+             "fqdn-fwd", "fqdn-rev", "hostname", "state", "user-context", "type", "prefix-len"]
+
+
+def _random_lease(rng: Any, fields: list[str], base: dict[str, Any], extra: list[str]) -> dict[str, Any]:
+    """`base` with 1-4 of `fields` + `extra` changed to a random value (absent now and then)."""
+    lease = dict(base)
+    for field_name in rng.sample(fields + extra, rng.randint(1, 4)):
+        key = "ip-address" if field_name == "ip6-address" else field_name
+        if rng.random() < 0.15:
+            lease.pop(key, None)
+        else:
+            lease[key] = rng.choice(FIELD_VALUES[field_name])
+    return lease
+
+
+def random_variants(out: Variants, count: int, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    for index in range(count):
+        kind = rng.choice(["add4", "update4", "add6", "update6", "bulk6", "del4", "del6"])
+        name = f"random/{seed}/{index}/{kind}"
+        if kind in ("add4", "update4"):
+            lease = _random_lease(rng, V4_FIELDS, L4_FULL, ["force-create"] if kind == "update4" else [])
+            pre = [c4("lease4-add", L4_FULL)] if kind == "update4" and rng.random() < 0.7 else []
+            out.add(name, *pre, c4(f"lease4-{kind[:-1]}", lease), c4("lease4-get-all"))
+        elif kind in ("add6", "update6"):
+            lease = _random_lease(rng, V6_FIELDS, L6_FULL, ["force-create"] if kind == "update6" else [])
+            pre = [c6("lease6-add", L6_FULL)] if kind == "update6" and rng.random() < 0.7 else []
+            out.add(name, *pre, c6(f"lease6-{kind[:-1]}", lease), c6("lease6-get-all"))
+        elif kind == "bulk6":
+            leases = [_random_lease(rng, V6_FIELDS, L6_FULL, []) for _ in range(rng.randint(1, 3))]
+            deleted = [_random_lease(rng, ["ip6-address", "type", "duid", "iaid", "subnet-id"], L6, [])
+                       for _ in range(rng.randint(0, 2))]
+            arguments: dict[str, Any] = {"leases": leases}
+            if deleted or rng.random() < 0.5:
+                arguments["deleted-leases"] = deleted
+            out.add(name, c6("lease6-add", L6), c6("lease6-bulk-apply", arguments), c6("lease6-get-all"))
+        else:
+            v = kind[-1]
+            query_fields = (["ip-address", "hw-address", "client-id", "subnet-id"] if v == "4"
+                            else ["ip6-address", "duid", "iaid", "subnet-id", "type"])
+            query: dict[str, Any] = {}
+            for field_name in rng.sample(query_fields, rng.randint(1, len(query_fields))):
+                query["ip-address" if field_name == "ip6-address" else field_name] = rng.choice(FIELD_VALUES[field_name])
+            if rng.random() < 0.4:
+                query["identifier-type"] = rng.choice(["hw-address", "client-id", "duid", "flex-id", 5])
+                query["identifier"] = rng.choice([HW, DUID, "01:02:03", "", 5])
+            if v == "4":
+                out.add(name, c4("lease4-add", L4_FULL), c4("lease4-del", query), c4("lease4-get-all"))
+            else:
+                out.add(name, c6("lease6-add", L6_FULL), c6("lease6-del", query), c6("lease6-get-all"))
+
+
 AGENT_AND_FAMILIES: list[tuple[str, Any]] = [("nosvc", OMIT), ("d4", ["dhcp4"]), ("d6", ["dhcp6"])]
 ODD_ARGUMENTS: list[tuple[str, Any]] = [("null", None), ("list", []), ("str", "x"), ("int", 5), ("emptymap", {}),
                                         ("junkmap", {"foo": 1})]
@@ -885,13 +968,17 @@ FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
 }
 
 
-def collect(families: list[str], only: str | None) -> list[Variant]:
+def collect(families: list[str], only: str | None, random_count: int = 0, seed: int = 1) -> list[Variant]:
     seen = {steps_key(c["steps"]) for c in kc.CASES}
     variants: list[Variant] = []
     for family in families:
         found = Variants(family, seen)
         for build in FAMILIES[family]:
             build(found)
+        variants += found.items
+    if random_count:
+        found = Variants("random", seen)
+        random_variants(found, random_count, seed)
         variants += found.items
     return [v for v in variants if only is None or only in v.name]
 
@@ -1262,16 +1349,19 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="run only the variants whose name contains this")
-    parser.add_argument("--family", choices=["lease", "agent", "all"], default="all")
+    parser.add_argument("--family", choices=["lease", "agent", "all", "none"], default="all")
     parser.add_argument("--out", type=Path, help="write the raw results as JSON to this file")
+    parser.add_argument("--random", type=int, default=0, metavar="N",
+                        help="also N seeded random combinations of odd lease fields (--family none: only them)")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
     unavailable = kea_available()
     if unavailable:
         print(f"Kea 2.2 not available: {unavailable}", file=sys.stderr)
         return 2
-    families = list(FAMILIES) if args.family == "all" else [args.family]
-    variants = collect(families, args.only)
+    families = list(FAMILIES) if args.family == "all" else [] if args.family == "none" else [args.family]
+    variants = collect(families, args.only, args.random, args.seed)
     print(f"{len(variants)} variants ({', '.join(families)})", flush=True)
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)

@@ -80,16 +80,33 @@ async def test_lease6_update_with_force_create_adds_then_updates(client: KeaClie
     assert stored["iaid"] == 2 and stored["type"] == "IA_NA"
 
 
-async def test_lease6_update_with_force_create_replaces_a_lease_of_another_type_at_the_address(client: KeaClient) -> None:
+async def _ta_lease_at_42(client: KeaClient) -> None:
     ta = await client.one("lease6-add", "dhcp6", {"subnet-id": 1, "ip-address": "2001:db8:1::42", "duid": DUID, "iaid": 1,
                                                   "type": "IA_TA"})
     assert ta["result"] == 0, ta
+
+
+async def _the_ta_lease_is_unchanged(client: KeaClient) -> None:
+    stored = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::42", "type": "IA_TA"})
+    assert stored["result"] == 0 and stored["arguments"]["iaid"] == 1
+
+
+async def test_lease6_update_of_another_type_than_the_stored_lease_fails_as_in_kea(client: KeaClient) -> None:
+    # Kea looks the lease up by (type, address): an IA_NA update of an IA_TA lease finds none
+    await _ta_lease_at_42(client)
+    update = {"ip-address": "2001:db8:1::42", "duid": DUID, "iaid": 3, "type": "IA_NA"}
+    assert await client.one("lease6-update", "dhcp6", update) == {"result": 1, "text": (
+        "failed to update the lease with address 2001:db8:1::42 either because the lease has been deleted or it has "
+        "changed in the database, in both cases a retry might succeed")}
+    await _the_ta_lease_is_unchanged(client)
+
+
+async def test_lease6_update_force_create_at_an_address_held_by_another_type_adds_nothing(client: KeaClient) -> None:
+    # Kea tries to add it and the address is taken (its SQL backends refuse, memfile drops it)
+    await _ta_lease_at_42(client)
     update = {"ip-address": "2001:db8:1::42", "duid": DUID, "iaid": 3, "type": "IA_NA", "force-create": True}
-    assert await client.one("lease6-update", "dhcp6", update) == {"result": 0, "text": "IPv6 lease updated."}
-    stored = (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::42"}))["arguments"]
-    assert stored["iaid"] == 3 and stored["type"] == "IA_NA"
-    assert await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::42", "type": "IA_TA"}) == \
-        {"result": 3, "text": "Lease not found."}
+    assert await client.one("lease6-update", "dhcp6", update) == {"result": 1, "text": "IPv6 lease already exists."}
+    await _the_ta_lease_is_unchanged(client)
 
 
 async def test_a_type_matched_force_create_replaces_a_lease_of_another_type_at_the_address(client: KeaClient) -> None:

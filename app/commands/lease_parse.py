@@ -238,7 +238,7 @@ def _cltt(args: dict[str, Any], valid: int, address: Any, now: int | None) -> in
     return int(time.time()) if now is None else now
 
 
-def _common_tail(args: dict[str, Any]) -> tuple[bool, bool, str, int, dict[str, Any] | None]:
+def _common_tail(args: dict[str, Any], prefix: bool = False) -> tuple[bool, bool, str, int, dict[str, Any] | None]:
     fqdn_fwd = get_bool(args, "fqdn-fwd") if "fqdn-fwd" in args else False
     fqdn_rev = get_bool(args, "fqdn-rev") if "fqdn-rev" in args else False
     hostname = get_string(args, "hostname") if "hostname" in args else ""
@@ -249,6 +249,8 @@ def _common_tail(args: dict[str, Any]) -> tuple[bool, bool, str, int, dict[str, 
         raise CommandError(
             f"Invalid state value: {state}, supported values are: 0 (default), 1 (declined) and 2 (expired-reclaimed)"
         )
+    if state == 1 and prefix:
+        raise CommandError("Invalid declined state for PD prefix.")
     context = args.get("user-context")
     if "user-context" in args and not isinstance(context, dict):
         from app.kea_json import dumps
@@ -313,16 +315,15 @@ def parse_lease6(args: dict[str, Any], family: FamilyConfig, now: int | None = N
         lease_type = LEASE6_TYPE_CODES[type_text]
         if lease_type == 2:
             prefix_len = get_uint(args, "prefix-len", 255)
-    iaid = get_uint(args, "iaid")
+    # Kea's order of checks (the first failing one answers): subnet, iaid, hw-address, lifetimes
     subnet = _resolve_subnet(args, family, address, prefix_lease=lease_type != 0)
+    iaid = get_uint(args, "iaid")
+    hwaddr = parse_hwaddr(get_string(args, "hw-address")) if "hw-address" in args else b""
     valid = get_uint(args, "valid-lft") if "valid-lft" in args else subnet.valid_lifetime
     # Kea 2.2 quirk (observed live): without preferred-lft the subnet's *valid* lifetime is used.
     preferred = get_uint(args, "preferred-lft") if "preferred-lft" in args else subnet.valid_lifetime
     cltt = _cltt(args, valid, address, now)
-    fqdn_fwd, fqdn_rev, hostname, state, context = _common_tail(args)
-    if state == 1 and lease_type == 2:
-        raise CommandError("Invalid declined state for PD prefix.")
-    hwaddr = parse_hwaddr(get_string(args, "hw-address")) if "hw-address" in args else b""
+    fqdn_fwd, fqdn_rev, hostname, state, context = _common_tail(args, prefix=lease_type == 2)
     force_create = get_bool(args, "force-create") if "force-create" in args else False
     lease = Lease6(
         address=v6_text(address), duid=duid, iaid=iaid, type=lease_type, prefix_len=prefix_len, valid_lft=valid,

@@ -86,7 +86,12 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
     counts = await stats.ready(family)
-    outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create, match_type=False))
+    # Kea replaces only a lease of the same type at the address (it looks up (type, address)):
+    # another type is "failed to update", or with force-create an add that finds the address taken
+    outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create, match_type=True,
+                                                   replace_other_type=False))
+    if outcome == "exists":
+        raise CommandError(f"IPv{v} lease already exists.")
     if outcome is None:
         raise CommandError(
             f"failed to update the lease with address {lease.ip} either because the lease has been deleted or it "
@@ -412,6 +417,8 @@ async def lease6_resend_ddns(ctx: CommandContext) -> dict[str, Any]:
 # --- bulk apply ---------------------------------------------------------------------------------
 
 def _failed(address: str, lease_type: str, result: int, message: str) -> dict[str, Any]:
+    if address == "::":  # Kea names no address it takes for unset (the v6 zero address)
+        return {"error-message": message, "result": result, "type": lease_type}
     return {"error-message": message, "ip-address": address, "result": result, "type": lease_type}
 
 

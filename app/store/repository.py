@@ -249,12 +249,16 @@ class AddLease(WriteOp):
 
 @dataclass
 class UpdateLease(WriteOp):
-    """Replace a lease; with force_create add it when absent. Outcome: 'updated', 'added' or None."""
+    """Replace a lease; with force_create add it when absent. Outcome: 'updated', 'added', None
+    (absent, or of another type), or 'exists' (see replace_other_type)."""
 
     lease: Lease4 | Lease6
     force_create: bool = False
     # v6 only: the stored lease must be of this type to be replaced (Kea looks up (address, type))
     match_type: bool = True
+    # v6 force-create only: a lease of another type at the address is replaced (an HA partner's
+    # bulk apply), or left alone with the outcome 'exists' (lease6-update, as Kea's SQL backends)
+    replace_other_type: bool = True
 
     @property
     def light(self) -> bool:
@@ -274,6 +278,8 @@ class UpdateLease(WriteOp):
             return None
         if _inserted_fast(conn, family, row):
             return "added"
+        if not self.replace_other_type:
+            return "exists"
         # an address of another v6 type is in the way: the lease replaces it
         _execute(conn, f"update{family}", row)
         return "updated"
@@ -294,6 +300,8 @@ class UpdateLease(WriteOp):
             first = cursor.fetchone()
             if first is not None:
                 return "added" if first[0] else "updated"
+            if not self.replace_other_type:
+                return "exists"
             # an address of another v6 type is in the way: the lease replaces it
             _execute(conn, "update6", row)
             return "updated"
