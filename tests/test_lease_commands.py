@@ -110,7 +110,7 @@ async def test_lease6_update_force_create_at_an_address_held_by_another_type_add
 
 
 async def test_a_type_matched_force_create_replaces_a_lease_of_another_type_at_the_address(client: KeaClient) -> None:
-    # the HA service's write of a newer lease (UpdateLease, match_type and force_create)
+    # the HA service's write of a newer lease (UpdateLease with force_create)
     from app.store.leases import Lease6
     from app.store.repository import UpdateLease
 

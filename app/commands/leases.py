@@ -88,7 +88,7 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
     counts = await stats.ready(family)
     # Kea replaces only a lease of the same type at the address (it looks up (type, address)):
     # another type is "failed to update", or with force-create an add that finds the address taken
-    outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create, match_type=True,
+    outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create,
                                                    replace_other_type=False))
     if outcome == "exists":
         raise CommandError(f"IPv{v} lease already exists.")
@@ -458,7 +458,7 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
             if found is not None:
                 deletes.append(DeleteLease(v, found.address, found.type if isinstance(found, Lease6) else None))
     ops = BulkApply(deletes=deletes,
-                    upserts=[UpdateLease(lease, force_create=True, match_type=True) for lease in parsed])
+                    upserts=[UpdateLease(lease, force_create=True) for lease in parsed])
     counts = await stats.ready(family)
     delete_outcomes, upsert_outcomes = await family.store.write(ops)
     now = time.time()

@@ -142,7 +142,6 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]
             # updated; v6 type-matched: only a lease of the same type is replaced
             inserted: Any = literal_column("(xmax = 0)")
             stmts["force4"] = stmts["upsert4"].returning(inserted)
-            stmts["force6"] = stmts["upsert6"].returning(inserted)
             ins6 = pg_insert(schema.lease6).values(_binds(schema.lease6))
             stmts["force6_type"] = _replace_at_address(
                 ins6, schema.lease6, where=schema.lease6.c.lease_type == ins6.excluded.lease_type).returning(inserted)
@@ -250,12 +249,11 @@ class AddLease(WriteOp):
 @dataclass
 class UpdateLease(WriteOp):
     """Replace a lease; with force_create add it when absent. Outcome: 'updated', 'added', None
-    (absent, or of another type), or 'exists' (see replace_other_type)."""
+    (absent, or of another type), or 'exists' (see replace_other_type). v6: only a stored lease of
+    the same type is replaced (Kea looks up (address, type))."""
 
     lease: Lease4 | Lease6
     force_create: bool = False
-    # v6 only: the stored lease must be of this type to be replaced (Kea looks up (address, type))
-    match_type: bool = True
     # v6 force-create only: a lease of another type at the address is replaced (an HA partner's
     # bulk apply), or left alone with the outcome 'exists' (lease6-update, as Kea's SQL backends)
     replace_other_type: bool = True
@@ -271,7 +269,7 @@ class UpdateLease(WriteOp):
             family, row, by_key = 4, lease4_to_row(self.lease, dialect), "update4"
         else:
             family, row = 6, lease6_to_row(self.lease, dialect)
-            by_key = "update6_type" if self.match_type else "update6"
+            by_key = "update6_type"
         if _execute(conn, by_key, row).rowcount:
             return "updated"
         if not self.force_create:
@@ -293,7 +291,7 @@ class UpdateLease(WriteOp):
         if isinstance(self.lease, Lease4):
             row, key = lease4_to_row(self.lease, dialect), "force4"
         else:
-            row, key = lease6_to_row(self.lease, dialect), ("force6_type" if self.match_type else "force6")
+            row, key = lease6_to_row(self.lease, dialect), "force6_type"
         cursor = _execute(conn, key, row)
 
         def outcome() -> str:
