@@ -78,6 +78,11 @@ WWW_AUTHENTICATE = HeaderName(b"WWW-Authenticate")
 CONNECTION = HeaderName(b"Connection")
 
 
+def _remote(scope: Scope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else ""
+
+
 def http_date() -> bytes:
     global _date_cache
     now = int(time.time())
@@ -190,9 +195,13 @@ class ControlChannelApp:
             if scope["method"] == "POST":
                 await self._control(scope, receive, send)
             elif self.fallback is not None and scope["method"] in ("GET", "HEAD") and self._fallback_path(scope["path"]):
-                if self.auth.enabled and scope["path"] not in _PROBE_PATHS and not self._authenticated_get(scope):
-                    await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
-                    return
+                # /metrics and the API docs reveal lease and command counts: any configured client's
+                # credentials (its `commands` list is about commands)
+                if self.auth.enabled and scope["path"] not in _PROBE_PATHS:
+                    authorization = next((v for n, v in scope["headers"] if n == b"authorization"), None)
+                    if self.auth.check(authorization) is None:
+                        await self._unauthorized(send, authorization, _remote(scope), f" (GET {scope['path']})")
+                        return
                 await self.fallback(scope, receive, send)
             else:
                 await self._drain(receive)
@@ -200,18 +209,11 @@ class ControlChannelApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
-    def _authenticated_get(self, scope: Scope) -> bool:
-        """With authentication configured, /metrics and the API docs need the credentials of any
-        configured client (its `commands` list is about commands): they reveal lease and command
-        counts. A failure is logged and counted like a refused command."""
-        authorization = next((value for name, value in scope["headers"] if name == b"authorization"), None)
-        if self.auth.check(authorization) is not None:
-            return True
-        client = scope.get("client")
-        log.info("authentication failed for user %r from %s (GET %s)", Authenticator.user_of(authorization),
-                 f"{client[0]}:{client[1]}" if client else "", scope["path"])
+    async def _unauthorized(self, send: Send, authorization: bytes | None, remote: str, what: str = "") -> None:
+        """Kea's 401, logged (the user name, never the password) and counted."""
+        log.info("authentication failed for user %r from %s%s", Authenticator.user_of(authorization), remote, what)
         self.count_auth_failure()
-        return False
+        await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
 
     @staticmethod
     def _fallback_path(path: str) -> bool:
@@ -322,14 +324,11 @@ class ControlChannelApp:
                 return
         else:
             envelope = EMPTY_BODY
-        client = scope.get("client")
-        origin = RequestOrigin(remote=f"{client[0]}:{client[1]}" if client else "")
+        origin = RequestOrigin(remote=_remote(scope))
         if self.auth.enabled:
             identity = self.auth.check(authorization)
             if identity is None:
-                log.info("authentication failed for user %r from %s", Authenticator.user_of(authorization), origin.remote)
-                self.count_auth_failure()
-                await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
+                await self._unauthorized(send, authorization, origin.remote)
                 return
             origin.user, allowed = identity
             if allowed is not None and isinstance(envelope, dict):
