@@ -96,6 +96,8 @@ def _load_with_port(args: argparse.Namespace) -> Config:
 def _uvicorn_server(app: Any, config: Config) -> Any:
     import uvicorn
 
+    from app.api.protocol import ControlChannelProtocol
+
     agent = config.agent
     ssl_kwargs: dict[str, object] = {}
     tls_context = None
@@ -116,7 +118,7 @@ def _uvicorn_server(app: Any, config: Config) -> Any:
         host=agent.http_host,
         port=agent.http_port,
         loop="uvloop",
-        http="httptools",
+        http=ControlChannelProtocol,
         lifespan="on",
         access_log=False,
         server_header=False,

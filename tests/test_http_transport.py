@@ -1,7 +1,6 @@
 """HTTP/1.1 as a real `leasesync serve` speaks it on a socket: keep-alive, pipelining, answers
-that close the connection. uvicorn does the HTTP; leasesync writes each answer (status line,
-headers and body) to the socket in one piece (app/api/asgi.py, ControlChannelApp._respond), and
-these tests check that nothing of HTTP got lost on the way."""
+that close the connection, refusals, timeouts. leasesync speaks HTTP itself (app/api/protocol.py,
+on httptools' parser) and writes each answer (status line, headers and body) in one piece."""
 
 from __future__ import annotations
 
@@ -53,7 +52,7 @@ class _Answers:
 @pytest.fixture
 def server(spawn: Any, tmp_path: Path) -> Any:
     db = {"type": "sqlite", "name": str(tmp_path / "leases.db")}
-    return spawn(service_config(db, port=free_port(), extra_agent={"max-request-size": 4096}))
+    return spawn(service_config(db, port=free_port(), extra_agent={"max-request-size": 4096, "request-timeout": 1}))
 
 
 def _connect(server: Any) -> socket.socket:
@@ -112,6 +111,78 @@ def test_connection_close_from_the_client_gets_the_whole_answer_first(server: An
     assert status == 200 and "list-commands" in json.loads(body)[0]["arguments"]
 
 
+def test_an_http_1_0_request_gets_an_http_1_0_status_line_as_from_kea(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(_request({"command": "version-get"}, version="1.0"))
+        assert sock.recv(65536).startswith(b"HTTP/1.0 200 OK\r\nContent-Length: ")
+
+
+def test_an_unparsable_request_gets_keas_json_400_then_the_connection_closes(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"HELLO\r\n\r\n")
+        answers = _Answers(sock)
+        status, headers, body = answers.next()
+        assert answers.closed_by_server()
+    assert status == 400 and headers["content-type"] == "application/json"
+    assert json.loads(body) == {"result": 400, "text": "Bad Request"}
+
+
+def test_requests_before_an_unparsable_one_are_answered_first(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(_request({"command": "version-get"}) + b"GARBAGE\r\n\r\n")
+        answers = _Answers(sock)
+        first, second = answers.next(), answers.next()
+        assert answers.closed_by_server()
+    assert first[0] == 200 and json.loads(first[2])[0]["result"] == 0
+    assert second[0] == 400
+
+
+def test_a_body_that_stalls_past_request_timeout_is_answered_408_then_the_connection_closes(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(_request({"command": "version-get"})[:-5])  # the server waits for 5 more bytes
+        answers = _Answers(sock)
+        status, headers, body = answers.next()  # request-timeout is 1 s in this fixture
+        assert answers.closed_by_server()
+    assert status == 408 and headers["connection"] == "close"
+    assert json.loads(body) == {"result": 408, "text": "Request Timeout"}
+
+
+def test_headers_beyond_64_kib_are_refused_400_then_the_connection_closes(server: Any) -> None:
+    filler = "".join(f"X-Filler-{i}: {'a' * 1000}\r\n" for i in range(70))
+    status, _headers, body = _answer_then_close(server, _request({"command": "version-get"}, extra=filler))
+    assert status == 400 and json.loads(body) == {"result": 400, "text": "Bad Request"}
+
+
+def test_get_endpoints_answer_on_the_socket_and_head_gets_no_body(server: Any) -> None:
+    with _connect(server) as sock:
+        answers = _Answers(sock)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, _headers, body = answers.next()
+        assert status == 200 and body
+        sock.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        while b"\r\n\r\n" not in answers.buffer:
+            assert answers._fill()
+        head, rest = answers.buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 ") and b"content-length: " in head.lower()
+        assert rest == b""  # the length of the GET's body is announced, the body is not sent
+        sock.sendall(_request({"command": "version-get"}))  # the connection still serves commands
+        answers.buffer = b""
+        assert answers.next()[0] == 200
+
+
+def test_a_connection_beyond_max_connections_is_refused_503(spawn: Any, tmp_path: Path) -> None:
+    db = {"type": "sqlite", "name": str(tmp_path / "leases.db")}
+    limited = spawn(service_config(db, port=free_port(), extra_agent={"max-connections": 1}))
+    with _connect(limited) as first, _connect(limited) as second:
+        first.sendall(_request({"command": "version-get"}))
+        assert _Answers(first).next()[0] == 200
+        second.sendall(_request({"command": "version-get"}))
+        answers = _Answers(second)
+        status, _headers, body = answers.next()
+        assert answers.closed_by_server()
+    assert status == 503 and json.loads(body) == {"result": 503, "text": "Service Unavailable"}
+
+
 class _RecordingTransport:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
@@ -126,36 +197,44 @@ class _RecordingTransport:
     def is_closing(self) -> bool:
         return self.closed
 
+    def get_extra_info(self, name: str) -> Any:
+        return ("127.0.0.1", 4242) if name in ("peername", "sockname") else None
+
     def pause_reading(self) -> None: ...
 
     def resume_reading(self) -> None: ...
 
 
-def _uvicorn_cycle(transport: _RecordingTransport, keep_alive: bool) -> Any:
-    import asyncio
-    import logging
+def _protocol(answer: bytes) -> Any:
+    """The protocol in front of an application whose every command answers `answer`."""
+    import types
 
-    from uvicorn.protocols.http.flow_control import FlowControl
-    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+    from app.api.asgi import ControlChannelApp
+    from app.api.protocol import ControlChannelProtocol
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "http_version": "1.1"}
-    return RequestResponseCycle(scope=scope, transport=transport, flow=FlowControl(transport),  # type: ignore[arg-type]
-                                logger=logging.getLogger("test"), access_logger=logging.getLogger("test"),
-                                access_log=False, default_headers=[], message_event=asyncio.Event(),
-                                expect_100_continue=False, keep_alive=keep_alive, on_response=lambda: None)
+    class _FixedAnswer(ControlChannelApp):
+        def __init__(self) -> None:
+            self.max_size, self.body_timeout = 4096, 10.0
+
+        async def control_answer(self, body: bytes, authorization: bytes | None, remote: str) -> Any:
+            return 200, answer, None
+
+    config = types.SimpleNamespace(app=_FixedAnswer(), limit_concurrency=None, timeout_keep_alive=5, root_path="")
+    state = types.SimpleNamespace(connections=set(), tasks=set(), total_requests=0)
+    return ControlChannelProtocol(config, state)
 
 
 @pytest.mark.parametrize("keep_alive", [True, False])
-async def test_uvicorn_gets_each_answer_as_one_write(keep_alive: bool) -> None:
-    # against uvicorn's own request cycle: if uvicorn stops writing through `cycle.transport`,
-    # answers fall back to two writes and this fails
-    from app.api.asgi import ControlChannelApp
+async def test_each_answer_leaves_in_one_write(keep_alive: bool) -> None:
+    import asyncio
 
-    transport = _RecordingTransport()
-    cycle = _uvicorn_cycle(transport, keep_alive)
     body = b'[ { "result": 0, "text": "ok" } ]'
-    await ControlChannelApp._respond(None, cycle.send, 200, body)  # type: ignore[arg-type]
+    protocol, transport = _protocol(body), _RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(_request({"command": "version-get"}, extra="" if keep_alive else "Connection: close\r\n"))
+    await asyncio.wait({protocol.running})
     assert len(transport.writes) == 1, transport.writes
-    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and transport.writes[0].endswith(b"\r\n\r\n" + body)
-    assert cycle.response_complete
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\nContent-Length: 33\r\nContent-Type: application/json\r\n")
+    assert transport.writes[0].endswith(b"\r\n\r\n" + body)
     assert transport.closed is (not keep_alive)
+    protocol.connection_lost(None)

@@ -1,8 +1,10 @@
-"""The control channel's ASGI application.
+"""The control channel's application: what a request is answered, whatever carries it.
 
-`POST` (any path, as Kea) takes the lean path straight to the dispatcher: no framework
-routing, validation or response classes on the hot path. Everything else (`GET /metrics`,
-`/healthz`, `/readyz`, `/docs`, `/openapi.json`) goes to a small FastAPI app. Transport errors
+A served socket speaks HTTP through app/api/protocol.py, which hands a `POST` (any path, as
+Kea) straight to `head_refusal` and `control_answer`: no framework routing, validation or
+response classes on the hot path. The same object is an ASGI app (the in-process test client,
+uvicorn's lifespan, and every non-`POST` request); `GET /metrics`, `/healthz`, `/readyz`,
+`/docs` and `/openapi.json` go on to a small FastAPI app. Transport errors
 are answered as kea-ctrl-agent answers them: a bare map with `result` = the HTTP status.
 """
 
@@ -47,35 +49,12 @@ _PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
-class HeaderName(bytes):
-    """A response header name that uvicorn writes as spelt here, e.g. `Content-Length` as Kea does.
-
-    uvicorn lower-cases every name before writing it (``name = name.lower()``) and then compares
-    it with lower-case literals; this name's ``lower()`` keeps the spelling and its equality and
-    hash ignore case, so uvicorn's checks still see `content-length`/`connection`. Built once:
-    no cost per request.
-    """
-
-    __slots__ = ()
-
-    def lower(self) -> bytes:  # type: ignore[override]
-        return self
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, bytes) and bytes.lower(self) == bytes.lower(other)
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    def __hash__(self) -> int:
-        return hash(bytes.lower(self))
-
-
-CONTENT_LENGTH = HeaderName(b"Content-Length")
-CONTENT_TYPE = HeaderName(b"Content-Type")
-DATE = HeaderName(b"Date")
-WWW_AUTHENTICATE = HeaderName(b"WWW-Authenticate")
-CONNECTION = HeaderName(b"Connection")
+# spelt as Kea spells them (a served socket's answers are written by app/api/protocol.py)
+CONTENT_LENGTH = b"Content-Length"
+CONTENT_TYPE = b"Content-Type"
+DATE = b"Date"
+WWW_AUTHENTICATE = b"WWW-Authenticate"
+CONNECTION = b"Connection"
 
 
 def _remote(scope: Scope) -> str:
@@ -200,7 +179,8 @@ class ControlChannelApp:
                 if self.auth.enabled and scope["path"] not in _PROBE_PATHS:
                     authorization = next((v for n, v in scope["headers"] if n == b"authorization"), None)
                     if self.auth.check(authorization) is None:
-                        await self._unauthorized(send, authorization, _remote(scope), f" (GET {scope['path']})")
+                        status, body, extra = self._unauthorized(authorization, _remote(scope), f" (GET {scope['path']})")
+                        await self._respond(send, status, body, extra=extra)
                         return
                 await self.fallback(scope, receive, send)
             else:
@@ -209,11 +189,12 @@ class ControlChannelApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
-    async def _unauthorized(self, send: Send, authorization: bytes | None, remote: str, what: str = "") -> None:
+    def _unauthorized(self, authorization: bytes | None, remote: str,
+                      what: str = "") -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         """Kea's 401, logged (the user name, never the password) and counted."""
         log.info("authentication failed for user %r from %s%s", Authenticator.user_of(authorization), remote, what)
         self.count_auth_failure()
-        await self._respond(send, *_UNAUTHORIZED, extra=[(WWW_AUTHENTICATE, self.realm_header)])
+        return (*_UNAUTHORIZED, [(WWW_AUTHENTICATE, self.realm_header)])
 
     @staticmethod
     def _fallback_path(path: str) -> bool:
@@ -268,7 +249,54 @@ class ControlChannelApp:
         body = b"".join(chunks) if len(chunks) != 1 else chunks[0]
         return body if len(body) == expected else None
 
+    def head_refusal(self, content_type: bytes | None, content_length: bytes | None,
+                     chunked: bool) -> tuple[int, bytes, bool] | None:
+        """The answer (status, body, close) for a POST whose headers alone refuse it, as Kea refuses
+        it: JSON only, with a length and no chunks; a declared body over the limit is refused
+        before it is read, and the connection closed (the rest of it is not worth reading)."""
+        if content_type is None or content_type.strip().lower() != b"application/json" or content_length is None or chunked:
+            return (*_BAD_REQUEST, False)
+        try:
+            expected = int(content_length)
+        except ValueError:
+            return (*_BAD_REQUEST, False)
+        if expected > self.max_size:
+            return (*_TOO_LARGE, True)
+        return None
+
+    async def control_answer(self, body: bytes, authorization: bytes | None,
+                             remote: str) -> tuple[int, bytes, list[tuple[bytes, bytes]] | None]:
+        """The answer (status, body, extra headers) for a POST's whole body: Kea's transport
+        refusals (bad JSON, too deep, an integer beyond int64, credentials), else the command's."""
+        if body:
+            try:
+                envelope = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return (*_BAD_REQUEST, None)
+            # a body with no more brackets than the limit cannot nest deeper: skip the walk
+            if (body.count(b"{") + body.count(b"[") > self.max_depth
+                    and json_depth_exceeds(envelope, self.max_depth)):
+                return (*_BAD_REQUEST, None)
+            # a body without 19 digits in a row has no integer beyond int64: skip the walk
+            if _LONG_DIGITS.search(body) is not None and has_int_beyond_int64(body):
+                return (*_BAD_REQUEST, None)
+        else:
+            envelope = EMPTY_BODY
+        origin = RequestOrigin(remote=remote)
+        if self.auth.enabled:
+            identity = self.auth.check(authorization)
+            if identity is None:
+                return self._unauthorized(authorization, remote)
+            origin.user, allowed = identity
+            if allowed is not None and isinstance(envelope, dict):
+                command = envelope.get("command")
+                if not isinstance(command, str) or command not in allowed:
+                    log.info("user %s may not run %r", origin.user, command)
+                    return (*_FORBIDDEN, None)
+        return 200, await self.answer(envelope, body, origin), None
+
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A POST through ASGI (the in-process test client; a served socket takes ControlChannelProtocol)."""
         content_type = content_length = authorization = None
         chunked = False
         for name, value in scope["headers"]:
@@ -280,64 +308,25 @@ class ControlChannelApp:
                 authorization = value
             elif name == b"transfer-encoding":
                 chunked = True
-        if content_type is None or content_type.strip().lower() != b"application/json" or content_length is None or chunked:
-            await self._drain(receive)
-            await self._respond(send, *_BAD_REQUEST)
+        refusal = self.head_refusal(content_type, content_length, chunked)
+        if refusal is not None:
+            status, answer, close = refusal
+            if not close:
+                await self._drain(receive)
+            await self._respond(send, status, answer, close=close)
             return
+        assert content_length is not None
         try:
-            expected = int(content_length)
-        except ValueError:
-            await self._respond(send, *_BAD_REQUEST)
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._read_body(receive, int(content_length))
+        except TimeoutError:
+            await self._respond(send, *_TIMEOUT, close=True)
             return
-        if expected > self.max_size:
-            await self._respond(send, *_TOO_LARGE, close=True)
-            return
-        if getattr(getattr(receive, "__self__", None), "more_body", True) is False:
-            # uvicorn already holds the whole body (the usual case for a small request): reading it
-            # cannot wait, so no timer (asyncio.timeout costs as much as the rest of the read)
-            body = await self._read_body(receive, expected)
-        else:
-            try:
-                # asyncio.timeout (a timer on this task), not wait_for: no extra task per request
-                async with asyncio.timeout(self.body_timeout):
-                    body = await self._read_body(receive, expected)
-            except TimeoutError:
-                await self._respond(send, *_TIMEOUT, close=True)
-                return
         if body is None:
             await self._respond(send, *_BAD_REQUEST)
             return
-        if body:
-            try:
-                envelope = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                await self._respond(send, *_BAD_REQUEST)
-                return
-            # a body with no more brackets than the limit cannot nest deeper: skip the walk
-            if (body.count(b"{") + body.count(b"[") > self.max_depth
-                    and json_depth_exceeds(envelope, self.max_depth)):
-                await self._respond(send, *_BAD_REQUEST)
-                return
-            # a body without 19 digits in a row has no integer beyond int64: skip the walk
-            if _LONG_DIGITS.search(body) is not None and has_int_beyond_int64(body):
-                await self._respond(send, *_BAD_REQUEST)
-                return
-        else:
-            envelope = EMPTY_BODY
-        origin = RequestOrigin(remote=_remote(scope))
-        if self.auth.enabled:
-            identity = self.auth.check(authorization)
-            if identity is None:
-                await self._unauthorized(send, authorization, origin.remote)
-                return
-            origin.user, allowed = identity
-            if allowed is not None and isinstance(envelope, dict):
-                command = envelope.get("command")
-                if not isinstance(command, str) or command not in allowed:
-                    log.info("user %s may not run %r", origin.user, command)
-                    await self._respond(send, *_FORBIDDEN)
-                    return
-        await self._respond(send, 200, await self.answer(envelope, body, origin))
+        status, answer, extra = await self.control_answer(body, authorization, _remote(scope))
+        await self._respond(send, status, answer, extra=extra)
 
     async def answer(self, envelope: Any, body: bytes, origin: RequestOrigin) -> bytes:
         """The answer body for an accepted request: run here (a front-end process forwards it)."""
@@ -359,46 +348,8 @@ class ControlChannelApp:
             headers.extend(extra)
         if close:
             headers.append((CONNECTION, b"close"))
-        cycle = getattr(send, "__self__", None)
-        transport = getattr(cycle, "transport", None)
-        if transport is None or not type(cycle).__module__.startswith("uvicorn."):  # e.g. the in-process test client
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        # uvicorn writes the status line and headers, then the body: two syscalls and two TCP
-        # segments per answer, the socket write being a fifth of the loop's time (py-spy). Its
-        # request cycle writes through `cycle.transport`, so for these two sends that is a buffer,
-        # written out in one go; uvicorn still does all of HTTP (keep-alive, connection close).
-        buffer = _ResponseBuffer()
-        cycle.transport = buffer  # type: ignore[union-attr]
-        try:
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-        finally:
-            cycle.transport = transport  # type: ignore[union-attr]
-            if buffer.chunks and not transport.is_closing():
-                transport.write(b"".join(buffer.chunks))
-            if buffer.closing:
-                transport.close()
-
-
-class _ResponseBuffer:
-    """Stands in for uvicorn's transport while one answer is sent (see ControlChannelApp._respond)."""
-
-    __slots__ = ("chunks", "closing")
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.closing = False
-
-    def write(self, data: bytes) -> None:
-        self.chunks.append(data)
-
-    def close(self) -> None:
-        self.closing = True
-
-    def is_closing(self) -> bool:
-        return self.closing
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 # Kea 2.2's restrict-commands accept list for the HA listener (HA spec §7.12), plus the

@@ -1,0 +1,439 @@
+"""HTTP/1.1 on a served socket: the control channel's own protocol, plugged into uvicorn.
+
+uvicorn still runs the server (sockets, TLS, signals, lifespan, graceful shutdown); this class
+replaces its per-connection HTTP protocol. A `POST` goes from httptools' parser straight to the
+application's `head_refusal`/`control_answer` and its answer is written in one piece: no ASGI
+scope, message dicts or header validation per request (uvicorn's protocol and ASGI plumbing were
+a fifth of the CPU of a lease4-update, bench/profile_server.py). Every other method goes through
+the application as ASGI (the FastAPI GET endpoints), collected and written the same way.
+
+Owning the protocol also lets the wire answer as Kea's does: the status line carries HTTP/1.0 for
+an HTTP/1.0 (or later) request line, and an unparsable request gets Kea's JSON 400.
+
+Per connection, requests are answered one at a time in arrival order (pipelining); the next
+waits while one runs, and reading pauses while too many wait or the peer does not read its
+answers. `request-timeout` bounds the time from a request's first byte to its last, an idle
+keep-alive connection closes after `timeout_keep_alive`, `max-connections` refuses with 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import logging
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import unquote
+
+import httptools
+
+from app import kea_json
+from app.api.asgi import ControlChannelApp, http_date
+
+log = logging.getLogger("leasesync.http")
+
+# requests parsed ahead of the one being answered; beyond this, reading pauses (a pipelining
+# client cannot make the server hold an unbounded queue)
+_MAX_PIPELINED = 32
+# all header lines of one request together; Kea's own limit is of the same order
+_MAX_HEADER_BYTES = 64 * 1024
+
+_BAD_REQUEST_BODY = kea_json.dumps({"result": 400, "text": "Bad Request"})
+_UNAVAILABLE_BODY = kea_json.dumps({"result": 503, "text": "Service Unavailable"})
+_TIMEOUT_BODY = kea_json.dumps({"result": 408, "text": "Request Timeout"})
+_TOO_LARGE_BODY = kea_json.dumps({"result": 413, "text": "Payload Too Large"})
+
+_status_lines: dict[tuple[bool, int], bytes] = {}
+
+
+def _status_line(http11: bool, status: int) -> bytes:
+    line = _status_lines.get((http11, status))
+    if line is None:
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        line = _status_lines[(http11, status)] = (
+            f"HTTP/1.{1 if http11 else 0} {status} {phrase}\r\n".encode("ascii"))
+    return line
+
+
+class _Request:
+    __slots__ = ("method", "url", "headers", "chunks", "size", "http11", "keep_alive", "refusal")
+
+    def __init__(self) -> None:
+        self.method = b""
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []  # names lower-cased
+        self.chunks: list[bytes] = []
+        self.size = 0  # header bytes while reading headers, then body bytes
+        self.http11 = True
+        self.keep_alive = True
+        # (status, body, close) when the request is answered without running it
+        self.refusal: tuple[int, bytes, bool] | None = None
+
+
+class ControlChannelProtocol(asyncio.Protocol):
+    """One HTTP connection to the control channel (uvicorn's `http` protocol class)."""
+
+    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any] | None = None,
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        app = config.app
+        if not isinstance(app, ControlChannelApp):
+            raise TypeError("ControlChannelProtocol serves a ControlChannelApp")
+        self.app = app
+        self.loop = _loop or asyncio.get_event_loop()
+        self.server_state = server_state
+        self.connections: set[Any] = server_state.connections
+        self.tasks: set[asyncio.Task[None]] = server_state.tasks
+        self.app_state = app_state if app_state is not None else {}
+        self.limit_concurrency: int | None = config.limit_concurrency
+        self.keep_alive_timeout: float = config.timeout_keep_alive
+        self.root_path: str = config.root_path or ""
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.remote = ""
+        self.client: tuple[str, int] | None = None
+        self.server: tuple[str, int] | None = None
+        self.scheme = "http"
+        self.current: _Request | None = None  # the request being parsed
+        self.waiting: deque[_Request] = deque()  # parsed, not yet answered
+        self.running: asyncio.Task[None] | None = None  # the request being answered
+        self.stopped = False  # nothing more is read: the last request has been parsed
+        self.closing = False
+        self.reading_paused = False
+        self.writing_paused = False
+        self.request_timer: asyncio.TimerHandle | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not asyncio.Transport
+        self.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.client = (str(peer[0]), int(peer[1]))
+            self.remote = f"{peer[0]}:{peer[1]}"
+        sock = transport.get_extra_info("sockname")
+        if isinstance(sock, tuple) and len(sock) >= 2:
+            self.server = (str(sock[0]), int(sock[1]))
+        if transport.get_extra_info("sslcontext") is not None:
+            self.scheme = "https"
+        self._idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        self.closing = True
+        self.stopped = True
+        self.waiting.clear()
+        self._cancel_timers()
+        # a running command completes (its change is committed or not as it would be); only
+        # its answer has nowhere to go
+
+    def eof_received(self) -> bool | None:
+        # the peer sent everything it will: answer what was read, then close
+        self.stopped = True
+        if self.running is None and not self.waiting:
+            self._close()
+        return True  # keep the write side open for the answers still due
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self._next()
+
+    def shutdown(self) -> None:
+        """The server stops: close when idle, else after the answer under way."""
+        self.stopped = True
+        self.waiting.clear()
+        if self.running is None:
+            self._close()
+
+    def data_received(self, data: bytes) -> None:
+        if self.stopped:
+            return
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # no protocol switch is offered: what was parsed is answered, the rest is not read
+            self._stop_reading()
+        except httptools.HttpParserError:
+            if not self.stopped:
+                # an unparsable request gets Kea's answer to it, HTTP/1.0 and the JSON map
+                request = self.current or _Request()
+                request.http11 = False
+                request.refusal = (400, _BAD_REQUEST_BODY, True)
+                self._finish(request)
+        self._next()
+
+    # -- parser callbacks (httptools) ----------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.stopped:
+            return
+        self.current = _Request()
+        if self.request_timer is None:
+            self.request_timer = self.loop.call_later(self.app.body_timeout, self._timed_out)
+
+    def on_url(self, url: bytes) -> None:
+        request = self.current
+        if request is not None and not self.stopped:
+            request.url += url
+            request.size += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        request = self.current
+        if request is None or self.stopped:
+            return
+        request.size += len(name) + len(value)
+        if request.size > _MAX_HEADER_BYTES:
+            request.http11 = self.parser.get_http_version() == "1.1"
+            request.refusal = (400, _BAD_REQUEST_BODY, True)
+            self._finish(request)
+            return
+        request.headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        request = self.current
+        if request is None or self.stopped:
+            return
+        parser = self.parser
+        request.method = parser.get_method()
+        request.http11 = parser.get_http_version() == "1.1"
+        request.keep_alive = parser.should_keep_alive()
+        request.size = 0
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
+            request.refusal = (503, _UNAVAILABLE_BODY, True)
+            self._finish(request)
+            return
+        if request.method == b"POST":
+            content_type = content_length = None
+            chunked = False
+            for name, value in request.headers:
+                if name == b"content-type":
+                    content_type = value
+                elif name == b"content-length":
+                    content_length = value
+                elif name == b"transfer-encoding":
+                    chunked = True
+            request.refusal = self.app.head_refusal(content_type, content_length, chunked)
+            if request.refusal is not None and request.refusal[2]:
+                self._finish(request)  # over the size limit: answered now, the body is not read
+
+    def on_body(self, body: bytes) -> None:
+        request = self.current
+        if request is None or self.stopped or request.refusal is not None:
+            return  # a refused request's body is read and dropped
+        request.size += len(body)
+        if request.size > self.app.max_size:  # a body beyond its declared length cannot get here
+            request.refusal = (413, _TOO_LARGE_BODY, True)
+            self._finish(request)
+            return
+        request.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self.current
+        if request is None or self.stopped:
+            return
+        self._finish(request)
+
+    # -- answering --------------------------------------------------------------------------------
+
+    def _finish(self, request: _Request) -> None:
+        """`request` is whole (or refused): queue it; a request that closes ends the reading."""
+        self.current = None
+        if self.request_timer is not None:
+            self.request_timer.cancel()
+            self.request_timer = None
+        self.waiting.append(request)
+        if not request.keep_alive or (request.refusal is not None and request.refusal[2]):
+            self._stop_reading()
+        elif len(self.waiting) > _MAX_PIPELINED and not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _stop_reading(self) -> None:
+        self.stopped = True
+        if self.transport is not None and not self.reading_paused and not self.transport.is_closing():
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _timed_out(self) -> None:
+        """The request under way did not arrive whole within `request-timeout`."""
+        self.request_timer = None
+        request = self.current or _Request()
+        request.refusal = (408, _TIMEOUT_BODY, True)
+        self._finish(request)
+        self._next()
+
+    def _next(self) -> None:
+        """Answer the waiting requests in order: refusals at once, the next command as a task."""
+        while self.running is None and self.waiting and not self.writing_paused and not self.closing:
+            request = self.waiting.popleft()
+            if request.refusal is not None:
+                status, body, close = request.refusal
+                self._write(request, status, body, None, close or not request.keep_alive)
+                continue
+            self.server_state.total_requests += 1
+            if request.method == b"POST":
+                work: Coroutine[Any, Any, None] = self._control(request)
+            else:
+                work = self._asgi(request)
+            task = self.loop.create_task(work)
+            self.running = task
+            self.tasks.add(task)
+            task.add_done_callback(self._answered)
+        if self.running is None and not self.waiting:
+            if self.stopped:
+                self._close()
+            else:
+                if self.reading_paused and self.transport is not None and not self.transport.is_closing():
+                    self.reading_paused = False
+                    self.transport.resume_reading()
+                self._idle()
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.running = None
+        if not task.cancelled() and task.exception() is not None:
+            # never expected (the application answers every failure itself); the connection
+            # cannot be trusted to be in step any more
+            log.error("answering a request failed", exc_info=task.exception())
+            self._close()
+            return
+        self._next()
+
+    async def _control(self, request: _Request) -> None:
+        authorization = None
+        for name, value in request.headers:
+            if name == b"authorization":
+                authorization = value
+                break
+        body = b"".join(request.chunks) if len(request.chunks) != 1 else request.chunks[0]
+        status, answer, extra = await self.app.control_answer(body, authorization, self.remote)
+        self._write(request, status, answer, extra, not request.keep_alive)
+
+    async def _asgi(self, request: _Request) -> None:
+        """A request for the application's ASGI side, its answer collected and written whole."""
+        url = httptools.parse_url(request.url)
+        raw_path = url.path or b"/"
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1" if request.http11 else "1.0",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,
+            "method": request.method.decode("ascii"),
+            "root_path": self.root_path,
+            "path": unquote(raw_path.decode("ascii", "replace")),
+            "raw_path": raw_path,
+            "query_string": url.query or b"",
+            "headers": request.headers,
+            "state": self.app_state.copy(),
+        }
+        body = b"".join(request.chunks)
+        delivered = False
+        disconnected = self.loop.create_future()
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        parts: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await disconnected  # only when the connection goes (it never does while waited on here)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+
+        try:
+            await self.app(scope, receive, send)
+        except Exception:  # noqa: BLE001 - the edge never answers with a traceback
+            log.exception("internal error while answering %s %s", scope["method"], scope["path"])
+            status, headers = 500, [(b"Content-Type", b"application/json")]
+            parts = [kea_json.dumps({"result": 500, "text": "Internal Server Error"})]
+        finally:
+            disconnected.cancel()
+        answer = b"".join(parts)
+        self._write_raw(request, status, headers, b"" if request.method == b"HEAD" else answer, len(answer),
+                        not request.keep_alive)
+
+    def _write(self, request: _Request, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None,
+               close: bool) -> None:
+        """One answer, status line to body, in one write: Kea's header names, order and spelling."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        parts = [_status_line(request.http11, status), b"Content-Length: ", str(len(body)).encode(),
+                 b"\r\nContent-Type: application/json\r\nDate: ", http_date(), b"\r\n"]
+        if extra:
+            for name, value in extra:
+                parts += (name, b": ", value, b"\r\n")
+        if close:
+            parts.append(b"Connection: close\r\n")
+        parts += (b"\r\n", body)
+        transport.write(b"".join(parts))
+        if close:
+            self._stop_reading()
+            self.waiting.clear()
+            self._close()
+
+    def _write_raw(self, request: _Request, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
+                   length: int, close: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        parts = [_status_line(request.http11, status)]
+        has_length = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == b"content-length":
+                has_length = True
+            elif lowered == b"connection":
+                continue
+            parts += (name, b": ", value, b"\r\n")
+        if not has_length:
+            parts += (b"Content-Length: ", str(length).encode(), b"\r\n")
+        if close:
+            parts.append(b"Connection: close\r\n")
+        parts += (b"\r\n", body)
+        transport.write(b"".join(parts))
+        if close:
+            self._stop_reading()
+            self.waiting.clear()
+            self._close()
+
+    # -- timers and closing -----------------------------------------------------------------
+
+    def _idle(self) -> None:
+        if self.idle_timer is None and not self.closing and self.current is None:
+            self.idle_timer = self.loop.call_later(self.keep_alive_timeout, self._close)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self.request_timer, self.idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self.request_timer = self.idle_timer = None
+
+    def _close(self) -> None:
+        self.closing = True
+        self._cancel_timers()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
