@@ -245,6 +245,20 @@ async def test_lease6_bulk_apply_deletes_then_upserts_and_reports_failures(clien
                       "result": 0, "text": "Bulk apply of 3 IPv6 leases completed."}
 
 
+async def test_lease6_bulk_apply_with_an_address_twice_stores_the_last_and_counts_it_once(client: KeaClient) -> None:
+    await client.one("lease6-add", "dhcp6", {"ip-address": "2001:db8:1::500", "duid": DUID, "iaid": 1})
+    result = await client.one("lease6-bulk-apply", "dhcp6", {"leases": [
+        {"subnet-id": 1, "ip-address": "2001:db8:1::501", "duid": DUID, "iaid": 1, "hostname": "first.example.org"},
+        {"subnet-id": 1, "ip-address": "2001:db8:1::500", "duid": DUID, "iaid": 2, "hostname": "b.example.org"},
+        {"subnet-id": 1, "ip-address": "2001:db8:1::501", "duid": DUID, "iaid": 3, "hostname": "last.example.org"}]})
+    assert result == {"result": 0, "text": "Bulk apply of 3 IPv6 leases completed."}
+    stored = [(await client.one("lease6-get", "dhcp6", {"ip-address": a}))["arguments"] for a in ("2001:db8:1::500",
+                                                                                              "2001:db8:1::501")]
+    assert [(x["iaid"], x["hostname"]) for x in stored] == [(2, "b.example.org"), (3, "last.example.org")]
+    assigned = await client.one("statistic-get", "dhcp6", {"name": "subnet[1].assigned-nas"})
+    assert assigned["arguments"]["subnet[1].assigned-nas"][0][0] == 2
+
+
 async def test_lease6_bulk_apply_with_one_bad_entry_applies_nothing(client: KeaClient) -> None:
     result = await client.one("lease6-bulk-apply", "dhcp6", {"leases": [
         {"subnet-id": 1, "ip-address": "2001:db8:1::301", "duid": DUID, "iaid": 30},

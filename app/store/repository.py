@@ -19,6 +19,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -195,6 +196,59 @@ def _execute_many(conn: Connection, key: str, rows: list[dict[str, Any]]) -> Non
         cursor.executemany(sql, params)
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+
+
+_UPSERT_CHUNK = 1000  # rows per multi-row INSERT: 17,000 parameters at most, PostgreSQL allows 65,535
+
+
+def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, Any]]) -> None:
+    """Upsert `rows` as one multi-row `INSERT .. ON CONFLICT (address) DO UPDATE` per chunk.
+
+    Pipelined one statement per row, PostgreSQL parsed and planned every row again (no prepared
+    statements, see make_engine): 50 leases took ~14 ms, ~4.5 ms as one statement. One statement
+    may not touch a row twice, so of repeated addresses only the last row is sent, which leaves
+    the table (and Kea's lease-statistics triggers) as applying them in turn would."""
+    dialect = conn.dialect
+    statements = _STATEMENTS.get(dialect.name)
+    if statements is None:
+        statements = _STATEMENTS[dialect.name] = _build_statements(dialect)
+    sql, _ = statements[f"upsert{family}"]
+    head, _, rest = sql.partition(" VALUES (")
+    values, _, conflict = rest.partition(") ON CONFLICT ")
+    names = re.findall(r"%\((\w+)\)s", values)
+    one = "(" + re.sub(r"%\(\w+\)s", "%s", values) + ")"
+    keys = [name[2:] for name in names]  # p_address -> address
+    last = list({row["address"]: row for row in rows}.values())
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    for start in range(0, len(last), _UPSERT_CHUNK):
+        chunk = last[start:start + _UPSERT_CHUNK]
+        statement = f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict}"
+        params = [row[key] for row in chunk for key in keys]
+        try:
+            cursor.execute(statement, params)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(statement, params, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+
+
+_PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable limit (32766)
+
+
+def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
+    """Which of `addresses` (in their row form) have a lease row. Straight on the DB-API cursor:
+    through SQLAlchemy the expanding `IN` was compiled again on every call (a tenth of a bulk's CPU)."""
+    dialect = conn.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    present: set[Any] = set()
+    for start in range(0, len(addresses), _PRESENT_CHUNK):
+        chunk = addresses[start:start + _PRESENT_CHUNK]
+        sql = f"SELECT address FROM lease{family} WHERE address IN ({', '.join([mark] * len(chunk))})"
+        try:
+            cursor.execute(sql, tuple(chunk))
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, chunk, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        present.update(row[0] for row in cursor.fetchall())
+    return present
 
 
 def _fetch_one(conn: Connection, family: int, address: Any) -> Any:
@@ -386,14 +440,15 @@ class BulkApply(WriteOp):
         v4 = isinstance(self.upserts[0].lease, Lease4)
         rows = [lease4_to_row(u.lease, dialect) if v4 else lease6_to_row(u.lease, dialect)  # type: ignore[arg-type]
                 for u in self.upserts]
-        table = schema.lease4 if v4 else schema.lease6
-        addresses = list({r["address"] for r in rows})
-        present = set(conn.execute(select(table.c.address).where(table.c.address.in_(addresses))).scalars())
+        present = _present_addresses(conn, 4 if v4 else 6, list({r["address"] for r in rows}))
         outcomes: list[Any] = []
         for row in rows:
             outcomes.append("updated" if row["address"] in present else "added")
             present.add(row["address"])
-        _execute_many(conn, "upsert4" if v4 else "upsert6", rows)
+        if dialect == "postgresql":
+            _upsert_rows_postgresql(conn, 4 if v4 else 6, rows)
+        else:
+            _execute_many(conn, "upsert4" if v4 else "upsert6", rows)
         return outcomes
 
 
