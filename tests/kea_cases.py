@@ -972,6 +972,12 @@ case("lease6-bulk-apply/delete-entry-without-address-or-identifier",
 case("lease6-get/by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"), c6("lease6-get", BY_DUID))
 case("lease6-del/by-duid-ambiguous", add6(), add6(ip_address="2001:db8:1::101"), c6("lease6-del", BY_DUID),
      c6("lease6-get-by-duid", {"duid": DUID}))
+# get-page without 'limit': 'from' is checked through first (a random fuzz, seed 31)
+err4("lease4-get-page/err-from-int-no-limit", "lease4-get-page", {"from": 5})
+err4("lease4-get-page/err-from-null-no-limit", "lease4-get-page", {"from": None})
+err4("lease4-get-page/err-from-empty-no-limit", "lease4-get-page", {"from": ""})
+err6("lease6-get-page/err-from-ipv4-no-limit", "lease6-get-page", {"from": "192.0.2.1"})
+err6("lease6-get-page/err-from-int-no-limit", "lease6-get-page", {"from": 5})
 # agent and daemon commands (a second fuzz, 2026-11-26)
 case("dhcp-disable/arguments-not-a-map", c4("dhcp-disable", "x"), c4("dhcp-disable", None), c4("dhcp-enable", [5]))
 case("dhcp-disable/every-argument-error-at-once", c4("dhcp-disable", {"max-period": -5, "origin": "foo"}),

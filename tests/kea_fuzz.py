@@ -704,7 +704,8 @@ def random_variants(out: Variants, count: int, seed: int) -> None:
 
     rng = random.Random(seed)
     for index in range(count):
-        kind = rng.choice(["add4", "update4", "add6", "update6", "bulk6", "del4", "del6"])
+        kind = rng.choice(["add4", "update4", "add6", "update6", "bulk6", "del4", "del6", "get4", "get6",
+                           "getby4", "getby6", "page4", "page6", "getall4", "getall6"])
         name = f"random/{seed}/{index}/{kind}"
         if kind in ("add4", "update4"):
             lease = _random_lease(rng, V4_FIELDS, L4_FULL, ["force-create"] if kind == "update4" else [])
@@ -722,6 +723,8 @@ def random_variants(out: Variants, count: int, seed: int) -> None:
             if deleted or rng.random() < 0.5:
                 arguments["deleted-leases"] = deleted
             out.add(name, c6("lease6-add", L6), c6("lease6-bulk-apply", arguments), c6("lease6-get-all"))
+        elif kind in ("getby4", "getby6", "page4", "page6", "getall4", "getall6"):
+            out.add(name, *_random_read(rng, kind))
         else:
             v = kind[-1]
             query_fields = (["ip-address", "hw-address", "client-id", "subnet-id"] if v == "4"
@@ -732,10 +735,50 @@ def random_variants(out: Variants, count: int, seed: int) -> None:
             if rng.random() < 0.4:
                 query["identifier-type"] = rng.choice(["hw-address", "client-id", "duid", "flex-id", 5])
                 query["identifier"] = rng.choice([HW, DUID, "01:02:03", "", 5])
+            verb = "del" if kind.startswith("del") else "get"
             if v == "4":
-                out.add(name, c4("lease4-add", L4_FULL), c4("lease4-del", query), c4("lease4-get-all"))
+                out.add(name, c4("lease4-add", L4_FULL), c4(f"lease4-{verb}", query), c4("lease4-get-all"))
             else:
-                out.add(name, c6("lease6-add", L6_FULL), c6("lease6-del", query), c6("lease6-get-all"))
+                out.add(name, c6("lease6-add", L6_FULL), c6(f"lease6-{verb}", query), c6("lease6-get-all"))
+
+
+# odd values for the read commands' own arguments
+READ_VALUES: dict[str, list[Any]] = {
+    "hostname": ["Host.Example.ORG", "host.example.org", "", 5, None, "a" * 300, ["x"]],
+    "limit": [1, 2, 0, -1, 2 ** 32, "2", None, 1.5, True],
+    "from4": ["start", "192.0.2.0", "192.0.2.31", "0.0.0.0", "2001:db8::1", "", "START", 5, None],
+    "from6": ["start", "2001:db8:1::", "2001:db8:1::106", "::", "192.0.2.1", "", 5, None],
+    "subnets": [[1], [1, 2], [], [77], [-1], ["1"], [2 ** 32], 1, None, {"a": 1}],
+}
+
+
+def _random_read(rng: Any, kind: str) -> list[Step]:
+    """Two stored leases, then one read with 1-3 odd arguments, several checks of which may fail."""
+    v4 = kind.endswith("4")
+    cmd_, full, second = (c4, L4_FULL, dict(L4_FULL, **{"ip-address": "192.0.2.32"})) if v4 else \
+        (c6, L6_FULL, dict(L6_FULL, **{"ip-address": "2001:db8:1::107"}))
+    family = "4" if v4 else "6"
+    arguments: dict[str, Any] = {}
+    if kind.startswith("getby"):
+        choices = ["hw-address", "client-id", "hostname"] if v4 else ["duid", "hostname"]
+        key = rng.choice(choices)
+        command = f"lease{family}-get-by-{key}"
+        pool = READ_VALUES["hostname"] if key == "hostname" else FIELD_VALUES[key]
+        if rng.random() > 0.1:
+            arguments[key] = rng.choice(pool)
+        if rng.random() < 0.3:
+            arguments[rng.choice(["subnet-id", "foo", "ip-address"])] = rng.choice([1, "x", None])
+    elif kind.startswith("page"):
+        command = f"lease{family}-get-page"
+        if rng.random() > 0.1:
+            arguments["from"] = rng.choice(READ_VALUES["from" + family])
+        if rng.random() > 0.1:
+            arguments["limit"] = rng.choice(READ_VALUES["limit"])
+    else:
+        command = f"lease{family}-get-all"
+        arguments["subnets"] = rng.choice(READ_VALUES["subnets"])
+    payload: Any = arguments if arguments or rng.random() < 0.5 else OMIT
+    return [cmd_(f"lease{family}-add", full), cmd_(f"lease{family}-add", second), cmd_(command, payload)]
 
 
 AGENT_AND_FAMILIES: list[tuple[str, Any]] = [("nosvc", OMIT), ("d4", ["dhcp4"]), ("d6", ["dhcp6"])]

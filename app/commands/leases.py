@@ -241,9 +241,7 @@ async def _get_page(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError(NOT_A_MAP_GET)
     if "from" not in args:
         raise CommandError("'from' parameter not specified")
-    if "limit" not in args:
-        raise CommandError("'limit' parameter not specified")
-    # Kea checks 'from' through before it looks at the type of 'limit'
+    # Kea checks 'from' through (type, then value) before it looks for 'limit'
     start = args["from"]
     if not isinstance(start, str):
         raise CommandError("'from' parameter must be a string")
@@ -257,6 +255,8 @@ async def _get_page(ctx: CommandContext, v: int) -> dict[str, Any]:
                 f"'from' parameter value is neither 'start' keyword nor a valid IPv{v} address") from None
     if after_address.version != v:
         raise CommandError(f"'from' parameter value {address_text(after_address)} is not an IPv{v} address")
+    if "limit" not in args:
+        raise CommandError("'limit' parameter not specified")
     limit = args["limit"]
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise CommandError("'limit' parameter must be a number")
