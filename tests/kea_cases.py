@@ -925,6 +925,17 @@ case("http/lowercase-header-names",
           '{"command": "list-commands"}'), tags=("http",))
 case("http/bad-request-line", http("HELLO\r\n\r\n"), tags=("http",))
 case("http/get-raw", http("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"), tags=("http",))
+# raw HTTP where leasesync's own protocol answers as Kea does (a fuzz of the transport, 2026-11-26)
+_GET99 = '{"command": "lease4-get", "service": ["dhcp4"], "arguments": {"ip-address": "192.0.2.99"}}'
+_HEAD99 = f"Content-Type: application/json\r\nContent-Length: {len(_GET99)}\r\nConnection: close\r\n"
+case("http/version-1-2", http(f"POST / HTTP/1.2\r\n{_HEAD99}\r\n{_GET99}"), tags=("http",))
+case("http/no-version", http(f"POST /\r\n{_HEAD99}\r\n{_GET99}"), tags=("http",))
+case("http/unknown-method", http(f"FROB / HTTP/1.1\r\n{_HEAD99}\r\n{_GET99}"), tags=("http",))
+case("http/bare-lf", http(f"POST / HTTP/1.1\n{_HEAD99.replace(chr(13), '')}\n{_GET99}"), tags=("http",))
+case("http/content-length-twice-differing",
+     http(f"POST / HTTP/1.1\r\n{_HEAD99}Content-Length: 5\r\n\r\n{_GET99}"), tags=("http",))
+case("http/expect-100-with-the-body", http(f"POST / HTTP/1.1\r\n{_HEAD99}Expect: 100-continue\r\n\r\n{_GET99}"),
+     tags=("http",))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential fuzz: generated request variants against a real Kea 2.2 and a real leasesync.
 
-    cd /work/main && python tests/kea_fuzz.py [--only SUBSTR] [--family lease|agent|all] [--out results.json]
+    cd /work/main && python tests/kea_fuzz.py [--only SUBSTR] [--family lease|agent|http|all|none] [--out results.json]
 
 A tool to find new differences, not a test: pytest does not collect it (the file name does not
 start with ``test_`` and it defines no ``test_*`` functions), and it needs ISC Kea 2.2 installed
@@ -1002,12 +1002,59 @@ def agent_envelope_variants(out: Variants) -> None:
         out.add(f"env/body/{name}", kc.body(envelope))
 
 
+def http_transport_variants(out: Variants) -> None:
+    """Raw HTTP on a fresh connection: request lines, header spellings, lengths, methods."""
+    body = '{"command": "lease4-get", "service": ["dhcp4"], "arguments": {"ip-address": "192.0.2.99"}}'
+    cl = f"Content-Length: {len(body)}\r\n"
+    ct = "Content-Type: application/json\r\n"
+    close = "Connection: close\r\n"
+
+    def post(head: str, payload: str = body, line: str = "POST / HTTP/1.1") -> Step:
+        return kc.http(f"{line}\r\n{head}\r\n{payload}")
+
+    out.add("http/lowercase-method", post(ct + cl + close, line="post / HTTP/1.1"))
+    out.add("http/absolute-uri", post(ct + cl + close, line="POST http://127.0.0.1/ HTTP/1.1"))
+    out.add("http/path-with-query", post(ct + cl + close, line="POST /?a=b HTTP/1.1"))
+    out.add("http/asterisk-path", post(ct + cl + close, line="POST * HTTP/1.1"))
+    out.add("http/version-1-2", post(ct + cl + close, line="POST / HTTP/1.2"))
+    out.add("http/version-0-9", post(ct + cl + close, line="POST / HTTP/0.9"))
+    out.add("http/no-version", post(ct + cl + close, line="POST /"))
+    out.add("http/double-space", post(ct + cl + close, line="POST  / HTTP/1.1"))
+    out.add("http/content-type-params", post("Content-Type: application/json;charset=utf-8\r\n" + cl + close))
+    out.add("http/content-type-spaces", post("Content-Type:   application/json   \r\n" + cl + close))
+    out.add("http/content-length-spaces", post(ct + f"Content-Length:  {len(body)} \r\n" + close))
+    out.add("http/content-length-duplicate-same", post(ct + cl + cl + close))
+    out.add("http/content-length-duplicate-differ", post(ct + cl + "Content-Length: 5\r\n" + close))
+    out.add("http/content-length-negative", post(ct + "Content-Length: -1\r\n" + close))
+    out.add("http/content-length-plus", post(ct + f"Content-Length: +{len(body)}\r\n" + close))
+    out.add("http/content-length-hex", post(ct + f"Content-Length: {len(body):#x}\r\n" + close))
+    out.add("http/content-length-zero", post(ct + "Content-Length: 0\r\n" + close, payload=""))
+    out.add("http/content-length-shorter", post(ct + "Content-Length: 10\r\n" + close))
+    out.add("http/transfer-encoding-identity", post(ct + cl + "Transfer-Encoding: identity\r\n" + close))
+    out.add("http/header-no-colon", post(ct + cl + "Bogus header line\r\n" + close))
+    out.add("http/header-space-before-colon", post(ct + cl + "X-Foo : bar\r\n" + close))
+    out.add("http/header-folding", post(ct + cl + "X-Foo: bar\r\n baz\r\n" + close))
+    out.add("http/header-empty-value", post(ct + cl + "X-Foo:\r\n" + close))
+    out.add("http/bare-lf", kc.http(f"POST / HTTP/1.1\n{ct.strip()}\n{cl.strip()}\n{close.strip()}\n\n{body}"))
+    out.add("http/connection-keep-alive-1-0", post(ct + cl + "Connection: keep-alive\r\n", line="POST / HTTP/1.0"))
+    out.add("http/expect-100", post(ct + cl + "Expect: 100-continue\r\n" + close))
+    out.add("http/head", post(close, payload="", line="HEAD / HTTP/1.1"))
+    out.add("http/options", post(close, payload="", line="OPTIONS / HTTP/1.1"))
+    out.add("http/delete-with-body", post(ct + cl + close, line="DELETE / HTTP/1.1"))
+    out.add("http/unknown-method", post(ct + cl + close, line="FROB / HTTP/1.1"))
+    out.add("http/body-after-get", post(ct + cl + close, line="GET / HTTP/1.1"))
+    longer = f"Content-Length: {len(body) + 1}\r\n"
+    out.add("http/nul-in-body", post(ct + longer + close, payload=body + "\x00"))
+    out.add("http/latin1-in-body", post(ct + longer + close, payload=body[:-1] + "\xe9}"))
+
+
 FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
     "lease": [lease_wrong_type_variants, lease4_add_value_variants, identifier_variants, lease6_variants,
               listing_variants, wipe_resend_bulk_variants, sequence_variants, lease_envelope_variants,
               raw_json_variants],
     "agent": [plain_command_variants, enable_disable_variants, config_command_variants, statistic_variants,
               agent_envelope_variants],
+    "http": [http_transport_variants],
 }
 
 
@@ -1133,6 +1180,8 @@ def differences(step: Step, kea: dict[str, Any], ours: dict[str, Any], kea_files
     found = []
     if expected.get("status") != actual.get("status"):
         found.append(f"status: kea {expected.get('status')!r} leasesync {actual.get('status')!r}")
+    elif expected.get("status_line") != actual.get("status_line"):
+        found.append(f"status line: kea {expected.get('status_line')!r} leasesync {actual.get('status_line')!r}")
     if expected["compared_body"] != actual["compared_body"]:
         found.append(f"body: kea {json.dumps(expected['compared_body'])[:1500]} | "
                      f"leasesync {json.dumps(actual['compared_body'])[:1500]}")
@@ -1345,6 +1394,16 @@ README_DIFFERENCES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
 ]
 
 
+# raw HTTP that Kea reads leniently (or not at all) and leasesync as RFC 9112 asks: by variant name
+_STRICT_HTTP = ("HTTP as RFC 9112 asks: method case, HTTP/0.9, lengths, header lines, TE, HEAD",
+                frozenset({"http/lowercase-method", "http/version-0-9", "http/content-length-spaces",
+                           "http/content-length-duplicate-same", "http/content-length-negative",
+                           "http/content-length-plus", "http/content-length-hex", "http/transfer-encoding-identity",
+                           "http/header-no-colon", "http/header-space-before-colon", "http/header-folding",
+                           "http/head", "http/double-space", "http/content-type-spaces"}))
+README_DIFFERENCES.append((_STRICT_HTTP[0], lambda mismatch: mismatch["name"] in _STRICT_HTTP[1]))
+
+
 def readme_difference(mismatch: dict[str, Any]) -> str | None:
     return next((reason for reason, matches in README_DIFFERENCES if matches(mismatch)), None)
 
@@ -1392,7 +1451,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="run only the variants whose name contains this")
-    parser.add_argument("--family", choices=["lease", "agent", "all", "none"], default="all")
+    parser.add_argument("--family", choices=[*FAMILIES, "all", "none"], default="all")
     parser.add_argument("--out", type=Path, help="write the raw results as JSON to this file")
     parser.add_argument("--random", type=int, default=0, metavar="N",
                         help="also N seeded random combinations of odd lease fields (--family none: only them)")

@@ -162,6 +162,9 @@ EXPECTED_DIFFERENCES: dict[str, Expected] = {
     "http/chunked": Expected(CONN_CLOSE, {0: connection_close}),
     "http/get-raw": Expected(CONN_CLOSE, {0: connection_close}),
     "http/bad-request-line": Expected(CONN_CLOSE, {0: connection_close}),
+    **{f"http/{name}": Expected(CONN_CLOSE, {0: connection_close})
+       for name in ("version-1-2", "no-version", "unknown-method", "bare-lf", "content-length-twice-differing",
+                    "expect-100-with-the-body")},
     "http/raw-utf8-hostname": Expected("raw UTF-8 in JSON strings is decoded as UTF-8 (Kea: byte by byte)",
                                        {1: fix_mojibake}),
     "lease4-add/hw-empty-accepted": Expected(

@@ -49,6 +49,12 @@ class _Answers:
         return not self.buffer and not self._fill()
 
 
+def _readable(sock: socket.socket) -> bool:
+    import select
+
+    return bool(select.select([sock], [], [], 0.01)[0])
+
+
 @pytest.fixture
 def server(spawn: Any, tmp_path: Path) -> Any:
     db = {"type": "sqlite", "name": str(tmp_path / "leases.db")}
@@ -153,6 +159,22 @@ def test_headers_beyond_64_kib_are_refused_400_then_the_connection_closes(server
     assert status == 400 and json.loads(body) == {"result": 400, "text": "Bad Request"}
 
 
+
+def test_a_header_line_that_never_ends_is_refused_400_after_64_kib(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nX-Endless: ")
+        answers = _Answers(sock)
+        for _ in range(40):  # 40 x 4 KiB in separate writes, well before request-timeout
+            try:
+                sock.sendall(b"a" * 4096)
+            except OSError:  # refused and closed while still sending
+                break
+            if answers.buffer or _readable(sock):
+                break
+        status, headers, body = answers.next()
+    assert status == 400 and headers["connection"] == "close"
+    assert json.loads(body) == {"result": 400, "text": "Bad Request"}
+
 def test_get_endpoints_answer_on_the_socket_and_head_gets_no_body(server: Any) -> None:
     with _connect(server) as sock:
         answers = _Answers(sock)
@@ -173,14 +195,50 @@ def test_get_endpoints_answer_on_the_socket_and_head_gets_no_body(server: Any) -
 def test_a_connection_beyond_max_connections_is_refused_503(spawn: Any, tmp_path: Path) -> None:
     db = {"type": "sqlite", "name": str(tmp_path / "leases.db")}
     limited = spawn(service_config(db, port=free_port(), extra_agent={"max-connections": 1}))
-    with _connect(limited) as first, _connect(limited) as second:
+    with _connect(limited) as first:
         first.sendall(_request({"command": "version-get"}))
-        assert _Answers(first).next()[0] == 200
+        assert _Answers(first).next()[0] == 200  # the first connection is in before the second opens
+        second = _connect(limited)
         second.sendall(_request({"command": "version-get"}))
-        answers = _Answers(second)
-        status, _headers, body = answers.next()
-        assert answers.closed_by_server()
+        with second:
+            answers = _Answers(second)
+            status, _headers, body = answers.next()
+            assert answers.closed_by_server()
     assert status == 503 and json.loads(body) == {"result": 503, "text": "Service Unavailable"}
+
+
+def test_expect_100_continue_gets_100_continue_before_the_body_is_sent(server: Any) -> None:
+    body = json.dumps({"command": "version-get"}).encode()
+    head = (f"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n").encode()
+    with _connect(server) as sock:
+        sock.sendall(head)
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            chunk = sock.recv(65536)
+            assert chunk, "closed instead of 100 Continue"
+            interim += chunk
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        status, _headers, answer = _Answers(sock).next()
+    assert status == 200 and json.loads(answer)[0]["result"] == 0
+
+
+def test_expect_100_continue_refused_on_its_headers_is_answered_at_once_then_closes(server: Any) -> None:
+    head = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
+            b"Expect: 100-continue\r\n\r\n")
+    status, headers, body = _answer_then_close(server, head)  # the body is never sent
+    assert status == 400 and headers["connection"] == "close"
+    assert json.loads(body) == {"result": 400, "text": "Bad Request"}
+
+
+def test_an_http_1_0_keep_alive_request_is_told_and_the_connection_stays(server: Any) -> None:
+    with _connect(server) as sock:
+        answers = _Answers(sock)
+        for _ in range(2):
+            sock.sendall(_request({"command": "version-get"}, version="1.0", extra="Connection: keep-alive\r\n"))
+            status, headers, _body = answers.next()
+            assert status == 200 and headers["connection"] == "keep-alive"
 
 
 class _RecordingTransport:
@@ -200,12 +258,16 @@ class _RecordingTransport:
     def get_extra_info(self, name: str) -> Any:
         return ("127.0.0.1", 4242) if name in ("peername", "sockname") else None
 
-    def pause_reading(self) -> None: ...
+    paused = False
 
-    def resume_reading(self) -> None: ...
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
 
 
-def _protocol(answer: bytes) -> Any:
+def _protocol(answer: bytes, gate: Any = None) -> Any:
     """The protocol in front of an application whose every command answers `answer`."""
     import types
 
@@ -217,6 +279,8 @@ def _protocol(answer: bytes) -> Any:
             self.max_size, self.body_timeout = 4096, 10.0
 
         async def control_answer(self, body: bytes, authorization: bytes | None, remote: str) -> Any:
+            if gate is not None:
+                await gate.wait()
             return 200, answer, None
 
     config = types.SimpleNamespace(app=_FixedAnswer(), limit_concurrency=None, timeout_keep_alive=5, root_path="")
@@ -237,4 +301,21 @@ async def test_each_answer_leaves_in_one_write(keep_alive: bool) -> None:
     assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\nContent-Length: 33\r\nContent-Type: application/json\r\n")
     assert transport.writes[0].endswith(b"\r\n\r\n" + body)
     assert transport.closed is (not keep_alive)
+    protocol.connection_lost(None)
+
+
+async def test_a_pipelining_client_is_not_read_while_more_than_32_requests_wait() -> None:
+    import asyncio
+
+    gate = asyncio.Event()
+    protocol, transport = _protocol(b"[ ]", gate), _RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(b"".join(_request({"command": "version-get"}) for _ in range(40)))
+    assert transport.paused and len(protocol.waiting) == 39  # one is being answered
+    gate.set()
+    for _ in range(1000):  # bounded: each answer takes a few loop turns
+        if len(transport.writes) == 40 and protocol.running is None:
+            break
+        await asyncio.sleep(0)
+    assert len(transport.writes) == 40 and not transport.paused
     protocol.connection_lost(None)

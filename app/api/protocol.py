@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import re
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any
@@ -45,6 +46,8 @@ _TIMEOUT_BODY = kea_json.dumps({"result": 408, "text": "Request Timeout"})
 _TOO_LARGE_BODY = kea_json.dumps({"result": 413, "text": "Payload Too Large"})
 
 _status_lines: dict[tuple[bool, int], bytes] = {}
+# a request line as Kea reads one: any method token, a target, a version
+_REQUEST_LINE = re.compile(rb"[!-~]+ [^ \r\n]+ HTTP/([0-9]\.[0-9])\r?\n")
 
 
 def _status_line(http11: bool, status: int) -> bytes:
@@ -60,7 +63,7 @@ def _status_line(http11: bool, status: int) -> bytes:
 
 
 class _Request:
-    __slots__ = ("method", "url", "headers", "chunks", "size", "http11", "keep_alive", "refusal")
+    __slots__ = ("method", "url", "headers", "chunks", "size", "http11", "keep_alive", "refusal", "continue_due")
 
     def __init__(self) -> None:
         self.method = b""
@@ -72,6 +75,7 @@ class _Request:
         self.keep_alive = True
         # (status, body, close) when the request is answered without running it
         self.refusal: tuple[int, bytes, bool] | None = None
+        self.continue_due = False  # `Expect: 100-continue`, and the 100 is not sent yet
 
 
 class ControlChannelProtocol(asyncio.Protocol):
@@ -92,6 +96,8 @@ class ControlChannelProtocol(asyncio.Protocol):
         self.keep_alive_timeout: float = config.timeout_keep_alive
         self.root_path: str = config.root_path or ""
         self.parser = httptools.HttpRequestParser(self)
+        # any HTTP/1.x version digit, as Kea takes them (llhttp refuses HTTP/1.2 otherwise)
+        self.parser.set_dangerous_leniencies(lenient_version=True)
         self.transport: asyncio.Transport | None = None
         self.remote = ""
         self.client: tuple[str, int] | None = None
@@ -106,6 +112,10 @@ class ControlChannelProtocol(asyncio.Protocol):
         self.writing_paused = False
         self.request_timer: asyncio.TimerHandle | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
+        # bytes of the current request's head that httptools holds unparsed (a header line not
+        # yet ended): counted per chunk, as the parser shows only whole header lines
+        self.head_bytes = 0
+        self.began_in_chunk = False
 
     # -- connection -------------------------------------------------------------------------
 
@@ -137,7 +147,8 @@ class ControlChannelProtocol(asyncio.Protocol):
         self.stopped = True
         if self.running is None and not self.waiting:
             self._close()
-        return True  # keep the write side open for the answers still due
+        # keep the write side open for the answers still due (TLS has no half-close: it ends)
+        return None if self.scheme == "https" else True
 
     def pause_writing(self) -> None:
         self.writing_paused = True
@@ -159,16 +170,29 @@ class ControlChannelProtocol(asyncio.Protocol):
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
+        self.began_in_chunk = False
         try:
             self.parser.feed_data(data)
+            request = self.current
+            if request is not None and not request.method and not self.began_in_chunk and not self.stopped:
+                # the whole chunk went into one request's head, which is still not complete
+                self.head_bytes += len(data)
+                if self.head_bytes > _MAX_HEADER_BYTES:
+                    request.refusal = (400, _BAD_REQUEST_BODY, True)
+                    self._finish(request)
         except httptools.HttpParserUpgrade:
             # no protocol switch is offered: what was parsed is answered, the rest is not read
             self._stop_reading()
         except httptools.HttpParserError:
             if not self.stopped:
-                # an unparsable request gets Kea's answer to it, HTTP/1.0 and the JSON map
+                # an unparsable request gets Kea's answer to it: the JSON map, in HTTP/1.1 when
+                # the request line said 1.1, else (no version could be read) in HTTP/1.0
                 request = self.current or _Request()
-                request.http11 = False
+                version = self.parser.get_http_version()
+                if version == "0.0":  # llhttp stops at a method it does not know, Kea reads on
+                    line = _REQUEST_LINE.match(data) if self.began_in_chunk or self.current is None else None
+                    version = "1.1" if line is not None and line.group(1) == b"1.1" else "1.0"
+                request.http11 = version == "1.1"
                 request.refusal = (400, _BAD_REQUEST_BODY, True)
                 self._finish(request)
         self._next()
@@ -179,6 +203,8 @@ class ControlChannelProtocol(asyncio.Protocol):
         if self.stopped:
             return
         self.current = _Request()
+        self.head_bytes = 0
+        self.began_in_chunk = True
         if self.request_timer is None:
             self.request_timer = self.loop.call_later(self.app.body_timeout, self._timed_out)
 
@@ -206,9 +232,14 @@ class ControlChannelProtocol(asyncio.Protocol):
             return
         parser = self.parser
         request.method = parser.get_method()
-        request.http11 = parser.get_http_version() == "1.1"
+        version = parser.get_http_version()
+        request.http11 = version == "1.1"
         request.keep_alive = parser.should_keep_alive()
         request.size = 0
+        if version == "0.9":  # a request line without a version: refused, as Kea does
+            request.refusal = (400, _BAD_REQUEST_BODY, True)
+            self._finish(request)
+            return
         limit = self.limit_concurrency
         if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
             request.refusal = (503, _UNAVAILABLE_BODY, True)
@@ -227,6 +258,20 @@ class ControlChannelProtocol(asyncio.Protocol):
             request.refusal = self.app.head_refusal(content_type, content_length, chunked)
             if request.refusal is not None and request.refusal[2]:
                 self._finish(request)  # over the size limit: answered now, the body is not read
+                return
+        if request.http11 and any(name == b"expect" and value.strip().lower() == b"100-continue"
+                                  for name, value in request.headers):
+            # curl asks before a body over 1 KiB and otherwise waits a second for the answer
+            if request.refusal is not None:
+                # refused on its headers: answered now, and the body the client then holds back is
+                # not waited for (where it would end is unknown): the connection closes
+                status, body, _ = request.refusal
+                request.refusal = (status, body, True)
+                self._finish(request)
+                return
+            # sent when this chunk of data has been parsed, unless the body came with it (RFC 9110
+            # section 10.1.1: a server may omit it then, and Kea never sends one)
+            request.continue_due = True
 
     def on_body(self, body: bytes) -> None:
         request = self.current
@@ -256,9 +301,19 @@ class ControlChannelProtocol(asyncio.Protocol):
         self.waiting.append(request)
         if not request.keep_alive or (request.refusal is not None and request.refusal[2]):
             self._stop_reading()
-        elif len(self.waiting) > _MAX_PIPELINED and not self.reading_paused and self.transport is not None:
+        elif (len(self.waiting) > _MAX_PIPELINED and not self.reading_paused and self.transport is not None
+              and not self.transport.is_closing()):
             self.reading_paused = True
             self.transport.pause_reading()
+
+    def _send_continue(self) -> None:
+        """`100 Continue` for the request being read, once every earlier answer has been written
+        (an interim answer must not overtake them)."""
+        request = self.current
+        if (request is not None and request.continue_due and self.running is None and not self.waiting
+                and self.transport is not None and not self.transport.is_closing()):
+            request.continue_due = False
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _stop_reading(self) -> None:
         self.stopped = True
@@ -291,13 +346,15 @@ class ControlChannelProtocol(asyncio.Protocol):
             self.running = task
             self.tasks.add(task)
             task.add_done_callback(self._answered)
+        if (self.reading_paused and not self.stopped and len(self.waiting) <= _MAX_PIPELINED // 2
+                and self.transport is not None and not self.transport.is_closing()):
+            self.reading_paused = False
+            self.transport.resume_reading()
         if self.running is None and not self.waiting:
             if self.stopped:
                 self._close()
             else:
-                if self.reading_paused and self.transport is not None and not self.transport.is_closing():
-                    self.reading_paused = False
-                    self.transport.resume_reading()
+                self._send_continue()
                 self._idle()
 
     def _answered(self, task: asyncio.Task[None]) -> None:
@@ -388,6 +445,8 @@ class ControlChannelProtocol(asyncio.Protocol):
                 parts += (name, b": ", value, b"\r\n")
         if close:
             parts.append(b"Connection: close\r\n")
+        elif not request.http11:
+            parts.append(b"Connection: keep-alive\r\n")  # HTTP/1.0 closes unless told otherwise
         parts += (b"\r\n", body)
         transport.write(b"".join(parts))
         if close:
@@ -413,6 +472,8 @@ class ControlChannelProtocol(asyncio.Protocol):
             parts += (b"Content-Length: ", str(length).encode(), b"\r\n")
         if close:
             parts.append(b"Connection: close\r\n")
+        elif not request.http11:
+            parts.append(b"Connection: keep-alive\r\n")
         parts += (b"\r\n", body)
         transport.write(b"".join(parts))
         if close:
