@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Iterable
 from email.utils import formatdate
 from typing import Any
 
@@ -113,6 +114,22 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
                 return True
             stack.extend((v, depth + 1) for v in item)
     return False
+
+
+def control_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None, bool]:
+    """(Content-Type, Content-Length, Authorization, chunked) of a POST's headers (names lower-case)."""
+    content_type = content_length = authorization = None
+    chunked = False
+    for name, value in headers:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"content-length":
+            content_length = value
+        elif name == b"authorization":
+            authorization = value
+        elif name == b"transfer-encoding":
+            chunked = True
+    return content_type, content_length, authorization, chunked
 
 
 class Authenticator:
@@ -303,17 +320,7 @@ class ControlChannelApp:
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A POST through ASGI (the in-process test client; a served socket takes ControlChannelProtocol)."""
-        content_type = content_length = authorization = None
-        chunked = False
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-            elif name == b"content-length":
-                content_length = value
-            elif name == b"authorization":
-                authorization = value
-            elif name == b"transfer-encoding":
-                chunked = True
+        content_type, content_length, authorization, chunked = control_headers(scope["headers"])
         refusal = self.head_refusal(content_type, content_length, chunked)
         if refusal is not None:
             status, answer, close = refusal

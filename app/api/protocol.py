@@ -30,7 +30,7 @@ from urllib.parse import unquote
 import httptools
 
 from app import kea_json
-from app.api.asgi import ControlChannelApp, http_date
+from app.api.asgi import ControlChannelApp, control_headers, http_date
 
 log = logging.getLogger("leasesync.http")
 
@@ -63,7 +63,8 @@ def _status_line(http11: bool, status: int) -> bytes:
 
 
 class _Request:
-    __slots__ = ("method", "url", "headers", "chunks", "size", "http11", "keep_alive", "refusal", "continue_due")
+    __slots__ = ("method", "url", "headers", "chunks", "size", "http11", "keep_alive", "refusal", "continue_due",
+                 "authorization")
 
     def __init__(self) -> None:
         self.method = b""
@@ -76,6 +77,7 @@ class _Request:
         # (status, body, close) when the request is answered without running it
         self.refusal: tuple[int, bytes, bool] | None = None
         self.continue_due = False  # `Expect: 100-continue`, and the 100 is not sent yet
+        self.authorization: bytes | None = None
 
 
 class ControlChannelProtocol(asyncio.Protocol):
@@ -246,15 +248,7 @@ class ControlChannelProtocol(asyncio.Protocol):
             self._finish(request)
             return
         if request.method == b"POST":
-            content_type = content_length = None
-            chunked = False
-            for name, value in request.headers:
-                if name == b"content-type":
-                    content_type = value
-                elif name == b"content-length":
-                    content_length = value
-                elif name == b"transfer-encoding":
-                    chunked = True
+            content_type, content_length, request.authorization, chunked = control_headers(request.headers)
             request.refusal = self.app.head_refusal(content_type, content_length, chunked)
             if request.refusal is not None and request.refusal[2]:
                 self._finish(request)  # over the size limit: answered now, the body is not read
@@ -369,13 +363,8 @@ class ControlChannelProtocol(asyncio.Protocol):
         self._next()
 
     async def _control(self, request: _Request) -> None:
-        authorization = None
-        for name, value in request.headers:
-            if name == b"authorization":
-                authorization = value
-                break
         body = b"".join(request.chunks) if len(request.chunks) != 1 else request.chunks[0]
-        status, answer, extra = await self.app.control_answer(body, authorization, self.remote)
+        status, answer, extra = await self.app.control_answer(body, request.authorization, self.remote)
         self._write(request, status, answer, extra, not request.keep_alive)
 
     async def _asgi(self, request: _Request) -> None:
@@ -435,30 +424,16 @@ class ControlChannelProtocol(asyncio.Protocol):
     def _write(self, request: _Request, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None,
                close: bool) -> None:
         """One answer, status line to body, in one write: Kea's header names, order and spelling."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
         parts = [_status_line(request.http11, status), b"Content-Length: ", str(len(body)).encode(),
                  b"\r\nContent-Type: application/json\r\nDate: ", http_date(), b"\r\n"]
         if extra:
             for name, value in extra:
                 parts += (name, b": ", value, b"\r\n")
-        if close:
-            parts.append(b"Connection: close\r\n")
-        elif not request.http11:
-            parts.append(b"Connection: keep-alive\r\n")  # HTTP/1.0 closes unless told otherwise
-        parts += (b"\r\n", body)
-        transport.write(b"".join(parts))
-        if close:
-            self._stop_reading()
-            self.waiting.clear()
-            self._close()
+        self._send(request, parts, body, close)
 
     def _write_raw(self, request: _Request, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
                    length: int, close: bool) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
+        """An ASGI answer: its own headers (a length added if it gave none)."""
         parts = [_status_line(request.http11, status)]
         has_length = False
         for name, value in headers:
@@ -470,12 +445,18 @@ class ControlChannelProtocol(asyncio.Protocol):
             parts += (name, b": ", value, b"\r\n")
         if not has_length:
             parts += (b"Content-Length: ", str(length).encode(), b"\r\n")
+        self._send(request, parts, body, close)
+
+    def _send(self, request: _Request, head: list[bytes], body: bytes, close: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
         if close:
-            parts.append(b"Connection: close\r\n")
+            head.append(b"Connection: close\r\n")
         elif not request.http11:
-            parts.append(b"Connection: keep-alive\r\n")
-        parts += (b"\r\n", body)
-        transport.write(b"".join(parts))
+            head.append(b"Connection: keep-alive\r\n")  # HTTP/1.0 closes unless told otherwise
+        head += (b"\r\n", body)
+        transport.write(b"".join(head))
         if close:
             self._stop_reading()
             self.waiting.clear()
