@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--out", default="/tmp/leasesync-profile.txt")
+    parser.add_argument("--native", action="store_true", help="also C frames (py-spy --native)")
     args = parser.parse_args()
     with control.make_target(args.target) as target:
         if args.command == "lease4-get":
@@ -61,6 +62,8 @@ def main() -> int:
         host, port = target.v6 if args.command.startswith("lease6") else target.v4
         cmd = ["py-spy", "record", "--pid", str(target.pids[args.process]), "--format", "raw", "--threads",
                "--gil", "--rate", str(args.rate), "--duration", str(int(args.seconds)), "--output", args.out]
+        if args.native:
+            cmd.append("--native")
         spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result: list[control.Cell] = []
         load = threading.Thread(target=lambda: result.append(control.run_clients(
