@@ -138,7 +138,7 @@ class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.started = time.time()
-        self.reloaded = self.started
+        self.reloads: dict[int | None, float] = {}  # config-reload times: by family, None for the agent
         self.pid = os.getpid()
         self.stores: dict[str, LeaseStore] = {}
         self.families: dict[int, FamilyRuntime] = {}

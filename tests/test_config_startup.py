@@ -104,3 +104,44 @@ async def test_config_reload_of_a_refused_file_keeps_the_running_subnets(make_cl
                                            "'192.0.2.0/24' already exists"}
     added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.50", "hw-address": "1a:1b:1c:1d:1e:1f"})
     assert added["result"] == 0
+
+
+async def _valid_lft(client: KeaClient, family: int, address: str) -> int:
+    args = ({"ip-address": address, "hw-address": "1a:1b:1c:1d:1e:1f"} if family == 4
+            else {"ip-address": address, "duid": "01:02:03:04", "iaid": 1})
+    assert (await client.one(f"lease{family}-add", f"dhcp{family}", args))["result"] == 0
+    got = await client.one(f"lease{family}-get", f"dhcp{family}", {"ip-address": address})
+    return int(got["arguments"]["valid-lft"])
+
+
+async def test_config_reload_applies_only_the_section_of_the_daemon_it_was_sent_to(
+        make_client: Any, tmp_path: Path, sqlite_database: dict[str, Any]) -> None:
+    # as with Kea, where each daemon reloads its own configuration
+    client: KeaClient = await make_client(service_config(sqlite_database))
+    changed = service_config(sqlite_database, dhcp4_extra={"valid-lifetime": 5000},
+                             dhcp6_extra={"valid-lifetime": 5000})
+    (tmp_path / "leasesync.json").write_text(json.dumps(changed))
+    assert (await client.one("config-reload"))["result"] == 0  # the agent's: no family changes
+    assert (await _valid_lft(client, 4, "192.0.2.50"), await _valid_lft(client, 6, "2001:db8:1::50")) == (4000, 4000)
+    assert (await client.one("config-reload", "dhcp4"))["result"] == 0
+    assert (await _valid_lft(client, 4, "192.0.2.51"), await _valid_lft(client, 6, "2001:db8:1::51")) == (5000, 4000)
+    assert (await client.one("config-reload", "dhcp6"))["result"] == 0
+    assert await _valid_lft(client, 6, "2001:db8:1::52") == 5000
+    running = await client.one("config-get", "dhcp6")
+    assert running["arguments"]["Dhcp6"]["valid-lifetime"] == 5000
+
+
+async def test_config_reload_of_one_family_leaves_the_others_statistics_alone(
+        make_client: Any, tmp_path: Path, sqlite_database: dict[str, Any]) -> None:
+    # found by tests/kea_fuzz.py: a reload sent to dhcp6 or to the agent restarted dhcp4's samples
+    config = service_config(sqlite_database)
+    (tmp_path / "leasesync.json").write_text(json.dumps(config))
+    client: KeaClient = await make_client(config)
+    await _valid_lft(client, 4, "192.0.2.60")
+    await _valid_lft(client, 4, "192.0.2.61")
+    assert (await client.one("lease4-del", "dhcp4", {"ip-address": "192.0.2.61"}))["result"] == 0
+    name = "subnet[1].assigned-addresses"
+    assert (await client.one("config-reload", "dhcp6"))["result"] == 0
+    assert (await client.one("config-reload"))["result"] == 0
+    samples = (await client.one("statistic-get", "dhcp4", {"name": name}))["arguments"][name]
+    assert [value for value, _ in samples] == [1, 2, 1, 0]  # a dhcp4 reload would leave [1, 0]

@@ -50,13 +50,17 @@ async def build_report(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_SUCCESS, text)
 
 
+def _reload_key(ctx: CommandContext) -> int | None:
+    return int(ctx.service[-1]) if ctx.service in ("dhcp4", "dhcp6") else None
+
+
 @registry.command("status-get", where=BOTH, summary="Process status; for a family also its HA state.")
 async def status_get(ctx: CommandContext) -> dict[str, Any]:
     runtime = ctx.runtime
     now = time.time()
     arguments: dict[str, Any] = {
         "pid": os.getpid(),
-        "reload": int(now - runtime.reloaded),
+        "reload": int(now - runtime.reloads.get(_reload_key(ctx), runtime.started)),
         "uptime": int(now - runtime.started),
     }
     if ctx.service is not None and ctx.family is not None:
@@ -113,33 +117,45 @@ async def config_test(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_SUCCESS, "Configuration seems sane. Control-socket, hook-libraries, and D2 configuration were sanity checked, but not applied.")
 
 
-@registry.command("config-reload", where=BOTH, summary="Re-read the configuration file and apply what can change live.")
+@registry.command("config-reload", where=BOTH,
+                  summary="Re-read the configuration file; apply the section of the daemon it is sent to.")
 async def config_reload(ctx: CommandContext) -> dict[str, Any]:
+    """As each Kea daemon reloads only its own section: sent to dhcp4, the file's Dhcp4 is applied
+    and nothing else; sent to the agent (no service), its LeaseSync section (whose listener settings
+    apply at the next start). The whole file must still be valid, as it must be for a restart."""
     runtime = ctx.runtime
     path = runtime.config.path
     if path is None:
         raise CommandError("Config reload failed: no configuration file (started without -c)")
-    from app.config import load_config
+    from app.config import Config, load_config
 
     try:
         new = load_config(path)
     except ConfigError as exc:
         return answer(RESULT_ERROR, f"Config reload failed: {exc}")
-    for family, running in runtime.families.items():
-        fresh = new.family(family)
+    target = _reload_key(ctx)
+    running = runtime.families.get(target) if target is not None else None
+    if running is not None:
+        assert target is not None
+        fresh = new.family(target)
         if fresh is None or fresh.lease_database != running.config.lease_database:
-            return answer(RESULT_ERROR, f"Config reload failed: changing the Dhcp{family} lease-database or removing "
+            return answer(RESULT_ERROR, f"Config reload failed: changing the Dhcp{target} lease-database or removing "
                           "the family needs a restart")
         if (fresh.ha is None) != (running.config.ha is None) or (fresh.ha is not None and fresh.ha != running.config.ha):
-            return answer(RESULT_ERROR, f"Config reload failed: changing Dhcp{family} high-availability needs a restart")
-    for family, running in runtime.families.items():
-        fresh = new.family(family)
-        assert fresh is not None
+            return answer(RESULT_ERROR, f"Config reload failed: changing Dhcp{target} high-availability needs a restart")
         running.config = fresh
-    runtime.foreign_views.clear()
-    new.agent = runtime.config.agent  # listener settings apply at the next start only
-    runtime.config = new
-    runtime.reloaded = time.time()
+        runtime.foreign_views.clear()
+        section = f"Dhcp{target}"
+        raw = {**runtime.config.raw, section: new.raw[section]}
+        families = {f: fresh if f == target else runtime.config.family(f) for f in (4, 6)}
+    else:
+        # the agent's own sections
+        raw = {key: value for key, value in new.raw.items() if key not in ("Dhcp4", "Dhcp6")}
+        raw.update({key: runtime.config.raw[key] for key in ("Dhcp4", "Dhcp6") if key in runtime.config.raw})
+        families = {4: runtime.config.dhcp4, 6: runtime.config.dhcp6}
+    # listener settings apply at the next start only
+    runtime.config = Config(agent=runtime.config.agent, dhcp4=families[4], dhcp6=families[6], raw=raw, path=path)
+    runtime.reloads[target] = time.time()
     # the daemons' wording; leasesync's own (no service) keeps its own
     return answer(RESULT_SUCCESS, "Configuration successful." if ctx.service else "Configuration applied successfully.")
 
