@@ -7,13 +7,15 @@ scope, message dicts or header validation per request (uvicorn's protocol and AS
 a fifth of the CPU of a lease4-update, bench/profile_server.py). Every other method goes through
 the application as ASGI (the FastAPI GET endpoints), collected and written the same way.
 
-Owning the protocol also lets the wire answer as Kea's does: the status line carries HTTP/1.0 for
-an HTTP/1.0 (or later) request line, and an unparsable request gets Kea's JSON 400.
+Owning the protocol also lets the wire answer as Kea's does (tests/kea_fuzz.py --family http):
+the status line is HTTP/1.1 only for an HTTP/1.1 request line, and an unparsable request gets
+Kea's JSON 400.
 
 Per connection, requests are answered one at a time in arrival order (pipelining); the next
 waits while one runs, and reading pauses while too many wait or the peer does not read its
-answers. `request-timeout` bounds the time from a request's first byte to its last, an idle
-keep-alive connection closes after `timeout_keep_alive`, `max-connections` refuses with 503.
+answers. `request-timeout` bounds the time from a request's first byte to its last, a request
+head is bounded as it arrives, `Expect: 100-continue` is answered, an idle keep-alive connection
+closes after `timeout_keep_alive`, `max-connections` refuses with 503.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ log = logging.getLogger("leasesync.http")
 # requests parsed ahead of the one being answered; beyond this, reading pauses (a pipelining
 # client cannot make the server hold an unbounded queue)
 _MAX_PIPELINED = 32
-# all header lines of one request together; Kea's own limit is of the same order
+# a request's head (request line and header lines) together
 _MAX_HEADER_BYTES = 64 * 1024
 
 _BAD_REQUEST_BODY = kea_json.dumps({"result": 400, "text": "Bad Request"})
