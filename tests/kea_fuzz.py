@@ -1396,8 +1396,8 @@ README_DIFFERENCES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
 
 
 # raw HTTP that Kea reads leniently (or not at all) and leasesync as RFC 9112 asks: by variant name
-_STRICT_HTTP = ("HTTP as RFC 9112 asks: method case, HTTP/0.9, lengths, header lines, TE, HEAD",
-                frozenset({"http/lowercase-method", "http/version-0-9", "http/content-length-spaces",
+_STRICT_HTTP = ("HTTP as RFC 9112 asks: HTTP/0.9, lengths, header lines, TE, HEAD",
+                frozenset({"http/version-0-9", "http/content-length-spaces",
                            "http/content-length-duplicate-same", "http/content-length-negative",
                            "http/content-length-plus", "http/content-length-hex", "http/transfer-encoding-identity",
                            "http/header-no-colon", "http/header-space-before-colon", "http/header-folding",

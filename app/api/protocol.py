@@ -52,6 +52,16 @@ _status_lines: dict[tuple[bool, int], bytes] = {}
 _REQUEST_LINE = re.compile(rb"[!-~]+ [^ \r\n]+ HTTP/([0-9]\.[0-9])\r?\n")
 
 
+def _upper_method(data: bytes) -> bytes:
+    """`post / HTTP/1.1` read as `POST`: Kea takes a method in any case (`curl -X post` works with
+    it), llhttp only upper case. Only for a request that starts a chunk of data, which is where a
+    client that sends one request at a time puts it."""
+    space = data.find(b" ", 0, 16)
+    if space > 0 and data[:space].isalpha():
+        return data[:space].upper() + data[space:]
+    return data
+
+
 def _status_line(http11: bool, status: int) -> bytes:
     line = _status_lines.get((http11, status))
     if line is None:
@@ -175,6 +185,8 @@ class ControlChannelProtocol(asyncio.Protocol):
             self.idle_timer.cancel()
             self.idle_timer = None
         self.began_in_chunk = False
+        if self.current is None and data[:1].islower():
+            data = _upper_method(data)
         try:
             self.parser.feed_data(data)
             request = self.current
