@@ -160,45 +160,67 @@ _STATEMENTS: dict[str, dict[str, tuple[str, list[tuple[str, str]] | None]]] = {}
 _ROW_TYPES: dict[str, Any] = {}
 
 
-def _execute(conn: Connection, key: str, row: dict[str, Any]) -> Any:
-    """Run pre-compiled statement `key` with a lease row on `conn`'s DB-API cursor."""
-    dialect = conn.dialect
+def _statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]] | None]]:
+    """The pre-compiled statements of `dialect`, built at first use."""
     statements = _STATEMENTS.get(dialect.name)
     if statements is None:
         statements = _STATEMENTS[dialect.name] = _build_statements(dialect)
-    sql, order = statements[key]
+    return statements
+
+
+def _run(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
+    """Run `sql` on `conn`'s DB-API cursor and return the cursor. A driver error comes out as
+    SQLAlchemy would raise it: callers tell IntegrityError and lost connections by its classes."""
+    dialect = conn.dialect
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    return cursor
+
+
+def _execute(conn: Connection, key: str, row: dict[str, Any]) -> Any:
+    """Run pre-compiled statement `key` with a lease row on `conn`'s DB-API cursor."""
+    sql, order = _statements(conn.dialect)[key]
     if order is not None:
         params: Any = tuple([row[k] for _, k in order])
     else:
         params = {f"p_{k}": v for k, v in row.items()}
         if key == "update6_type":
             params["w_lease_type"] = row["lease_type"]
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params)
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
-    return cursor
+    return _run(conn, sql, params)
 
 
 def _execute_many(conn: Connection, key: str, rows: list[dict[str, Any]]) -> None:
-    dialect = conn.dialect
-    statements = _STATEMENTS.get(dialect.name)
-    if statements is None:
-        statements = _STATEMENTS[dialect.name] = _build_statements(dialect)
-    sql, order = statements[key]
+    sql, order = _statements(conn.dialect)[key]
     if order is not None:
         params: Any = [tuple([row[k] for _, k in order]) for row in rows]
     else:
         params = [{f"p_{k}": v for k, v in row.items()} for row in rows]
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, params)
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    _run(conn, sql, params, many=True)
 
 
 _UPSERT_CHUNK = 1000  # rows per multi-row INSERT: 17,000 parameters at most, PostgreSQL allows 65,535
+
+
+_MULTI_ROW_UPSERTS: dict[tuple[str, int], tuple[str, str, str, list[str]]] = {}
+
+
+def _multi_row_upsert(dialect: Any, family: int) -> tuple[str, str, str, list[str]]:
+    """The PostgreSQL upsert of `family` cut for many rows, once: (the text before VALUES, one
+    row's positional placeholders, the ON CONFLICT clause, the row keys in placeholder order)."""
+    cut = _MULTI_ROW_UPSERTS.get((dialect.name, family))
+    if cut is None:
+        sql, _ = _statements(dialect)[f"upsert{family}"]
+        head, _, rest = sql.partition(" VALUES (")
+        values, _, conflict = rest.partition(") ON CONFLICT ")
+        keys = [name[2:] for name in re.findall(r"%\((\w+)\)s", values)]  # p_address -> address
+        cut = _MULTI_ROW_UPSERTS[(dialect.name, family)] = (head, "(" + re.sub(r"%\(\w+\)s", "%s", values) + ")", conflict, keys)
+    return cut
 
 
 def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, Any]]) -> None:
@@ -208,26 +230,12 @@ def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, 
     statements, see make_engine): 50 leases took ~14 ms, ~4.5 ms as one statement. One statement
     may not touch a row twice, so of repeated addresses only the last row is sent, which leaves
     the table (and Kea's lease-statistics triggers) as applying them in turn would."""
-    dialect = conn.dialect
-    statements = _STATEMENTS.get(dialect.name)
-    if statements is None:
-        statements = _STATEMENTS[dialect.name] = _build_statements(dialect)
-    sql, _ = statements[f"upsert{family}"]
-    head, _, rest = sql.partition(" VALUES (")
-    values, _, conflict = rest.partition(") ON CONFLICT ")
-    names = re.findall(r"%\((\w+)\)s", values)
-    one = "(" + re.sub(r"%\(\w+\)s", "%s", values) + ")"
-    keys = [name[2:] for name in names]  # p_address -> address
+    head, one, conflict, keys = _multi_row_upsert(conn.dialect, family)
     last = list({row["address"]: row for row in rows}.values())
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     for start in range(0, len(last), _UPSERT_CHUNK):
         chunk = last[start:start + _UPSERT_CHUNK]
-        statement = f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict}"
-        params = [row[key] for row in chunk for key in keys]
-        try:
-            cursor.execute(statement, params)
-        except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(statement, params, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        _run(conn, f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict}",
+             [row[key] for row in chunk for key in keys])
 
 
 _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable limit (32766)
@@ -236,17 +244,12 @@ _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable l
 def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
     """Which of `addresses` (in their row form) have a lease row. Straight on the DB-API cursor:
     through SQLAlchemy the expanding `IN` was compiled again on every call (a tenth of a bulk's CPU)."""
-    dialect = conn.dialect
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     present: set[Any] = set()
     for start in range(0, len(addresses), _PRESENT_CHUNK):
         chunk = addresses[start:start + _PRESENT_CHUNK]
-        sql = f"SELECT address FROM lease{family} WHERE address IN ({', '.join([mark] * len(chunk))})"
-        try:
-            cursor.execute(sql, tuple(chunk))
-        except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, chunk, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        cursor = _run(conn, f"SELECT address FROM lease{family} WHERE address IN ({', '.join([mark] * len(chunk))})",
+                      tuple(chunk))
         present.update(row[0] for row in cursor.fetchall())
     return present
 
