@@ -36,11 +36,12 @@ Scope = dict[str, Any]
 Receive = Any
 Send = Any
 
-_BAD_REQUEST = (400, kea_json.dumps({"result": 400, "text": "Bad Request"}))
-_UNAUTHORIZED = (401, kea_json.dumps({"result": 401, "text": "Unauthorized"}))
-_FORBIDDEN = (403, kea_json.dumps({"result": 403, "text": "Forbidden"}))
-_TOO_LARGE = (413, kea_json.dumps({"result": 413, "text": "Payload Too Large"}))
-_TIMEOUT = (408, kea_json.dumps({"result": 408, "text": "Request Timeout"}))
+BAD_REQUEST = (400, kea_json.dumps({"result": 400, "text": "Bad Request"}))
+UNAUTHORIZED = (401, kea_json.dumps({"result": 401, "text": "Unauthorized"}))
+FORBIDDEN = (403, kea_json.dumps({"result": 403, "text": "Forbidden"}))
+TOO_LARGE = (413, kea_json.dumps({"result": 413, "text": "Payload Too Large"}))
+TIMEOUT = (408, kea_json.dumps({"result": 408, "text": "Request Timeout"}))
+UNAVAILABLE = (503, kea_json.dumps({"result": 503, "text": "Service Unavailable"}))
 
 # liveness and readiness answer without credentials (orchestrators' probes carry none); they
 # reveal no count, only "ok"/"ready" or what is wrong with redacted database URLs
@@ -208,7 +209,7 @@ class ControlChannelApp:
                 await self.fallback(scope, receive, send)
             else:
                 await self._drain(receive)
-                await self._respond(send, *_BAD_REQUEST)
+                await self._respond(send, *BAD_REQUEST)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -217,7 +218,7 @@ class ControlChannelApp:
         """Kea's 401, logged (the user name, never the password) and counted."""
         log.info("authentication failed for user %r from %s%s", Authenticator.user_of(authorization), remote, what)
         self.count_auth_failure()
-        return (*_UNAUTHORIZED, [(WWW_AUTHENTICATE, self.realm_header)])
+        return (*UNAUTHORIZED, [(WWW_AUTHENTICATE, self.realm_header)])
 
     @staticmethod
     def _fallback_path(path: str) -> bool:
@@ -278,13 +279,13 @@ class ControlChannelApp:
         it: JSON only, with a length and no chunks; a declared body over the limit is refused
         before it is read, and the connection closed (the rest of it is not worth reading)."""
         if content_type is None or content_type.strip().lower() != b"application/json" or content_length is None or chunked:
-            return (*_BAD_REQUEST, False)
+            return (*BAD_REQUEST, False)
         try:
             expected = int(content_length)
         except ValueError:
-            return (*_BAD_REQUEST, False)
+            return (*BAD_REQUEST, False)
         if expected > self.max_size:
-            return (*_TOO_LARGE, True)
+            return (*TOO_LARGE, True)
         return None
 
     async def control_answer(self, body: bytes, authorization: bytes | None,
@@ -295,14 +296,14 @@ class ControlChannelApp:
             try:
                 envelope = orjson.loads(body)
             except orjson.JSONDecodeError:
-                return (*_BAD_REQUEST, None)
+                return (*BAD_REQUEST, None)
             # a body with no more brackets than the limit cannot nest deeper: skip the walk
             if (body.count(b"{") + body.count(b"[") > self.max_depth
                     and json_depth_exceeds(envelope, self.max_depth)):
-                return (*_BAD_REQUEST, None)
+                return (*BAD_REQUEST, None)
             # a body without 19 digits in a row has no integer beyond int64: skip the walk
             if has_long_digit_run(body) and has_int_beyond_int64(body):
-                return (*_BAD_REQUEST, None)
+                return (*BAD_REQUEST, None)
         else:
             envelope = EMPTY_BODY
         origin = RequestOrigin(remote=remote)
@@ -315,7 +316,7 @@ class ControlChannelApp:
                 command = envelope.get("command")
                 if not isinstance(command, str) or command not in allowed:
                     log.info("user %s may not run %r", origin.user, command)
-                    return (*_FORBIDDEN, None)
+                    return (*FORBIDDEN, None)
         return 200, await self.answer(envelope, body, origin), None
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -333,10 +334,10 @@ class ControlChannelApp:
             async with asyncio.timeout(self.body_timeout):
                 body = await self._read_body(receive, int(content_length))
         except TimeoutError:
-            await self._respond(send, *_TIMEOUT, close=True)
+            await self._respond(send, *TIMEOUT, close=True)
             return
         if body is None:
-            await self._respond(send, *_BAD_REQUEST)
+            await self._respond(send, *BAD_REQUEST)
             return
         status, answer, extra = await self.control_answer(body, authorization, _remote(scope))
         await self._respond(send, status, answer, extra=extra)

@@ -45,7 +45,7 @@ from typing import Any, cast
 import orjson
 
 from app import kea_json
-from app.api.asgi import ControlChannelApp, Receive, Scope, Send
+from app.api.asgi import UNAVAILABLE, ControlChannelApp, Receive, Scope, Send
 from app.api.dispatch import EMPTY_BODY
 from app.commands.context import RequestOrigin
 from app.config import Config
@@ -463,7 +463,7 @@ class FrontendApp(ControlChannelApp):
         try:
             _, payload = await self.link.request(GET, orjson.dumps(request))
         except OwnerGone:
-            await self._respond(send, 503, kea_json.dumps({"result": 503, "text": "Service Unavailable"}))
+            await self._respond(send, *UNAVAILABLE)
             return
         status, head_size = _GET_ANSWER.unpack_from(payload)
         at = _GET_ANSWER.size

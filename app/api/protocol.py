@@ -32,7 +32,15 @@ from urllib.parse import unquote
 import httptools
 
 from app import kea_json
-from app.api.asgi import ControlChannelApp, control_headers, http_date
+from app.api.asgi import (
+    BAD_REQUEST,
+    TIMEOUT,
+    TOO_LARGE,
+    UNAVAILABLE,
+    ControlChannelApp,
+    control_headers,
+    http_date,
+)
 
 log = logging.getLogger("leasesync.http")
 
@@ -41,11 +49,6 @@ log = logging.getLogger("leasesync.http")
 _MAX_PIPELINED = 32
 # a request's head (request line and header lines) together
 _MAX_HEADER_BYTES = 64 * 1024
-
-_BAD_REQUEST_BODY = kea_json.dumps({"result": 400, "text": "Bad Request"})
-_UNAVAILABLE_BODY = kea_json.dumps({"result": 503, "text": "Service Unavailable"})
-_TIMEOUT_BODY = kea_json.dumps({"result": 408, "text": "Request Timeout"})
-_TOO_LARGE_BODY = kea_json.dumps({"result": 413, "text": "Payload Too Large"})
 
 _status_lines: dict[tuple[bool, int], bytes] = {}
 # a request line as Kea reads one: any method token, a target, a version
@@ -194,7 +197,7 @@ class ControlChannelProtocol(asyncio.Protocol):
                 # the whole chunk went into one request's head, which is still not complete
                 self.head_bytes += len(data)
                 if self.head_bytes > _MAX_HEADER_BYTES:
-                    request.refusal = (400, _BAD_REQUEST_BODY, True)
+                    request.refusal = (*BAD_REQUEST, True)
                     self._finish(request)
         except httptools.HttpParserUpgrade:
             # no protocol switch is offered: what was parsed is answered, the rest is not read
@@ -209,7 +212,7 @@ class ControlChannelProtocol(asyncio.Protocol):
                     line = _REQUEST_LINE.match(data) if self.began_in_chunk or self.current is None else None
                     version = "1.1" if line is not None and line.group(1) == b"1.1" else "1.0"
                 request.http11 = version == "1.1"
-                request.refusal = (400, _BAD_REQUEST_BODY, True)
+                request.refusal = (*BAD_REQUEST, True)
                 self._finish(request)
         self._next()
 
@@ -237,7 +240,7 @@ class ControlChannelProtocol(asyncio.Protocol):
         request.size += len(name) + len(value)
         if request.size > _MAX_HEADER_BYTES:
             request.http11 = self.parser.get_http_version() == "1.1"
-            request.refusal = (400, _BAD_REQUEST_BODY, True)
+            request.refusal = (*BAD_REQUEST, True)
             self._finish(request)
             return
         request.headers.append((name.lower(), value))
@@ -253,12 +256,12 @@ class ControlChannelProtocol(asyncio.Protocol):
         request.keep_alive = parser.should_keep_alive()
         request.size = 0
         if version == "0.9":  # a request line without a version: refused, as Kea does
-            request.refusal = (400, _BAD_REQUEST_BODY, True)
+            request.refusal = (*BAD_REQUEST, True)
             self._finish(request)
             return
         limit = self.limit_concurrency
         if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
-            request.refusal = (503, _UNAVAILABLE_BODY, True)
+            request.refusal = (*UNAVAILABLE, True)
             self._finish(request)
             return
         if request.method == b"POST":
@@ -287,7 +290,7 @@ class ControlChannelProtocol(asyncio.Protocol):
             return  # a refused request's body is read and dropped
         request.size += len(body)
         if request.size > self.app.max_size:  # a body beyond its declared length cannot get here
-            request.refusal = (413, _TOO_LARGE_BODY, True)
+            request.refusal = (*TOO_LARGE, True)
             self._finish(request)
             return
         request.chunks.append(body)
@@ -333,7 +336,7 @@ class ControlChannelProtocol(asyncio.Protocol):
         """The request under way did not arrive whole within `request-timeout`."""
         self.request_timer = None
         request = self.current or _Request()
-        request.refusal = (408, _TIMEOUT_BODY, True)
+        request.refusal = (*TIMEOUT, True)
         self._finish(request)
         self._next()
 
