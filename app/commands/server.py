@@ -51,7 +51,8 @@ async def build_report(ctx: CommandContext) -> dict[str, Any]:
 
 
 def _reload_key(ctx: CommandContext) -> int | None:
-    return int(ctx.service[-1]) if ctx.service in ("dhcp4", "dhcp6") else None
+    """Whose configuration a command is about: the family it was sent to, None for the agent."""
+    return ctx.family.family if ctx.service is not None and ctx.family is not None else None
 
 
 @registry.command("status-get", where=BOTH, summary="Process status; for a family also its HA state.")
@@ -134,9 +135,8 @@ async def config_reload(ctx: CommandContext) -> dict[str, Any]:
     except ConfigError as exc:
         return answer(RESULT_ERROR, f"Config reload failed: {exc}")
     target = _reload_key(ctx)
-    running = runtime.families.get(target) if target is not None else None
-    if running is not None:
-        assert target is not None
+    running = ctx.family if target is not None else None
+    if running is not None and target is not None:
         fresh = new.family(target)
         if fresh is None or fresh.lease_database != running.config.lease_database:
             return answer(RESULT_ERROR, f"Config reload failed: changing the Dhcp{target} lease-database or removing "
