@@ -162,8 +162,8 @@ def in_ci() -> bool:
 
 def unavailable(reason: str) -> None:
     """Skip a test whose external service or tool is missing; under CI that is a failure.
-    The one place this policy lives: every test helper that needs PostgreSQL, MariaDB, Kea or
-    network namespaces calls it."""
+    The one place this policy lives: every test helper that needs PostgreSQL, MariaDB, Kea,
+    kea-shell, openssl or network namespaces calls it."""
     import pytest
 
     if in_ci():
