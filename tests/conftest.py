@@ -269,3 +269,20 @@ def spawn(tmp_path: Path) -> Iterator[Any]:
     yield start
     for proc in procs:
         proc.stop()
+
+
+# one administrator (admin / s3cret), for the tests that drive a real process with credentials
+ADMIN_AUTH = {"authentication": {"type": "basic", "realm": "leasesync",
+                                 "clients": [{"user": "admin", "password": "s3cret"}]}}
+
+
+@pytest.fixture
+def server(spawn: Any, sqlite_database: dict[str, Any]) -> ServerProcess:
+    """A real `leasesync serve` on SQLite with the spec's subnets."""
+    return spawn(service_config(sqlite_database, port=free_port()))
+
+
+@pytest.fixture
+def auth_server(spawn: Any, sqlite_database: dict[str, Any]) -> ServerProcess:
+    """The same, with basic authentication (ADMIN_AUTH)."""
+    return spawn(service_config(sqlite_database, port=free_port(), extra_agent=ADMIN_AUTH))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ServerProcess, free_port, service_config
+from tests.conftest import ServerProcess, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,20 +26,6 @@ def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subpr
 
 def ctl(server: ServerProcess, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return run("ctl", "--port", str(server.port), *args, stdin=stdin, env=env)
-
-
-@pytest.fixture
-def server(spawn: Any, sqlite_database: dict[str, Any]) -> ServerProcess:
-    return spawn(service_config(sqlite_database, port=free_port()))
-
-
-AUTH = {"authentication": {"type": "basic", "realm": "leasesync",
-                           "clients": [{"user": "admin", "password": "s3cret"}]}}
-
-
-@pytest.fixture
-def auth_server(spawn: Any, sqlite_database: dict[str, Any]) -> ServerProcess:
-    return spawn(service_config(sqlite_database, port=free_port(), extra_agent=AUTH))
 
 
 def add(server: ServerProcess, ip: str, subnet_id: int | None = None) -> None:

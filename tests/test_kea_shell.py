@@ -6,15 +6,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from typing import Any
 
-import pytest
-
-from tests.conftest import ServerProcess, free_port, service_config
+from tests.conftest import ServerProcess
 from tests.kea_harness import unavailable
-
-AUTH = {"authentication": {"type": "basic", "realm": "leasesync",
-                           "clients": [{"user": "admin", "password": "s3cret"}]}}
 
 
 def kea_shell(server: ServerProcess, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -24,16 +18,6 @@ def kea_shell(server: ServerProcess, *args: str, stdin: str = "") -> subprocess.
     assert binary is not None
     return subprocess.run([binary, "--host", "127.0.0.1", "--port", str(server.port), "--timeout", "10", *args],
                           input=stdin, capture_output=True, text=True, timeout=30)
-
-
-@pytest.fixture
-def server(spawn: Any, sqlite_database: dict[str, Any]) -> ServerProcess:
-    return spawn(service_config(sqlite_database, port=free_port()))
-
-
-@pytest.fixture
-def auth_server(spawn: Any, sqlite_database: dict[str, Any]) -> ServerProcess:
-    return spawn(service_config(sqlite_database, port=free_port(), extra_agent=AUTH))
 
 
 def test_kea_shell_adds_and_lists_a_lease(server: ServerProcess) -> None:
