@@ -2,20 +2,66 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+COMMAND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
+
+
+class CommandMetrics(Collector):
+    """leasesync_commands_total and leasesync_command_duration_seconds, counted in plain dicts.
+
+    Every answered command is counted; prometheus_client's Counter.inc and Histogram.observe
+    take a lock and walk the buckets in Python on each call, which was 4 % of a lease update's
+    CPU. Here a command costs two dict updates and a bisect; the families are built when scraped.
+    Only the serving loop writes them and scrapes run on that loop."""
+
+    def __init__(self, buckets: tuple[float, ...] = COMMAND_BUCKETS) -> None:
+        self.buckets = buckets
+        self.counts: dict[tuple[str, int], int] = {}
+        # per command: one count per bucket, the count above the last bound, then the sum
+        self.latency: dict[str, list[float]] = {}
+
+    def observe(self, command: str, result: int, seconds: float) -> None:
+        key = (command, result)
+        counts = self.counts
+        counts[key] = counts.get(key, 0) + 1
+        histogram = self.latency.get(command)
+        if histogram is None:
+            histogram = self.latency[command] = [0.0] * (len(self.buckets) + 2)
+        histogram[bisect_left(self.buckets, seconds)] += 1
+        histogram[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        commands = CounterMetricFamily("leasesync_commands", "Commands answered, by command and Kea result code",
+                                       labels=["command", "result"])
+        for (command, result), count in sorted(self.counts.items()):
+            commands.add_metric([command, str(result)], count)
+        yield commands
+        latency = HistogramMetricFamily("leasesync_command_duration_seconds",
+                                        "Time from parsed request to answer, by command", labels=["command"])
+        bounds = [*(str(float(b)) for b in self.buckets), "+Inf"]
+        for command, histogram in sorted(self.latency.items()):
+            cumulative: list[tuple[str, float]] = []
+            running = 0.0
+            for bound, in_bucket in zip(bounds, histogram, strict=False):  # the sum, last, has no bound
+                running += in_bucket
+                cumulative.append((bound, running))
+            latency.add_metric([command], cumulative, histogram[-1])
+        yield latency
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.commands = Counter("leasesync_commands_total", "Commands answered, by command and Kea result code",
-                                ["command", "result"], registry=r)
-        self.command_latency = Histogram(
-            "leasesync_command_duration_seconds", "Time from parsed request to answer, by command", ["command"],
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r)
-        self._command_counters: dict[tuple[str, int], Counter] = {}
-        self._command_latency: dict[str, Histogram] = {}
+        self.commands = CommandMetrics()
+        r.register(self.commands)
+        self.observe_command = self.commands.observe
         self.auth_failures = Counter("leasesync_auth_failures_total", "Requests refused for bad credentials", registry=r)
         self.leases = Gauge("leasesync_leases", "Leases in the store, by family, subnet and state",
                             ["family", "subnet_id", "state"], registry=r)
@@ -47,14 +93,3 @@ class Metrics:
         self.replication_lag = Gauge("leasesync_replication_lag_seconds",
                                      "Largest observed delay until a local change was seen at the partner",
                                      ["family"], registry=r)
-
-    def observe_command(self, command: str, result: int, seconds: float) -> None:
-        # labels() builds and looks up a key under a lock on every call: keep the children
-        counter = self._command_counters.get((command, result))
-        if counter is None:
-            counter = self._command_counters[(command, result)] = self.commands.labels(command, str(result))
-        latency = self._command_latency.get(command)
-        if latency is None:
-            latency = self._command_latency[command] = self.command_latency.labels(command)
-        counter.inc()
-        latency.observe(seconds)
