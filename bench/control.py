@@ -626,8 +626,8 @@ def bench_all(targets: list[Target], args: argparse.Namespace) -> list[Cell]:
 def render(cells: list[Cell], targets: list[str]) -> str:
     by = {(c.target, c.command, c.conns): c for c in cells}
     lines = [
-        "| command | conns | target | req/s | p50 ms | p99 ms | errors | ×(c) CA | ×(d) HA | srv cpu | cli cpu |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| command | conns | target | req/s | p50 ms | p99 ms | errors | ×(c) CA | ×(d) HA | srv cpu | srv µs/req | cli cpu |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     seen = sorted({(c.command, c.conns) for c in cells}, key=lambda k: (COMMANDS.index(k[0]), k[1]))
     for command, conns in seen:
@@ -639,8 +639,10 @@ def render(cells: list[Cell], targets: list[str]) -> str:
                 continue
             r_ca = f"{c.rps / ca.rps:.2f}×" if ca and ca.rps else "–"
             r_ha = f"{c.rps / ha.rps:.2f}×" if ha and ha.rps else "–"
+            # server CPU per request: steadier than req/s on a shared machine, for before/after runs
+            cpu_us = f"{c.srv_cpu / c.rps * 1e6:,.0f}" if c.rps else "–"
             lines.append(f"| {command} | {conns} | {title(name)} | {c.rps:,.0f} | {c.p50:.2f} | {c.p99:.2f} | "
-                         f"{c.errors} | {r_ca} | {r_ha} | {c.srv_cpu:.0%} | {c.cli_cpu:.0%} |")
+                         f"{c.errors} | {r_ca} | {r_ha} | {c.srv_cpu:.0%} | {cpu_us} | {c.cli_cpu:.0%} |")
     return "\n".join(lines)
 
 
