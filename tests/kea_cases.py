@@ -115,6 +115,13 @@ TOPOLOGIES: dict[str, dict[str, Any]] = {
         "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **CONFIG6_EXTRA},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
     },
+    # Kea's stat_cmds hook loaded beside lease_cmds (leasesync answers stat-leaseX-get without it)
+    "stats": {
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000},
+        "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
+        "hooks": ["libdhcp_stat_cmds.so"],
+    },
     "ddns": {
         "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **DDNS_EXTRA},
         "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **DDNS_EXTRA},
@@ -1190,6 +1197,41 @@ case("statistics/lease6-bulk-apply", *stats_pin("dhcp6"), add6(), c6("lease6-add
      *stats_get("dhcp6", *ALL6))
 case("statistics/lease6-wipe-of-a-subnet-sets-zero", *stats_pin("dhcp6"), add6(state=1), c6("lease6-add", L6_PD),
      c6("lease6-wipe", {"subnet-id": 1}), *stats_get("dhcp6", *ALL6))
+
+
+# Kea's stat_cmds: stat-lease4-get / stat-lease6-get (the "stats" topology loads the hook)
+def stat_case(name: str, *steps: dict[str, Any]) -> None:
+    case(f"stat-lease/{name}", *steps, topology="stats")
+
+
+stat_case("v4-empty-and-counted", c4("stat-lease4-get"), add4(), c4("lease4-add", w(L4_B, state=1)),
+          c4("lease4-add", w(L4, ip_address="192.0.2.22", state=2)),
+          c4("lease4-add", w(L4, ip_address="198.51.100.9", state=1)),
+          c4("lease4-add", w(L4, ip_address="192.0.2.23", valid_lft=10, expire=1000000)),
+          c4("stat-lease4-get"), c4("stat-lease4-get", {}), c4("stat-lease4-get", {"subnet-id": 2}),
+          c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 2}}))
+stat_case("v6-addresses-prefixes-temporary", c6("stat-lease6-get"), add6(), c6("lease6-add", w(L6_B, state=1)),
+          c6("lease6-add", L6_PD), c6("lease6-add", w(L6_PD, ip_address="3000:1:0:2::", state=2)), c6("lease6-add", L6_TA),
+          c6("lease6-add", w(L6, ip_address="2001:db8:2::5")), c6("stat-lease6-get"),
+          c6("stat-lease6-get", {"subnet-id": 1}), c6("stat-lease6-get", {"subnet-range": {"first-subnet-id": 2, "last-subnet-id": 7}}))
+stat_case("totals-follow-statistic-remove-and-reset", c4("statistic-remove", {"name": "subnet[1].total-addresses"}),
+          c4("stat-lease4-get"), c4("config-reload"), c4("stat-lease4-get"), c6("statistic-reset-all"), c6("stat-lease6-get"),
+          c6("config-reload"))
+stat_case("empty-selections", c4("stat-lease4-get", {"subnet-id": 3}), c6("stat-lease6-get", {"subnet-id": 9}),
+          c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 3, "last-subnet-id": 9}}),
+          c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 4, "last-subnet-id": 4}}),
+          c4("stat-lease4-get", {"subnet-id": 4294967296}), c4("stat-lease4-get", {"subnet-id": 4294967298}),
+          c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 4294967297, "last-subnet-id": 4294967298}}),
+          c4("stat-lease6-get"), c6("stat-lease4-get", {"subnet-id": 1}))
+stat_case("argument-errors", *[c4("stat-lease4-get", a) for a in (
+    [], "x", 5, None, {"subnet-id": "1"}, {"subnet-id": 1.0}, {"subnet-id": True}, {"subnet-id": None}, {"subnet-id": 0},
+    {"subnet-id": -1}, {"subnet-id": 1, "subnet-range": None}, {"subnet-range": []}, {"subnet-range": {"last-subnet-id": 3}},
+    {"subnet-range": {"first-subnet-id": 1.0, "last-subnet-id": 3}}, {"subnet-range": {"first-subnet-id": 1}},
+    {"subnet-range": {"first-subnet-id": 0, "last-subnet-id": 3}}, {"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 0}},
+    {"subnet-range": {"first-subnet-id": 3, "last-subnet-id": 1}}, {"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 1}},
+    {"foo": 1})])
+stat_case("routing", cmd("stat-lease4-get"), cmd("stat-lease6-get", {}, ["dhcp4", "dhcp6"]))
+
 case("http/integer-beyond-int64",
      raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
          '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),

@@ -35,9 +35,11 @@ def start_topology(topology: str) -> tuple[KeaServer, KeaServer, str]:
     topo = kea_cases.TOPOLOGIES[topology]
     d6 = dict(topo["dhcp6"])
     d4 = dict(topo["dhcp4"])
+    hooks = topo.get("hooks", [])
     k6 = KeaServer(
         6,
         subnets=d6.pop("subnet6"),
+        hooks_libraries=hooks,
         valid_lifetime=d6.pop("valid-lifetime"),
         preferred_lifetime=d6.pop("preferred-lifetime"),
         extra_config=d6,
@@ -49,6 +51,7 @@ def start_topology(topology: str) -> tuple[KeaServer, KeaServer, str]:
     k4 = KeaServer(
         4,
         subnets=d4.pop("subnet4"),
+        hooks_libraries=hooks,
         valid_lifetime=d4.pop("valid-lifetime"),
         preferred_lifetime=None,
         extra_config=d4,

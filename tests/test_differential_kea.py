@@ -128,10 +128,11 @@ def fix_mojibake(rec: Record) -> Record:
     return _with_body(out, out["body"])
 
 
-NO_SERVICE = ("lease4-*/lease6-*/ha-* commands without `service` (or with an empty list) go to their family "
+NO_SERVICE = ("lease4-*/lease6-*/stat-lease4-get/stat-lease6-get/ha-* commands without `service` (or with an "
+              "empty list) go to their family "
               "instead of the agent's 'command not supported' answer (as Kea 3.x daemons do)")
 LIST_COMMANDS = ("list-commands lists what leasesync implements: Kea's config-set, config-backend-pull, "
-                 "leases-reclaim, libreload and statistic-* are not implemented; lease4-bulk-apply and ha-* are added")
+                 "leases-reclaim and libreload are not implemented; lease4-bulk-apply and ha-* are added")
 CONN_CLOSE = ("leasesync sends `Connection: close` when it will close the connection (HTTP/1.0, a "
               "`Connection: close` request, an unparsable request), as RFC 9112 section 9.6 asks; Kea closes "
               "without the header")
@@ -145,6 +146,12 @@ NO_D2 = ("leasesync has no DHCP-DDNS client: with updates enabled, resend-ddns f
 EXPECTED_DIFFERENCES: dict[str, Expected] = {
     "envelope/lease-command-no-service": Expected(NO_SERVICE, {0: answer_is({"result": 3, "text": "Lease not found."})}),
     "envelope/lease-command-empty-service": Expected(NO_SERVICE, {0: answer_is({"result": 3, "text": "Lease not found."})}),
+    "stat-lease/routing": Expected(NO_SERVICE, {0: answer_is({
+        "arguments": {"result-set": {
+            "columns": ["subnet-id", "total-addresses", "cumulative-assigned-addresses", "assigned-addresses",
+                        "declined-addresses"],
+            "rows": [[1, 191, 0, 0, 0], [2, 0, 0, 0, 0]], "timestamp": "<time>"}},
+        "result": 0, "text": "stat-lease4-get[all subnets]: 2 rows found"})}),
     "envelope/list-commands-ca": Expected(LIST_COMMANDS, {0: list_commands(AGENT)}),
     "envelope/list-commands-dhcp4": Expected(LIST_COMMANDS, {0: list_commands(DAEMON)}),
     "envelope/list-commands-dhcp6": Expected(LIST_COMMANDS, {0: list_commands(DAEMON)}),

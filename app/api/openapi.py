@@ -471,6 +471,22 @@ _CONFIG_SECTIONS = {
     "Dhcp6": {"type": "object", "description": "The dhcp6 family's section (`service: [\"dhcp6\"]`)."},
 }
 
+_POSITIVE_SUBNET_ID = {"type": "integer", "minimum": 1}
+STAT_LEASE_SELECTION = obj({
+    "subnet-id": {**_POSITIVE_SUBNET_ID, "description": "Only this subnet."},
+    "subnet-range": obj({"first-subnet-id": _POSITIVE_SUBNET_ID, "last-subnet-id": _POSITIVE_SUBNET_ID},
+                        ["first-subnet-id", "last-subnet-id"],
+                        description="The subnets with ids in this range; last must be greater than first."),
+}, description="Optional: no arguments selects every subnet; subnet-id and subnet-range exclude each other.")
+STAT_LEASE_RESULT_SET = obj({"result-set": obj({
+    "columns": {"type": "array", "items": {"type": "string"},
+                "description": "v4: subnet-id, total-addresses, cumulative-assigned-addresses, assigned-addresses, "
+                               "declined-addresses; v6: subnet-id, total-nas, cumulative-assigned-nas, assigned-nas, "
+                               "declined-nas, total-pds, cumulative-assigned-pds, assigned-pds."},
+    "rows": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}},
+             "description": "One row per selected subnet, ordered by subnet id, values in column order."},
+    "timestamp": string("When the counts were taken (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`)."),
+}, ["columns", "rows", "timestamp"])}, ["result-set"])
 _STAT_DURATION = {"type": "integer", "description": "Seconds of samples to keep."}
 _STAT_MAX_SAMPLES = {"type": "integer", "description": "Samples to keep (0 keeps the newest one; negative: no limit)."}
 
@@ -542,6 +558,12 @@ COMMANDS: dict[str, CommandDoc] = {
                                             ["cancel"]), None, required=True, example={"cancel": False},
                                         notes="Result 1001 when the state does not allow maintenance."),
     "ha-sync-complete-notify": CommandDoc(None, None),
+    # --- stat_cmds ---
+    "stat-lease4-get": CommandDoc(STAT_LEASE_SELECTION, STAT_LEASE_RESULT_SET,
+                                  example={"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 10}},
+                                  notes="Result 3 when no configured subnet is selected."),
+    "stat-lease6-get": CommandDoc(STAT_LEASE_SELECTION, STAT_LEASE_RESULT_SET, example={"subnet-id": 1},
+                                  notes="Result 3 when no configured subnet is selected."),
     # --- statistics ---
     "statistic-get": CommandDoc(obj({"name": STAT_NAME}, ["name"]), STAT_MAP, required=True,
                                 example={"name": "subnet[1].assigned-addresses"}),
