@@ -1232,6 +1232,32 @@ stat_case("argument-errors", *[c4("stat-lease4-get", a) for a in (
     {"foo": 1})])
 stat_case("routing", cmd("stat-lease4-get"), cmd("stat-lease6-get", {}, ["dhcp4", "dhcp6"]))
 
+# leases-reclaim: Kea's reclamation of expired leases (declined ones are deleted; others kept as
+# expired-reclaimed without hostname and FQDN flags, or deleted with remove)
+EXPIRED = {"valid-lft": 100, "expire": 1000000, "hostname": "h.example.org", "fqdn-fwd": True, "fqdn-rev": True,
+           "user-context": {"a": 1}}
+case("leases-reclaim/v4-keep", *stats_pin("dhcp4"), add4(**EXPIRED), c4("lease4-add", w(L4_B, state=1, **EXPIRED)),
+     c4("lease4-add", w(L4, ip_address="192.0.2.22", state=2, **EXPIRED)), c4("lease4-add", L4_FULL),
+     c4("lease4-add", w(L4, ip_address="198.51.100.5", client_id="01:02:03", **EXPIRED)),
+     c4("leases-reclaim", {"remove": False}), c4("lease4-get-all"), *stats_get("dhcp4", *ALL4),
+     c4("leases-reclaim", {"remove": False}), *stats_get("dhcp4", *ALL4))
+case("leases-reclaim/v4-remove", *stats_pin("dhcp4"), add4(**EXPIRED), c4("lease4-add", w(L4_B, state=1, **EXPIRED)),
+     c4("lease4-add", w(L4, ip_address="192.0.2.22", state=2, **EXPIRED)), c4("lease4-add", L4_FULL),
+     c4("leases-reclaim", {"remove": True, "x": 1}), c4("lease4-get-all"), *stats_get("dhcp4", *ALL4))
+case("leases-reclaim/v6-keep-and-remove", *stats_pin("dhcp6"), add6(**EXPIRED), c6("lease6-add", w(L6_B, state=1, **EXPIRED)),
+     c6("lease6-add", w(L6_PD, **EXPIRED)), c6("lease6-add", w(L6_TA, **EXPIRED)),
+     c6("lease6-add", w(L6_TA, ip_address="2001:db8:1::10a", state=1, **EXPIRED)),
+     c6("lease6-add", w(L6, ip_address="2001:db8:2::5")),
+     c6("leases-reclaim", {"remove": False}), c6("lease6-get-all"), *stats_get("dhcp6", *ALL6),
+     c6("lease6-update", w(L6_PD, expire=1000000, valid_lft=100)), c6("leases-reclaim", {"remove": True}),
+     c6("lease6-get-all"), *stats_get("dhcp6", *ALL6))
+case("leases-reclaim/only-its-family", add4(**EXPIRED), add6(**EXPIRED), c6("leases-reclaim", {"remove": True}),
+     c4("lease4-get-all"), c6("lease6-get-all"), cmd("leases-reclaim", {"remove": True}, ["dhcp4", "dhcp6"]),
+     c4("lease4-get-all"))
+case("leases-reclaim/argument-errors", *[c4("leases-reclaim", a) for a in (
+    _OMIT, None, [], "x", {}, {"remove": 1}, {"remove": "true"}, {"remove": None}, {"Remove": True})],
+     cmd("leases-reclaim", {"remove": True}))
+
 case("http/integer-beyond-int64",
      raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": '
          '{"ip-address": "192.0.2.20", "hw-address": "01:02", "expire": 9223372036854775808}}', JSON_CT),

@@ -101,9 +101,10 @@ async def _run_service(runtime: Runtime, service: str, command: str, arguments: 
     family = {"dhcp4": 4, "dhcp6": 6}.get(service)
     spec = registry.get(command)
     local = family is not None and family in runtime.families
-    if local and spec is not None and spec.where in (DAEMON, "both"):
-        return await _invoke(runtime, command, arguments, origin, service)
     forwarder = runtime.forwarder
+    if local and spec is not None and spec.where in (DAEMON, "both") and not (
+            spec.forward_first and forwarder is not None and forwarder.has(service)):
+        return await _invoke(runtime, command, arguments, origin, service)
     if forwarder is not None and forwarder.has(service):
         return await forwarder.forward(service, envelope)
     if local:

@@ -558,6 +558,12 @@ COMMANDS: dict[str, CommandDoc] = {
                                             ["cancel"]), None, required=True, example={"cancel": False},
                                         notes="Result 1001 when the state does not allow maintenance."),
     "ha-sync-complete-notify": CommandDoc(None, None),
+    # --- lease reclamation ---
+    "leases-reclaim": CommandDoc(obj({"remove": {"type": "boolean", "description": (
+        "true: delete the expired leases; false: keep them as expired-reclaimed (state 2) with the hostname and "
+        "FQDN flags cleared. Expired declined leases are deleted either way.")}}, ["remove"]), None, required=True,
+        example={"remove": False},
+        notes="With a control-sockets entry for the family the local Kea reclaims instead (forwarded)."),
     # --- stat_cmds ---
     "stat-lease4-get": CommandDoc(STAT_LEASE_SELECTION, STAT_LEASE_RESULT_SET,
                                   example={"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 10}},

@@ -34,6 +34,8 @@ class CommandSpec:
     # commands an HA partner sends; used by permissions and `restrict-commands`
     ha_peer: bool = False
     arguments: dict[str, str] = field(default_factory=dict)
+    # a family command that the local Kea answers when a control socket to it is configured
+    forward_first: bool = False
 
 
 class Registry:
@@ -41,11 +43,13 @@ class Registry:
         self._commands: dict[str, CommandSpec] = {}
 
     def command(self, name: str, *, where: str, summary: str, family: int | None = None, mutates: bool = False,
-                ha_peer: bool = False, arguments: dict[str, str] | None = None) -> Callable[[Handler], Handler]:
+                ha_peer: bool = False, arguments: dict[str, str] | None = None,
+                forward_first: bool = False) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if name in self._commands:
                 raise ValueError(f"command {name} registered twice")
-            self._commands[name] = CommandSpec(name, handler, where, summary, family, mutates, ha_peer, arguments or {})
+            self._commands[name] = CommandSpec(name, handler, where, summary, family, mutates, ha_peer, arguments or {},
+                                               forward_first)
             return handler
 
         return register

@@ -298,6 +298,23 @@ class FamilyStats:
         self._move(contributions(self.v4, lease.subnet_id, _lease_type(lease), lease.state), -1, now)
         self._remember(lease.address, None)
 
+    def reclaimed(self, lease: Lease4 | Lease6, removed: bool, now: float) -> None:
+        """Kea's reclamation of one expired lease (as it was before): the assigned value of its
+        type loses it (v4, IA_NA, IA_PD; an IA_TA none, although lease_cmds counted it as a
+        prefix), a declined lease leaves the declined values; Kea's reclaimed-* counters are
+        not kept here."""
+        kind = _lease_type(lease)
+        self._count(contributions(self.v4, lease.subnet_id, kind, lease.state), -1)
+        if removed:
+            self._remember(lease.address, None)
+        else:  # an expired-reclaimed lease counts nowhere
+            self.odd[lease.address] = (lease.subnet_id, STATE_RECLAIMED, kind)
+        if self.v4 or kind in (TYPE_NA, TYPE_PD):
+            self.add_value(_assigned_name(self.v4, lease.subnet_id, kind), -1, now)
+        if lease.state == STATE_DECLINED:
+            self.add_value(f"subnet[{lease.subnet_id}].declined-addresses", -1, now)
+            self.add_value("declined-addresses", -1, now)
+
     def stored(self, lease: Lease4 | Lease6, outcome: str, now: float) -> None:
         """An update or force-create update the store answered with `outcome` ("added" or "updated")."""
         (self.added if outcome == "added" else self.updated)(lease, now)

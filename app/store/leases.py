@@ -141,7 +141,8 @@ def _cltt_from(expire: int, valid: int) -> int:
     return expire if valid == INFINITE else expire - valid
 
 
-def _encode_time(seconds: int, dialect: str) -> Any:
+def encode_time(seconds: int, dialect: str) -> Any:
+    """Unix seconds as `dialect`'s expire column holds them."""
     if dialect == "sqlite":
         return seconds
     try:
@@ -188,7 +189,7 @@ def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
         "hwaddr": lease.hwaddr or _empty(dialect, b""),
         "client_id": lease.client_id or _empty(dialect, b""),
         "valid_lifetime": lease.valid_lft,
-        "expire": _encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
+        "expire": encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
         "subnet_id": lease.subnet_id,
         "fqdn_fwd": lease.fqdn_fwd,
         "fqdn_rev": lease.fqdn_rev,
@@ -223,7 +224,7 @@ def lease6_to_row(lease: Lease6, dialect: str) -> dict[str, Any]:
         "address": lease.address,
         "duid": lease.duid,
         "valid_lifetime": lease.valid_lft,
-        "expire": _encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
+        "expire": encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
         "subnet_id": lease.subnet_id,
         "pref_lifetime": lease.preferred_lft,
         "lease_type": lease.type,

@@ -37,8 +37,10 @@ from app.config import DatabaseConfig
 from app.errors import StoreOutcomeUnknown, StoreRejected, StoreUnavailable
 from app.store import schema
 from app.store.leases import (
+    INFINITE,
     Lease4,
     Lease6,
+    encode_time,
     lease4_from_row,
     lease4_to_row,
     lease6_from_row,
@@ -410,6 +412,49 @@ class WipeLeases(WriteOp):
         if rows:
             conn.execute(delete(table).where(cond))
         return [decode(r) for r in rows]
+
+
+STATE_DECLINED = 1
+STATE_RECLAIMED = 2
+
+
+@dataclass
+class ReclaimExpired(WriteOp):
+    """Kea's reclamation of expired leases (`leases-reclaim`, and the periodic one of
+    `expired-leases-processing`): every lease whose expiry is before `now` and that is not
+    already expired-reclaimed, infinite leases excepted, soonest expired first. A declined lease
+    is deleted (its address goes back to the pool), any other one is deleted with `remove`, else
+    set to expired-reclaimed with its hostname and FQDN flags cleared, as Kea does. The outcome
+    is the list of (lease as it was, deleted)."""
+
+    family: int
+    now: int
+    remove: bool
+    limit: int = 0  # at most this many leases (0: all)
+
+    def apply(self, conn: Connection, dialect: str) -> list[tuple[Lease4 | Lease6, bool]]:
+        table = schema.lease4 if self.family == 4 else schema.lease6
+        decode = lease4_from_row if self.family == 4 else lease6_from_row
+        stmt = select(table).where(
+            table.c.state != STATE_RECLAIMED, table.c.valid_lifetime != INFINITE,
+            table.c.expire < encode_time(self.now, dialect),
+        ).order_by(table.c.expire, table.c.address)
+        if self.limit > 0:
+            stmt = stmt.limit(self.limit)
+        outcome: list[tuple[Lease4 | Lease6, bool]] = []
+        for row in conn.execute(stmt).all():
+            lease = decode(row)
+            where = table.c.address == row.address
+            if self.family == 6:
+                where = and_(where, table.c.lease_type == row.lease_type)
+            removed = self.remove or lease.state == STATE_DECLINED
+            if removed:
+                conn.execute(delete(table).where(where))
+            else:
+                conn.execute(update(table).where(where).values(state=STATE_RECLAIMED, hostname="",
+                                                               fqdn_fwd=False, fqdn_rev=False))
+            outcome.append((lease, removed))
+        return outcome
 
 
 @dataclass
