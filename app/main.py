@@ -33,6 +33,9 @@ def build_runtime(config: Config, *, migrate: bool = True) -> Runtime:
     from app.capture import attach_capture
 
     attach_capture(runtime, install=migrate)  # after HA: captured changes go to a started HA service
+    from app.reclaim import attach_reclaimers
+
+    attach_reclaimers(runtime)
     return runtime
 
 

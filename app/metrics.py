@@ -86,6 +86,14 @@ class Metrics:
         self.sync_duration = Histogram("leasesync_ha_sync_duration_seconds", "Duration of lease syncs", ["family"],
                                        buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300), registry=r)
 
+        self.reclaimed = Counter("leasesync_reclaimed_leases_total",
+                                 "Expired leases reclaimed (leases-reclaim and the reclaim timer)", ["family"], registry=r)
+        self.flushed = Counter("leasesync_flushed_leases_total",
+                               "Expired-reclaimed leases deleted after hold-reclaimed-time", ["family"], registry=r)
+        self.reclaim_failures = Counter("leasesync_reclaim_failures_total",
+                                        "Reclaim or flush timer runs that failed (retried at the next run)",
+                                        ["family"], registry=r)
+
         self.replication_diverged = Gauge(
             "leasesync_replication_diverged_leases",
             "Local lease changes the partner still lacks after the grace period (send-lease-updates false)",

@@ -146,6 +146,7 @@ class Runtime:
         self.services: list[Any] = []  # long-running services with start()/stop() (HA, change capture)
         self.ha: dict[int, Any] = {}
         self.forwarder: Any = None
+        self.reclaimers: dict[int, Any] = {}  # app.reclaim.LeaseReclaimer by family (main process only)
         self.frontends: Any = None  # app.api.frontends.FrontendSupervisor with LeaseSync.http-workers
         self.shutdown_requested: Callable[[], Awaitable[None]] | None = None
         self.metrics: Any = None

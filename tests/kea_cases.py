@@ -104,27 +104,32 @@ CONFIG6_EXTRA: dict[str, Any] = {
          "pd-pools": [{"prefix": "3000:3::", "prefix-len": 48, "delegated-len": 56, "comment": "pd"}]},
     ]}],
 }
+# Both sides' reclamation timers are off: a timer run between two steps of a case would reclaim
+# the expired leases some cases store (leases-reclaim cases reclaim them on purpose).
+TIMERS_OFF = {"reclaim-timer-wait-time": 0, "flush-reclaimed-timer-wait-time": 0}
+NO_TIMERS: dict[str, Any] = {"expired-leases-processing": TIMERS_OFF}
+CONFIG4_EXTRA["expired-leases-processing"] = {**CONFIG4_EXTRA["expired-leases-processing"], **TIMERS_OFF}
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "default": {
-        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000},
-        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000},
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **NO_TIMERS},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **NO_TIMERS},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
     },
     "config": {
         "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **CONFIG4_EXTRA},
-        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **CONFIG6_EXTRA},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **CONFIG6_EXTRA, **NO_TIMERS},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
     },
     # Kea's stat_cmds hook loaded beside lease_cmds (leasesync answers stat-leaseX-get without it)
     "stats": {
-        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000},
-        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000},
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **NO_TIMERS},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **NO_TIMERS},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
         "hooks": ["libdhcp_stat_cmds.so"],
     },
     "ddns": {
-        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **DDNS_EXTRA},
-        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **DDNS_EXTRA},
+        "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **DDNS_EXTRA, **NO_TIMERS},
+        "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **DDNS_EXTRA, **NO_TIMERS},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
     },
 }

@@ -5,11 +5,15 @@ requests; tests/kea_cases.py ("leases-reclaim/*") compares the two live."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Any
 
 import pytest
 
+from app.errors import StoreUnavailable
+from app.reclaim import ReclaimSettings
 from tests.conftest import KeaClient, service_config
 
 HW = "1a:1b:1c:1d:1e:1f"
@@ -128,3 +132,114 @@ async def test_with_a_control_socket_the_local_kea_reclaims(make_client: Any, sq
         await add4(client, "192.0.2.20", **EXPIRED)  # in leasesync's store only
         await reclaim(client, remove=True)
     assert await get4(client, "192.0.2.20") is not None  # Kea reclaimed its own (empty) memfile
+
+
+# --- the periodic timers (expired-leases-processing) ------------------------------------------
+
+def processing(**settings: Any) -> dict[str, Any]:
+    return {"expired-leases-processing": settings}
+
+
+async def reclaiming_client(make_client: Any, db: dict[str, Any], **settings: Any) -> KeaClient:
+    return await make_client(service_config(db, dhcp4_extra=processing(**settings)))  # type: ignore[no-any-return]
+
+
+async def test_the_reclaim_timer_reclaims_expired_leases(make_client: Any, lease_database: dict[str, Any]) -> None:
+    client = await reclaiming_client(make_client, lease_database, **{"reclaim-timer-wait-time": 1})
+    await add4(client, "192.0.2.20", **EXPIRED)
+    reclaimer = client.runtime.reclaimers[4]
+    while reclaimer.reclaimed == 0:  # a run that began before the lease was added reclaims nothing
+        reclaimer.run_done.clear()
+        await asyncio.wait_for(reclaimer.run_done.wait(), 10)
+    lease = await get4(client, "192.0.2.20")
+    assert lease is not None and (lease["state"], lease["hostname"]) == (2, "")
+    assert await stat(client, "subnet[1].assigned-addresses") == 0
+
+
+async def test_hold_reclaimed_time_zero_deletes_on_reclamation(make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    client = await reclaiming_client(make_client, sqlite_database, **{"hold-reclaimed-time": 0})
+    await add4(client, "192.0.2.20", **EXPIRED)
+    reclaimer = client.runtime.reclaimers[4]
+    assert await reclaimer.reclaim_run(ReclaimSettings.of(client.runtime.families[4])) == 1
+    assert await get4(client, "192.0.2.20") is None
+
+
+async def test_max_reclaim_leases_bounds_a_run_soonest_expired_first(make_client: Any,
+                                                                     sqlite_database: dict[str, Any]) -> None:
+    client = await reclaiming_client(make_client, sqlite_database, **{"max-reclaim-leases": 2})
+    for index, ip in enumerate(("192.0.2.22", "192.0.2.20", "192.0.2.21")):
+        await add4(client, ip, **{**EXPIRED, "expire": 1000000 + index})
+    reclaimer = client.runtime.reclaimers[4]
+    assert await reclaimer.reclaim_run(ReclaimSettings.of(client.runtime.families[4])) == 2
+    states = {ip: (await get4(client, ip) or {})["state"] for ip in ("192.0.2.20", "192.0.2.21", "192.0.2.22")}
+    assert states == {"192.0.2.22": 2, "192.0.2.20": 2, "192.0.2.21": 0}
+
+
+async def test_leases_left_run_after_run_are_warned_about(make_client: Any, sqlite_database: dict[str, Any],
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    client = await reclaiming_client(make_client, sqlite_database,
+                                     **{"max-reclaim-leases": 1, "unwarned-reclaim-cycles": 2})
+    for ip in ("192.0.2.20", "192.0.2.21", "192.0.2.22"):
+        await add4(client, ip, **EXPIRED)
+    reclaimer = client.runtime.reclaimers[4]
+    settings = ReclaimSettings.of(client.runtime.families[4])
+    await reclaimer.reclaim_run(settings)
+    assert "still left" not in caplog.text
+    await reclaimer.reclaim_run(settings)
+    assert "expired DHCPv4 leases are still left after 2 reclamation runs in a row" in caplog.text
+
+
+async def test_the_flush_deletes_reclaimed_leases_held_long_enough(make_client: Any, lease_database: dict[str, Any]) -> None:
+    client = await reclaiming_client(make_client, lease_database, **{"hold-reclaimed-time": 3600})
+    await add4(client, "192.0.2.20", **{**EXPIRED, "state": 2})  # expired in 1970
+    await add4(client, "192.0.2.21", **{**EXPIRED, "state": 2, "expire": int(time.time()) - 60})
+    reclaimer = client.runtime.reclaimers[4]
+    assert await reclaimer.flush_run(ReclaimSettings.of(client.runtime.families[4])) == 1
+    assert await get4(client, "192.0.2.20") is None
+    assert await get4(client, "192.0.2.21") is not None
+
+
+async def test_settings_are_keas_defaults_unless_configured(make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    client = await reclaiming_client(make_client, sqlite_database, **{"max-reclaim-time": 50})
+    assert ReclaimSettings.of(client.runtime.families[4]) == ReclaimSettings(
+        reclaim_wait=10, flush_wait=25, hold_reclaimed=3600, max_leases=100, max_time=0.05, unwarned_cycles=5)
+
+
+async def test_a_local_kea_or_captured_writes_leave_reclamation_to_kea(make_client: Any, tmp_path: Any,
+                                                                       sqlite_database: dict[str, Any]) -> None:
+    alone = await make_client(service_config(sqlite_database))
+    assert alone.runtime.reclaimers[4].owns_reclamation()
+    sockets = {"control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": str(tmp_path / "kea4.sock")}}}
+    beside_kea = await make_client(service_config(sqlite_database, extra_agent=sockets))
+    assert not beside_kea.runtime.reclaimers[4].owns_reclamation()
+    assert beside_kea.runtime.reclaimers[6].owns_reclamation()  # no socket for dhcp6
+    captured = await make_client(service_config({**sqlite_database, "capture-changes": True}))
+    assert not captured.runtime.reclaimers[4].owns_reclamation()
+
+
+async def test_failed_runs_are_logged_once_counted_and_change_nothing(make_client: Any, sqlite_database: dict[str, Any],
+                                                                  caplog: pytest.LogCaptureFixture,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog.set_level(logging.DEBUG, logger="leasesync.reclaim")
+    client = await reclaiming_client(make_client, sqlite_database)
+    await add4(client, "192.0.2.20", **EXPIRED)
+    store = client.runtime.families[4].store
+
+    async def unreachable(op: Any) -> Any:
+        raise StoreUnavailable("database is down")
+
+    monkeypatch.setattr(store, "write", unreachable)
+    reclaimer = client.runtime.reclaimers[4]
+    await reclaimer.run_once("reclaim", reclaimer.reclaim_run)
+    await reclaimer.run_once("reclaim", reclaimer.reclaim_run)
+    monkeypatch.undo()
+    warned = [r for r in caplog.records if "reclamation of expired DHCPv4 leases failed: database is down" in r.message]
+    assert [r.levelname for r in warned] == ["WARNING", "DEBUG"]  # once per failure streak
+    assert reclaimer.failures == 2
+    metrics = (await client.http.get("/metrics")).text
+    assert 'leasesync_reclaim_failures_total{family="4"} 2.0' in metrics
+    assert (await get4(client, "192.0.2.20") or {}).get("state") == 0
+    await reclaimer.run_once("reclaim", reclaimer.reclaim_run)
+    assert (await get4(client, "192.0.2.20") or {}).get("state") == 2
+    assert "reclamation of expired DHCPv4 leases works again" in caplog.text
+    assert 'leasesync_reclaimed_leases_total{family="4"} 1.0' in (await client.http.get("/metrics")).text

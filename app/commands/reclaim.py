@@ -1,4 +1,5 @@
-"""Kea's reclamation of expired leases: the `leases-reclaim` command.
+"""Kea's reclamation of expired leases: the `leases-reclaim` command (the work and the periodic
+timers are in app/reclaim.py).
 
 A lease whose expiry has passed and that is not yet expired-reclaimed is reclaimed as Kea 2.2
 reclaims it: a declined lease is deleted, any other one is deleted with `"remove": true`, else
@@ -16,25 +17,12 @@ its statistics.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from app.commands import stats
 from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
 from app.errors import RESULT_SUCCESS, CommandError, answer
-from app.runtime import FamilyRuntime
-from app.store.repository import ReclaimExpired
-
-
-async def reclaim_expired(family: FamilyRuntime, remove: bool, limit: int = 0) -> int:
-    """Reclaim the family's expired leases (at most `limit`, 0: all); the number reclaimed."""
-    counted = await stats.ready(family)
-    reclaimed = await family.store.write(ReclaimExpired(family.family, int(time.time()), remove, limit))
-    now = time.time()
-    for lease, removed in reclaimed:
-        counted.reclaimed(lease, removed, now)
-    return len(reclaimed)
+from app.reclaim import reclaim_expired
 
 
 @registry.command("leases-reclaim", where=DAEMON, forward_first=True, mutates=True,
@@ -52,5 +40,5 @@ async def leases_reclaim(ctx: CommandContext) -> dict[str, Any]:
     remove = args["remove"]
     if not isinstance(remove, bool):
         raise CommandError("'remove' parameter expected to be a boolean.")
-    await reclaim_expired(ctx.family, remove)
+    await reclaim_expired(ctx.runtime, ctx.family, remove)
     return answer(RESULT_SUCCESS, "Reclamation of expired leases is complete.")

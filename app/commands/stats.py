@@ -315,6 +315,10 @@ class FamilyStats:
             self.add_value(f"subnet[{lease.subnet_id}].declined-addresses", -1, now)
             self.add_value("declined-addresses", -1, now)
 
+    def forget(self, address: Any) -> None:
+        """A lease that counted nowhere (expired-reclaimed) was deleted: no value moves."""
+        self.odd.pop(address, None)
+
     def stored(self, lease: Lease4 | Lease6, outcome: str, now: float) -> None:
         """An update or force-create update the store answered with `outcome` ("added" or "updated")."""
         (self.added if outcome == "added" else self.updated)(lease, now)

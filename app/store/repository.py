@@ -458,6 +458,23 @@ class ReclaimExpired(WriteOp):
 
 
 @dataclass
+class FlushReclaimed(WriteOp):
+    """Delete the expired-reclaimed leases whose expiry is before `before` (Kea's flush of
+    reclaimed leases after hold-reclaimed-time); the outcome is their addresses."""
+
+    family: int
+    before: int
+
+    def apply(self, conn: Connection, dialect: str) -> list[Any]:
+        table = schema.lease4 if self.family == 4 else schema.lease6
+        cond = and_(table.c.state == STATE_RECLAIMED, table.c.expire < encode_time(self.before, dialect))
+        addresses = [row[0] for row in conn.execute(select(table.c.address).where(cond)).all()]
+        if addresses:
+            conn.execute(delete(table).where(cond))
+        return [int(a) for a in addresses] if self.family == 4 else addresses
+
+
+@dataclass
 class BulkApply(WriteOp):
     """Deletes then upserts, each with its own outcome (lease6-bulk-apply, sync pages)."""
 
