@@ -1056,13 +1056,13 @@ def default_config(data_dir: Path | None = None) -> Config:
 
 
 REDACTED = "*****"
-_SECRET_KEYS = {"password", "basic-auth-password", "key-password"}
+SECRET_KEYS = {"password", "basic-auth-password", "key-password"}
 
 
 def redact(value: Any) -> Any:
     """A copy of a config tree with every secret replaced, for config-get and logs."""
     if isinstance(value, dict):
-        return {k: (REDACTED if k in _SECRET_KEYS and v else redact(v)) for k, v in value.items()}
+        return {k: (REDACTED if k in SECRET_KEYS and v else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value

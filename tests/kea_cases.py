@@ -1237,6 +1237,17 @@ stat_case("argument-errors", *[c4("stat-lease4-get", a) for a in (
     {"foo": 1})])
 stat_case("routing", cmd("stat-lease4-get"), cmd("stat-lease6-get", {}, ["dhcp4", "dhcp6"]))
 
+# config-set: only refusals are compared (the two sides' lease-database and control-socket differ,
+# so a whole configuration cannot be the same for both); a reload restores each side's file
+case("config-set/refusals", *[c4("config-set", a) for a in (
+    _OMIT, None, [], "x", {}, {"Dhcp6": {}}, {"Dhcp4": []}, {"Dhcp4": {"foo": 1}}, {"Dhcp4": {"valid-lifetime": "x"}},
+    {"Dhcp4": {"valid-lifetime": 4000}, "foo": 1}, {"Dhcp4": {"valid-lifetime": 4000}, "Control-agent": {}},
+    {"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "11.0.0.1-11.0.0.5"}]}]}},
+    {"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}, {"id": 1, "subnet": "10.1.0.0/16"}]}})],
+     *[c6("config-set", a) for a in ({"Dhcp4": {}}, {"Dhcp6": {"subnet6": [{"subnet": "2001:db8::/64",
+                                                                             "pd-pools": [{"prefix": "3000::"}]}]}})],
+     c4("config-reload"), c6("config-reload"), c4("lease4-add", L4))
+
 # leases-reclaim: Kea's reclamation of expired leases (declined ones are deleted; others kept as
 # expired-reclaimed without hostname and FQDN flags, or deleted with remove)
 EXPIRED = {"valid-lft": 100, "expire": 1000000, "hostname": "h.example.org", "fqdn-fwd": True, "fqdn-rev": True,

@@ -515,6 +515,12 @@ COMMANDS: dict[str, CommandDoc] = {
                                        "redacted.", minProperties=1, maxProperties=1)),
     "config-test": CommandDoc(obj(_CONFIG_SECTIONS, description="The section of whoever answers is mandatory."),
                               None, required=True, example={"Dhcp4": {"valid-lifetime": 4000}}),
+    "config-set": CommandDoc(obj(_CONFIG_SECTIONS, description="The section of whoever answers is mandatory."),
+                             None, required=True, example={"Dhcp4": {"valid-lifetime": 4000}},
+                             notes="Checked as config-test checks it, then applied as config-reload applies the file's "
+                                   "section (not written: use config-write). Redacted secrets (`*****`, as config-get "
+                                   "shows them) keep the running values; a changed lease-database or HA block needs "
+                                   "a restart."),
     "config-reload": CommandDoc(None, None, notes="Re-reads the file given with `-c`."),
     "config-write": CommandDoc(obj({"filename": string("Target file; default: the file given with `-c`.")}),
                                obj({"filename": {"type": "string"}, "size": {"type": "integer"}},

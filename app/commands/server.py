@@ -18,7 +18,16 @@ from app import KEA_COMPAT_VERSION, __version__
 from app.commands import stats
 from app.commands.context import CommandContext
 from app.commands.registry import AGENT, BOTH, DAEMON, registry
-from app.config import kea_config_test, parse_agent, parse_config, redact
+from app.config import (
+    REDACTED,
+    SECRET_KEYS,
+    Config,
+    kea_config_test,
+    load_config,
+    parse_agent,
+    parse_config,
+    redact,
+)
 from app.errors import RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
 from app.kea_defaults import running_config
 
@@ -128,21 +137,27 @@ async def config_reload(ctx: CommandContext) -> dict[str, Any]:
     path = runtime.config.path
     if path is None:
         raise CommandError("Config reload failed: no configuration file (started without -c)")
-    from app.config import Config, load_config
-
     try:
         new = load_config(path)
     except ConfigError as exc:
         return answer(RESULT_ERROR, f"Config reload failed: {exc}")
+    return _apply(ctx, new, "Config reload failed")
+
+
+def _apply(ctx: CommandContext, new: Config, failed: str) -> dict[str, Any]:
+    """Make `new` the running configuration for the section `ctx` is about (config-reload,
+    config-set): a family's Dhcp4/Dhcp6, or the agent's own sections."""
+    runtime = ctx.runtime
+    path = runtime.config.path
     target = _reload_key(ctx)
     running = ctx.family if target is not None else None
     if running is not None and target is not None:
         fresh = new.family(target)
         if fresh is None or fresh.lease_database != running.config.lease_database:
-            return answer(RESULT_ERROR, f"Config reload failed: changing the Dhcp{target} lease-database or removing "
+            return answer(RESULT_ERROR, f"{failed}: changing the Dhcp{target} lease-database or removing "
                           "the family needs a restart")
         if (fresh.ha is None) != (running.config.ha is None) or (fresh.ha is not None and fresh.ha != running.config.ha):
-            return answer(RESULT_ERROR, f"Config reload failed: changing Dhcp{target} high-availability needs a restart")
+            return answer(RESULT_ERROR, f"{failed}: changing Dhcp{target} high-availability needs a restart")
         running.config = fresh
         runtime.foreign_views.clear()
         section = f"Dhcp{target}"
@@ -158,6 +173,49 @@ async def config_reload(ctx: CommandContext) -> dict[str, Any]:
     runtime.reloads[target] = time.time()
     # the daemons' wording; leasesync's own (no service) keeps its own
     return answer(RESULT_SUCCESS, "Configuration successful." if ctx.service else "Configuration applied successfully.")
+
+
+def _unredacted(given: Any, running: Any) -> Any:
+    """`given` with every redacted secret (as config-get shows it) replaced by the running value at
+    the same place, so that config-get, edit, config-set keeps the secrets."""
+    if isinstance(given, dict):
+        running_map = running if isinstance(running, dict) else {}
+        return {key: (running_map[key] if key in SECRET_KEYS and value == REDACTED and key in running_map
+                      else _unredacted(value, running_map.get(key))) for key, value in given.items()}
+    if isinstance(given, list):
+        running_list = running if isinstance(running, list) else []
+        return [_unredacted(value, running_list[i] if i < len(running_list) else None) for i, value in enumerate(given)]
+    return given
+
+
+@registry.command("config-set", where=BOTH,
+                  summary="Apply the configuration in the arguments: a family's Dhcp4/Dhcp6, or the agent's LeaseSync.")
+async def config_set(ctx: CommandContext) -> dict[str, Any]:
+    """As Kea's config-set: the section is checked as config-test checks it, then applied as
+    config-reload applies the file's (the file is not written: config-write does that)."""
+    if not ctx.has_arguments:
+        raise CommandError("Missing mandatory 'arguments' parameter.")
+    args = ctx.args_map
+    if args is None:
+        raise CommandError("Error during command processing: get(string) called on a non-map Element in")
+    name, running_section = _section(ctx)
+    if ctx.family is not None:
+        refusal = kea_config_test(args, ctx.family.family)
+        if refusal is not None:
+            return answer(RESULT_ERROR, refusal)
+    elif name not in args:
+        raise CommandError(f"Missing mandatory '{name}' parameter.")
+    elif not isinstance(args[name], dict):
+        raise CommandError(f"'{name}' parameter expected to be a map.")
+    runtime = ctx.runtime
+    section = _unredacted(copy.deepcopy(args[name]), running_section)
+    try:
+        if name == "LeaseSync":
+            parse_agent(section, name)
+        new = parse_config({**runtime.config.raw, name: section}, runtime.config.path)
+    except ConfigError as exc:
+        return answer(RESULT_ERROR, str(exc))
+    return _apply(ctx, new, "Config set failed")
 
 
 @registry.command("config-write", where=BOTH, summary="Write the running configuration to a file.")
