@@ -206,6 +206,8 @@ class LeaseReclaimer:
 def attach_reclaimers(runtime: Runtime) -> list[LeaseReclaimer]:
     """One LeaseReclaimer per served family; each decides at every run whether it owns reclamation."""
     reclaimers = [LeaseReclaimer(runtime, family) for family in sorted(runtime.families)]
+    for reclaimer in reclaimers:
+        reclaimer.runtime_family.reclaims = reclaimer.owns_reclamation()
     runtime.services.extend(reclaimers)
     runtime.reclaimers = {r.family: r for r in reclaimers}
     return reclaimers

@@ -69,6 +69,9 @@ class FamilyRuntime:
     dhcp: DhcpServiceState = field(default_factory=DhcpServiceState)
     listeners: list[ChangeListener] = field(default_factory=list)
     stats: Any = None  # the lease statistics, kept by app.commands.stats (main process only)
+    # leasesync reclaims this family's expired leases (app.reclaim): it then keeps Kea's reclaimed-*
+    # and cumulative-* statistics too, which otherwise only the local Kea knows
+    reclaims: bool = False
 
     @property
     def family(self) -> int:

@@ -1270,6 +1270,20 @@ case("leases-reclaim/v6-keep-and-remove", *stats_pin("dhcp6"), add6(**EXPIRED), 
 case("leases-reclaim/only-its-family", add4(**EXPIRED), add6(**EXPIRED), c6("leases-reclaim", {"remove": True}),
      c4("lease4-get-all"), c6("lease6-get-all"), cmd("leases-reclaim", {"remove": True}, ["dhcp4", "dhcp6"]),
      c4("lease4-get-all"))
+RECLAIM4 = ("reclaimed-leases", "reclaimed-declined-addresses", "cumulative-assigned-addresses",
+            *(f"subnet[{i}].{n}" for i in (1, 2)
+              for n in ("reclaimed-leases", "reclaimed-declined-addresses", "cumulative-assigned-addresses")))
+RECLAIM6 = ("reclaimed-leases", "reclaimed-declined-addresses", "cumulative-assigned-nas", "cumulative-assigned-pds",
+            *(f"subnet[{i}].{n}" for i in (1, 2) for n in ("reclaimed-leases", "reclaimed-declined-addresses",
+                                                           "cumulative-assigned-nas", "cumulative-assigned-pds")))
+case("leases-reclaim/v4-reclamation-statistics", *stats_pin("dhcp4"), add4(**EXPIRED),
+     c4("lease4-add", w(L4_B, state=1, **EXPIRED)), c4("lease4-add", w(L4, ip_address="198.51.100.5", state=1, **EXPIRED)),
+     c4("leases-reclaim", {"remove": False}), *stats_get("dhcp4", *RECLAIM4), c4("config-reload"),
+     *stats_get("dhcp4", *RECLAIM4), c4("statistic-reset-all"), *stats_get("dhcp4", *RECLAIM4))
+case("leases-reclaim/v6-reclamation-statistics", *stats_pin("dhcp6"), add6(**EXPIRED),
+     c6("lease6-add", w(L6_B, state=1, **EXPIRED)), c6("lease6-add", w(L6_PD, **EXPIRED)), c6("lease6-add", w(L6_TA, **EXPIRED)),
+     c6("leases-reclaim", {"remove": True}), *stats_get("dhcp6", *RECLAIM6), c6("config-reload"),
+     *stats_get("dhcp6", *RECLAIM6))
 case("leases-reclaim/argument-errors", *[c4("leases-reclaim", a) for a in (
     _OMIT, None, [], "x", {}, {"remove": 1}, {"remove": "true"}, {"remove": None}, {"Remove": True})],
      cmd("leases-reclaim", {"remove": True}))

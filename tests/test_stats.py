@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.commands.stats import ready as stats_ready
 from app.commands.stats import total_addresses, total_prefixes
 from tests.conftest import KeaClient, service_config
 
@@ -32,22 +33,37 @@ async def add4(client: KeaClient, ip: str, state: int = 0) -> None:
 
 # --- names and shapes -----------------------------------------------------------------------
 
+RECLAMATION4 = ("reclaimed-leases", "reclaimed-declined-addresses", "cumulative-assigned-addresses")
+RECLAMATION6 = ("reclaimed-leases", "reclaimed-declined-addresses", "cumulative-assigned-nas", "cumulative-assigned-pds")
+
+
 async def test_v4_get_all_has_keas_lease_statistics(sqlite_client: KeaClient) -> None:
     ans = await sqlite_client.one("statistic-get-all", "dhcp4")
     assert ans["result"] == 0
     assert set(ans["arguments"]) == {
-        "declined-addresses",
-        *(f"subnet[{i}].{s}" for i in (1, 2) for s in ("total-addresses", "assigned-addresses", "declined-addresses")),
+        "declined-addresses", *RECLAMATION4,
+        *(f"subnet[{i}].{s}" for i in (1, 2)
+          for s in ("total-addresses", "assigned-addresses", "declined-addresses", *RECLAMATION4)),
     }
 
 
 async def test_v6_get_all_has_keas_lease_statistics(sqlite_client: KeaClient) -> None:
     ans = await sqlite_client.one("statistic-get-all", "dhcp6")
     assert set(ans["arguments"]) == {
-        "declined-addresses",
+        "declined-addresses", *RECLAMATION6,
         *(f"subnet[{i}].{s}" for i in (1, 2)
-          for s in ("total-nas", "assigned-nas", "total-pds", "assigned-pds", "declined-addresses")),
+          for s in ("total-nas", "assigned-nas", "total-pds", "assigned-pds", "declined-addresses", *RECLAMATION6)),
     }
+
+
+async def test_beside_a_local_kea_reclamation_statistics_are_not_kept_here(make_client: Any,
+                                                                         sqlite_database: dict[str, Any],
+                                                                         tmp_path: Any) -> None:
+    # the local Kea reclaims and allocates: its reclaimed-* and cumulative-* are the true ones
+    sockets = {"control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": str(tmp_path / "kea4.sock")}}}
+    client = await make_client(service_config(sqlite_database, extra_agent=sockets))
+    state = await stats_ready(client.runtime.families[4])
+    assert not {n for n in state.stats if "reclaimed" in n or "cumulative" in n}
 
 
 async def test_samples_are_value_and_kea_timestamp(sqlite_client: KeaClient) -> None:

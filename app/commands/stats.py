@@ -7,7 +7,11 @@ pool ones Kea derives from its lease database and configuration, with Kea's name
 * v4: `subnet[ID].total-addresses`, `subnet[ID].assigned-addresses`, `subnet[ID].declined-addresses`
   and the global `declined-addresses`;
 * v6: `subnet[ID].total-nas`, `subnet[ID].assigned-nas`, `subnet[ID].total-pds`,
-  `subnet[ID].assigned-pds`, `subnet[ID].declined-addresses` and the global `declined-addresses`.
+  `subnet[ID].assigned-pds`, `subnet[ID].declined-addresses` and the global `declined-addresses`;
+* where leasesync reclaims the family's expired leases (app/reclaim.py), also Kea's
+  `reclaimed-leases`, `reclaimed-declined-addresses` and `cumulative-assigned-*`, global and per
+  subnet (the cumulative ones stay 0: leasesync allocates nothing). Beside a local Kea these are
+  Kea's, answered through its control socket.
 
 They are kept in memory in the main process as Kea's StatsMgr keeps them: a value and its samples
 (`[value, "YYYY-MM-DD HH:MM:SS.ffffff"]`, newest first, 20 by default), one sample for every set
@@ -176,6 +180,9 @@ class FamilyStats:
     # here is in the default state, in the subnet of its new version.
     odd: dict[Any, tuple[int, int, int]] = field(default_factory=dict)
     pending: int = 0
+    # Kea's reclaimed-* and cumulative-* statistics are kept here only where leasesync reclaims
+    # (else they are the local Kea's, or nobody's)
+    keeps_reclamation: bool = False
     # statistic-default-sample-count/-age as the *-set-all commands left them: Kea's config-get
     # shows these in place of the configured values until the next configuration
     set_defaults: dict[str, int] = field(default_factory=dict)
@@ -205,9 +212,19 @@ class FamilyStats:
         stat.record(0, now)
 
     # --- configuration and recount -----------------------------------------------------------
+    @property
+    def _cumulative(self) -> tuple[str, ...]:
+        return ("cumulative-assigned-addresses",) if self.v4 else ("cumulative-assigned-nas", "cumulative-assigned-pds")
+
     def configure(self, rows: list[tuple[int, int, int, int]], odd: dict[Any, tuple[int, int, int]],
                   now: float) -> None:
-        """Kea's configuration: pool capacities of every subnet, then recountLeaseStats."""
+        """Kea's configuration: pool capacities of every subnet, then recountLeaseStats. Where
+        leasesync reclaims, Kea's reclamation and allocation counters start at 0 too (a global
+        one only when it does not exist: a reconfiguration keeps it, as Kea does)."""
+        if self.keeps_reclamation:
+            for name in ("reclaimed-declined-addresses", "reclaimed-leases", *self._cumulative):
+                if name not in self.stats:
+                    self.set_value(name, 0, now)
         for subnet in sorted(self.config.subnets.values(), key=lambda s: s.id):
             prefix = f"subnet[{subnet.id}]."
             if self.v4:
@@ -215,6 +232,9 @@ class FamilyStats:
             else:
                 self.set_value(prefix + "total-nas", total_addresses(subnet.pools), now)
                 self.set_value(prefix + "total-pds", total_prefixes(subnet.pd_pools), now)
+            if self.keeps_reclamation:
+                for name in ("reclaimed-leases", "reclaimed-declined-addresses", *self._cumulative):
+                    self.set_value(prefix + name, 0, now)
         self.recount(rows, now)
         self.raw = raw_counts(self.v4, rows)
         self.odd = odd
@@ -249,8 +269,10 @@ class FamilyStats:
                     odd: dict[Any, tuple[int, int, int]], now: float) -> None:
         """config-reload: Kea removes the old configuration's subnet statistics, then configures
         the new one (the global declined-addresses keeps its samples)."""
-        suffixes = ("total-addresses", "assigned-addresses") if self.v4 else \
+        suffixes: tuple[str, ...] = ("total-addresses", "assigned-addresses") if self.v4 else \
             ("total-nas", "assigned-nas", "total-pds", "assigned-pds")
+        if self.keeps_reclamation:
+            suffixes += ("reclaimed-leases", "reclaimed-declined-addresses", *self._cumulative)
         for subnet_id in self.config.subnets:
             for suffix in (*suffixes, "declined-addresses"):
                 self.stats.pop(f"subnet[{subnet_id}].{suffix}", None)
@@ -314,6 +336,11 @@ class FamilyStats:
         if lease.state == STATE_DECLINED:
             self.add_value(f"subnet[{lease.subnet_id}].declined-addresses", -1, now)
             self.add_value("declined-addresses", -1, now)
+        if self.keeps_reclamation:
+            counters = ["reclaimed-leases"] + (["reclaimed-declined-addresses"] if lease.state == STATE_DECLINED else [])
+            for name in counters:
+                self.add_value(name, 1, now)
+                self.add_value(f"subnet[{lease.subnet_id}].{name}", 1, now)
 
     def forget(self, address: Any) -> None:
         """A lease that counted nowhere (expired-reclaimed) was deleted: no value moves."""
@@ -439,7 +466,8 @@ async def ready(family: FamilyRuntime) -> FamilyStats:
         now = time.time()
         if state is None:
             count, age = _sample_defaults(family.config)
-            state = FamilyStats(config=family.config, default_max_samples=count, default_max_age=age)
+            state = FamilyStats(config=family.config, default_max_samples=count, default_max_age=age,
+                                keeps_reclamation=family.reclaims)
             state.configure(rows, odd, now)
             holder.state = state
         elif state.config is not family.config:
