@@ -1248,6 +1248,9 @@ case("config-set/refusals", *[c4("config-set", a) for a in (
                                                                              "pd-pools": [{"prefix": "3000::"}]}]}})],
      c4("config-reload"), c6("config-reload"), c4("lease4-add", L4))
 
+case("config-backend-pull/no-backend", c4("config-backend-pull"), c6("config-backend-pull", {"x": 1}),
+     cmd("config-backend-pull", service=["dhcp4", "dhcp6"]))
+
 # leases-reclaim: Kea's reclamation of expired leases (declined ones are deleted; others kept as
 # expired-reclaimed without hostname and FQDN flags, or deleted with remove)
 EXPIRED = {"valid-lft": 100, "expire": 1000000, "hostname": "h.example.org", "fqdn-fwd": True, "fqdn-rev": True,

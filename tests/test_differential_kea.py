@@ -87,8 +87,8 @@ def connection_close(rec: Record) -> Record:
 
 
 def list_commands(where: str) -> Transform:
-    """leasesync lists the commands it implements (no config-backend-pull, libreload; plus
-    lease4-bulk-apply and the ha-* commands)."""
+    """leasesync lists the commands it implements (no libreload; plus lease4-bulk-apply and the
+    ha-* commands)."""
 
     def run(rec: Record) -> Record:
         names = registry.names(where)
@@ -131,8 +131,8 @@ def fix_mojibake(rec: Record) -> Record:
 NO_SERVICE = ("lease4-*/lease6-*/stat-lease4-get/stat-lease6-get/ha-* commands without `service` (or with an "
               "empty list) go to their family "
               "instead of the agent's 'command not supported' answer (as Kea 3.x daemons do)")
-LIST_COMMANDS = ("a family's list-commands lists what leasesync implements: Kea's config-backend-pull and "
-                 "libreload are not implemented; lease4-bulk-apply and ha-* are added")
+LIST_COMMANDS = ("a family's list-commands lists what leasesync implements: Kea's libreload is not "
+                 "implemented; lease4-bulk-apply and ha-* are added")
 CONN_CLOSE = ("leasesync sends `Connection: close` when it will close the connection (HTTP/1.0, a "
               "`Connection: close` request, an unparsable request), as RFC 9112 section 9.6 asks; Kea closes "
               "without the header")

@@ -521,6 +521,9 @@ COMMANDS: dict[str, CommandDoc] = {
                                    "section (not written: use config-write). Redacted secrets (`*****`, as config-get "
                                    "shows them) keep the running values; a changed lease-database or HA block needs "
                                    "a restart."),
+    "config-backend-pull": CommandDoc(None, None, notes="Result 3 `No config backend.` (leasesync reads none); "
+                                                         "result 1 when `config-control` is configured; forwarded "
+                                                         "to the local Kea with a control socket."),
     "config-reload": CommandDoc(None, None, notes="Re-reads the file given with `-c`."),
     "config-write": CommandDoc(obj({"filename": string("Target file; default: the file given with `-c`.")}),
                                obj({"filename": {"type": "string"}, "size": {"type": "integer"}},

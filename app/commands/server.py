@@ -28,7 +28,7 @@ from app.config import (
     parse_config,
     redact,
 )
-from app.errors import RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
+from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
 from app.kea_defaults import running_config
 
 
@@ -216,6 +216,19 @@ async def config_set(ctx: CommandContext) -> dict[str, Any]:
     except ConfigError as exc:
         return answer(RESULT_ERROR, str(exc))
     return _apply(ctx, new, "Config set failed")
+
+
+@registry.command("config-backend-pull", where=DAEMON, forward_first=True,
+                  summary="Pull configuration changes from the configuration backends (there are none here).")
+async def config_backend_pull(ctx: CommandContext) -> dict[str, Any]:
+    """Kea's answer without `config-control`: nothing to pull. leasesync reads no configuration
+    backend; a `config-control` pasted from Kea's configuration is accepted but not used, which
+    this says instead of pretending to pull (beside a local Kea the command goes to Kea)."""
+    assert ctx.family is not None
+    if ctx.family.config.raw.get("config-control"):
+        raise CommandError("leasesync does not read configuration backends: 'config-control' is not used; send "
+                           "config-backend-pull to the Kea daemon that has them")
+    return answer(RESULT_EMPTY, "No config backend.")
 
 
 @registry.command("config-write", where=BOTH, summary="Write the running configuration to a file.")
