@@ -102,21 +102,28 @@ async def config_get(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_SUCCESS, arguments={name: redact(copy.deepcopy(section))})
 
 
-@registry.command("config-test", where=BOTH, summary="Check a configuration without applying it.")
-async def config_test(ctx: CommandContext) -> dict[str, Any]:
+def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
+    """config-test / config-set: the name of the section they are about and their arguments,
+    past Kea's checks of them (a family answers as Kea's daemon does first; leasesync's parser,
+    which refuses what leasesync cannot run, comes after)."""
     if not ctx.has_arguments:
         raise CommandError("Missing mandatory 'arguments' parameter.")
     args = ctx.args_map
     if args is None:
         raise CommandError("Error during command processing: get(string) called on a non-map Element in")
     name, _ = _section(ctx)
-    if name not in args:
-        raise CommandError(f"Missing mandatory '{name}' parameter.")
     if ctx.family is not None:
-        # a family answers as Kea's daemon does first; then leasesync refuses what it cannot run
         refusal = kea_config_test(args, ctx.family.family)
         if refusal is not None:
-            return answer(RESULT_ERROR, refusal)
+            raise CommandError(refusal)
+    elif name not in args:
+        raise CommandError(f"Missing mandatory '{name}' parameter.")
+    return name, args
+
+
+@registry.command("config-test", where=BOTH, summary="Check a configuration without applying it.")
+async def config_test(ctx: CommandContext) -> dict[str, Any]:
+    name, args = _given_configuration(ctx)
     try:
         if name == "LeaseSync":
             parse_agent(args[name], name)
@@ -193,20 +200,10 @@ def _unredacted(given: Any, running: Any) -> Any:
 async def config_set(ctx: CommandContext) -> dict[str, Any]:
     """As Kea's config-set: the section is checked as config-test checks it, then applied as
     config-reload applies the file's (the file is not written: config-write does that)."""
-    if not ctx.has_arguments:
-        raise CommandError("Missing mandatory 'arguments' parameter.")
-    args = ctx.args_map
-    if args is None:
-        raise CommandError("Error during command processing: get(string) called on a non-map Element in")
-    name, running_section = _section(ctx)
-    if ctx.family is not None:
-        refusal = kea_config_test(args, ctx.family.family)
-        if refusal is not None:
-            return answer(RESULT_ERROR, refusal)
-    elif name not in args:
-        raise CommandError(f"Missing mandatory '{name}' parameter.")
-    elif not isinstance(args[name], dict):
+    name, args = _given_configuration(ctx)
+    if not isinstance(args[name], dict):  # the agent's (a family's is one of Kea's checks)
         raise CommandError(f"'{name}' parameter expected to be a map.")
+    _, running_section = _section(ctx)
     runtime = ctx.runtime
     section = _unredacted(copy.deepcopy(args[name]), running_section)
     try:
