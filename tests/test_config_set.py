@@ -103,3 +103,19 @@ async def test_the_agent_sets_its_leasesync_section(sqlite_client: KeaClient) ->
     assert await sqlite_client.one("config-set", None, {"Control-agent": {}}) == {
         "result": 1, "text": "Missing mandatory 'LeaseSync' parameter."}
     assert (await sqlite_client.one("config-set", None, {"LeaseSync": {"http-port": "x"}}))["result"] == 1
+
+
+async def test_with_a_control_socket_the_local_kea_is_reconfigured(make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    from tests.kea_harness import KeaServer, require_kea
+
+    require_kea()
+    with KeaServer(4, start_agent=False) as kea:
+        sockets = {"control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": kea.socket_path}}}
+        client = await make_client(service_config(sqlite_database, extra_agent=sockets))
+        ours = await running(client)
+        # Kea's own configuration with another global lifetime: Kea takes it, leasesync's stays
+        answer = await client.one("config-set", "dhcp4", {"Dhcp4": {**kea.dhcp_config["Dhcp4"], "valid-lifetime": 777}})
+        assert answer == {"result": 0, "text": "Configuration successful."}
+        keas = await client.runtime.forwarder.forward("dhcp4", {"command": "config-get", "service": ["dhcp4"]})
+        assert keas["arguments"]["Dhcp4"]["valid-lifetime"] == 777
+        assert await running(client) == ours

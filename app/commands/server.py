@@ -195,11 +195,13 @@ def _unredacted(given: Any, running: Any) -> Any:
     return given
 
 
-@registry.command("config-set", where=BOTH,
+@registry.command("config-set", where=BOTH, forward_first=True,
                   summary="Apply the configuration in the arguments: a family's Dhcp4/Dhcp6, or the agent's LeaseSync.")
 async def config_set(ctx: CommandContext) -> dict[str, Any]:
     """As Kea's config-set: the section is checked as config-test checks it, then applied as
-    config-reload applies the file's (the file is not written: config-write does that)."""
+    config-reload applies the file's (the file is not written: config-write does that). With a
+    control socket to the family's local Kea the command reconfigures that Kea instead, as it did
+    through kea-ctrl-agent: Kea's own configuration is what serves DHCP there."""
     name, args = _given_configuration(ctx)
     if not isinstance(args[name], dict):  # the agent's (a family's is one of Kea's checks)
         raise CommandError(f"'{name}' parameter expected to be a map.")
