@@ -1227,6 +1227,8 @@ stat_case("empty-selections", c4("stat-lease4-get", {"subnet-id": 3}), c6("stat-
           c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 4, "last-subnet-id": 4}}),
           c4("stat-lease4-get", {"subnet-id": 4294967296}), c4("stat-lease4-get", {"subnet-id": 4294967298}),
           c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 4294967297, "last-subnet-id": 4294967298}}),
+          c4("stat-lease4-get", {"subnet-range": {"first-subnet-id": 4294967296, "last-subnet-id": 2}}),
+          c6("stat-lease6-get", {"subnet-range": {"first-subnet-id": 4294967296, "last-subnet-id": 1}}),
           c4("stat-lease6-get"), c6("stat-lease4-get", {"subnet-id": 1}))
 stat_case("argument-errors", *[c4("stat-lease4-get", a) for a in (
     [], "x", 5, None, {"subnet-id": "1"}, {"subnet-id": 1.0}, {"subnet-id": True}, {"subnet-id": None}, {"subnet-id": 0},

@@ -7,7 +7,8 @@ A tool to find new differences, not a test: pytest does not collect it (the file
 start with ``test_`` and it defines no ``test_*`` functions), and it needs ISC Kea 2.2 installed
 (kea-dhcp4, kea-dhcp6, kea-ctrl-agent and the lease_cmds hook, see tests/kea_harness.py).
 
-It starts Kea's "default" topology of tests/kea_cases.py (tests/record_kea_golden.start_topology)
+It starts Kea's "stats" topology of tests/kea_cases.py (the default one plus Kea's stat_cmds hook;
+tests/record_kea_golden.start_topology)
 and one ``leasesync serve`` on SQLite configured the same way (as tests/test_differential_kea.py
 does), sends every variant to both after ``RESET_STEPS``, normalises both answers with
 ``kea_cases.normalise`` and compares status, body, body text and headers. Families:
@@ -804,7 +805,8 @@ def plain_command_variants(out: Variants) -> None:
             out.add(f"plain/{command}/{service_name}", cmd(command, service=service))
     for command in ("status-get", "version-get", "build-report", "list-commands", "config-get", "server-tag-get",
                     "statistic-get-all", "dhcp-disable", "dhcp-enable", "config-reload", "statistic-reset-all",
-                    "statistic-get", "config-test", "config-write"):
+                    "statistic-get", "config-test", "config-write", "config-set", "config-backend-pull",
+                    "leases-reclaim", "stat-lease4-get", "stat-lease6-get"):
         for service_name, service in AGENT_AND_FAMILIES:
             for arguments_name, arguments in ODD_ARGUMENTS:
                 steps = [cmd(command, arguments, service)]
@@ -1048,10 +1050,65 @@ def http_transport_variants(out: Variants) -> None:
     out.add("http/latin1-in-body", post(ct + longer + close, payload=body[:-1] + "\xe9}"))
 
 
+EXPIRED = {"valid-lft": 100, "expire": 1000000, "hostname": "h.example.org", "fqdn-fwd": True, "fqdn-rev": True}
+SUBNET_IDS: list[tuple[str, Any]] = [*WRONG_TYPES, ("1", 1), ("2", 2), ("3", 3), ("2^32+1", 2 ** 32 + 1),
+                                     ("2^31", 2 ** 31)]
+
+
+def stat_lease_variants(out: Variants) -> None:
+    """stat-lease4-get / stat-lease6-get (the fuzz topology loads Kea's stat_cmds): every shape of
+    subnet-id and subnet-range, after leases in each state."""
+    setup4 = [kc.add4(), kc.add4(ip_address="192.0.2.21", state=1), kc.add4(ip_address="198.51.100.9", state=2),
+              kc.add4(ip_address="192.0.2.22", **{k.replace("-", "_"): v for k, v in EXPIRED.items()})]
+    setup6 = [kc.add6(), kc.add6(ip_address="2001:db8:1::101", state=1), c6("lease6-add", kc.L6_PD),
+              c6("lease6-add", kc.L6_TA), kc.add6(ip_address="2001:db8:2::9")]
+    for v, setup in ((4, setup4), (6, setup6)):
+        send = c4 if v == 4 else c6
+        command = f"stat-lease{v}-get"
+        out.add(f"{command}/all", *setup, send(command))
+        for name, value in SUBNET_IDS:
+            out.add(f"{command}/subnet-id={name}", *setup, send(command, {"subnet-id": value}))
+            out.add(f"{command}/first={name}", send(command, {"subnet-range": {"first-subnet-id": value,
+                                                                                "last-subnet-id": 2}}))
+            out.add(f"{command}/last={name}", send(command, {"subnet-range": {"first-subnet-id": 1,
+                                                                               "last-subnet-id": value}}))
+        for first, last in ((1, 1), (1, 2), (2, 1), (2, 2), (2, 9), (3, 9), (1, 2 ** 32 + 2)):
+            out.add(f"{command}/range={first}-{last}", *setup, send(command, {"subnet-range": {
+                "first-subnet-id": first, "last-subnet-id": last}}))
+        for name, value in [("range-null", None), ("range-list", []), ("range-empty", {}), ("both-null",
+                            {"subnet-id": None, "subnet-range": None})]:
+            arguments = value if isinstance(value, dict) and "subnet-id" in value else {"subnet-range": value}
+            out.add(f"{command}/{name}", send(command, arguments))
+        out.add(f"{command}/to-other-family", send(f"stat-lease{10 - v}-get", {"subnet-id": 1}))
+
+
+def reclaim_variants(out: Variants) -> None:
+    """leases-reclaim after expired leases of every state and type, kept or removed."""
+    expired = {k.replace("-", "_"): v for k, v in EXPIRED.items()}
+    for remove in (False, True):
+        for state in (0, 1, 2):
+            out.add(f"leases-reclaim/v4/state={state}/remove={remove}", kc.add4(state=state, **expired),
+                    c4("leases-reclaim", {"remove": remove}), c4("lease4-get-all"))
+            out.add(f"leases-reclaim/v6/state={state}/remove={remove}", kc.add6(state=state, **expired),
+                    c6("leases-reclaim", {"remove": remove}), c6("lease6-get-all"))
+        out.add(f"leases-reclaim/v6/pd/remove={remove}", c6("lease6-add", {**kc.L6_PD, **EXPIRED}),
+                c6("leases-reclaim", {"remove": remove}), c6("lease6-get-all"))
+        out.add(f"leases-reclaim/v6/ta/remove={remove}", c6("lease6-add", {**kc.L6_TA, **EXPIRED}),
+                c6("leases-reclaim", {"remove": remove}), c6("lease6-get-all"))
+        out.add(f"leases-reclaim/v4/infinite/remove={remove}",
+                kc.add4(valid_lft=0xFFFFFFFF, expire=5000000000), c4("leases-reclaim", {"remove": remove}),
+                c4("lease4-get-all"))
+        out.add(f"leases-reclaim/v4/current/remove={remove}", kc.add4(),
+                c4("leases-reclaim", {"remove": remove}), c4("lease4-get-all"))
+    for type_name, value in WRONG_TYPES:
+        out.add(f"leases-reclaim/remove={type_name}", kc.add4(**expired), c4("leases-reclaim", {"remove": value}),
+                c4("lease4-get-all"))
+
+
 FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
     "lease": [lease_wrong_type_variants, lease4_add_value_variants, identifier_variants, lease6_variants,
               listing_variants, wipe_resend_bulk_variants, sequence_variants, lease_envelope_variants,
-              raw_json_variants],
+              raw_json_variants, stat_lease_variants, reclaim_variants],
     "agent": [plain_command_variants, enable_disable_variants, config_command_variants, statistic_variants,
               agent_envelope_variants],
     "http": [http_transport_variants],
@@ -1200,8 +1257,12 @@ def differences(step: Step, kea: dict[str, Any], ours: dict[str, Any], kea_files
 _STUCK_DATABASE_MARKERS = ("did not commit within", "lease database unavailable")
 
 
+# the "default" topology with Kea's stat_cmds hook loaded, so that stat-leaseX-get can be compared
+TOPOLOGY = "stats"
+
+
 class Servers:
-    """Kea 2.2 ("default" topology) and one leasesync on SQLite configured alike; each can be
+    """Kea 2.2 (the "stats" topology) and one leasesync on SQLite configured alike; each can be
     restarted. Everything lives under ``workdir`` (Kea's own temp dirs are removed by its stop())."""
 
     def __init__(self, workdir: Path) -> None:
@@ -1218,7 +1279,7 @@ class Servers:
         self._leasesync_starts = 0
 
     def start_kea(self) -> None:
-        self.kea4, self.kea6, _ = start_topology("default")
+        self.kea4, self.kea6, _ = start_topology(TOPOLOGY)
 
     def stop_kea(self) -> None:
         for kea in (self.kea4, self.kea6):
@@ -1238,7 +1299,7 @@ class Servers:
         rundir = self.workdir / f"leasesync-{self._leasesync_starts}"
         rundir.mkdir()
         database, _ = make_database("sqlite", rundir)
-        config = leasesync_config(database, "default", free_port(), self.d2_socket)
+        config = leasesync_config(database, TOPOLOGY, free_port(), self.d2_socket)
         self.leasesync = ServerProcess(config, rundir, "leasesync")
         self.leasesync.start()
 
@@ -1373,6 +1434,10 @@ def _is(command: str, kea: str = "", leasesync: str = "", anywhere: str = "") ->
 # apart, so that the summary lists what is new
 README_DIFFERENCES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
     ("config-test to the agent checks its LeaseSync section", _is("config-test", anywhere="Control-agent")),
+    ("config-set to the agent takes its LeaseSync section", _is("config-set", anywhere="Control-agent")),
+    # the table's first row: a command that can mean one family needs no service
+    ("stat-leaseX-get without service goes to its family", _is("stat-lease4-get", kea="2:")),
+    ("stat-leaseX-get without service goes to its family", _is("stat-lease6-get", kea="2:")),
     ("config-test refuses memfile, which leasesync cannot run", _is("config-test", anywhere="is not supported by leasesync")),
     ("config-test: leasesync's parser refuses lifetimes and lengths out of range",
      _is("config-test", anywhere="out of range value")),

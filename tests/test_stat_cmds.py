@@ -131,6 +131,7 @@ async def test_the_other_familys_command_sees_no_subnets(sqlite_client: KeaClien
     ({"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 0}}, "'last-subnet-id' parameter must be > 0"),
     ({"subnet-range": {"first-subnet-id": 3, "last-subnet-id": 1}}, "'last-subnet-id' must be greater than 'first-subnet-id'"),
     ({"subnet-range": {"first-subnet-id": 1, "last-subnet-id": 1}}, "LeaseStatsQuery: last_subnet_id_must be > first_subnet_id_"),
+    ({"subnet-range": {"first-subnet-id": 1 << 32, "last-subnet-id": 2}}, "LeaseStatsQuery: first_subnet_id_ must be > 0"),
 ])
 async def test_bad_arguments_are_keas_errors(sqlite_client: KeaClient, arguments: Any, text: str) -> None:
     assert await sqlite_client.one("stat-lease4-get", "dhcp4", arguments) == {"result": 1, "text": text}

@@ -106,8 +106,11 @@ async def _stat_lease_get(ctx: CommandContext, v: int) -> dict[str, Any]:
     if not ids:
         raise CommandError(f"{name}: no matching data, selected ID range: {selection.first} through "
                            f"{selection.last} includes no known subnets", RESULT_EMPTY, {})
+    # Kea's lease manager checks the range only once it is known to hold a subnet: a first id
+    # that wrapped to 0, then a one-subnet range
+    if selection.range and selection.first == 0:
+        raise CommandError("LeaseStatsQuery: first_subnet_id_ must be > 0")
     if selection.range and selection.first == selection.last:
-        # Kea's lease manager refuses a one-subnet range once the range is known to hold a subnet
         raise CommandError("LeaseStatsQuery: last_subnet_id_must be > first_subnet_id_")
     counted = await stats.ready(family)
     wanted = set(ids)
