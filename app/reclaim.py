@@ -78,6 +78,18 @@ async def reclaim_expired(runtime: Runtime, family: FamilyRuntime, remove: bool,
     return len(reclaimed)
 
 
+async def reclaim_all(runtime: Runtime, family: FamilyRuntime, remove: bool) -> int:
+    """`leases-reclaim`: every expired lease, a chunk per transaction, so that a long backlog
+    neither holds the database's write lock for its whole length nor runs past `query-timeout`
+    (Kea reclaims lease by lease too); the number reclaimed."""
+    total = 0
+    while True:
+        done = await reclaim_expired(runtime, family, remove, _CHUNK)
+        total += done
+        if done < _CHUNK:
+            return total
+
+
 async def flush_reclaimed(runtime: Runtime, family: FamilyRuntime, hold: int) -> int:
     """Delete the expired-reclaimed leases that expired more than `hold` seconds ago."""
     counted = await stats.ready(family)

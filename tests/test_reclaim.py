@@ -243,3 +243,24 @@ async def test_failed_runs_are_logged_once_counted_and_change_nothing(make_clien
     assert (await get4(client, "192.0.2.20") or {}).get("state") == 2
     assert "reclamation of expired DHCPv4 leases works again" in caplog.text
     assert 'leasesync_reclaimed_leases_total{family="4"} 1.0' in (await client.http.get("/metrics")).text
+
+
+async def test_a_long_backlog_is_reclaimed_a_chunk_per_transaction(sqlite_client: KeaClient,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.reclaim
+
+    monkeypatch.setattr(app.reclaim, "_CHUNK", 2)
+    for index in range(5):
+        await add4(sqlite_client, f"192.0.2.{20 + index}", **EXPIRED)
+    store = sqlite_client.runtime.families[4].store
+    transactions: list[Any] = []
+    write = store.write
+
+    async def counted(op: Any) -> Any:
+        transactions.append(op)
+        return await write(op)
+
+    monkeypatch.setattr(store, "write", counted)
+    await reclaim(sqlite_client, remove=True)
+    assert [op.limit for op in transactions] == [2, 2, 2]  # 2 + 2 + 1: the short chunk ends it
+    assert (await sqlite_client.one("lease4-get-all", "dhcp4"))["result"] == 3  # none left

@@ -22,7 +22,7 @@ from typing import Any
 from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
 from app.errors import RESULT_SUCCESS, CommandError, answer
-from app.reclaim import reclaim_expired
+from app.reclaim import reclaim_all
 
 
 @registry.command("leases-reclaim", where=DAEMON, forward_first=True, mutates=True,
@@ -40,5 +40,5 @@ async def leases_reclaim(ctx: CommandContext) -> dict[str, Any]:
     remove = args["remove"]
     if not isinstance(remove, bool):
         raise CommandError("'remove' parameter expected to be a boolean.")
-    await reclaim_expired(ctx.runtime, ctx.family, remove)
+    await reclaim_all(ctx.runtime, ctx.family, remove)
     return answer(RESULT_SUCCESS, "Reclamation of expired leases is complete.")
