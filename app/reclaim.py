@@ -109,9 +109,7 @@ class LeaseReclaimer:
         self.family = family
         self.clock = clock
         self.reclaimed = 0  # leases reclaimed by the timers since start
-        self.flushed = 0
         self.failures = 0
-        self.runs = 0
         self.run_done = asyncio.Event()  # set after every reclaim run (tests wait on it)
         self._unfinished_runs = 0
         self._failing: set[str] = set()  # timers whose last run failed
@@ -203,7 +201,6 @@ class LeaseReclaimer:
             self.reclaimed += total
             return total
         finally:
-            self.runs += 1
             self.run_done.set()
 
     async def flush_run(self, settings: ReclaimSettings) -> int:
@@ -211,7 +208,6 @@ class LeaseReclaimer:
         flushed = await flush_reclaimed(self.runtime, self.runtime_family, settings.hold_reclaimed)
         if flushed:
             log.info("flushed %d expired-reclaimed DHCPv%d lease(s)", flushed, self.family)
-        self.flushed += flushed
         return flushed
 
 

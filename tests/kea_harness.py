@@ -168,7 +168,7 @@ def unavailable(reason: str) -> None:
 
     if in_ci():
         pytest.fail(f"required under CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(f"not available on this machine: {reason}")
 
 
 def require_kea() -> None:

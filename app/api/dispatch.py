@@ -102,10 +102,10 @@ async def _run_service(runtime: Runtime, service: str, command: str, arguments: 
     spec = registry.get(command)
     local = family is not None and family in runtime.families
     forwarder = runtime.forwarder
-    if local and spec is not None and spec.where in (DAEMON, "both") and not (
-            spec.forward_first and forwarder is not None and forwarder.has(service)):
+    forwarded = forwarder is not None and forwarder.has(service)
+    if local and spec is not None and spec.where in (DAEMON, "both") and not (spec.forward_first and forwarded):
         return await _invoke(runtime, command, arguments, origin, service)
-    if forwarder is not None and forwarder.has(service):
+    if forwarded:
         return await forwarder.forward(service, envelope)
     if local:
         return answer(RESULT_UNSUPPORTED, f"'{command}' command not supported.")

@@ -58,15 +58,11 @@ from app.config import FamilyConfig
 from app.errors import RESULT_SUCCESS, CommandError, answer
 from app.runtime import FamilyRuntime
 from app.store import schema
-from app.store.leases import Lease4, Lease6
+from app.store.leases import STATE_DECLINED, STATE_DEFAULT, STATE_RECLAIMED, Lease4, Lease6
 
 UINT64_MAX = (1 << 64) - 1
 DEFAULT_MAX_SAMPLES = 20  # Kea's statistic-default-sample-count
 
-# lease states (Kea's Lease::STATE_*)
-STATE_DEFAULT = 0
-STATE_DECLINED = 1
-STATE_RECLAIMED = 2
 # v6 lease types
 TYPE_NA = 0
 TYPE_PD = 2
@@ -213,8 +209,11 @@ class FamilyStats:
 
     # --- configuration and recount -----------------------------------------------------------
     @property
-    def _cumulative(self) -> tuple[str, ...]:
-        return ("cumulative-assigned-addresses",) if self.v4 else ("cumulative-assigned-nas", "cumulative-assigned-pds")
+    def _reclamation_names(self) -> tuple[str, ...]:
+        """Kea's reclamation and allocation counters (each global and per subnet), kept where
+        leasesync reclaims."""
+        cumulative = ("cumulative-assigned-addresses",) if self.v4 else ("cumulative-assigned-nas", "cumulative-assigned-pds")
+        return ("reclaimed-leases", "reclaimed-declined-addresses", *cumulative)
 
     def configure(self, rows: list[tuple[int, int, int, int]], odd: dict[Any, tuple[int, int, int]],
                   now: float) -> None:
@@ -222,7 +221,7 @@ class FamilyStats:
         leasesync reclaims, Kea's reclamation and allocation counters start at 0 too (a global
         one only when it does not exist: a reconfiguration keeps it, as Kea does)."""
         if self.keeps_reclamation:
-            for name in ("reclaimed-declined-addresses", "reclaimed-leases", *self._cumulative):
+            for name in self._reclamation_names:
                 if name not in self.stats:
                     self.set_value(name, 0, now)
         for subnet in sorted(self.config.subnets.values(), key=lambda s: s.id):
@@ -233,7 +232,7 @@ class FamilyStats:
                 self.set_value(prefix + "total-nas", total_addresses(subnet.pools), now)
                 self.set_value(prefix + "total-pds", total_prefixes(subnet.pd_pools), now)
             if self.keeps_reclamation:
-                for name in ("reclaimed-leases", "reclaimed-declined-addresses", *self._cumulative):
+                for name in self._reclamation_names:
                     self.set_value(prefix + name, 0, now)
         self.recount(rows, now)
         self.raw = raw_counts(self.v4, rows)
@@ -272,7 +271,7 @@ class FamilyStats:
         suffixes: tuple[str, ...] = ("total-addresses", "assigned-addresses") if self.v4 else \
             ("total-nas", "assigned-nas", "total-pds", "assigned-pds")
         if self.keeps_reclamation:
-            suffixes += ("reclaimed-leases", "reclaimed-declined-addresses", *self._cumulative)
+            suffixes += self._reclamation_names
         for subnet_id in self.config.subnets:
             for suffix in (*suffixes, "declined-addresses"):
                 self.stats.pop(f"subnet[{subnet_id}].{suffix}", None)
@@ -323,8 +322,8 @@ class FamilyStats:
     def reclaimed(self, lease: Lease4 | Lease6, removed: bool, now: float) -> None:
         """Kea's reclamation of one expired lease (as it was before): the assigned value of its
         type loses it (v4, IA_NA, IA_PD; an IA_TA none, although lease_cmds counted it as a
-        prefix), a declined lease leaves the declined values; Kea's reclaimed-* counters are
-        not kept here."""
+        prefix), a declined lease leaves the declined values; where leasesync reclaims, Kea's
+        reclaimed-leases (and reclaimed-declined-addresses) count it, globally and in its subnet."""
         kind = _lease_type(lease)
         self._count(contributions(self.v4, lease.subnet_id, kind, lease.state), -1)
         if removed:

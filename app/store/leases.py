@@ -15,6 +15,10 @@ from typing import Any
 import orjson
 
 INFINITE = 0xFFFFFFFF
+# lease states (Kea's Lease::STATE_*)
+STATE_DEFAULT = 0
+STATE_DECLINED = 1
+STATE_RECLAIMED = 2
 LEASE6_TYPE_NAMES = ("IA_NA", "IA_TA", "IA_PD")
 LEASE6_TYPE_CODES = {name: code for code, name in enumerate(LEASE6_TYPE_NAMES)}
 

@@ -38,6 +38,8 @@ from app.errors import StoreOutcomeUnknown, StoreRejected, StoreUnavailable
 from app.store import schema
 from app.store.leases import (
     INFINITE,
+    STATE_DECLINED,
+    STATE_RECLAIMED,
     Lease4,
     Lease6,
     encode_time,
@@ -412,10 +414,6 @@ class WipeLeases(WriteOp):
         if rows:
             conn.execute(delete(table).where(cond))
         return [decode(r) for r in rows]
-
-
-STATE_DECLINED = 1
-STATE_RECLAIMED = 2
 
 
 @dataclass
