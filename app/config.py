@@ -8,14 +8,15 @@ the key and its JSON path; nothing is half-applied.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+from app import config_text
 from app.errors import ConfigError
-from app.kea_json import loads_config
 
 INFINITE_LIFETIME = 0xFFFFFFFF
 DEFAULT_VALID_LIFETIME = 7200
@@ -823,7 +824,8 @@ class _KeaSubnets:
             _lifetime_bounds(sub, family)
         except _KeaRefusal as exc:
             raise failed(str(exc)) from None
-        if family == 6 and "interface" in sub and "interface-id" in sub:
+        # Kea refuses both only when both name something (its all-keys example has "interface-id": "")
+        if family == 6 and sub.get("interface") and sub.get("interface-id"):
             raise failed("parser error: interface (defined for locally reachable subnets) and interface-id (defined "
                          f"for subnets reachable via relays) cannot be defined at the same time for subnet {prefix}")
         net = ipaddress.ip_network(prefix, strict=False)
@@ -1026,9 +1028,11 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read configuration file: {exc.strerror}", str(path)) from None
     try:
-        obj = loads_config(text)
-    except ValueError as exc:
-        raise ConfigError(f"configuration is not valid JSON: {exc}", str(path)) from None
+        obj, warnings = config_text.parse(text, str(path))
+    except config_text.ConfigSyntaxError as exc:
+        raise ConfigError(f"configuration syntax error: {exc}") from None
+    for warning in warnings:
+        logging.getLogger("leasesync.config").warning("configuration syntax warning: %s", warning)
     return parse_config(obj, path)
 
 

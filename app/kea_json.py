@@ -4,8 +4,8 @@ Printing: Kea's own printer sorts map keys and spaces tokens as `{ "a": 1 }`, wi
 `{  }` for empty containers and non-ASCII escaped as \\uXXXX. Scripts sometimes compare answer
 text byte for byte, so answers are printed the same way.
 
-Parsing configuration files: Kea accepts `//`, `#` and `/* */` comments in its config files
-(not over HTTP), so `loads_config` strips them outside of strings first.
+Configuration files are read in Kea's file dialect (comments, includes, extra commas):
+`app.config_text`.
 """
 
 from __future__ import annotations
@@ -75,43 +75,3 @@ def dumps_compact(value: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
-
-
-def strip_comments(text: str) -> str:
-    """Remove `//`, `#` and `/* */` comments outside JSON strings, keeping line numbers."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    in_string = False
-    while i < n:
-        ch = text[i]
-        if in_string:
-            out.append(ch)
-            if ch == "\\" and i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                in_string = False
-            i += 1
-            continue
-        if ch == '"':
-            in_string = True
-            out.append(ch)
-            i += 1
-        elif ch == "#" or text.startswith("//", i):
-            while i < n and text[i] != "\n":
-                i += 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise ValueError("unterminated /* comment")
-            out.append("\n" * text.count("\n", i, end))
-            i = end + 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
-def loads_config(text: str) -> Any:
-    return json.loads(strip_comments(text))

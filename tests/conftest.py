@@ -209,8 +209,9 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self, wait: float = 20.0) -> ServerProcess:
-        self.config_path.write_text(json.dumps(self.config, indent=2))
+    def start(self, wait: float = 20.0, *, text: str | None = None) -> ServerProcess:
+        """Start on `self.config`, or on the configuration file text given."""
+        self.config_path.write_text(json.dumps(self.config, indent=2) if text is None else text)
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         # run this checkout's code, whatever copy of leasesync is installed
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
