@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -169,6 +170,9 @@ class Subnet:
     pools: tuple[tuple[int, int], ...] = ()
     # v6 prefix delegation pools: (prefix as int, prefix-len, delegated-len)
     pd_pools: tuple[tuple[int, int, int], ...] = ()
+    # its client-class, or its shared network's: a command carries no client classes, so Kea
+    # never picks such a subnet for an address (lease4-add without subnet-id)
+    client_class: str = ""
 
     def contains(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return address in self.prefix
@@ -226,8 +230,8 @@ def _parse_pd_pool(pool: Any, path: str) -> tuple[int, int, int]:
 
 
 def _parse_subnets(
-    items: Any, family: int, path: str, inherited: dict[str, int], seen: dict[int, str], out: list[Subnet],
-    pending_ids: list[tuple[int, dict[str, Any], str, dict[str, int]]],
+    items: Any, family: int, path: str, inherited: dict[str, int], out: list[Subnet],
+    pending_ids: list[tuple[int, dict[str, Any], str, dict[str, int]]], network_class: str = "",
 ) -> None:
     if not isinstance(items, list):
         raise ConfigError(f"'subnet{family}' must be a list", path)
@@ -255,15 +259,10 @@ def _parse_subnets(
         if family == 6:
             pd_pools = tuple(_parse_pd_pool(p, f"{spath}.pd-pools[{i}]")
                              for i, p in enumerate(_get(sub, "pd-pools", list, spath, [])))
-        if subnet_id:
-            if subnet_id in seen:
-                raise ConfigError(
-                    f"subnet with the prefix of '{text}' has a duplicated subnet-id '{subnet_id}' (already used by {seen[subnet_id]})",
-                    f"{spath}.id",
-                )
-            seen[subnet_id] = text
+        # a duplicated id is refused afterwards, in Kea's words (_kea_check_family)
+        client_class = _get(sub, "client-class", str, spath, network_class)
         out.append(Subnet(subnet_id, prefix, lifetimes["valid-lifetime"], lifetimes.get("preferred-lifetime", 0), pools,
-                          pd_pools))
+                          pd_pools, client_class or ""))
         if not subnet_id:
             pending_ids.append((len(out) - 1, sub, spath, lifetimes))
 
@@ -311,8 +310,14 @@ class FamilyConfig:
     def service(self) -> str:
         return f"dhcp{self.family}"
 
+    @cached_property
+    def _selectable(self) -> tuple[Subnet, ...]:
+        return tuple(sorted((s for s in self.subnets.values() if not s.client_class), key=lambda s: s.id))
+
     def subnet_for(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Subnet | None:
-        for subnet in self.subnets.values():
+        """The subnet Kea 2.2 picks for an address when a command names none: the lowest id
+        whose prefix holds it (prefixes may nest), among subnets open to a client of no class."""
+        for subnet in self._selectable:
             if address in subnet.prefix:
                 return subnet
         return None
@@ -328,10 +333,10 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
     if family == 6:
         inherited["preferred-lifetime"] = preferred or 0
     subnets: list[Subnet] = []
-    seen: dict[int, str] = {}
     pending: list[tuple[int, dict[str, Any], str, dict[str, int]]] = []
     key = f"subnet{family}"
-    _parse_subnets(obj.get(key, []), family, f"{path}.{key}", inherited, seen, subnets, pending)
+    # Kea reads the global parameters in key order, so "shared-networks" before "subnet4"/"subnet6":
+    # that is the order its subnets are built in, and the order of their automatic ids
     for index, raw in enumerate(_get(obj, "shared-networks", list, path, [])):
         npath = f"{path}.shared-networks[{index}]"
         network = _require_map(raw, npath)
@@ -341,15 +346,13 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
             value = _uint(network, lkey, npath)
             if value is not None:
                 net_inherited[lkey] = value
-        _parse_subnets(network.get(key, []), family, f"{npath}.{key}", net_inherited, seen, subnets, pending)
-    # Kea gives subnets without an id the next free id, in configuration order.
-    next_id = 1
-    for position, _sub, _spath, _lt in pending:
-        while next_id in seen:
-            next_id += 1
-        seen[next_id] = str(subnets[position].prefix)
-        old = subnets[position]
-        subnets[position] = replace(old, id=next_id)
+        _parse_subnets(network.get(key, []), family, f"{npath}.{key}", net_inherited, subnets, pending,
+                       _get(network, "client-class", str, npath, "") or "")
+    _parse_subnets(obj.get(key, []), family, f"{path}.{key}", inherited, subnets, pending)
+    # Kea 2.2 numbers the subnets without an id 1, 2, 3, ... in that order, whatever ids others
+    # have; a number that another subnet has too is refused below ("ID ... is already in use")
+    for next_id, (position, _sub, _spath, _lt) in enumerate(pending, start=1):
+        subnets[position] = replace(subnets[position], id=next_id)
     ddns = _get(obj, "dhcp-ddns", dict, path, {}) or {}
     hooks: list[HookLibrary] = []
     ha = None
@@ -949,7 +952,13 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                     exc.where = where
                     raise
                 paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
-                parsed = [subnets.parse(sub, network, at) for sub, at in zip(network.get(key, []), paths, strict=True)]
+                parsed: list[tuple[int, str]] = []
+                for sub, at in zip(network.get(key, []), paths, strict=True):
+                    subnet_id, prefix = subnets.parse(sub, network, at)
+                    # the network itself refuses a second subnet with the same id or prefix
+                    if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
+                        raise _KeaRefusal("can't store subnet because of conflict", at)
+                    parsed.append((subnet_id, prefix))
                 if network["name"] in networks:
                     raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where)
                 networks.add(network["name"])

@@ -297,7 +297,11 @@ class _Builder:
     def subnets(self, items: Any, parent: dict[str, Any], shared: bool) -> Any:
         if not isinstance(items, list):
             return items
-        return [self.subnet(s, parent, shared) for s in items]
+        built = [self.subnet(s, parent, shared) for s in items]
+        # Kea keeps subnets ordered by id and shows them so
+        if all(isinstance(s, dict) and isinstance(s.get("id"), int) for s in built):
+            built.sort(key=lambda s: s["id"])
+        return built
 
     def shared_network(self, network: Any, parent: dict[str, Any]) -> Any:
         if not isinstance(network, dict):
@@ -340,9 +344,10 @@ class _Builder:
         if isinstance(out.get("client-classes"), list):
             out["client-classes"] = [self.client_class(c) for c in out["client-classes"]]
         top = self._inherit({}, out)
-        out[self.subnet_key] = self.subnets(out[self.subnet_key], top, False)
+        # the order FamilyConfig.subnets holds them in (Kea's: shared networks first), for self.ids
         if isinstance(out["shared-networks"], list):
             out["shared-networks"] = [self.shared_network(n, top) for n in out["shared-networks"]]
+        out[self.subnet_key] = self.subnets(out[self.subnet_key], top, False)
         return out
 
 

@@ -109,6 +109,18 @@ CONFIG6_EXTRA: dict[str, Any] = {
 TIMERS_OFF = {"reclaim-timer-wait-time": 0, "flush-reclaimed-timer-wait-time": 0}
 NO_TIMERS: dict[str, Any] = {"expired-leases-processing": TIMERS_OFF}
 CONFIG4_EXTRA["expired-leases-processing"] = {**CONFIG4_EXTRA["expired-leases-processing"], **TIMERS_OFF}
+SELECTION_SUBNETS4: list[dict[str, Any]] = [
+    {"id": 12, "subnet": "10.1.0.0/16"},
+    {"id": 10, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.1.0.0/24"}]},
+    {"id": 7, "subnet": "192.0.2.0/24", "client-class": "lab"},
+    {"subnet": "198.51.100.0/24"},
+]
+SELECTION_SUBNETS6: list[dict[str, Any]] = [
+    {"id": 12, "subnet": "2001:db8:1::/64"},
+    {"id": 10, "subnet": "2001:db8::/32", "pd-pools": [{"prefix": "2001:db8:8::", "prefix-len": 48, "delegated-len": 56}]},
+    {"id": 7, "subnet": "2001:db9::/64", "client-class": "lab"},
+    {"subnet": "2001:dba::/64"},
+]
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "default": {
         "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **NO_TIMERS},
@@ -126,6 +138,26 @@ TOPOLOGIES: dict[str, dict[str, Any]] = {
         "dhcp6": {"subnet6": SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000, **NO_TIMERS},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
         "hooks": ["libdhcp_stat_cmds.so"],
+    },
+    # which subnet a command that names none lands in: nested prefixes (the lowest id wins),
+    # client-class on a subnet or its shared network (never picked), automatic ids (shared
+    # networks numbered first)
+    "selection": {
+        "dhcp4": {"subnet4": SELECTION_SUBNETS4, "valid-lifetime": 4000, "client-classes": [{"name": "lab"}],
+                  "shared-networks": [
+                      {"name": "classed", "client-class": "lab", "subnet4": [{"subnet": "203.0.113.0/25"}]},
+                      {"name": "open", "valid-lifetime": 600, "subnet4": [
+                          {"id": 30, "subnet": "203.0.113.192/26"},
+                          {"subnet": "203.0.113.128/26", "valid-lifetime": 500}]}],
+                  **NO_TIMERS},
+        "dhcp6": {"subnet6": SELECTION_SUBNETS6, "preferred-lifetime": 3000, "valid-lifetime": 4000,
+                  "client-classes": [{"name": "lab"}],
+                  "shared-networks": [
+                      {"name": "classed", "client-class": "lab", "subnet6": [{"subnet": "2001:dbb::/64"}]},
+                      {"name": "open", "subnet6": [{"subnet": "2001:dbc::/64", "preferred-lifetime": 300,
+                                                    "valid-lifetime": 500}]}],
+                  **NO_TIMERS},
+        "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
     },
     "ddns": {
         "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **DDNS_EXTRA, **NO_TIMERS},
@@ -787,6 +819,51 @@ case("lease6-resend-ddns/errors", add6(),
      c6("lease6-resend-ddns", {"ip-address": "bad"}),
      c6("lease6-resend-ddns", {"ip-address": "192.0.2.1"}),
      topology="ddns")
+
+# ---------------------------------------------------------------------------------------------
+# subnet selection ("selection" topology)
+
+def _hw(n: int) -> str:
+    return f"1a:1b:1c:1d:1e:{n:02x}"
+
+
+case("selection/v4-address-in-nested-prefixes-goes-to-the-lowest-id",
+     c4("lease4-add", {"ip-address": "10.1.0.5", "hw-address": _hw(1)}),
+     c4("lease4-add", {"ip-address": "10.2.0.5", "hw-address": _hw(2)}),
+     c4("lease4-add", {"ip-address": "10.1.0.6", "hw-address": _hw(3), "subnet-id": 12}),
+     c4("lease4-get-all", {"subnets": [10, 12]}), topology="selection")
+case("selection/v4-a-subnet-with-a-client-class-is-never-picked",
+     c4("lease4-add", {"ip-address": "192.0.2.5", "hw-address": _hw(1)}),
+     c4("lease4-add", {"ip-address": "203.0.113.5", "hw-address": _hw(2)}),
+     c4("lease4-add", {"ip-address": "192.0.2.5", "hw-address": _hw(1), "subnet-id": 7}),
+     c4("lease4-add", {"ip-address": "203.0.113.5", "hw-address": _hw(2), "subnet-id": 1}),
+     c4("lease4-get-all"), topology="selection")
+case("selection/v4-automatic-ids-number-shared-networks-first",
+     c4("lease4-add", {"ip-address": "203.0.113.130", "hw-address": _hw(1)}),
+     c4("lease4-add", {"ip-address": "198.51.100.5", "hw-address": _hw(2)}),
+     c4("lease4-get", {"ip-address": "203.0.113.130"}), c4("lease4-get", {"ip-address": "198.51.100.5"}),
+     c4("statistic-get", {"name": "subnet[3].total-addresses"}),
+     c4("statistic-get", {"name": "subnet[10].total-addresses"}),
+     c4("statistic-get", {"name": "subnet[2].assigned-addresses"}), topology="selection")
+case("selection/v4-config-get-shows-the-automatic-ids", c4("config-get"), topology="selection")
+case("selection/v6-address-in-nested-prefixes-goes-to-the-lowest-id",
+     c6("lease6-add", {"ip-address": "2001:db8:1::5", "duid": DUID, "iaid": 1}),
+     c6("lease6-add", {"ip-address": "2001:db8:2::5", "duid": DUID, "iaid": 2}),
+     c6("lease6-add", {"ip-address": "2001:db8:8:100::", "prefix-len": 56, "type": "IA_PD", "duid": DUID, "iaid": 3,
+                       "subnet-id": 10}),
+     c6("lease6-get-all", {"subnets": [10, 12]}), topology="selection")
+case("selection/v6-a-subnet-with-a-client-class-is-never-picked",
+     c6("lease6-add", {"ip-address": "2001:db9::5", "duid": DUID, "iaid": 1}),
+     c6("lease6-add", {"ip-address": "2001:dbb::5", "duid": DUID, "iaid": 2}),
+     c6("lease6-add", {"ip-address": "2001:db9::5", "duid": DUID, "iaid": 1, "subnet-id": 7}),
+     c6("lease6-get-all"), topology="selection")
+case("selection/v6-automatic-ids-number-shared-networks-first",
+     c6("lease6-add", {"ip-address": "2001:dbc::5", "duid": DUID, "iaid": 1}),
+     c6("lease6-add", {"ip-address": "2001:dba::5", "duid": DUID, "iaid": 2}),
+     c6("lease6-get", {"ip-address": "2001:dbc::5"}), c6("lease6-get", {"ip-address": "2001:dba::5"}),
+     c6("statistic-get", {"name": "subnet[10].total-pds"}),
+     c6("statistic-get", {"name": "subnet[3].assigned-nas"}), topology="selection")
+case("selection/v6-config-get-shows-the-automatic-ids", c6("config-get"), topology="selection")
 
 # ---------------------------------------------------------------------------------------------
 # lease6-bulk-apply

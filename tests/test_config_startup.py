@@ -145,3 +145,36 @@ async def test_config_reload_of_one_family_leaves_the_others_statistics_alone(
     assert (await client.one("config-reload"))["result"] == 0
     samples = (await client.one("statistic-get", "dhcp4", {"name": name}))["arguments"][name]
     assert [value for value, _ in samples] == [1, 2, 1, 0]  # a dhcp4 reload would leave [1, 0]
+
+
+# Kea 2.2 numbers subnets without an id 1, 2, 3, ... (shared networks first) and refuses an id
+# two subnets end up with; each text below is kea-dhcp4's for the same subnets.
+
+def test_an_automatic_id_that_an_explicit_one_already_has_fails_start_up() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": "10.1.0.0/24"}, {"subnet": "10.0.0.0/24"}]})
+    assert text == "Dhcp4.subnet4[1]: ID of the new IPv4 subnet '1' is already in use"
+
+
+def test_automatic_ids_skip_no_explicit_id_and_collide_with_it() -> None:
+    text = refusal({"subnet4": [{"id": 2, "subnet": "10.1.0.0/24"}, {"subnet": "10.0.0.0/24"},
+                                {"subnet": "10.3.0.0/24"}]})
+    assert text == "Dhcp4.subnet4[2]: ID of the new IPv4 subnet '2' is already in use"
+
+
+def test_two_explicit_ids_alike_fail_start_up_in_kea_s_words() -> None:
+    text = refusal({"subnet4": [{"id": 5, "subnet": "10.0.0.0/24"}, {"id": 5, "subnet": "10.1.0.0/24"}]})
+    assert text == "Dhcp4.subnet4[1]: ID of the new IPv4 subnet '5' is already in use"
+
+
+def test_two_subnets_alike_in_one_shared_network_are_a_conflict_of_the_network() -> None:
+    text = refusal({"shared-networks": [{"name": "n", "subnet4": [{"id": 5, "subnet": "10.1.0.0/24"},
+                                                                  {"id": 5, "subnet": "10.2.0.0/24"}]}]})
+    assert text == "Dhcp4.shared-networks[0].subnet4[1]: can't store subnet because of conflict"
+
+
+def test_shared_networks_subnets_get_the_first_automatic_ids() -> None:
+    config = parse_config({"Dhcp4": {"subnet4": [{"id": 7, "subnet": "10.0.0.0/24"}, {"subnet": "10.3.0.0/24"}],
+                                     "shared-networks": [{"name": "n", "subnet4": [{"subnet": "10.1.0.0/24"}]}]}})
+    assert config.dhcp4 is not None
+    assert {str(s.prefix): s.id for s in config.dhcp4.subnets.values()} == {
+        "10.1.0.0/24": 1, "10.3.0.0/24": 2, "10.0.0.0/24": 7}

@@ -209,8 +209,8 @@ def leasesync_config(db: dict[str, Any], topology: str, port: int, d2_socket: st
     """leasesync configured like the golden topology: same subnets and lifetimes, a d2 socket
     whose daemon is not running, dhcp-ddns updates on for the "ddns" topology."""
     topo = kea_cases.TOPOLOGIES[topology]
-    d4 = {k: v for k, v in topo["dhcp4"].items() if k not in ("subnet4", "valid-lifetime")}
-    d6 = {k: v for k, v in topo["dhcp6"].items() if k not in ("subnet6", "valid-lifetime", "preferred-lifetime")}
+    d4 = dict(topo["dhcp4"])
+    d6 = dict(topo["dhcp6"])
     config = service_config(
         db, port=port,
         extra_agent={"control-sockets": {"d2": {"socket-type": "unix", "socket-name": d2_socket}}},
