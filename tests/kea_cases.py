@@ -158,6 +158,7 @@ TOPOLOGIES: dict[str, dict[str, Any]] = {
                                                     "valid-lifetime": 500}]}],
                   **NO_TIMERS},
         "agent-services": ["dhcp4", "dhcp6", "d2 (socket configured, daemon not running)"],
+        "hooks": ["libdhcp_stat_cmds.so"],  # so that tests/kea_fuzz.py --topology selection compares stat-leaseX-get
     },
     "ddns": {
         "dhcp4": {"subnet4": SUBNETS4, "valid-lifetime": 4000, **DDNS_EXTRA, **NO_TIMERS},

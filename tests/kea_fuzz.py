@@ -1265,8 +1265,9 @@ class Servers:
     """Kea 2.2 (the "stats" topology) and one leasesync on SQLite configured alike; each can be
     restarted. Everything lives under ``workdir`` (Kea's own temp dirs are removed by its stop())."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, topology: str = TOPOLOGY) -> None:
         self.workdir = workdir
+        self.topology = topology
         # a short path (unix sockets are limited to 107 bytes) that never exists, like Kea's offline d2
         self.d2_socket = str(workdir / "d2-not-running.sock")
         self.kea_files = workdir / "kea-files"
@@ -1279,7 +1280,7 @@ class Servers:
         self._leasesync_starts = 0
 
     def start_kea(self) -> None:
-        self.kea4, self.kea6, _ = start_topology(TOPOLOGY)
+        self.kea4, self.kea6, _ = start_topology(self.topology)
 
     def stop_kea(self) -> None:
         for kea in (self.kea4, self.kea6):
@@ -1299,7 +1300,7 @@ class Servers:
         rundir = self.workdir / f"leasesync-{self._leasesync_starts}"
         rundir.mkdir()
         database, _ = make_database("sqlite", rundir)
-        config = leasesync_config(database, TOPOLOGY, free_port(), self.d2_socket)
+        config = leasesync_config(database, self.topology, free_port(), self.d2_socket)
         self.leasesync = ServerProcess(config, rundir, "leasesync")
         self.leasesync.start()
 
@@ -1520,6 +1521,9 @@ def main() -> int:
     parser.add_argument("--random", type=int, default=0, metavar="N",
                         help="also N seeded random combinations of odd lease fields (--family none: only them)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--topology", default=TOPOLOGY, choices=sorted(kc.TOPOLOGIES),
+                        help=f"the tests/kea_cases.py topology both servers run (default {TOPOLOGY}; "
+                             "'selection': nested prefixes, client classes, automatic ids)")
     args = parser.parse_args()
 
     unavailable = kea_available()
@@ -1532,7 +1536,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     started = time.monotonic()
-    servers = Servers(Path(tempfile.mkdtemp(prefix="kea-fuzz-", dir="/tmp")))
+    servers = Servers(Path(tempfile.mkdtemp(prefix="kea-fuzz-", dir="/tmp")), args.topology)
     try:
         servers.start_kea()
         servers.start_leasesync()
