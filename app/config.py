@@ -1011,6 +1011,10 @@ class Config:
     dhcp6: FamilyConfig | None
     raw: dict[str, Any]
     path: Path | None = None
+    # the section the agent's settings come from: "LeaseSync", or a kea-ctrl-agent file's
+    # "Control-agent" when there is no LeaseSync section (same keys); config-get/-set/-test of
+    # the agent are about this one
+    agent_section: str = "LeaseSync"
 
     def family(self, family: int) -> FamilyConfig | None:
         return self.dhcp4 if family == 4 else self.dhcp6
@@ -1023,11 +1027,18 @@ def parse_config(obj: Any, path: Path | None = None) -> Config:
     base_dir = path.parent if path else Path.cwd()
     obj = _require_map(obj, "")
     _reject_unknown(obj, _TOP_KEYS, "")
-    agent_obj = obj.get("LeaseSync", {})
-    agent = parse_agent(agent_obj, "LeaseSync")
+    section = agent_section_of(obj)
+    agent = parse_agent(obj.get(section, {}), section)
     dhcp4 = parse_family(obj["Dhcp4"], 4, "Dhcp4", base_dir) if "Dhcp4" in obj else None
     dhcp6 = parse_family(obj["Dhcp6"], 6, "Dhcp6", base_dir) if "Dhcp6" in obj else None
-    return Config(agent=agent, dhcp4=dhcp4, dhcp6=dhcp6, raw=obj, path=path)
+    return Config(agent=agent, dhcp4=dhcp4, dhcp6=dhcp6, raw=obj, path=path, agent_section=section)
+
+
+def agent_section_of(obj: dict[str, Any]) -> str:
+    """A kea-ctrl-agent file works as it is: leasesync stands where kea-ctrl-agent stood, on its
+    address, with its authentication, TLS and control sockets. A LeaseSync section, when there is
+    one, is leasesync's own and wins."""
+    return "Control-agent" if "LeaseSync" not in obj and "Control-agent" in obj else "LeaseSync"
 
 
 def load_config(path: str | Path) -> Config:
@@ -1040,9 +1051,13 @@ def load_config(path: str | Path) -> Config:
         obj, warnings = config_text.parse(text, str(path))
     except config_text.ConfigSyntaxError as exc:
         raise ConfigError(f"configuration syntax error: {exc}") from None
+    log = logging.getLogger("leasesync.config")
     for warning in warnings:
-        logging.getLogger("leasesync.config").warning("configuration syntax warning: %s", warning)
-    return parse_config(obj, path)
+        log.warning("configuration syntax warning: %s", warning)
+    config = parse_config(obj, path)
+    if config.agent_section == "LeaseSync" and "Control-agent" in obj:
+        log.warning("the Control-agent section is not used: the LeaseSync section configures the agent")
+    return config
 
 
 def default_config(data_dir: Path | None = None) -> Config:

@@ -22,6 +22,7 @@ from app.config import (
     REDACTED,
     SECRET_KEYS,
     Config,
+    agent_section_of,
     kea_config_test,
     load_config,
     parse_agent,
@@ -84,7 +85,8 @@ async def status_get(ctx: CommandContext) -> dict[str, Any]:
 
 def _section(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
     if ctx.service is None:
-        return "LeaseSync", ctx.runtime.config.raw.get("LeaseSync", {})
+        name = ctx.runtime.config.agent_section
+        return name, ctx.runtime.config.raw.get(name, {})
     assert ctx.family is not None
     name = f"Dhcp{ctx.family.family}"
     return name, ctx.runtime.config.raw.get(name, {})
@@ -125,7 +127,7 @@ def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
 async def config_test(ctx: CommandContext) -> dict[str, Any]:
     name, args = _given_configuration(ctx)
     try:
-        if name == "LeaseSync":
+        if ctx.family is None:
             parse_agent(args[name], name)
         else:
             parse_config({name: args[name]}, ctx.runtime.config.path)
@@ -176,7 +178,8 @@ def _apply(ctx: CommandContext, new: Config, failed: str) -> dict[str, Any]:
         raw.update({key: runtime.config.raw[key] for key in ("Dhcp4", "Dhcp6") if key in runtime.config.raw})
         families = {4: runtime.config.dhcp4, 6: runtime.config.dhcp6}
     # listener settings apply at the next start only
-    runtime.config = Config(agent=runtime.config.agent, dhcp4=families[4], dhcp6=families[6], raw=raw, path=path)
+    runtime.config = Config(agent=runtime.config.agent, dhcp4=families[4], dhcp6=families[6], raw=raw, path=path,
+                            agent_section=agent_section_of(raw))
     runtime.reloads[target] = time.time()
     # the daemons' wording; leasesync's own (no service) keeps its own
     return answer(RESULT_SUCCESS, "Configuration successful." if ctx.service else "Configuration applied successfully.")
@@ -209,7 +212,7 @@ async def config_set(ctx: CommandContext) -> dict[str, Any]:
     runtime = ctx.runtime
     section = _unredacted(copy.deepcopy(args[name]), running_section)
     try:
-        if name == "LeaseSync":
+        if ctx.family is None:
             parse_agent(section, name)
         new = parse_config({**runtime.config.raw, name: section}, runtime.config.path)
     except ConfigError as exc:

@@ -1,0 +1,85 @@
+"""leasesync started on a kea-ctrl-agent configuration file stands where kea-ctrl-agent stood: its
+address, its authentication, its control sockets (commands for the families go to the local Kea),
+and config-get/config-set/config-test of the agent are about that `Control-agent` section."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import load_config, parse_config
+from tests.conftest import KeaClient, ServerProcess, free_port, service_config
+from tests.kea_harness import KeaServer, require_kea
+
+CREDENTIALS = ("admin", "s3cret")
+
+
+def _control_agent_file(port: int, socket_path: str) -> str:
+    """A kea-ctrl-agent.conf as an administrator has it: Kea's dialect, comments included."""
+    return f"""
+// the control agent of this site
+{{ "Control-agent": {{
+    "http-host": "127.0.0.1",
+    "http-port": {port},
+    "authentication": {{ "type": "basic", "realm": "kea-control-agent",
+                        "clients": [ {{ "user": "{CREDENTIALS[0]}", "password": "{CREDENTIALS[1]}" }} ] }},
+    "control-sockets": {{ "dhcp4": {{ "socket-type": "unix", "socket-name": "{socket_path}" }} }},
+    "loggers": [ {{ "name": "kea-ctrl-agent", "severity": "INFO",
+                   "output_options": [ {{ "output": "stdout" }} ] }} ],  # as Kea ships it
+}} }}
+"""
+
+
+def test_a_control_agent_section_configures_the_agent_when_there_is_no_leasesync_section() -> None:
+    config = parse_config({"Control-agent": {"http-host": "127.0.0.2", "http-port": 8001}})
+    assert (config.agent_section, config.agent.http_host, config.agent.http_port) == ("Control-agent", "127.0.0.2", 8001)
+
+
+def test_a_leasesync_section_wins_over_a_control_agent_section(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "leasesync.json"
+    path.write_text(json.dumps({"LeaseSync": {"http-port": 8002}, "Control-agent": {"http-port": 8001}}))
+    with caplog.at_level(logging.WARNING, logger="leasesync.config"):
+        config = load_config(path)
+    assert (config.agent_section, config.agent.http_port) == ("LeaseSync", 8002)
+    assert "the Control-agent section is not used" in caplog.text
+
+
+async def test_config_get_set_and_test_of_the_agent_are_about_the_control_agent_section(
+        make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    config = service_config(sqlite_database)
+    config["Control-agent"] = config.pop("LeaseSync")
+    client: KeaClient = await make_client(config)
+    got = await client.one("config-get")
+    assert list(got["arguments"]) == ["Control-agent"]
+    section = {**got["arguments"]["Control-agent"], "max-request-size": 4096}
+    assert (await client.one("config-test", None, {"Control-agent": section}))["result"] == 0
+    assert await client.one("config-set", None, {"Control-agent": section}) == {
+        "result": 0, "text": "Configuration applied successfully."}
+    assert (await client.one("config-get"))["arguments"]["Control-agent"]["max-request-size"] == 4096
+    assert await client.one("config-set", None, {"LeaseSync": section}) == {
+        "result": 1, "text": "Missing mandatory 'Control-agent' parameter."}
+
+
+def test_serve_on_a_kea_ctrl_agent_file_listens_authenticates_and_forwards_as_the_agent_did(tmp_path: Path) -> None:
+    require_kea()
+    with KeaServer(4, start_agent=False) as kea:
+        port = free_port()
+        proc = ServerProcess({"LeaseSync": {"http-port": port}}, tmp_path, "ctrl-agent")
+        try:
+            proc.start(text=_control_agent_file(port, kea.socket_path))
+            body = {"command": "lease4-add", "service": ["dhcp4"],
+                    "arguments": {"ip-address": "192.0.2.50", "hw-address": "1a:1b:1c:1d:1e:1f"}}
+            assert httpx.post(proc.url, json=body, timeout=10).status_code == 401
+            added = httpx.post(proc.url, json=body, auth=CREDENTIALS, timeout=10).json()
+            assert added == [{"result": 0, "text": "Lease for address 192.0.2.50, subnet-id 1 added."}]
+            # the lease is in Kea's own lease database: leasesync serves no Dhcp4 of its own here
+            in_kea = kea.socket_command({"command": "lease4-get", "arguments": {"ip-address": "192.0.2.50"}})
+            assert in_kea["result"] == 0 and in_kea["arguments"]["hw-address"] == "1a:1b:1c:1d:1e:1f"
+        finally:
+            proc.stop()
