@@ -64,6 +64,19 @@ _STD_OPTIONS6: dict[int, str] = {
     143: "ipv6-address-andsf",
 }
 _STD_OPTIONS = {4: _STD_OPTIONS4, 6: _STD_OPTIONS6}
+# the vendor options Kea defines itself: DOCSIS 3 (CableLabs, enterprise 4491), asked of Kea 2.2
+_VENDOR_OPTIONS: dict[int, dict[str, dict[int, str]]] = {
+    4: {"vendor-4491": {1: "oro", 2: "tftp-servers"}},
+    6: {"vendor-4491": {1: "oro", 2: "device-type", 10: "vendor-type", 32: "tftp-servers", 33: "config-file",
+                        34: "syslog-servers", 36: "device-id", 37: "time-servers", 38: "time-offset",
+                        1026: "cmts-cm-mac"},
+        # the softwire (RFC 7598) containers' sub-option spaces
+        "s46-cont-mape-options": {89: "s46-rule", 90: "s46-br"},
+        "s46-cont-mapt-options": {89: "s46-rule", 91: "s46-dmr"},
+        "s46-cont-lw-options": {90: "s46-br", 92: "s46-v4v6bind"},
+        "s46-rule-options": {93: "s46-portparams"},
+        "s46-v4v6bind-options": {93: "s46-portparams"}},
+}
 
 # --- the defaults Kea 2.2 fills in ----------------------------------------------------------
 
@@ -148,6 +161,29 @@ def _merged(defaults: dict[str, Any], given: Any) -> Any:
     return _with_comment({**copy.deepcopy(defaults), **given})
 
 
+# what Kea keeps only when it names something: given empty in a subnet, shared network or pool,
+# it is not shown
+_OMITTED_WHEN_EMPTY = ("client-class", "server-hostname", "boot-file-name", "require-client-classes", "interface",
+                       "interface-id")
+
+
+def _without_empty(obj: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in obj.items() if not (key in _OMITTED_WHEN_EMPTY and value in ("", []))}
+
+
+def _is_vendor_space(space: str) -> bool:
+    return space.startswith("vendor-") and space[len("vendor-"):].isdigit()
+
+
+def _option_defs(definitions: list[Any], family: int) -> list[Any]:
+    """Option definitions as Kea shows them: its defaults filled in, space by space in name order."""
+    out = [_with_comment({"array": False, "encapsulate": "", "record-types": "", "space": f"dhcp{family}", **d})
+           if isinstance(d, dict) else d for d in definitions]
+    if all(isinstance(d, dict) and isinstance(d.get("space"), str) for d in out):
+        out.sort(key=lambda d: (_is_vendor_space(d["space"]), d["space"]))
+    return out
+
+
 def _hex(text: str) -> str:
     digits = text.strip()
     if digits[:2].lower() == "0x":
@@ -165,6 +201,8 @@ class _Options:
         self.family = family
         self.space = f"dhcp{family}"
         self.by_code: dict[tuple[str, int], str] = {(self.space, c): n for c, n in _STD_OPTIONS[family].items()}
+        for vendor_space, names in _VENDOR_OPTIONS[family].items():
+            self.by_code.update({(vendor_space, code): name for code, name in names.items()})
         for definition in option_defs if isinstance(option_defs, list) else []:
             if isinstance(definition, dict) and isinstance(definition.get("name"), str) \
                     and isinstance(definition.get("code"), int):
@@ -174,12 +212,18 @@ class _Options:
     def normalise(self, items: Any) -> Any:
         if not isinstance(items, list):
             return items
-        return [self._one(item) for item in items]
+        out = [self._one(item) for item in items]
+        if all(isinstance(item, dict) and isinstance(item.get("space"), str) for item in out):
+            # Kea shows them space by space, in name order, vendor spaces last; as given within one
+            out.sort(key=lambda item: (_is_vendor_space(item["space"]), item["space"]))
+        return out
 
     def _one(self, item: Any) -> Any:
         if not isinstance(item, dict):
             return item
-        out = _with_comment({"always-send": False, "csv-format": True, "space": self.space, **item})
+        # an option without data is an empty binary one
+        csv_format = "data" in item
+        out = _with_comment({"always-send": False, "csv-format": csv_format, "space": self.space, **item})
         space = out["space"]
         if "code" not in out and (space, out.get("name")) in self.by_name:
             out["code"] = self.by_name[(space, out["name"])]
@@ -243,7 +287,7 @@ class _Builder:
     def pool(self, pool: Any) -> Any:
         if not isinstance(pool, dict):
             return pool
-        out = _with_comment({"option-data": [], **pool})
+        out = _with_comment({"option-data": [], **_without_empty(pool)})
         out["option-data"] = self.options.normalise(out["option-data"])
         if isinstance(out.get("pool"), str):
             out["pool"] = _address_range(out["pool"], self.family)
@@ -252,7 +296,7 @@ class _Builder:
     def pd_pool(self, pool: Any) -> Any:
         if not isinstance(pool, dict):
             return pool
-        out = _with_comment({"option-data": [], **pool})
+        out = _with_comment({"option-data": [], **_without_empty(pool)})
         out["option-data"] = self.options.normalise(out["option-data"])
         for key in ("prefix", "excluded-prefix"):
             if key in out:
@@ -268,21 +312,52 @@ class _Builder:
             if isinstance(out.get(key), str):
                 digits = _hex(out[key]).lower()
                 out[key] = ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
-        if isinstance(out.get("client-id"), str):
-            out["client-id"] = _hex(out["client-id"]).lower()
+        # Kea prints these three as upper-case hex without separators (a quoted string as its bytes)
+        for key in ("client-id", "circuit-id", "flex-id"):
+            value = out.get(key)
+            if isinstance(value, str):
+                text = value.strip()
+                quoted = len(text) >= 2 and text[0] == text[-1] == "'"
+                out[key] = text[1:-1].encode().hex().upper() if quoted else _hex(text).upper()
         return out
+
+    def _relay_supplied(self, given: list[Any]) -> list[Any]:
+        """Kea always adds option 65 (erp-local-domain-name) and shows the codes, in order."""
+        codes: set[int] = {65}
+        for item in given:
+            if isinstance(item, str) and item.strip().isdigit():
+                codes.add(int(item))
+            elif isinstance(item, str) and (self.options.space, item.strip()) in self.options.by_name:
+                codes.add(self.options.by_name[(self.options.space, item.strip())])
+            else:
+                return given  # not one Kea would take; shown as given
+        return [str(code) for code in sorted(codes)]
+
+    def reservations(self, hosts: Any) -> Any:
+        """Kea keeps hosts ordered by their identifier's bytes (then its type) and shows them so."""
+        if not isinstance(hosts, list):
+            return hosts
+        built = [self.reservation(h) for h in hosts]
+        found = [_host_order(h) for h in hosts]
+        keys = [key for key in found if key is not None]
+        if len(keys) != len(built):
+            return built
+        return [host for _, host in sorted(zip(keys, built, strict=True), key=lambda pair: pair[0])]
 
     def subnet(self, subnet: Any, parent: dict[str, Any], shared: bool) -> Any:
         if not isinstance(subnet, dict):
             return subnet
-        defaults: dict[str, Any] = {"option-data": [], "pools": [], "relay": dict(_RELAY_DEFAULT), "reservations": []}
+        # a subnet of a shared network without a relay of its own shows the network's
+        relay = parent.get("relay", _RELAY_DEFAULT) if shared else _RELAY_DEFAULT
+        defaults: dict[str, Any] = {"option-data": [], "pools": [], "relay": copy.deepcopy(relay), "reservations": []}
         if self.family == 4:
             defaults.update({"4o6-interface": "", "4o6-interface-id": "", "4o6-subnet": ""})
         else:
             defaults["pd-pools"] = []
             if not shared:
                 defaults["rapid-commit"] = False
-        out = _with_comment({**defaults, **self._inherited_keys(self._inherit(parent, subnet)), **subnet})
+        out = _with_comment({**defaults, **self._inherited_keys(self._inherit(parent, subnet)),
+                             **_without_empty(subnet)})
         out["id"] = next(self.ids, out.get("id"))
         out["option-data"] = self.options.normalise(out["option-data"])
         out["relay"] = _relay(out["relay"])
@@ -290,8 +365,7 @@ class _Builder:
             out["pools"] = [self.pool(p) for p in out["pools"]]
         if isinstance(out.get("pd-pools"), list):
             out["pd-pools"] = [self.pd_pool(p) for p in out["pd-pools"]]
-        if isinstance(out["reservations"], list):
-            out["reservations"] = [self.reservation(h) for h in out["reservations"]]
+        out["reservations"] = self.reservations(out["reservations"])
         return out
 
     def subnets(self, items: Any, parent: dict[str, Any], shared: bool) -> Any:
@@ -310,10 +384,10 @@ class _Builder:
         defaults: dict[str, Any] = {"option-data": [], "relay": dict(_RELAY_DEFAULT), self.subnet_key: []}
         if self.family == 6:
             defaults["rapid-commit"] = False
-        out = _with_comment({**defaults, **self._inherited_keys(values), **network})
+        out = _with_comment({**defaults, **self._inherited_keys(values), **_without_empty(network)})
         out["option-data"] = self.options.normalise(out["option-data"])
         out["relay"] = _relay(out["relay"])
-        out[self.subnet_key] = self.subnets(out[self.subnet_key], values, True)
+        out[self.subnet_key] = self.subnets(out[self.subnet_key], {**values, "relay": out["relay"]}, True)
         return out
 
     def client_class(self, cls: Any) -> Any:
@@ -321,6 +395,8 @@ class _Builder:
             return cls
         out = _with_comment({**copy.deepcopy(_CLASS_DEFAULTS[self.family]), **cls})
         out["option-data"] = self.options.normalise(out["option-data"])
+        if isinstance(out.get("option-def"), list):
+            out["option-def"] = _option_defs(out["option-def"], self.family)
         return out
 
     def build(self, lease_database: dict[str, Any]) -> dict[str, Any]:
@@ -343,12 +419,41 @@ class _Builder:
             out["hooks-libraries"] = [_hook(x) for x in out["hooks-libraries"]]
         if isinstance(out.get("client-classes"), list):
             out["client-classes"] = [self.client_class(c) for c in out["client-classes"]]
+        if "reservations" in out:
+            out["reservations"] = self.reservations(out["reservations"])
+            if out["reservations"] == []:
+                del out["reservations"]  # Kea shows global reservations only when there are some
+        out.pop("compatibility", None)  # Kea 2.2 takes it and does not show it
+        if isinstance(out.get("option-def"), list):
+            out["option-def"] = _option_defs(out["option-def"], self.family)
+        if self.family == 6 and isinstance(out.get("relay-supplied-options"), list):
+            out["relay-supplied-options"] = self._relay_supplied(out["relay-supplied-options"])
         top = self._inherit({}, out)
         # the order FamilyConfig.subnets holds them in (Kea's: shared networks first), for self.ids
         if isinstance(out["shared-networks"], list):
             out["shared-networks"] = [self.shared_network(n, top) for n in out["shared-networks"]]
         out[self.subnet_key] = self.subnets(out[self.subnet_key], top, False)
         return out
+
+
+_IDENTIFIER_TYPES = ("hw-address", "duid", "circuit-id", "client-id", "flex-id")  # Kea's IdentifierType order
+
+
+def _host_order(host: Any) -> tuple[bytes, int] | None:
+    """A reservation's place in Kea's host container: its identifier's bytes, then its type."""
+    if not isinstance(host, dict):
+        return None
+    for kind, name in enumerate(_IDENTIFIER_TYPES):
+        value = host.get(name)
+        if isinstance(value, str):
+            text = value.strip()
+            if len(text) >= 2 and text[0] == text[-1] == "'":  # a quoted string: its characters
+                return text[1:-1].encode(), kind
+            try:
+                return bytes.fromhex(_hex(text)), kind
+            except ValueError:
+                return None
+    return None
 
 
 def _relay(relay: Any) -> Any:
