@@ -359,7 +359,7 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
     for index, raw in enumerate(_get(obj, "hooks-libraries", list, path, [])):
         hpath = f"{path}.hooks-libraries[{index}]"
         hook = _require_map(raw, hpath)
-        _reject_unknown(hook, {"library", "parameters", "comment", "user-context"}, hpath)
+        _reject_unknown(hook, {"library", "parameters"}, hpath)  # all Kea 2.2's grammar takes
         library = _get(hook, "library", str, hpath)
         if not library:
             raise ConfigError("'library' parameter is mandatory", hpath)
@@ -779,8 +779,9 @@ def _range_text(first: int, last: int, family: int) -> str:
 class _KeaSubnets:
     """Kea's subnet parser and its table of subnets (ids given out 1, 2, ... to subnets without one)."""
 
-    def __init__(self, family: int) -> None:
+    def __init__(self, family: int, *, from_file: bool = False) -> None:
         self.family = family
+        self.from_file = from_file
         self.next_id = 1
         self.ids: set[int] = set()
         self.prefixes: set[str] = set()
@@ -844,6 +845,7 @@ class _KeaSubnets:
                     raise failed(f"a pool of type {kind}, with the following address range: {where} overlaps with an "
                                  f"existing pool in the subnet: {prefix} to which it is being added")
                 added.append((first, last))
+        _kea_reservations(sub.get("reservations", []), family, from_file=self.from_file)
         if not subnet_id:
             subnet_id = self.next_id
             self.next_id += 1
@@ -856,6 +858,39 @@ class _KeaSubnets:
             raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists", where)
         self.ids.add(subnet_id)
         self.prefixes.add(prefix)
+
+
+_RESERVATION_KEYS = {
+    4: {"hw-address", "duid", "circuit-id", "client-id", "flex-id", "ip-address", "hostname", "option-data",
+        "next-server", "server-hostname", "boot-file-name", "client-classes", "user-context"},
+    6: {"hw-address", "duid", "flex-id", "ip-addresses", "prefixes", "hostname", "option-data", "client-classes",
+        "user-context"},
+}
+_INTERFACES_CONFIG_KEYS = {
+    4: {"interfaces", "dhcp-socket-type", "outbound-interface", "re-detect", "service-sockets-require-all",
+        "service-sockets-max-retries", "service-sockets-retry-wait-time", "user-context"},
+    6: {"interfaces", "re-detect", "service-sockets-require-all", "service-sockets-max-retries",
+        "service-sockets-retry-wait-time", "user-context"},
+}
+
+
+def _kea_reservations(hosts: Any, family: int, *, from_file: bool) -> None:
+    """Kea's host reservation parser refuses a key it does not know, the first in key order (a
+    `comment` only over the control channel: its file parser moves it into user-context)."""
+    allowed = _RESERVATION_KEYS[family] | ({"comment"} if from_file else set())
+    for host in hosts if isinstance(hosts, list) else []:
+        for key in sorted(host) if isinstance(host, dict) else []:
+            if key not in allowed:
+                raise _KeaRefusal(f"unsupported configuration parameter '{key}'")
+
+
+def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
+    allowed = _INTERFACES_CONFIG_KEYS[family] | ({"comment"} if from_file else set())
+    for key in sorted(value) if isinstance(value, dict) else []:
+        if key == "dhcp-socket-type" and family == 6:
+            raise _KeaRefusal("dhcp-socket-type is not supported in DHCPv6")
+        if key not in allowed:
+            raise _KeaRefusal(f"unsupported parameter '{key}'")
 
 
 def _hook_library_usable(library: str) -> bool:
@@ -877,7 +912,7 @@ def _kea_hooks(hooks: Any, *, installed: bool = True) -> None:
                                       "giving the path to a hooks library")
                 if not hook[key].strip():
                     raise _KeaRefusal("hooks library configuration error: value of 'library' element must not be blank")
-            elif key not in ("parameters", "user-context", "comment"):
+            elif key != "parameters":  # Kea 2.2 takes no comment or user-context here, from a file neither
                 raise _KeaRefusal(f"unknown hooks library parameter: {key}")
         if "library" not in hook:
             raise _KeaRefusal("hooks library configuration error: one or more hooks-libraries elements are missing "
@@ -914,13 +949,15 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         kind, text = containers[name]
         if not isinstance(section[name], kind):
             raise _KeaRefusal(text)
+    if "interfaces-config" in section:  # before the hooks, as Kea
+        _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
     if "hooks-libraries" in section:
         _kea_hooks(section["hooks-libraries"], installed=not from_file)
     ddns = section.get("dhcp-ddns", {})
     if "enable-updates" in ddns and not isinstance(ddns["enable-updates"], bool):
         raise _KeaRefusal("invalid type specified for parameter 'enable-updates'")
     # the global parameters, in key order
-    subnets = _KeaSubnets(family)
+    subnets = _KeaSubnets(family, from_file=from_file)
     networks: set[str] = set()
     for name in sorted(section):
         value = section[name]
@@ -968,6 +1005,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
             for index, raw in enumerate(value):
                 at = f"{key}[{index}]"
                 subnets.add(*subnets.parse(raw, section, at), at)
+        elif name == "reservations":
+            _kea_reservations(value, family, from_file=from_file)
     not_global = _NOT_GLOBAL[family] - ({"comment"} if from_file else set())
     for name in sorted(section):
         if name in not_global or name not in _FAMILY_KEYS:

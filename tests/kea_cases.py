@@ -1107,6 +1107,36 @@ case("config-test/duplicate-subnet-ids", _ct4({"subnet4": [{"id": 1, "subnet": _
      _ct4({"subnet4": [{"id": 1, "subnet": _NET4}],
            "shared-networks": [{"name": "n", "subnet4": [{"id": 1, "subnet": "10.0.1.0/24"}]}]}),
      _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}, {"id": 1, "subnet": "2001:db8:2::/64"}]}))
+_LEASE_CMDS = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so"
+_HOST = {"hw-address": "aa:bb:cc:dd:ee:ff", "ip-address": "10.0.0.5"}
+case("config-test/automatic-ids-and-conflicts-in-a-shared-network",
+     _ct4({"subnet4": [{"id": 2, "subnet": _NET4}, {"subnet": "10.0.1.0/24"}, {"subnet": "10.0.2.0/24"}]}),
+     _ct4({"shared-networks": [{"name": "n", "subnet4": [{"id": 5, "subnet": "10.0.1.0/24"},
+                                                         {"id": 5, "subnet": "10.0.2.0/24"}]}]}),
+     _ct4({"shared-networks": [{"name": "n", "subnet4": [{"id": 5, "subnet": "10.0.1.0/24"},
+                                                         {"id": 6, "subnet": "10.0.1.0/24"}]}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4}], "shared-networks": [{"name": "n", "subnet4": [{"subnet": "10.0.1.0/24"}]}]}))
+# a `comment` is Kea's file syntax: over the control channel some parsers refuse it, others let it through
+case("config-test/comments-over-the-control-channel",
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "reservations": [{**_HOST, "comment": "c"}]}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4}], "reservations": [{**_HOST, "comment": "c"}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "reservations": [{**_HOST, "foo": 1}]}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "pools": [{"pool": "10.9.0.1-10.9.0.2"}],
+                        "reservations": [{**_HOST, "comment": "c"}]}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "reservations": [{**_HOST, "comment": "c"}]}], "comment": "c"}),
+     _ct4({"interfaces-config": {"interfaces": [], "comment": "c"},
+           "hooks-libraries": [{"library": _LEASE_CMDS, "comment": "c"}]}),
+     _ct4({"interfaces-config": {"interfaces": [], "foo": 1}}),
+     _ct4({"interfaces-config": {"interfaces": [], "user-context": {}}}),
+     _ct4({"hooks-libraries": [{"library": _LEASE_CMDS, "user-context": {}}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": _NET4, "comment": "c", "pools": [{"pool": "10.0.0.9-10.0.0.20", "comment": "c"}],
+                        "relay": {"ip-addresses": ["10.1.1.1"], "comment": "c"}}],
+           "option-data": [{"name": "routers", "data": "10.0.0.1", "comment": "c"}],
+           "client-classes": [{"name": "k", "comment": "c"}], "control-socket": {"socket-type": "unix",
+           "socket-name": "/tmp/never.sock", "comment": "c"}, "dhcp-ddns": {"enable-updates": False, "comment": "c"}}),
+     _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64",
+                        "reservations": [{"duid": "01:02", "ip-addresses": ["2001:db8:1::5"], "comment": "c"}]}]}),
+     _ct6({"interfaces-config": {"interfaces": [], "dhcp-socket-type": "raw"}}))
 case("config-test/duplicate-subnet-prefixes", _ct4({"subnet4": [{"id": 1, "subnet": _NET4}, {"id": 2, "subnet": _NET4}]}),
      _ct4({"subnet4": [{"id": 1, "subnet": _NET4}, {"id": 2, "subnet": "10.0.0.1/24"}]}),
      _ct6({"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}, {"id": 2, "subnet": "2001:db8:1::/64"}]}))

@@ -178,3 +178,21 @@ def test_shared_networks_subnets_get_the_first_automatic_ids() -> None:
     assert config.dhcp4 is not None
     assert {str(s.prefix): s.id for s in config.dhcp4.subnets.values()} == {
         "10.1.0.0/24": 1, "10.3.0.0/24": 2, "10.0.0.0/24": 7}
+
+
+def test_a_reservation_with_a_key_kea_does_not_know_fails_start_up() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "reservations": [
+        {"hw-address": "aa:bb:cc:dd:ee:ff", "ip-address": "192.0.2.5", "addresss": "x"}]}]})
+    assert text == "Dhcp4.subnet4[0]: unsupported configuration parameter 'addresss'"
+
+
+def test_a_comment_in_a_reservation_is_accepted_from_a_file_as_kea_s_file_parser_does() -> None:
+    config = parse_config({"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET4, "reservations": [
+        {"hw-address": "aa:bb:cc:dd:ee:ff", "ip-address": "192.0.2.5", "comment": "printer"}]}]}})
+    assert config.dhcp4 is not None
+
+
+def test_a_hook_library_entry_takes_only_library_and_parameters_as_in_kea_2_2() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"Dhcp4": {"hooks-libraries": [{"library": "libdhcp_lease_cmds.so", "comment": "lease commands"}]}})
+    assert str(caught.value) == "Dhcp4.hooks-libraries[0].comment: unsupported parameter 'comment'"
