@@ -209,6 +209,22 @@ class _Parser:
             self.warnings.append(f"{self.token.where}: extraneous comma; a piece of configuration may have been omitted")
             self._next()
 
+    def _closed_after_item(self, close: str, last: str) -> bool:
+        """After an entry or element: a comma and the next one (False), or the closing bracket
+        (True), which an extra comma may precede (Kea warns about it and goes on)."""
+        if self.token is not None and self.token.kind == ",":
+            comma = self.token
+            self._next()
+            self._extra_commas()
+            if self.token is None or self.token.kind != close:
+                return False
+            self.warnings.append(f"{comma.where}: extraneous comma after {last}; "
+                                 "a piece of configuration may have been omitted")
+        elif self.token is None or self.token.kind != close:
+            raise self._unexpected(f'"," or "{close}"')
+        self._next()
+        return True
+
     def map(self, name: str) -> dict[str, Any]:
         self._next()  # "{"
         result: dict[str, Any] = {}
@@ -230,20 +246,8 @@ class _Parser:
                 raise self._unexpected('":"')
             self._next()
             result[key] = self.value("a value", key)
-            if self.token is not None and self.token.kind == ",":
-                comma = self.token
-                self._next()
-                self._extra_commas()
-                if self.token is not None and self.token.kind == "}":
-                    self.warnings.append(f"{comma.where}: extraneous comma after the last entry of {name or 'a'} map; "
-                                         "a piece of configuration may have been omitted")
-                    self._next()
-                    return result
-                continue
-            if self.token is not None and self.token.kind == "}":
-                self._next()
+            if self._closed_after_item("}", f"the last entry of {name or 'a'} map"):
                 return result
-            raise self._unexpected('"," or "}"')
 
     def list(self, name: str) -> list[Any]:
         self._next()  # "["
@@ -253,20 +257,8 @@ class _Parser:
             return result
         while True:
             result.append(self.value("a value", name))
-            if self.token is not None and self.token.kind == ",":
-                comma = self.token
-                self._next()
-                self._extra_commas()
-                if self.token is not None and self.token.kind == "]":
-                    self.warnings.append(f"{comma.where}: extraneous comma after the last element of {name or 'a'} list; "
-                                         "a piece of configuration may have been omitted")
-                    self._next()
-                    return result
-                continue
-            if self.token is not None and self.token.kind == "]":
-                self._next()
+            if self._closed_after_item("]", f"the last element of {name or 'a'} list"):
                 return result
-            raise self._unexpected('"," or "]"')
 
 
 def parse(text: str, name: str = "<config>") -> tuple[Any, list[str]]:
