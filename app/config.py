@@ -231,7 +231,7 @@ def _parse_pd_pool(pool: Any, path: str) -> tuple[int, int, int]:
 
 def _parse_subnets(
     items: Any, family: int, path: str, inherited: dict[str, int], out: list[Subnet],
-    pending_ids: list[tuple[int, dict[str, Any], str, dict[str, int]]], network_class: str = "",
+    pending_ids: list[int], network_class: str = "",
 ) -> None:
     if not isinstance(items, list):
         raise ConfigError(f"'subnet{family}' must be a list", path)
@@ -264,7 +264,7 @@ def _parse_subnets(
         out.append(Subnet(subnet_id, prefix, lifetimes["valid-lifetime"], lifetimes.get("preferred-lifetime", 0), pools,
                           pd_pools, client_class or ""))
         if not subnet_id:
-            pending_ids.append((len(out) - 1, sub, spath, lifetimes))
+            pending_ids.append(len(out) - 1)
 
 
 # --- family (Dhcp4 / Dhcp6) ----------------------------------------------------------------
@@ -333,7 +333,7 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
     if family == 6:
         inherited["preferred-lifetime"] = preferred or 0
     subnets: list[Subnet] = []
-    pending: list[tuple[int, dict[str, Any], str, dict[str, int]]] = []
+    pending: list[int] = []  # positions in `subnets` of those without an id
     key = f"subnet{family}"
     # Kea reads the global parameters in key order, so "shared-networks" before "subnet4"/"subnet6":
     # that is the order its subnets are built in, and the order of their automatic ids
@@ -351,7 +351,7 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
     _parse_subnets(obj.get(key, []), family, f"{path}.{key}", inherited, subnets, pending)
     # Kea 2.2 numbers the subnets without an id 1, 2, 3, ... in that order, whatever ids others
     # have; a number that another subnet has too is refused below ("ID ... is already in use")
-    for next_id, (position, _sub, _spath, _lt) in enumerate(pending, start=1):
+    for next_id, position in enumerate(pending, start=1):
         subnets[position] = replace(subnets[position], id=next_id)
     ddns = _get(obj, "dhcp-ddns", dict, path, {}) or {}
     hooks: list[HookLibrary] = []
