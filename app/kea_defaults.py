@@ -510,3 +510,14 @@ def running_config(config: FamilyConfig) -> dict[str, Any]:
     database = config.lease_database
     lease_database: dict[str, Any] = {"type": database.type, "name": database.name}
     return _Builder(config).build(lease_database)
+
+
+def control_agent_config(section: dict[str, Any]) -> dict[str, Any]:
+    """A kea-ctrl-agent file's ``Control-agent`` section as kea-ctrl-agent 2.2's ``config-get``
+    shows it: an empty ``hooks-libraries`` when none is given, loggers with their defaults."""
+    out = _with_comment({"hooks-libraries": [], **copy.deepcopy(section)})
+    if isinstance(out.get("loggers"), list):
+        out["loggers"] = [_logger(x) for x in out["loggers"]]
+    if isinstance(out.get("hooks-libraries"), list):
+        out["hooks-libraries"] = [_hook(x) for x in out["hooks-libraries"]]
+    return out

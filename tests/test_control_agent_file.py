@@ -83,3 +83,11 @@ def test_serve_on_a_kea_ctrl_agent_file_listens_authenticates_and_forwards_as_th
             assert in_kea["result"] == 0 and in_kea["arguments"]["hw-address"] == "1a:1b:1c:1d:1e:1f"
         finally:
             proc.stop()
+
+
+async def test_config_get_of_the_agent_shows_the_section_as_kea_ctrl_agent_does(make_client: Any) -> None:
+    require_kea()
+    with KeaServer(4) as kea:  # kea-ctrl-agent with a control socket and a file logger
+        expected = kea.command("config-get", None)
+        client: KeaClient = await make_client(kea.agent_config)
+    assert await client.command("config-get") == expected

@@ -30,7 +30,7 @@ from app.config import (
     redact,
 )
 from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
-from app.kea_defaults import running_config
+from app.kea_defaults import control_agent_config, running_config
 
 
 @registry.command("list-commands", where=BOTH, summary="The commands this agent or family accepts.")
@@ -101,6 +101,8 @@ async def config_get(ctx: CommandContext) -> dict[str, Any]:
         counted = stats.counted(ctx.family)
         if counted is not None:  # statistic-sample-*-set-all change Kea's running defaults too
             section.update(counted.set_defaults)
+    elif name == "Control-agent":  # leasesync in kea-ctrl-agent's place answers as it did
+        section = control_agent_config(section)
     return answer(RESULT_SUCCESS, arguments={name: redact(copy.deepcopy(section))})
 
 
