@@ -85,6 +85,23 @@ def _requests(section: dict[str, Any], family: int) -> list[tuple[str, Any]]:
     return requests
 
 
+def _changes(added: list[Any], subnet_ids: list[int], family: int) -> list[tuple[str, Any]]:
+    """After the adds: a rename (the subnet inferred again), a delete, a wipe of the first
+    subnet, the stat_cmds view of every subnet."""
+    requests: list[tuple[str, Any]] = []
+    if added:
+        requests.append((f"lease{family}-update", {**added[0], "hostname": "renamed.example.org"}))
+        requests.append((f"lease{family}-get", {"ip-address": added[0]["ip-address"]}))
+    if len(added) > 1:
+        requests.append((f"lease{family}-del", {"ip-address": added[-1]["ip-address"]}))
+    requests.append((f"stat-lease{family}-get", None))
+    if subnet_ids:
+        requests.append((f"lease{family}-wipe", {"subnet-id": subnet_ids[0]}))
+        requests.append((f"stat-lease{family}-get", {"subnet-id": subnet_ids[0]}))
+    requests.append((f"lease{family}-get-all", None))
+    return requests
+
+
 def _subnet_statistics(answer: Any) -> dict[str, Any]:
     """The per-subnet totals and assigned counts, latest sample (both sides keep them)."""
     statistics = answer[0].get("arguments", {})
@@ -101,17 +118,31 @@ async def test_kea_s_example_gives_the_same_answers(name: str, make_client: Any,
                     valid_lifetime=section.get("valid-lifetime", 7200),
                     preferred_lifetime=section.get("preferred-lifetime") if family == 6 else None,
                     extra_config={k: v for k, v in section.items() if k != f"subnet{family}"},
-                    name="example").start()
+                    hooks_libraries=["libdhcp_stat_cmds.so"], name="example").start()
     try:
         client: KeaClient = await make_client({f"Dhcp{family}": {
             **section, "lease-database": {"type": "sqlite", "name": str(tmp_path / "leases.db")},
             "expired-leases-processing": TIMERS_OFF}})
-        for command, arguments in [*_requests(section, family), ("statistic-get-all", None)]:
+
+        async def both(command: str, arguments: Any) -> Any:
             expected = kea.command(command, [service], OMIT if arguments is None else arguments)
             got = await client.command(command, service, arguments)
             if command == "statistic-get-all":
                 expected, got = _subnet_statistics(expected), _subnet_statistics(got)
             assert kea_cases.normalise(got) == kea_cases.normalise(expected), (command, arguments)
+            return expected
+
+        requests = _requests(section, family)
+        added = [arguments for command, arguments in requests if command.endswith("-add")]
+        for command, arguments in requests:
+            await both(command, arguments)
+        running = kea.command("config-get", [service])[0]["arguments"][f"Dhcp{family}"]
+        subnet_ids = sorted(s["id"] for s in [*running[f"subnet{family}"], *(
+            s for network in running["shared-networks"] for s in network[f"subnet{family}"])])
+        kept = [a for a in added if (await client.one(f"lease{family}-get", service, {"ip-address": a["ip-address"]}))
+                ["result"] == 0]
+        for command, arguments in [*_changes(kept, subnet_ids, family), ("statistic-get-all", None)]:
+            await both(command, arguments)
     finally:
         kea.stop()
 
