@@ -260,9 +260,10 @@ def _parse_subnets(
             pd_pools = tuple(_parse_pd_pool(p, f"{spath}.pd-pools[{i}]")
                              for i, p in enumerate(_get(sub, "pd-pools", list, spath, [])))
         # a duplicated id is refused afterwards, in Kea's words (_kea_check_family)
-        client_class = _get(sub, "client-class", str, spath, network_class)
+        # an empty one is no class of its own (Kea keeps it unset), so the network's applies
+        client_class = _get(sub, "client-class", str, spath, "") or network_class
         out.append(Subnet(subnet_id, prefix, lifetimes["valid-lifetime"], lifetimes.get("preferred-lifetime", 0), pools,
-                          pd_pools, client_class or ""))
+                          pd_pools, client_class))
         if not subnet_id:
             pending_ids.append(len(out) - 1)
 

@@ -196,3 +196,13 @@ def test_a_hook_library_entry_takes_only_library_and_parameters_as_in_kea_2_2() 
     with pytest.raises(ConfigError) as caught:
         parse_config({"Dhcp4": {"hooks-libraries": [{"library": "libdhcp_lease_cmds.so", "comment": "lease commands"}]}})
     assert str(caught.value) == "Dhcp4.hooks-libraries[0].comment: unsupported parameter 'comment'"
+
+
+def test_an_empty_client_class_in_a_subnet_leaves_its_network_s_class_in_force() -> None:
+    # kea-dhcp4 2.2 answers lease4-add without subnet-id for 10.0.0.5 here: failed to find a subnet
+    import ipaddress
+
+    config = parse_config({"Dhcp4": {"client-classes": [{"name": "x"}], "shared-networks": [
+        {"name": "n", "client-class": "x", "subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "client-class": ""}]}]}})
+    assert config.dhcp4 is not None
+    assert config.dhcp4.subnet_for(ipaddress.ip_address("10.0.0.5")) is None
