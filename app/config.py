@@ -875,23 +875,26 @@ _INTERFACES_CONFIG_KEYS = {
 }
 
 
+def _kea_unknown_key(obj: Any, known: set[str], *, from_file: bool) -> str | None:
+    """The first key of `obj`, in key order, that Kea's parser for it does not know. A `comment` is
+    known only in a file: Kea's file parser moves it into user-context, the control channel does not."""
+    allowed = known | ({"comment"} if from_file else set())
+    return next((key for key in sorted(obj) if key not in allowed), None) if isinstance(obj, dict) else None
+
+
 def _kea_reservations(hosts: Any, family: int, *, from_file: bool) -> None:
-    """Kea's host reservation parser refuses a key it does not know, the first in key order (a
-    `comment` only over the control channel: its file parser moves it into user-context)."""
-    allowed = _RESERVATION_KEYS[family] | ({"comment"} if from_file else set())
     for host in hosts if isinstance(hosts, list) else []:
-        for key in sorted(host) if isinstance(host, dict) else []:
-            if key not in allowed:
-                raise _KeaRefusal(f"unsupported configuration parameter '{key}'")
+        key = _kea_unknown_key(host, _RESERVATION_KEYS[family], from_file=from_file)
+        if key is not None:
+            raise _KeaRefusal(f"unsupported configuration parameter '{key}'")
 
 
 def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
-    allowed = _INTERFACES_CONFIG_KEYS[family] | ({"comment"} if from_file else set())
-    for key in sorted(value) if isinstance(value, dict) else []:
-        if key == "dhcp-socket-type" and family == 6:
-            raise _KeaRefusal("dhcp-socket-type is not supported in DHCPv6")
-        if key not in allowed:
-            raise _KeaRefusal(f"unsupported parameter '{key}'")
+    key = _kea_unknown_key(value, _INTERFACES_CONFIG_KEYS[family], from_file=from_file)
+    if key == "dhcp-socket-type":  # only unknown in v6, where Kea says so in its own words
+        raise _KeaRefusal("dhcp-socket-type is not supported in DHCPv6")
+    if key is not None:
+        raise _KeaRefusal(f"unsupported parameter '{key}'")
 
 
 def _hook_library_usable(library: str) -> bool:

@@ -171,17 +171,23 @@ def _without_empty(obj: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in obj.items() if not (key in _OMITTED_WHEN_EMPTY and value in ("", []))}
 
 
-def _is_vendor_space(space: str) -> bool:
-    return space.startswith("vendor-") and space[len("vendor-"):].isdigit()
+def _by_space(items: list[Any]) -> list[Any]:
+    """Options or option definitions in the order Kea shows them: space by space in name order,
+    vendor spaces (`vendor-NNNN`) last, as given within one space."""
+    if not all(isinstance(item, dict) and isinstance(item.get("space"), str) for item in items):
+        return items
+
+    def order(item: dict[str, Any]) -> tuple[bool, str]:
+        space: str = item["space"]
+        return space.startswith("vendor-") and space[len("vendor-"):].isdigit(), space
+
+    return sorted(items, key=order)
 
 
 def _option_defs(definitions: list[Any], family: int) -> list[Any]:
     """Option definitions as Kea shows them: its defaults filled in, space by space in name order."""
-    out = [_with_comment({"array": False, "encapsulate": "", "record-types": "", "space": f"dhcp{family}", **d})
-           if isinstance(d, dict) else d for d in definitions]
-    if all(isinstance(d, dict) and isinstance(d.get("space"), str) for d in out):
-        out.sort(key=lambda d: (_is_vendor_space(d["space"]), d["space"]))
-    return out
+    return _by_space([_with_comment({"array": False, "encapsulate": "", "record-types": "", "space": f"dhcp{family}",
+                                     **d}) if isinstance(d, dict) else d for d in definitions])
 
 
 def _hex(text: str) -> str:
@@ -212,11 +218,7 @@ class _Options:
     def normalise(self, items: Any) -> Any:
         if not isinstance(items, list):
             return items
-        out = [self._one(item) for item in items]
-        if all(isinstance(item, dict) and isinstance(item.get("space"), str) for item in out):
-            # Kea shows them space by space, in name order, vendor spaces last; as given within one
-            out.sort(key=lambda item: (_is_vendor_space(item["space"]), item["space"]))
-        return out
+        return _by_space([self._one(item) for item in items])
 
     def _one(self, item: Any) -> Any:
         if not isinstance(item, dict):

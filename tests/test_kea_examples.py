@@ -56,6 +56,14 @@ def _section(name: str) -> tuple[int, dict[str, Any]]:
     return family, section
 
 
+def _kea(family: int, section: dict[str, Any], **more: Any) -> KeaServer:
+    """Real Kea configured with the example's section (the harness adds its sockets and hooks)."""
+    return KeaServer(family, subnets=section.get(f"subnet{family}", []),
+                     valid_lifetime=section.get("valid-lifetime", 7200),
+                     preferred_lifetime=section.get("preferred-lifetime") if family == 6 else None,
+                     extra_config={k: v for k, v in section.items() if k != f"subnet{family}"}, **more)
+
+
 def _subnets(section: dict[str, Any], family: int) -> list[dict[str, Any]]:
     subnets = list(section.get(f"subnet{family}", []))
     for network in section.get("shared-networks", []):
@@ -114,11 +122,7 @@ async def test_kea_s_example_gives_the_same_answers(name: str, make_client: Any,
     require_kea()
     family, section = _section(name)
     service = f"dhcp{family}"
-    kea = KeaServer(family, subnets=section.get(f"subnet{family}", []),
-                    valid_lifetime=section.get("valid-lifetime", 7200),
-                    preferred_lifetime=section.get("preferred-lifetime") if family == 6 else None,
-                    extra_config={k: v for k, v in section.items() if k != f"subnet{family}"},
-                    hooks_libraries=["libdhcp_stat_cmds.so"], name="example").start()
+    kea = _kea(family, section, hooks_libraries=["libdhcp_stat_cmds.so"], name="example").start()
     try:
         client: KeaClient = await make_client({f"Dhcp{family}": {
             **section, "lease-database": {"type": "sqlite", "name": str(tmp_path / "leases.db")},
@@ -166,11 +170,7 @@ async def test_config_get_of_kea_s_example_shows_what_kea_shows(name: str, make_
     require_kea()
     family, section = _section(name)
     service = f"dhcp{family}"
-    with KeaServer(family, subnets=section.get(f"subnet{family}", []),
-                   valid_lifetime=section.get("valid-lifetime", 7200),
-                   preferred_lifetime=section.get("preferred-lifetime") if family == 6 else None,
-                   extra_config={k: v for k, v in section.items() if k != f"subnet{family}"},
-                   name="example-config") as kea:
+    with _kea(family, section, name="example-config") as kea:
         expected = kea.command("config-get", [service])[0]["arguments"][f"Dhcp{family}"]
     client: KeaClient = await make_client({f"Dhcp{family}": {
         **section, "lease-database": {"type": "sqlite", "name": str(tmp_path / "leases.db")}}})
