@@ -14,8 +14,9 @@ API summary
 -----------
 * ``kea_available() -> str | None``: None if Kea 2.2 (dhcp4, dhcp6, ctrl-agent, lease_cmds hook) is
   installed, else a human-readable reason.
-* ``require_kea()``: ``pytest.skip(reason)`` when Kea is missing, but ``pytest.fail`` when the
-  environment variable ``CI`` is true (a skipped oracle in CI is a silent hole).
+* ``require_kea()``: skips the test with the reason ``not available on this machine: Kea 2.2: <why>``
+  (from ``kea_available()``) when Kea is missing, but fails it when the environment variable
+  ``CI`` is true (a skipped oracle in CI is a silent hole).
 * ``free_port(udp=False) -> int``: a free 127.0.0.1 port below the kernel's ephemeral range,
   reserved for the lifetime of this process with an flock()ed file under
   ``/tmp/kea-harness-ports/`` so parallel processes (pytest-xdist, benchmarks) never get the same
