@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.kea_json import wire_suffix
+
 RESULT_SUCCESS = 0
 RESULT_ERROR = 1
 RESULT_UNSUPPORTED = 2
@@ -26,14 +28,24 @@ class ConfigError(Exception):
 class CommandError(Exception):
     """A command failed with a Kea result code and text (result 1 unless said otherwise)."""
 
-    def __init__(self, text: str, result: int = RESULT_ERROR, arguments: Any = None) -> None:
+    def __init__(self, text: str, result: int = RESULT_ERROR, arguments: Any = None, *,
+                 at: tuple[Any, Any] | None = None, separator: str = " ") -> None:
         super().__init__(text)
         self.text = text
         self.result = result
         self.arguments = arguments
+        # the request element the error is about, as (container, key) or (element, None): Kea names
+        # it by its position in the command it received (`app.kea_json.wire_position`)
+        self.at = at
+        self.separator = separator
 
-    def answer(self) -> dict[str, Any]:
-        return answer(self.result, self.text, self.arguments)
+    def answer(self, envelope: Any = None) -> dict[str, Any]:
+        """The answer map; given the envelope a daemon received through kea-ctrl-agent, the text
+        ends with Kea's position of the element the error is about."""
+        text = self.text
+        if envelope is not None and self.at is not None:
+            text += wire_suffix(envelope, *self.at, separator=self.separator)
+        return answer(self.result, text, self.arguments)
 
 
 class StoreUnavailable(Exception):

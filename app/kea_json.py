@@ -6,6 +6,11 @@ text byte for byte, so answers are printed the same way.
 
 Configuration files are read in Kea's file dialect (comments, includes, extra commas):
 `app.config_text`.
+
+Positions: kea-ctrl-agent re-prints a command before it forwards it to a daemon, and the daemon
+names the element an error is about by its column in that text (`missing parameter 'ip-address'
+(<wire>:0:16)`). `wire_position` finds that column for an element of the envelope leasesync
+received, so the texts of errors to commands sent with `service` are Kea's to the character.
 """
 
 from __future__ import annotations
@@ -59,6 +64,122 @@ def _write(value: Any, out: list[str]) -> None:
         out.append(" ]")
     else:
         raise TypeError(f"cannot print {type(value).__name__} as Kea JSON")
+
+
+def _wire_string_length(text: str) -> int:
+    """Length of a string as kea-ctrl-agent re-prints it: Kea keeps strings as bytes and escapes
+    every byte outside printable ASCII as \\u00XX (a character above U+00FF arrived as UTF-8
+    bytes, since Kea refuses \\u escapes above \\u00ff; one up to U+00FF is taken as the single
+    byte its escape gives, which is how JSON libraries send it)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 2
+    size = 2
+    for char in text:
+        code = ord(char)
+        if char in _SHORT_ESCAPES:
+            size += 2
+        elif code < 0x20 or code == 0x7F:
+            size += 6
+        elif code < 0x80:
+            size += 1
+        elif code <= 0xFF:
+            size += 6
+        else:
+            size += 6 * len(char.encode("utf-8"))
+    return size
+
+
+_SHORT_ESCAPES = frozenset('"\\\b\f\n\r\t')
+
+
+def _wire_float(value: float) -> str:
+    # C++ stream output (six significant digits), and ".0" when that has no point: 2e+06.0
+    text = f"{value:g}"
+    return text if "." in text else text + ".0"
+
+
+def _wire_length(value: Any) -> int:
+    """Columns the daemon's parser counts for `value` re-printed by kea-ctrl-agent. An empty map
+    counts one column less than its four characters `{  }` (a quirk of Kea's parser, measured)."""
+    if isinstance(value, str):
+        return _wire_string_length(value)
+    if value is True or value is None:
+        return 4
+    if value is False:
+        return 5
+    if isinstance(value, int):
+        return len(str(value))
+    if isinstance(value, float):
+        return len(_wire_float(value))
+    if isinstance(value, dict):
+        if not value:
+            return 3
+        return 2 + sum(_wire_string_length(k) + 2 + _wire_length(v) for k, v in value.items()) \
+            + 2 * (len(value) - 1) + 2
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return 4
+        return 2 + sum(_wire_length(v) for v in value) + 2 * (len(value) - 1) + 2
+    return 0
+
+
+class _Envelope:
+    def __repr__(self) -> str:
+        return "ENVELOPE"
+
+
+# Stands for the envelope in `wire_position(envelope, ENVELOPE, "arguments")`: handlers see the
+# arguments, not the envelope, and a scalar cannot be found by its identity.
+ENVELOPE: Any = _Envelope()
+
+
+def wire_position(envelope: Any, container: Any, key: Any = None) -> int | None:
+    """The column Kea's daemon gives `container[key]` (or the map or list `container` itself when
+    `key` is None) in the envelope as kea-ctrl-agent forwards it; None when it is not there.
+
+    Kea's parser gives a scalar the column before its first character and a map or list the
+    column of its bracket (both counted from 0 for the opening brace of the envelope)."""
+    if container is ENVELOPE:
+        container = envelope
+    return _find(envelope, 0, container, key)
+
+
+def _start(value: Any, offset: int) -> int:
+    return offset + 1 if isinstance(value, (dict, list, tuple)) else offset
+
+
+def _find(value: Any, offset: int, container: Any, key: Any) -> int | None:
+    if value is container and key is None:
+        return _start(value, offset)
+    if isinstance(value, dict):
+        at = offset + 2
+        for name in sorted(value):
+            item = value[name]
+            at += _wire_string_length(name) + 2
+            if value is container and name == key:
+                return _start(item, at)
+            if isinstance(item, (dict, list)):
+                found = _find(item, at, container, key)
+                if found is not None:
+                    return found
+            at += _wire_length(item) + 2
+    elif isinstance(value, list):
+        at = offset + 2
+        for index, item in enumerate(value):
+            if value is container and index == key:
+                return _start(item, at)
+            if isinstance(item, (dict, list)):
+                found = _find(item, at, container, key)
+                if found is not None:
+                    return found
+            at += _wire_length(item) + 2
+    return None
+
+
+def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str = " ") -> str:
+    """Kea's position suffix for an element, ` (<wire>:0:N)`, or "" when it cannot be found."""
+    position = wire_position(envelope, container, key)
+    return "" if position is None else f"{separator}(<wire>:0:{position})"
 
 
 def dumps(value: Any) -> bytes:

@@ -171,8 +171,10 @@ class Runtime:
         if service_family not in self.foreign_views:
             from app.config import FamilyConfig as _FC
 
+            # the daemon's own settings stay (DDNS is on or off for the whole daemon); it has
+            # no subnets and no leases of the other family
             empty = _FC(family=command_family, lease_database=runtime.config.lease_database, subnets={},
-                        valid_lifetime=0, preferred_lifetime=0)
+                        valid_lifetime=0, preferred_lifetime=0, ddns_enabled=runtime.config.ddns_enabled)
             self.foreign_views[service_family] = FamilyRuntime(empty, EmptyStore(), runtime.dhcp)
         return self.foreign_views[service_family]
 

@@ -37,12 +37,14 @@ Normalisation (``normalise``), applied to both sides before comparing:
   compared instead);
 * statistics' sample times (``"YYYY-MM-DD HH:MM:SS.ffffff"`` strings) -> ``"<time>"``: the values
   and the number and order of samples are compared, not when they were taken;
-* position suffixes Kea appends to some error texts -- `` (<wire>:0:N)``, ``(<wire>:0:N)`` (no
-  space, after "Invalid argument") and the CA's ``(<string>:L:C)`` -- are removed together with
-  the one optional preceding space, anywhere in ``text``/``error-message`` strings and in the raw
-  body text. N is an offset into the JSON the daemon received after the CA re-serialised the
-  request, so it is not reproducible from the client's bytes. E.g.
-  ``"missing parameter 'ip-address' (<wire>:0:16)"`` -> ``"missing parameter 'ip-address'"``.
+* position suffixes: Kea's daemon ends some error texts with the position of the element they are
+  about in the command kea-ctrl-agent forwarded (`` (<wire>:0:N)``, or ``(<wire>:0:N)`` without
+  the space after "Invalid argument"); leasesync computes the same position
+  (``app.kea_json.wire_position``), so these are compared, except in answers to the commands of
+  ``POSITIONS_NOT_KEPT`` (config-test, config-set), where they are removed on both sides together
+  with the one optional preceding space. The CA's own ``(<string>:L:C)``, a position in the
+  client's bytes, is always removed. E.g. for config-test
+  ``"missing parameter 'name' (<wire>:0:67)"`` -> ``"missing parameter 'name'"``.
 
 * in a family's ``config-get`` answer, the keys that set up each side's own daemon
   (``OWN_SETUP_KEYS``: lease-database, control-socket, loggers, ...) are left out of the body and
@@ -821,6 +823,12 @@ case("lease6-resend-ddns/errors", add6(),
      c6("lease6-resend-ddns", {"ip-address": "192.0.2.1"}),
      topology="ddns")
 
+case("lease4-resend-ddns/to-the-dhcp6-daemon", add4(ip_address="192.0.2.90", hostname="x.example", fqdn_fwd=True),
+     c6("lease4-resend-ddns", {"ip-address": "192.0.2.90"}),
+     c6("lease4-resend-ddns", {"ip-address": "2001:db8:1::100"}), topology="ddns")
+case("lease6-resend-ddns/to-the-dhcp4-daemon", add6(hostname="x.example", fqdn_fwd=True),
+     c4("lease6-resend-ddns", {"ip-address": "2001:db8:1::100"}), topology="ddns")
+
 # ---------------------------------------------------------------------------------------------
 # subnet selection ("selection" topology)
 
@@ -915,6 +923,26 @@ err6("lease6-bulk-apply/err-deleted-bad-type", "lease6-bulk-apply", {"deleted-le
 err6("lease6-bulk-apply/err-deleted-ipv4", "lease6-bulk-apply", {"deleted-leases": [{"ip-address": "192.0.2.1"}]})
 err6("lease6-bulk-apply/err-deleted-entry-not-map", "lease6-bulk-apply", {"deleted-leases": [5]})
 err6("lease6-bulk-apply/err-lease-entry-not-map", "lease6-bulk-apply", {"leases": ["x"]})
+
+# ---------------------------------------------------------------------------------------------
+# positions: Kea's daemon names the element an error is about by its column in the command as
+# kea-ctrl-agent re-prints it; what comes before the element moves it (app.kea_json.wire_position)
+
+_BEFORE = {"a": [], "b": {}, "c": [1, {"d": None}, False], "e": True, "f": "x\ny/\u00e9\u0001\u007f\"\\",
+           "g": [1.5, 0.0001, 123456.7, 1234567.0, -0.0, 1000.0, 0.5, 3.14159265, 12345.0, 1e-4],
+           "h": {"i": {}, "j": [[], [{}]]}, "k": -42, "l": "", "m": 9007199254740993}
+err4("position/after-every-kind-of-value", "lease4-add", w(L4, user_context=_BEFORE, valid_lft="x"))
+err4("position/missing-parameter-names-the-map", "lease4-add", {"user-context": _BEFORE, "hw-address": "01:02"})
+err4("position/address-without-space", "lease4-add", w(L4, user_context=_BEFORE, ip_address="192.0.2.999"))
+err6("position/out-of-range-in-v6", "lease6-add", w(L6, user_context=_BEFORE, iaid=-1))
+err6("position/bulk-entry-not-a-map", "lease6-bulk-apply",
+     {"deleted-leases": [{"ip-address": "2001:db8:1::1"}], "leases": [w(L6, user_context=_BEFORE), 7]})
+err6("position/bulk-entry-error-inside-the-second-lease", "lease6-bulk-apply",
+     {"leases": [w(L6, user_context=_BEFORE), w(L6, ip_address="2001:db8:1::101", valid_lft={})]})
+err4("position/wipe-subnet-id", "lease4-wipe", {"comment": _BEFORE, "subnet-id": "1"})
+case("position/raw-spellings-are-re-printed",
+     raw('{"service":["dhcp4"],"arguments":{"a":1E3,"b":0.10,"c":"\\u0041","hw-address":"01:02",'
+         '"ip-address":"192.0.2.20","valid-lft":"x"},"command":"lease4-add"}', JSON_CT))
 
 # ---------------------------------------------------------------------------------------------
 # wrong family (both daemons register all lease commands)
@@ -1419,24 +1447,41 @@ _SAMPLE_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
 _SAMPLE_TIME_TEXT_RE = re.compile(r'"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"')
 
 
+_AGENT_POSITION_RE = re.compile(r" ?\(<string>:\d+:\d+\)")
+
+# Commands whose error texts leasesync gives without Kea's position of the element: its copy of
+# the daemon's configuration checks does not track which element each check reads.
+POSITIONS_NOT_KEPT = frozenset({"config-test", "config-set"})
+
+
 def strip_wire(text: str) -> str:
     """Remove Kea's ' (<wire>:0:N)' / '(<wire>:0:N)' / ' (<string>:L:C)' position suffixes."""
     return _WIRE_RE.sub("", text)
 
 
-def _norm_value(v: Any, now: float) -> Any:
+def _positions_kept(record: dict[str, Any]) -> bool:
+    request = record.get("request")
+    body = request.get("body") if isinstance(request, dict) else None
+    return not (isinstance(body, dict) and str(body.get("command")) in POSITIONS_NOT_KEPT)
+
+
+def _strip_positions(text: str, all_positions: bool) -> str:
+    return (_WIRE_RE if all_positions else _AGENT_POSITION_RE).sub("", text)
+
+
+def _norm_value(v: Any, now: float, all_positions: bool = True) -> Any:
     if isinstance(v, dict):
         out = {}
         for k, x in v.items():
             if k == "cltt" and isinstance(x, int) and not isinstance(x, bool) and abs(x - now) <= TIME_WINDOW:
                 out[k] = "<now>"
             elif k in ("text", "error-message") and isinstance(x, str):
-                out[k] = strip_wire(x)
+                out[k] = _strip_positions(x, all_positions)
             else:
-                out[k] = _norm_value(x, now)
+                out[k] = _norm_value(x, now, all_positions)
         return out
     if isinstance(v, list):
-        return [_norm_value(x, now) for x in v]
+        return [_norm_value(x, now, all_positions) for x in v]
     if isinstance(v, str) and _SAMPLE_TIME_RE.match(v):
         return "<time>"
     return v
@@ -1513,10 +1558,11 @@ def normalise(answer: Any, now: float | None = None) -> Any:
         if now is None:
             now = time.time()
         out = {k: copy.deepcopy(v) for k, v in answer.items() if k not in ("sent_at", "request", "elapsed")}
-        out["body"] = _norm_value(out["body"], now)
+        all_positions = not _positions_kept(answer)
+        out["body"] = _norm_value(out["body"], now, all_positions)
         out["body"], out["body_text"] = _mask_own_setup(out["body"], out.get("body_text"))
         if isinstance(out.get("body_text"), str):
-            t = _SAMPLE_TIME_TEXT_RE.sub('"<time>"', strip_wire(out["body_text"]))
+            t = _SAMPLE_TIME_TEXT_RE.sub('"<time>"', _strip_positions(out["body_text"], all_positions))
             out["body_text"] = _CLTT_TEXT_RE.sub(
                 lambda m: '"cltt": "<now>"' if abs(int(m.group(1)) - now) <= TIME_WINDOW else m.group(0), t
             )
@@ -1531,7 +1577,7 @@ def normalise(answer: Any, now: float | None = None) -> Any:
                 hs.append([name, value])
             out["headers"] = hs
         return out
-    return _norm_value(copy.deepcopy(answer), time.time() if now is None else now)
+    return _norm_value(copy.deepcopy(answer), time.time() if now is None else now, all_positions=False)
 
 
 def _parse_body(data: bytes) -> Any:

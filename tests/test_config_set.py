@@ -67,7 +67,7 @@ async def test_a_changed_lease_database_needs_a_restart(sqlite_client: KeaClient
 
 @pytest.mark.parametrize(("arguments", "text"), [
     (None, "Missing mandatory 'arguments' parameter."),
-    ([], "Error during command processing: get(string) called on a non-map Element in"),
+    ([], "Error during command processing: get(string) called on a non-map Element in (<wire>:0:16)"),
     ({}, "Missing mandatory 'Dhcp4' parameter."),
     ({"Dhcp6": {}}, "Missing mandatory 'Dhcp4' parameter."),
     ({"Dhcp4": []}, "'Dhcp4' parameter expected to be a map."),

@@ -183,6 +183,7 @@ def _golden():
 def test_normalise_rules():
     now = 1795640000
     rec = {
+        "request": {"kind": "cmd", "body": {"command": "lease4-add", "service": ["dhcp4"], "arguments": {}}},
         "status": 200,
         "sent_at": now,
         "headers": [["Content-Length", "99"], ["Content-Type", "application/json"], ["Date", "Wed, 25 Nov 2026"]],
@@ -192,13 +193,38 @@ def test_normalise_rules():
     }
     n = kea_cases.normalise(rec)
     assert n["body"][0]["arguments"] == {"cltt": "<now>", "leases": [{"cltt": 1999999000}]}
-    assert n["body"][0]["text"] == "missing parameter 'ip-address'"
-    assert n["body_text"] == '[ { "arguments": { "cltt": "<now>" }, "text": "Invalid argument" } ]'
     assert n["headers"] == [["Content-Length", "<len>"], ["Content-Type", "application/json"], ["Date", "<date>"]]
+    assert rec["body"][0]["arguments"]["cltt"] == now + 3  # input untouched
+
+
+def test_normalise_keeps_the_daemons_positions_of_lease_commands():
+    rec = {
+        "request": {"kind": "cmd", "body": {"command": "lease4-add", "service": ["dhcp4"], "arguments": {}}},
+        "status": 200, "sent_at": 0, "headers": [],
+        "body": [{"result": 1, "text": "missing parameter 'ip-address' (<wire>:0:16)"}],
+        "body_text": '[ { "text": "Invalid argument(<wire>:0:66)" } ]',
+    }
+    n = kea_cases.normalise(rec)
+    assert n["body"][0]["text"] == "missing parameter 'ip-address' (<wire>:0:16)"
+    assert n["body_text"] == '[ { "text": "Invalid argument(<wire>:0:66)" } ]'
+
+
+def test_normalise_drops_positions_of_config_checks_and_of_the_agents_parser():
+    rec = {
+        "request": {"kind": "cmd", "body": {"command": "config-test", "service": ["dhcp4"], "arguments": {}}},
+        "status": 200, "sent_at": 0, "headers": [],
+        "body": [{"result": 1, "text": "missing parameter 'name' (<wire>:0:67)"}],
+        "body_text": '[ { "text": "Invalid argument(<wire>:0:66)" } ]',
+    }
+    n = kea_cases.normalise(rec)
+    assert n["body"][0]["text"] == "missing parameter 'name'"
+    assert n["body_text"] == '[ { "text": "Invalid argument" } ]'
+    agent = {**rec, "request": {"kind": "cmd", "body": {"command": ["x"], "service": ["dhcp4"]}},
+             "body": [{"result": 1, "text": "x in (<string>:1:43)"}], "body_text": ""}
+    assert kea_cases.normalise(agent)["body"][0]["text"] == "x in"
     assert kea_cases.strip_wire("x stringValue() called on non-string Element in (<string>:1:43)") == (
         "x stringValue() called on non-string Element in"
     )
-    assert rec["body"][0]["arguments"]["cltt"] == now + 3  # input untouched
 
 
 def test_golden_covers_every_case():

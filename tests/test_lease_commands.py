@@ -263,7 +263,7 @@ async def test_lease6_bulk_apply_with_one_bad_entry_applies_nothing(client: KeaC
     result = await client.one("lease6-bulk-apply", "dhcp6", {"leases": [
         {"subnet-id": 1, "ip-address": "2001:db8:1::301", "duid": DUID, "iaid": 30},
         {"ip-address": "2001:db8:1::302", "iaid": 30}]})
-    assert result == {"result": 1, "text": "missing parameter 'duid'"}
+    assert result == {"result": 1, "text": "missing parameter 'duid' (<wire>:0:130)"}
     assert (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::301"}))["result"] == 3
 
 
@@ -276,11 +276,14 @@ async def test_lease4_bulk_apply_is_lease6_bulk_apply_for_v4(client: KeaClient) 
 
 async def test_bad_argument_names_the_field_and_changes_nothing(client: KeaClient) -> None:
     bad: list[tuple[dict[str, Any], str]] = [
-        ({"ip-address": "192.0.2.20", "hw-address": HW, "valid-lft": "100"}, "invalid type specified for parameter 'valid-lft'"),
-        ({"ip-address": "192.0.2.20", "hw-address": HW, "state": -1}, "out of range value (-1) specified for parameter 'state'"),
-        ({"ip-address": "192.0.2.20"}, "missing parameter 'hw-address'"),
+        ({"ip-address": "192.0.2.20", "hw-address": HW, "valid-lft": "100"},
+         "invalid type specified for parameter 'valid-lft' (<wire>:0:93)"),
+        ({"ip-address": "192.0.2.20", "hw-address": HW, "state": -1},
+         "out of range value (-1) specified for parameter 'state' (<wire>:0:89)"),
+        ({"ip-address": "192.0.2.20"}, "missing parameter 'hw-address' (<wire>:0:16)"),
         ({"ip-address": "192.0.2.300", "hw-address": HW},
-         "Failed to convert '192.0.2.300' to address: Failed to convert string to address '192.0.2.300': Invalid argument"),
+         "Failed to convert '192.0.2.300' to address: Failed to convert string to address '192.0.2.300': "
+         "Invalid argument(<wire>:0:66)"),
         ({"ip-address": "10.9.9.9", "hw-address": HW}, "subnet-id not specified and failed to find a subnet for address 10.9.9.9"),
         ({"ip-address": "192.0.2.22", "hw-address": HW, "subnet-id": 2},
          "The address 192.0.2.22 does not belong to subnet 198.51.100.0/24, subnet-id=2"),

@@ -112,7 +112,7 @@ async def test_each_family_reclaims_only_its_own_leases(sqlite_client: KeaClient
 @pytest.mark.parametrize(("arguments", "text"), [
     (None, "Missing mandatory 'remove' parameter."),
     ({}, "Missing mandatory 'remove' parameter."),
-    ([], "Error during command processing: get(string) called on a non-map Element in"),
+    ([], "Error during command processing: get(string) called on a non-map Element in (<wire>:0:16)"),
     ({"remove": 1}, "'remove' parameter expected to be a boolean."),
     ({"remove": "true"}, "'remove' parameter expected to be a boolean."),
 ])

@@ -84,7 +84,7 @@ async def test_unknown_statistic_is_an_empty_map(sqlite_client: KeaClient) -> No
     (None, "Missing mandatory 'name' parameter."),
     ({}, "Missing mandatory 'name' parameter."),
     ({"name": 5}, "'name' parameter expected to be a string."),
-    ([], "Error during command processing: get(string) called on a non-map Element in"),
+    ([], "Error during command processing: get(string) called on a non-map Element in (<wire>:0:16)"),
 ])
 async def test_get_argument_errors_are_keas(sqlite_client: KeaClient, arguments: Any, text: str) -> None:
     assert await sqlite_client.one("statistic-get", "dhcp4", arguments) == {"result": 1, "text": text}

@@ -1,7 +1,8 @@
 """Parsing lease arguments exactly as Kea 2.2's lease_cmds does: same checks, order and texts.
 
-Kea appends the JSON position of a bad element to some texts (`(<wire>:0:93)`); that position
-is an artefact of Kea re-serialising the request and is left out here.
+Kea appends the position of a bad element to some texts (`(<wire>:0:93)`); these errors say
+which element they are about (`CommandError.at`) and the dispatcher adds Kea's position for
+commands that came with `service`, as the daemon behind kea-ctrl-agent does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from app.config import FamilyConfig, Subnet
 from app.errors import CommandError
+from app.kea_json import ENVELOPE
 from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6
 
 UINT32_MAX = 0xFFFFFFFF
@@ -21,8 +23,8 @@ MAX_HWADDR_LEN = 20
 MAX_DUID_LEN = 128
 STATE_NAMES = {0: "default", 1: "declined", 2: "expired-reclaimed"}
 
-# Kea's Element accessors used on the wrong element type. Kea appends the request position
-# after "in" (`... Element in (<wire>:0:16)`); the text before the position is kept.
+# Kea's Element accessors used on the wrong element type; the position of the element follows
+# "in" (`... Element in (<wire>:0:16)`).
 NOT_A_MAP_GET = "get(string) called on a non-map Element in"
 NOT_A_MAP_CONTAINS = "contains(string) called on a non-map Element in"
 NOT_A_STRING = "stringValue() called on non-string Element in"
@@ -31,51 +33,62 @@ NOT_AN_INTEGER = "intValue() called on non-integer Element in"
 
 # --- Kea's SimpleParser getters ----------------------------------------------------------------
 
-def _missing(name: str) -> CommandError:
-    return CommandError(f"missing parameter '{name}'")
+def not_a_map(text: str, container: Any = ENVELOPE, key: Any = "arguments") -> CommandError:
+    """A Kea Element accessor used on `container[key]` (by default the command's arguments), which
+    is not a map (`... Element in (<wire>:0:16)`)."""
+    return CommandError(text, at=(container, key))
 
 
-def _bad_type(name: str) -> CommandError:
-    return CommandError(f"invalid type specified for parameter '{name}'")
+def _missing(args: dict[str, Any], name: str) -> CommandError:
+    return CommandError(f"missing parameter '{name}'", at=(args, None))
+
+
+def _bad_type(args: dict[str, Any], name: str) -> CommandError:
+    return CommandError(f"invalid type specified for parameter '{name}'", at=(args, name))
 
 
 def get_string(args: dict[str, Any], name: str) -> str:
     if name not in args:
-        raise _missing(name)
+        raise _missing(args, name)
     value = args[name]
     if not isinstance(value, str):
-        raise _bad_type(name)
+        raise _bad_type(args, name)
     return value
 
 
 def get_bool(args: dict[str, Any], name: str) -> bool:
     if name not in args:
-        raise _missing(name)
+        raise _missing(args, name)
     value = args[name]
     if not isinstance(value, bool):
-        raise _bad_type(name)
+        raise _bad_type(args, name)
     return value
 
 
 def get_integer(args: dict[str, Any], name: str) -> int:
     if name not in args:
-        raise _missing(name)
+        raise _missing(args, name)
     value = args[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad_type(name)
+        raise _bad_type(args, name)
     return value
 
 
 def get_uint(args: dict[str, Any], name: str, maximum: int = UINT32_MAX) -> int:
     value = get_integer(args, name)
     if value < 0 or value > maximum:
-        raise CommandError(f"out of range value ({value}) specified for parameter '{name}'")
+        raise CommandError(f"out of range value ({value}) specified for parameter '{name}'", at=(args, name))
     return value
 
 
 def get_address(args: dict[str, Any], name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     text = get_string(args, name)
-    return parse_address(text, f"Failed to convert '{text}' to address: ")
+    try:
+        return parse_address(text, f"Failed to convert '{text}' to address: ")
+    except CommandError as exc:
+        # Kea appends the position straight after "Invalid argument", without a space
+        exc.at, exc.separator = (args, name), ""
+        raise
 
 
 def parse_address(text: str, prefix: str = "") -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -357,7 +370,7 @@ def parse_query(args: Any, v6: bool) -> LeaseQuery:
     if "type" in args:
         type_text = args["type"]
         if not isinstance(type_text, str):
-            raise CommandError(NOT_A_STRING)
+            raise CommandError(NOT_A_STRING, at=(args, "type"))
         if type_text not in _QUERY_LEASE_TYPES:
             raise CommandError(
                 f"Invalid lease type specified: {type_text}, only supported values are: IA_NA, IA_TA, IA_PD and V4"
@@ -378,7 +391,7 @@ def parse_query(args: Any, v6: bool) -> LeaseQuery:
         raise CommandError("'subnet-id' parameter is not integer.")
     iaid = args.get("iaid", 0)
     if isinstance(iaid, bool) or not isinstance(iaid, int):
-        raise CommandError(NOT_AN_INTEGER)
+        raise CommandError(NOT_AN_INTEGER, at=(args, "iaid"))
     id_type = args.get("identifier-type")
     identifier = args.get("identifier")
     if not isinstance(id_type, str):

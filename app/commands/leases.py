@@ -17,6 +17,8 @@ from app.commands.lease_parse import (
     NOT_A_MAP_GET,
     LeaseQuery,
     address_text,
+    get_uint,
+    not_a_map,
     parse_address,
     parse_client_id,
     parse_duid,
@@ -66,7 +68,7 @@ async def _add(ctx: CommandContext, v: int) -> dict[str, Any]:
     if not ctx.has_arguments:
         raise CommandError("no parameters specified for the command")
     if not isinstance(ctx.arguments, dict):
-        raise CommandError(NOT_A_MAP_GET)
+        raise not_a_map(NOT_A_MAP_GET)
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
     counts = await stats.ready(family)
@@ -82,7 +84,7 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
     if not ctx.has_arguments:
         raise CommandError(f"no parameters specified for lease{v}-update command")
     if not isinstance(ctx.arguments, dict):
-        raise CommandError(NOT_A_MAP_GET)
+        raise not_a_map(NOT_A_MAP_GET)
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
     counts = await stats.ready(family)
@@ -208,7 +210,7 @@ async def _get_all(ctx: CommandContext, v: int) -> dict[str, Any]:
     if ctx.has_arguments:
         args = ctx.arguments
         if not isinstance(args, dict):
-            raise CommandError(NOT_A_MAP_GET)
+            raise not_a_map(NOT_A_MAP_GET)
         if "subnets" not in args:
             raise CommandError("'subnets' parameter not specified")
         if not isinstance(args["subnets"], list):
@@ -238,7 +240,7 @@ async def _get_page(ctx: CommandContext, v: int) -> dict[str, Any]:
         raise CommandError(f"no parameters specified for the lease{v}-get-page command")
     args = ctx.arguments
     if not isinstance(args, dict):
-        raise CommandError(NOT_A_MAP_GET)
+        raise not_a_map(NOT_A_MAP_GET)
     if "from" not in args:
         raise CommandError("'from' parameter not specified")
     # Kea checks 'from' through (type, then value) before it looks for 'limit'
@@ -339,14 +341,9 @@ async def _wipe(ctx: CommandContext, v: int) -> dict[str, Any]:
     if ctx.has_arguments:
         args = ctx.arguments
         if not isinstance(args, dict):
-            raise CommandError(NOT_A_MAP_CONTAINS)
+            raise not_a_map(NOT_A_MAP_CONTAINS)
         if "subnet-id" in args:
-            value = args["subnet-id"]
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise CommandError("invalid type specified for parameter 'subnet-id'")
-            if value < 0 or value > UINT32_MAX:
-                raise CommandError(f"out of range value ({value}) specified for parameter 'subnet-id'")
-            subnet_id = value
+            subnet_id = get_uint(args, "subnet-id")
     ids = [subnet_id] if subnet_id else sorted(family.config.subnets)
     counts = await stats.ready(family)
     deleted = await family.store.write(WipeLeases(v, ids))
@@ -370,7 +367,7 @@ async def _resend_ddns(ctx: CommandContext, v: int) -> dict[str, Any]:
     # Without arguments kea-dhcp4 2.2 crashes; leasesync answers as for an empty map.
     args = ctx.arguments if ctx.has_arguments else {}
     if not isinstance(args, dict):
-        raise CommandError(NOT_A_MAP_GET)
+        raise not_a_map(NOT_A_MAP_GET)
     if "ip-address" not in args:
         raise CommandError("'ip-address' parameter is missing.")
     text = args["ip-address"]
@@ -443,8 +440,8 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
     queries = [parse_query(entry, v6=v == 6) for entry in deleted or []]
     parsed = [
         (parse_lease4(entry, family.config) if v == 4 else parse_lease6(entry, family.config)).lease
-        if isinstance(entry, dict) else _not_a_map()
-        for entry in leases or []
+        if isinstance(entry, dict) else _not_a_map(leases or [], index)
+        for index, entry in enumerate(leases or [])
     ]
     by_address = [query for query in queries if query.kind == "address"]
     deletes = [DeleteLease(v, int(q.address) if v == 4 else str(q.address), q.lease_type if v == 6 else None)
@@ -493,8 +490,8 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
     return answer(RESULT_SUCCESS if count else RESULT_EMPTY, f"Bulk apply of {count} IPv{v} leases completed.", extra)
 
 
-def _not_a_map() -> Any:
-    raise CommandError(NOT_A_MAP_GET)
+def _not_a_map(entries: list[Any], index: int) -> Any:
+    raise not_a_map(NOT_A_MAP_GET, entries, index)
 
 
 @registry.command("lease6-bulk-apply", where=DAEMON, family=6, mutates=True, ha_peer=True,

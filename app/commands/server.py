@@ -31,6 +31,7 @@ from app.config import (
 )
 from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
 from app.kea_defaults import control_agent_config, running_config
+from app.kea_json import ENVELOPE
 
 
 @registry.command("list-commands", where=BOTH, summary="The commands this agent or family accepts.")
@@ -114,7 +115,8 @@ def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
         raise CommandError("Missing mandatory 'arguments' parameter.")
     args = ctx.args_map
     if args is None:
-        raise CommandError("Error during command processing: get(string) called on a non-map Element in")
+        raise CommandError("Error during command processing: get(string) called on a non-map Element in",
+                           at=(ENVELOPE, "arguments"))
     name, _ = _section(ctx)
     if ctx.family is not None:
         refusal = kea_config_test(args, ctx.family.family)

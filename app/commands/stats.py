@@ -56,6 +56,7 @@ from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
 from app.config import FamilyConfig
 from app.errors import RESULT_SUCCESS, CommandError, answer
+from app.kea_json import ENVELOPE
 from app.runtime import FamilyRuntime
 from app.store import schema
 from app.store.leases import STATE_DECLINED, STATE_DEFAULT, STATE_RECLAIMED, Lease4, Lease6
@@ -536,7 +537,8 @@ async def _also_at_kea(ctx: CommandContext, text: str) -> dict[str, Any]:
 
 def _name(ctx: CommandContext) -> str:
     if ctx.has_arguments and not isinstance(ctx.arguments, dict):
-        raise CommandError("Error during command processing: get(string) called on a non-map Element in")
+        raise CommandError("Error during command processing: get(string) called on a non-map Element in",
+                           at=(ENVELOPE, "arguments"))
     args = ctx.args_map or {}
     if "name" not in args:
         raise CommandError("Missing mandatory 'name' parameter.")
@@ -553,7 +555,8 @@ def _int_argument(ctx: CommandContext, key: str) -> int:
     value = args[key]
     if isinstance(value, bool) or not isinstance(value, int):
         if key == "duration":
-            raise CommandError("Error during command processing: intValue() called on non-integer Element in")
+            raise CommandError("Error during command processing: intValue() called on non-integer Element in",
+                               at=(args, key))
         raise CommandError(f"'{key}' parameter expected to be an integer.")
     return value
 
