@@ -198,7 +198,7 @@ _SHARED_NETWORK_KEYS = _SUBNET_KEYS - {"id", "subnet", "pools", "pd-pools", "res
 def _parse_pool(pool: Any, family: int, path: str) -> tuple[int, int]:
     # Kea's own reading of a pool (its syntax, keys and texts), with the pool's path
     try:
-        return _kea_pool(pool, family)
+        return _kea_pool([pool], 0, family)
     except _KeaRefusal as exc:
         raise ConfigError(str(exc), path) from None
 
@@ -651,13 +651,21 @@ _NOT_A_LIST = "listValue() called on non-list Element in"
 _NOT_A_MAP_GET = "get(string) called on a non-map Element in"
 
 
-class _KeaRefusal(Exception):
+class KeaRefusal(Exception):
     """The first problem Kea's daemon finds in a configuration; str() is its text, `where` the JSON
-    path (below the family) of the scope it is about, when known (start-up names it)."""
+    path (below the family) of the scope it is about, when known (start-up names it), `at` the
+    element it is about as `CommandError.at` has it, when Kea names that element (over the control
+    channel Kea's text ends with its position), and `separator` what comes before that position."""
 
-    def __init__(self, text: str, where: str = "") -> None:
+    def __init__(self, text: str, where: str = "", *, at: tuple[Any, Any] | None = None,
+                 separator: str = " ") -> None:
         super().__init__(text)
         self.where = where
+        self.at = at
+        self.separator = separator
+
+
+_KeaRefusal = KeaRefusal
 
 
 def _is_kind(value: Any, kind: str) -> bool:
@@ -723,12 +731,14 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise _KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument") from None
 
 
-def _kea_pool(pool: Any, family: int) -> tuple[int, int]:
+def _kea_pool(pools: list[Any], index: int, family: int) -> tuple[int, int]:
+    pool = pools[index]
     if not isinstance(pool, dict):
-        raise _KeaRefusal("mapValue() called on non-map Element in")
+        raise _KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
     _check_keys(pool, _POOL_KEYWORDS)
     if "pool" not in pool:
-        raise _KeaRefusal("Mandatory 'pool' entry missing in definition:")
+        raise _KeaRefusal("Mandatory 'pool' entry missing in definition:", at=(pool, None))
+    at = (pool, "pool")
     text = "".join(pool["pool"].split())
     bounds: tuple[Any, Any] | None = None
     try:
@@ -739,35 +749,42 @@ def _kea_pool(pool: Any, family: int) -> tuple[int, int]:
             first, last = text.split("-", 1)
             bounds = (ipaddress.ip_address(first), ipaddress.ip_address(last))
     except ValueError:
-        raise _KeaRefusal(f"Failed to parse pool definition: {text}") from None
+        raise _KeaRefusal(f"Failed to parse pool definition: {text}", at=at) from None
     if bounds is None:
         raise _KeaRefusal(f"invalid pool definition: {text}. There are two acceptable formats <min address-max address> "
-                          "or <prefix/len>")
+                          "or <prefix/len>", at=at)
     start, end = bounds
     if start.version != family or (isinstance(end, int) and not 0 <= end <= start.max_prefixlen) or (
             not isinstance(end, int) and (end.version != family or int(end) < int(start))):
-        raise _KeaRefusal(f"Failed to create pool defined by: {text}")
+        raise _KeaRefusal(f"Failed to create pool defined by: {text}", at=at)
     if isinstance(end, int):
         net = ipaddress.ip_network(f"{start}/{end}", strict=False)
         return int(net.network_address), int(net.broadcast_address)
     return int(start), int(end)
 
 
-def _kea_pd_pool(pool: Any) -> tuple[int, int]:
+def _kea_pd_pool(pools: list[Any], index: int) -> tuple[int, int]:
+    pool = pools[index]
     if not isinstance(pool, dict):
-        raise _KeaRefusal("mapValue() called on non-map Element in")
+        raise _KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
     _check_keys(pool, _PD_POOL_KEYWORDS)
+    at = (pool, None)  # Kea names the pd-pool for every problem of its values
     for key in ("prefix", "prefix-len", "delegated-len"):
         if key not in pool:
-            raise _KeaRefusal(f"missing parameter '{key}'")
-    prefix = _address(pool["prefix"])
+            raise _KeaRefusal(f"missing parameter '{key}'", at=at)
+    try:
+        prefix = _address(pool["prefix"])
+    except _KeaRefusal as exc:
+        exc.at = at
+        raise
     length, delegated = pool["prefix-len"], pool["delegated-len"]
     if prefix.version != 6:
-        raise _KeaRefusal("Invalid Pool6 address boundaries: not IPv6")
+        raise _KeaRefusal("Invalid Pool6 address boundaries: not IPv6", at=at)
     if not 0 < length <= 128:
-        raise _KeaRefusal(f"Invalid prefix length: {length}")
+        raise _KeaRefusal(f"Invalid prefix length: {length}", at=at)
     if delegated < length:
-        raise _KeaRefusal(f"Delegated length ({delegated}) must be longer than or equal to prefix length ({length})")
+        raise _KeaRefusal(f"Delegated length ({delegated}) must be longer than or equal to prefix length ({length})",
+                          at=at)
     net = ipaddress.IPv6Network(f"{prefix}/{length}", strict=False)
     return int(net.network_address), int(net.broadcast_address)
 
@@ -798,41 +815,46 @@ class _KeaSubnets:
         family = self.family
         sub = _inherit(raw, parent, _SUBNET_KEYWORDS[family])
         _check_keys(sub, _SUBNET_KEYWORDS[family])
-        pools = [_kea_pool(p, family) for p in sub.get("pools", [])]
-        pd_pools = [_kea_pd_pool(p) for p in sub.get("pd-pools", [])] if family == 6 else []
+        pool_list = sub.get("pools", [])
+        pools = [_kea_pool(pool_list, i, family) for i in range(len(pool_list))]
+        pd_list = sub.get("pd-pools", []) if family == 6 else []
+        pd_pools = [_kea_pd_pool(pd_list, i) for i in range(len(pd_list))]
 
-        def failed(text: str) -> _KeaRefusal:
-            return _KeaRefusal(f"subnet configuration failed: {text}")
+        def failed(text: str, at: tuple[Any, Any] | None = (raw, None), separator: str = " ") -> _KeaRefusal:
+            # Kea names the subnet, or its prefix for a problem of the prefix text; some texts name none
+            return _KeaRefusal(f"subnet configuration failed: {text}", at=at, separator=separator)
 
         if "subnet" not in sub:
             raise failed("mandatory 'subnet' parameter is missing for a subnet being configured")
+        prefix_at = (raw, "subnet")
         text = sub["subnet"].strip()
         if "/" not in text:
-            raise failed(f"Invalid subnet syntax (prefix/len expected):{text}")
+            raise failed(f"Invalid subnet syntax (prefix/len expected):{text}", prefix_at)
         addr_text, len_text = text.split("/", 1)
         try:
             address = _address(addr_text)
         except _KeaRefusal as exc:
-            raise failed(str(exc)) from None
+            raise failed(str(exc), None) from None
         if not len_text.isdigit():
-            raise failed(f"prefix length: '{len_text}' is not an integer")
+            raise failed(f"prefix length: '{len_text}' is not an integer", prefix_at)
         length = int(len_text)
         subnet_id = sub.get("id", 0)
         if not 0 <= subnet_id <= _SUBNET_ID_MAX:
-            raise failed(f"The 'id' value ({subnet_id}) is not within expected range: (0 - {_SUBNET_ID_MAX})")
+            raise failed(f"The 'id' value ({subnet_id}) is not within expected range: (0 - {_SUBNET_ID_MAX})", None)
         if address.version != family:
-            raise failed(f"Non IPv{family} prefix {address} specified in subnet{family}")
+            raise failed(f"Non IPv{family} prefix {address} specified in subnet{family}", None)
         if length > address.max_prefixlen:
-            raise failed(f"Invalid prefix length specified for subnet: {length}")
+            raise failed(f"Invalid prefix length specified for subnet: {length}", prefix_at)
         prefix = f"{address}/{length}"
         try:
             _lifetime_bounds(sub, family)
         except _KeaRefusal as exc:
-            raise failed(str(exc)) from None
+            raise failed(str(exc), None) from None
         # Kea refuses both only when both name something (its all-keys example has "interface-id": "")
         if family == 6 and sub.get("interface") and sub.get("interface-id"):
             raise failed("parser error: interface (defined for locally reachable subnets) and interface-id (defined "
-                         f"for subnets reachable via relays) cannot be defined at the same time for subnet {prefix}")
+                         f"for subnets reachable via relays) cannot be defined at the same time for subnet {prefix}",
+                         separator="")
         net = ipaddress.ip_network(prefix, strict=False)
         low, high = int(net.network_address), int(net.broadcast_address)
         for kind, bounds, inside in (("V4" if family == 4 else "IA_NA", pools, True), ("IA_PD", pd_pools, False)):
@@ -852,11 +874,12 @@ class _KeaSubnets:
             self.next_id += 1
         return subnet_id, prefix
 
-    def add(self, subnet_id: int, prefix: str, where: str = "") -> None:
+    def add(self, subnet_id: int, prefix: str, where: str = "", raw: Any = None) -> None:
+        at = None if raw is None else (raw, None)
         if subnet_id in self.ids:
-            raise _KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use", where)
+            raise _KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use", where, at=at)
         if prefix in self.prefixes:
-            raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists", where)
+            raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists", where, at=at)
         self.ids.add(subnet_id)
         self.prefixes.add(prefix)
 
@@ -886,15 +909,15 @@ def _kea_reservations(hosts: Any, family: int, *, from_file: bool) -> None:
     for host in hosts if isinstance(hosts, list) else []:
         key = _kea_unknown_key(host, _RESERVATION_KEYS[family], from_file=from_file)
         if key is not None:
-            raise _KeaRefusal(f"unsupported configuration parameter '{key}'")
+            raise _KeaRefusal(f"unsupported configuration parameter '{key}'", at=(host, None))
 
 
 def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
     key = _kea_unknown_key(value, _INTERFACES_CONFIG_KEYS[family], from_file=from_file)
     if key == "dhcp-socket-type":  # only unknown in v6, where Kea says so in its own words
-        raise _KeaRefusal("dhcp-socket-type is not supported in DHCPv6")
+        raise _KeaRefusal("dhcp-socket-type is not supported in DHCPv6", at=(value, key))
     if key is not None:
-        raise _KeaRefusal(f"unsupported parameter '{key}'")
+        raise _KeaRefusal(f"unsupported parameter '{key}'", at=(value, key))
 
 
 def _hook_library_usable(library: str) -> bool:
@@ -902,29 +925,32 @@ def _hook_library_usable(library: str) -> bool:
     return name in _OWN_HOOKS or (os.path.isfile(library) and name.startswith("lib") and ".so" in name)
 
 
-def _kea_hooks(hooks: Any, *, installed: bool = True) -> None:
+def _kea_hooks(section: dict[str, Any], *, installed: bool = True) -> None:
+    hooks = section["hooks-libraries"]
     if not isinstance(hooks, list):
-        raise _KeaRefusal(_NOT_A_LIST)
+        raise _KeaRefusal(_NOT_A_LIST, at=(section, "hooks-libraries"))
     libraries: list[str] = []
-    for hook in hooks:
+    for index, hook in enumerate(hooks):
         if not isinstance(hook, dict):
-            raise _KeaRefusal("mapValue() called on non-map Element in")
+            raise _KeaRefusal("mapValue() called on non-map Element in", at=(hooks, index))
         for key in sorted(hook):
             if key == "library":
                 if not isinstance(hook[key], str):
                     raise _KeaRefusal("hooks library configuration error: value of 'library' element is not a string "
-                                      "giving the path to a hooks library")
+                                      "giving the path to a hooks library", at=(hook, key))
                 if not hook[key].strip():
-                    raise _KeaRefusal("hooks library configuration error: value of 'library' element must not be blank")
+                    raise _KeaRefusal("hooks library configuration error: value of 'library' element must not be blank",
+                                      at=(hook, key))
             elif key != "parameters":  # Kea 2.2 takes no comment or user-context here, from a file neither
-                raise _KeaRefusal(f"unknown hooks library parameter: {key}")
+                raise _KeaRefusal(f"unknown hooks library parameter: {key}", at=(hook, None), separator="")
         if "library" not in hook:
             raise _KeaRefusal("hooks library configuration error: one or more hooks-libraries elements are missing "
-                              "the name of the library")
+                              "the name of the library", at=(hook, None))
         libraries.append(hook["library"].strip())
     failed = [library for library in libraries if not _hook_library_usable(library)]
     if failed and installed:
-        raise _KeaRefusal(f"hooks libraries failed to validate - library or libraries in error are: {', '.join(failed)}")
+        raise _KeaRefusal(f"hooks libraries failed to validate - library or libraries in error are: {', '.join(failed)}",
+                          at=(hooks, None))
 
 
 def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool = False) -> None:
@@ -937,29 +963,32 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     # the structure Kea walks before parsing anything (defaults, inheritance)
     for name in (key, "shared-networks"):
         if name in section and not isinstance(section[name], list):
-            raise _KeaRefusal(_NOT_A_LIST)
-    for network in section.get("shared-networks", []):
+            raise _KeaRefusal(_NOT_A_LIST, at=(section, name))
+    for index, network in enumerate(section.get("shared-networks", [])):
         if not isinstance(network, dict):
-            raise _KeaRefusal(_NOT_A_MAP_GET)
+            raise _KeaRefusal(_NOT_A_MAP_GET, at=(section["shared-networks"], index))
         if key in network and not isinstance(network[key], list):
-            raise _KeaRefusal(_NOT_A_LIST)
+            raise _KeaRefusal(_NOT_A_LIST, at=(network, key))
     subnet_lists = [section.get(key, [])] + [n.get(key, []) for n in section.get("shared-networks", [])]
-    if any(not isinstance(sub, dict) for subnets in subnet_lists for sub in subnets):
-        raise _KeaRefusal(_NOT_A_MAP_GET)
+    for subnets_list in subnet_lists:
+        for index, sub in enumerate(subnets_list):
+            if not isinstance(sub, dict):
+                raise _KeaRefusal(_NOT_A_MAP_GET, at=(subnets_list, index))
     if "dhcp-ddns" in section and not isinstance(section["dhcp-ddns"], dict):
         raise _KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
     containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
     for name in sorted(set(section) & set(containers)):
         kind, text = containers[name]
         if not isinstance(section[name], kind):
-            raise _KeaRefusal(text)
+            # an Element accessor's error names the element; control-socket's own text does not
+            raise _KeaRefusal(text, at=(section, name) if text.endswith(" in") else None)
     if "interfaces-config" in section:  # before the hooks, as Kea
         _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
     if "hooks-libraries" in section:
-        _kea_hooks(section["hooks-libraries"], installed=not from_file)
+        _kea_hooks(section, installed=not from_file)
     ddns = section.get("dhcp-ddns", {})
     if "enable-updates" in ddns and not isinstance(ddns["enable-updates"], bool):
-        raise _KeaRefusal("invalid type specified for parameter 'enable-updates'")
+        raise _KeaRefusal("invalid type specified for parameter 'enable-updates'", at=(ddns, "enable-updates"))
     # the global parameters, in key order
     subnets = _KeaSubnets(family, from_file=from_file)
     networks: set[str] = set()
@@ -967,17 +996,17 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         value = section[name]
         if name == "lease-database":
             if not isinstance(value, dict):
-                raise _KeaRefusal("mapValue() called on non-map Element in")
+                raise _KeaRefusal("mapValue() called on non-map Element in", at=(section, name))
             for db_key in sorted(set(value) - _DB_OWN_KEYS):
                 db_kind = _INT if db_key in _DB_INTEGERS else _BOOL if db_key in _DB_BOOLEANS else _STR
                 if not _is_kind(value[db_key], db_kind):
-                    raise _KeaRefusal(f"invalid value type specified for parameter '{db_key}'")
+                    raise _KeaRefusal(f"invalid value type specified for parameter '{db_key}'", at=(value, db_key))
             if "type" not in value:
                 raise _KeaRefusal("database access parameters must include the keyword 'type' to determine type of "
-                                  "database to be accessed")
+                                  "database to be accessed", at=(value, None))
             # sqlite is leasesync's own; memfile is refused below, in leasesync's words
             if value["type"] not in ("memfile", "mysql", "postgresql", "sqlite"):
-                raise _KeaRefusal(f"unknown backend database type: {value['type']}")
+                raise _KeaRefusal(f"unknown backend database type: {value['type']}", at=(value, "type"))
         elif name == "shared-networks":
             for index, raw in enumerate(value):
                 where = f"shared-networks[{index}]"
@@ -985,7 +1014,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                     network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
                     _check_keys(network, _NETWORK_KEYWORDS[family])
                     if "name" not in network:
-                        raise _KeaRefusal("missing parameter 'name'")
+                        raise _KeaRefusal("missing parameter 'name'", at=(raw, None))
                     if not network["name"]:
                         raise _KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
                     _lifetime_bounds(network, family)
@@ -998,50 +1027,52 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                     subnet_id, prefix = subnets.parse(sub, network, at)
                     # the network itself refuses a second subnet with the same id or prefix
                     if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
-                        raise _KeaRefusal("can't store subnet because of conflict", at)
+                        raise _KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
                     parsed.append((subnet_id, prefix))
                 if network["name"] in networks:
-                    raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where)
+                    raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where,
+                                      at=(section, name))
                 networks.add(network["name"])
-                for (subnet_id, prefix), at in zip(parsed, paths, strict=True):
-                    subnets.add(subnet_id, prefix, at)
+                for (subnet_id, prefix), at, sub in zip(parsed, paths, network.get(key, []), strict=True):
+                    subnets.add(subnet_id, prefix, at, sub)
         elif name == key:
             for index, raw in enumerate(value):
                 at = f"{key}[{index}]"
-                subnets.add(*subnets.parse(raw, section, at), at)
+                subnets.add(*subnets.parse(raw, section, at), at, raw)
         elif name == "reservations":
             _kea_reservations(value, family, from_file=from_file)
     not_global = _NOT_GLOBAL[family] - ({"comment"} if from_file else set())
     for name in sorted(section):
         if name in not_global or name not in _FAMILY_KEYS:
-            raise _KeaRefusal(f"unsupported global configuration parameter: {name}")
+            raise _KeaRefusal(f"unsupported global configuration parameter: {name}", at=(section, name))
     # what Kea checks once everything is parsed
     scalars = {**_GLOBAL_SCALARS, **(_V4_GLOBAL_SCALARS if family == 4 else {})}
     for name in sorted(set(section) & set(scalars)):
         if not _is_kind(section[name], scalars[name]):
-            raise _KeaRefusal(f"invalid type specified for parameter '{name}'")
+            raise _KeaRefusal(f"invalid type specified for parameter '{name}'", at=(section, name))
     for name in _GLOBAL_LIFETIMES[family]:
         if name in section and not _is_kind(section[name], _INT):
-            raise _KeaRefusal("intValue() called on non-integer Element in")
+            raise _KeaRefusal("intValue() called on non-integer Element in", at=(section, name))
     _lifetime_bounds(section, family)
 
 
-def kea_config_test(arguments: dict[str, Any], family: int) -> str | None:
-    """Kea 2.2's kea-dhcp<family> answer text to config-test with these arguments, None when it accepts them.
+def kea_config_test(arguments: dict[str, Any], family: int) -> KeaRefusal | None:
+    """Kea 2.2's kea-dhcp<family> refusal of config-test with these arguments (its text, and the
+    element Kea names), None when it accepts them.
 
     Only the checks leasesync reproduces (see README); leasesync's own parser runs afterwards."""
     name = f"Dhcp{family}"
     if name not in arguments:
-        return f"Missing mandatory '{name}' parameter."
+        return KeaRefusal(f"Missing mandatory '{name}' parameter.")
     if not isinstance(arguments[name], dict):
-        return f"'{name}' parameter expected to be a map."
+        return KeaRefusal(f"'{name}' parameter expected to be a map.")
     others = sorted(key for key in arguments if key != name)
     if others:
-        return f"Unsupported '{others[0]}' parameter" + "".join(f" (and '{k}')" for k in others[1:]) + "."
+        return KeaRefusal(f"Unsupported '{others[0]}' parameter" + "".join(f" (and '{k}')" for k in others[1:]) + ".")
     try:
         _kea_check_family(arguments[name], family)
-    except _KeaRefusal as exc:
-        return str(exc)
+    except KeaRefusal as exc:
+        return exc
     return None
 
 

@@ -37,14 +37,11 @@ Normalisation (``normalise``), applied to both sides before comparing:
   compared instead);
 * statistics' sample times (``"YYYY-MM-DD HH:MM:SS.ffffff"`` strings) -> ``"<time>"``: the values
   and the number and order of samples are compared, not when they were taken;
-* position suffixes: Kea's daemon ends some error texts with the position of the element they are
+* position suffixes: Kea's daemon ends many error texts with the position of the element they are
   about in the command kea-ctrl-agent forwarded (`` (<wire>:0:N)``, or ``(<wire>:0:N)`` without
-  the space after "Invalid argument"); leasesync computes the same position
-  (``app.kea_json.wire_position``), so these are compared, except in answers to the commands of
-  ``POSITIONS_NOT_KEPT`` (config-test, config-set), where they are removed on both sides together
-  with the one optional preceding space. The CA's own ``(<string>:L:C)``, a position in the
-  client's bytes, is always removed. E.g. for config-test
-  ``"missing parameter 'name' (<wire>:0:67)"`` -> ``"missing parameter 'name'"``.
+  the space after some texts); leasesync computes the same (``app.kea_json.wire_position``), so
+  they are compared. The CA's own ``(<string>:L:C)``, a column of the client's bytes, is removed
+  together with the space before it.
 
 * in a family's ``config-get`` answer, the keys that set up each side's own daemon
   (``OWN_SETUP_KEYS``: lease-database, control-socket, loggers, ...) are left out of the body and
@@ -1449,39 +1446,24 @@ _SAMPLE_TIME_TEXT_RE = re.compile(r'"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"')
 
 _AGENT_POSITION_RE = re.compile(r" ?\(<string>:\d+:\d+\)")
 
-# Commands whose error texts leasesync gives without Kea's position of the element: its copy of
-# the daemon's configuration checks does not track which element each check reads.
-POSITIONS_NOT_KEPT = frozenset({"config-test", "config-set"})
-
-
 def strip_wire(text: str) -> str:
     """Remove Kea's ' (<wire>:0:N)' / '(<wire>:0:N)' / ' (<string>:L:C)' position suffixes."""
     return _WIRE_RE.sub("", text)
 
 
-def _positions_kept(record: dict[str, Any]) -> bool:
-    request = record.get("request")
-    body = request.get("body") if isinstance(request, dict) else None
-    return not (isinstance(body, dict) and str(body.get("command")) in POSITIONS_NOT_KEPT)
-
-
-def _strip_positions(text: str, all_positions: bool) -> str:
-    return (_WIRE_RE if all_positions else _AGENT_POSITION_RE).sub("", text)
-
-
-def _norm_value(v: Any, now: float, all_positions: bool = True) -> Any:
+def _norm_value(v: Any, now: float) -> Any:
     if isinstance(v, dict):
         out = {}
         for k, x in v.items():
             if k == "cltt" and isinstance(x, int) and not isinstance(x, bool) and abs(x - now) <= TIME_WINDOW:
                 out[k] = "<now>"
             elif k in ("text", "error-message") and isinstance(x, str):
-                out[k] = _strip_positions(x, all_positions)
+                out[k] = _AGENT_POSITION_RE.sub("", x)
             else:
-                out[k] = _norm_value(x, now, all_positions)
+                out[k] = _norm_value(x, now)
         return out
     if isinstance(v, list):
-        return [_norm_value(x, now, all_positions) for x in v]
+        return [_norm_value(x, now) for x in v]
     if isinstance(v, str) and _SAMPLE_TIME_RE.match(v):
         return "<time>"
     return v
@@ -1558,11 +1540,10 @@ def normalise(answer: Any, now: float | None = None) -> Any:
         if now is None:
             now = time.time()
         out = {k: copy.deepcopy(v) for k, v in answer.items() if k not in ("sent_at", "request", "elapsed")}
-        all_positions = not _positions_kept(answer)
-        out["body"] = _norm_value(out["body"], now, all_positions)
+        out["body"] = _norm_value(out["body"], now)
         out["body"], out["body_text"] = _mask_own_setup(out["body"], out.get("body_text"))
         if isinstance(out.get("body_text"), str):
-            t = _SAMPLE_TIME_TEXT_RE.sub('"<time>"', _strip_positions(out["body_text"], all_positions))
+            t = _SAMPLE_TIME_TEXT_RE.sub('"<time>"', _AGENT_POSITION_RE.sub("", out["body_text"]))
             out["body_text"] = _CLTT_TEXT_RE.sub(
                 lambda m: '"cltt": "<now>"' if abs(int(m.group(1)) - now) <= TIME_WINDOW else m.group(0), t
             )
@@ -1577,7 +1558,7 @@ def normalise(answer: Any, now: float | None = None) -> Any:
                 hs.append([name, value])
             out["headers"] = hs
         return out
-    return _norm_value(copy.deepcopy(answer), time.time() if now is None else now, all_positions=False)
+    return _norm_value(copy.deepcopy(answer), time.time() if now is None else now)
 
 
 def _parse_body(data: bytes) -> Any:

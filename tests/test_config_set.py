@@ -71,11 +71,11 @@ async def test_a_changed_lease_database_needs_a_restart(sqlite_client: KeaClient
     ({}, "Missing mandatory 'Dhcp4' parameter."),
     ({"Dhcp6": {}}, "Missing mandatory 'Dhcp4' parameter."),
     ({"Dhcp4": []}, "'Dhcp4' parameter expected to be a map."),
-    ({"Dhcp4": {"foo": 1}}, "unsupported global configuration parameter: foo"),
+    ({"Dhcp4": {"foo": 1}}, "unsupported global configuration parameter: foo (<wire>:0:35)"),
     ({"Dhcp4": {"valid-lifetime": 4000}, "foo": 1}, "Unsupported 'foo' parameter."),
     ({"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "11.0.0.1-11.0.0.5"}]}]}},
      "subnet configuration failed: a pool of type V4, with the following address range: 11.0.0.1-11.0.0.5 does not "
-     "match the prefix of a subnet: 10.0.0.0/8 to which it is being added"),
+     "match the prefix of a subnet: 10.0.0.0/8 to which it is being added (<wire>:0:42)"),
 ])
 async def test_a_refused_configuration_is_keas_error_and_changes_nothing(sqlite_client: KeaClient, arguments: Any,
                                                                         text: str) -> None:

@@ -209,19 +209,17 @@ def test_normalise_keeps_the_daemons_positions_of_lease_commands():
     assert n["body_text"] == '[ { "text": "Invalid argument(<wire>:0:66)" } ]'
 
 
-def test_normalise_drops_positions_of_config_checks_and_of_the_agents_parser():
+def test_normalise_drops_the_agents_own_positions():
+    # kea-ctrl-agent's parser names a column of the client's bytes, which leasesync does not
     rec = {
-        "request": {"kind": "cmd", "body": {"command": "config-test", "service": ["dhcp4"], "arguments": {}}},
+        "request": {"kind": "cmd", "body": {"command": ["x"], "service": ["dhcp4"]}},
         "status": 200, "sent_at": 0, "headers": [],
-        "body": [{"result": 1, "text": "missing parameter 'name' (<wire>:0:67)"}],
-        "body_text": '[ { "text": "Invalid argument(<wire>:0:66)" } ]',
+        "body": [{"result": 1, "text": "x in (<string>:1:43)"}],
+        "body_text": '[ { "text": "x in (<string>:1:43)" } ]',
     }
     n = kea_cases.normalise(rec)
-    assert n["body"][0]["text"] == "missing parameter 'name'"
-    assert n["body_text"] == '[ { "text": "Invalid argument" } ]'
-    agent = {**rec, "request": {"kind": "cmd", "body": {"command": ["x"], "service": ["dhcp4"]}},
-             "body": [{"result": 1, "text": "x in (<string>:1:43)"}], "body_text": ""}
-    assert kea_cases.normalise(agent)["body"][0]["text"] == "x in"
+    assert n["body"][0]["text"] == "x in"
+    assert n["body_text"] == '[ { "text": "x in" } ]'
     assert kea_cases.strip_wire("x stringValue() called on non-string Element in (<string>:1:43)") == (
         "x stringValue() called on non-string Element in"
     )
