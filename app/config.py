@@ -663,6 +663,7 @@ class KeaRefusal(Exception):
         self.where = where
         self.at = at
         self.separator = separator
+        self.also_at: tuple[Any, Any] | None = None
 
 
 _KeaRefusal = KeaRefusal
@@ -1024,7 +1025,14 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                 paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
                 parsed: list[tuple[int, str]] = []
                 for sub, at in zip(network.get(key, []), paths, strict=True):
-                    subnet_id, prefix = subnets.parse(sub, network, at)
+                    try:
+                        subnet_id, prefix = subnets.parse(sub, network, at)
+                    except KeaRefusal as exc:
+                        # an Element accessor's error inside a network's subnet goes out through the
+                        # network's parser, which adds the network's position (measured)
+                        if exc.at is not None and str(exc).endswith(" Element in"):
+                            exc.also_at = (raw, None)
+                        raise
                     # the network itself refuses a second subnet with the same id or prefix
                     if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
                         raise _KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))

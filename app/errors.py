@@ -29,7 +29,8 @@ class CommandError(Exception):
     """A command failed with a Kea result code and text (result 1 unless said otherwise)."""
 
     def __init__(self, text: str, result: int = RESULT_ERROR, arguments: Any = None, *,
-                 at: tuple[Any, Any] | None = None, separator: str = " ") -> None:
+                 at: tuple[Any, Any] | None = None, separator: str = " ",
+                 also_at: tuple[Any, Any] | None = None) -> None:
         super().__init__(text)
         self.text = text
         self.result = result
@@ -38,6 +39,8 @@ class CommandError(Exception):
         # it by its position in the command it received (`app.kea_json.wire_position`)
         self.at = at
         self.separator = separator
+        # a second element Kea names after the first (a shared network around a subnet's error)
+        self.also_at = also_at
 
     def answer(self, envelope: Any = None) -> dict[str, Any]:
         """The answer map; given the envelope a daemon received through kea-ctrl-agent, the text
@@ -45,6 +48,8 @@ class CommandError(Exception):
         text = self.text
         if envelope is not None and self.at is not None:
             text += wire_suffix(envelope, *self.at, separator=self.separator)
+            if self.also_at is not None:
+                text += wire_suffix(envelope, *self.also_at)
         return answer(self.result, text, self.arguments)
 
 

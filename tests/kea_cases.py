@@ -1123,6 +1123,22 @@ def _ct6(dhcp6: Any) -> dict[str, Any]:
     return c6("config-test", {"Dhcp6": dhcp6})
 
 
+# positions deep in a configuration: what comes before moves them; an Element accessor's error in
+# a shared network's subnet also names the network
+_BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],
+                  "user-context": {"a": {}, "b": [1.5, 0.0001, {}, [], None, False]}}
+case("config-test/positions-deep-in-a-configuration",
+     _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
+         {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),
+     _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
+         {"id": 1, "subnet": _NET4, "pools": [{"pool": "nonsense"}]}]}]}),
+     _ct4({**_BEFORE_CONFIG, "subnet4": [{"id": 1, "subnet": _NET4, "reservations": [
+         {"hw-address": "01:02:03:04:05:06"}, {"zz": 1, "hw-address": "01:02"}]}]}),
+     _ct4({**_BEFORE_CONFIG, "hooks-libraries": [{"library": "libdhcp_lease_cmds.so"}, {"library": "x.so", "zz": 1}]}),
+     _ct4({**_BEFORE_CONFIG, "lease-database": {"name": "x", "type": "bogus"}}),
+     _ct6({"option-data": [], "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "pd-pools": [
+         {"prefix": "3000:7::", "prefix-len": 48, "delegated-len": 64}, {"prefix": "3000:8::", "prefix-len": 48}]}]}))
+
 case("config-test/dhcp4-section-missing-or-not-a-map", c4("config-test", {}), c4("config-test", {"dhcp4": {}}),
      _ct4("x"), _ct4([]), _ct4(None), c6("config-test", {"Dhcp6": 5}))
 case("config-test/dhcp4-beside-other-sections", _ct4({}, foo=1), _ct4({}, b=1, a=2, Dhcp6={}))

@@ -848,6 +848,78 @@ def enable_disable_variants(out: Variants) -> None:
         out.add(f"disable/svc-bad/{service_name}", cmd("dhcp-disable", {"max-period": -5}, service))
 
 
+# What comes before an element moves the position Kea gives it: a rich configuration in front.
+_BEFORE4 = {"boot-file-name": "b\u00e9\n", "client-classes": [], "option-data": [{"name": "routers", "data": "10.0.0.1"}],
+            "user-context": {"a": {}, "b": [1.5, 0.0001, {}, [], None, False]}, "valid-lifetime": 4000}
+_SUB4 = {"id": 7, "subnet": "10.7.0.0/24", "pools": [{"pool": "10.7.0.10 - 10.7.0.20"}],
+         "reservations": [{"hw-address": "01:02:03:04:05:06", "ip-address": "10.7.0.5"}]}
+_SUB6 = {"id": 7, "subnet": "2001:db8:7::/64", "pools": [{"pool": "2001:db8:7::10 - 2001:db8:7::20"}],
+         "pd-pools": [{"prefix": "3000:7::", "prefix-len": 48, "delegated-len": 64}]}
+
+
+def config_position_variants(out: Variants) -> None:
+    """Refusals deep in a configuration with content before them (Kea's (<wire>:0:N) positions)."""
+    bad_subnets4 = {
+        "pool-text": {"pools": [{"pool": "10.7.0.1 - 10.7.0.2"}, {"pool": "nonsense"}]},
+        "pool-not-map": {"pools": [{"pool": "10.7.0.1 - 10.7.0.2"}, 3]},
+        "pool-empty": {"pools": [{"pool": "10.7.0.1 - 10.7.0.2"}, {}]},
+        "pool-outside": {"pools": [{"pool": "10.8.0.1 - 10.8.0.2"}]},
+        "pool-overlap": {"pools": [{"pool": "10.7.0.1 - 10.7.0.9"}, {"pool": "10.7.0.5 - 10.7.0.6"}]},
+        "prefix-len": {"subnet": "10.7.0.0/40"},
+        "prefix-text": {"subnet": "10.7.0.0/x"},
+        "prefix-missing": {"subnet": None},
+        "reservation-key": {"reservations": [{"hw-address": "01:02:03:04:05:06"}, {"zz": 1, "hw-address": "01:02"}]},
+    }
+    for name, change in bad_subnets4.items():
+        sub = {**_SUB4, **change}
+        if sub.get("subnet") is None:
+            del sub["subnet"]
+        out.add(f"config-test/position/d4/{name}",
+                cmd("config-test", {"Dhcp4": {**_BEFORE4, "subnet4": [{**_SUB4, "id": 8, "subnet": "10.9.0.0/24"},
+                                                                     sub]}}, ["dhcp4"]))
+        out.add(f"config-test/position/d4/network-{name}",
+                cmd("config-test", {"Dhcp4": {**_BEFORE4, "shared-networks": [
+                    {"name": "a", "subnet4": [{"id": 9, "subnet": "10.9.0.0/24"}]},
+                    {"name": "b", "user-context": {"x": {}}, "subnet4": [sub]}]}}, ["dhcp4"]))
+    for name, change in {
+        "dup-id": {"subnet4": [_SUB4, {"id": 7, "subnet": "10.8.0.0/24"}]},
+        "dup-prefix": {"subnet4": [_SUB4, {"id": 8, "subnet": "10.7.0.0/24"}]},
+        "network-conflict": {"shared-networks": [{"name": "n", "subnet4": [_SUB4, {"id": 7, "subnet": "10.8.0.0/24"}]}]},
+        "network-dup-name": {"shared-networks": [{"name": "n"}, {"name": "n"}]},
+        "network-no-name": {"shared-networks": [{"name": "m"}, {"subnet4": []}]},
+        "network-not-map": {"shared-networks": [{"name": "m"}, 5]},
+        "subnet-not-map": {"subnet4": [_SUB4, "x"]},
+        "hook-key": {"hooks-libraries": [{"library": "libdhcp_lease_cmds.so"}, {"library": "x.so", "zz": 1}]},
+        "hook-library-int": {"hooks-libraries": [{"library": 5}]},
+        "hook-missing": {"hooks-libraries": [{"library": "/nope.so"}]},
+        "db-type": {"lease-database": {"name": "x", "type": "bogus"}},
+        "db-value": {"lease-database": {"name": 5, "type": "mysql"}},
+        "db-no-type": {"lease-database": {"name": "x"}},
+        "interfaces-key": {"interfaces-config": {"interfaces": [], "zz": {}}},
+        "global-key": {"zz-top": [1, {}]},
+        "global-type": {"server-tag": {}},
+        "lifetime-type": {"valid-lifetime": "4000"},
+        "container-type": {"option-def": {}},
+        "ddns-type": {"dhcp-ddns": {"enable-updates": 1}},
+    }.items():
+        out.add(f"config-test/position/d4/{name}", cmd("config-test", {"Dhcp4": {**_BEFORE4, **change}}, ["dhcp4"]))
+    bad_subnets6 = {
+        "pd-missing": {"pd-pools": [_SUB6["pd-pools"][0], {"prefix": "3000:8::", "prefix-len": 48}]},
+        "pd-address": {"pd-pools": [{"prefix": "bogus", "prefix-len": 48, "delegated-len": 64}]},
+        "pd-v4": {"pd-pools": [{"prefix": "10.0.0.0", "prefix-len": 8, "delegated-len": 16}]},
+        "pd-len": {"pd-pools": [{"prefix": "3000:8::", "prefix-len": 0, "delegated-len": 64}]},
+        "pd-delegated": {"pd-pools": [{"prefix": "3000:8::", "prefix-len": 64, "delegated-len": 48}]},
+        "pd-not-map": {"pd-pools": [[]]},
+        "pd-overlap": {"pd-pools": [_SUB6["pd-pools"][0], {"prefix": "3000:7::", "prefix-len": 56, "delegated-len": 64}]},
+        "interface-and-id": {"interface": "eth0", "interface-id": "x"},
+    }
+    for name, change in bad_subnets6.items():
+        out.add(f"config-test/position/d6/{name}",
+                cmd("config-test", {"Dhcp6": {"option-data": [], "preferred-lifetime": 3000, "subnet6": [
+                    {**_SUB6, "id": 8, "subnet": "2001:db8:8::/64", "pd-pools": []}, {**_SUB6, **change}]}},
+                    ["dhcp6"]))
+
+
 def config_command_variants(out: Variants) -> None:
     """config-test, config-write and config-reload."""
     for name, arguments in [
@@ -896,6 +968,7 @@ def config_command_variants(out: Variants) -> None:
         ("leasesync-key", {"LeaseSync": {"http-host": "127.0.0.1", "http-port": 8000}}),
     ]:
         out.add(f"config-test/ca/{name}", cmd("config-test", arguments))
+    config_position_variants(out)
     out.add("config-test/d4d6/good4", cmd("config-test", {"Dhcp4": GOOD_DHCP4}, ["dhcp4", "dhcp6"]))
     out.add("config-test/d4/no-args", cmd("config-test", service=["dhcp4"]))
 
