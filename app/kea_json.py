@@ -148,31 +148,28 @@ def _start(value: Any, offset: int) -> int:
     return offset + 1 if isinstance(value, (dict, list, tuple)) else offset
 
 
+def _members(value: Any) -> list[tuple[Any, Any, int]]:
+    """(key, item, columns before the item) of a map in Kea's key order (`"key": `) or a list."""
+    if isinstance(value, dict):
+        return [(name, value[name], _wire_string_length(name) + 2) for name in sorted(value)]
+    if isinstance(value, list):
+        return [(index, item, 0) for index, item in enumerate(value)]
+    return []
+
+
 def _find(value: Any, offset: int, container: Any, key: Any) -> int | None:
     if value is container and key is None:
         return _start(value, offset)
-    if isinstance(value, dict):
-        at = offset + 2
-        for name in sorted(value):
-            item = value[name]
-            at += _wire_string_length(name) + 2
-            if value is container and name == key:
-                return _start(item, at)
-            if isinstance(item, (dict, list)):
-                found = _find(item, at, container, key)
-                if found is not None:
-                    return found
-            at += _wire_length(item) + 2
-    elif isinstance(value, list):
-        at = offset + 2
-        for index, item in enumerate(value):
-            if value is container and index == key:
-                return _start(item, at)
-            if isinstance(item, (dict, list)):
-                found = _find(item, at, container, key)
-                if found is not None:
-                    return found
-            at += _wire_length(item) + 2
+    at = offset + 2  # "{ " or "[ "
+    for name, item, before in _members(value):
+        at += before
+        if value is container and name == key:
+            return _start(item, at)
+        if isinstance(item, (dict, list)):
+            found = _find(item, at, container, key)
+            if found is not None:
+                return found
+        at += _wire_length(item) + 2  # ", "
     return None
 
 

@@ -6,8 +6,11 @@ import fcntl
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+
+from app import kea_json
 
 try:
     from tests import kea_harness
@@ -197,27 +200,23 @@ def test_normalise_rules():
     assert rec["body"][0]["arguments"]["cltt"] == now + 3  # input untouched
 
 
-def test_normalise_keeps_the_daemons_positions_of_lease_commands():
-    rec = {
-        "request": {"kind": "cmd", "body": {"command": "lease4-add", "service": ["dhcp4"], "arguments": {}}},
-        "status": 200, "sent_at": 0, "headers": [],
-        "body": [{"result": 1, "text": "missing parameter 'ip-address' (<wire>:0:16)"}],
-        "body_text": '[ { "text": "Invalid argument(<wire>:0:66)" } ]',
-    }
-    n = kea_cases.normalise(rec)
+def _answer_record(text: str) -> dict[str, Any]:
+    return {"request": {"kind": "cmd", "body": {"command": "lease4-add", "service": ["dhcp4"], "arguments": {}}},
+            "status": 200, "sent_at": 0, "headers": [],
+            "body": [{"result": 1, "text": text}], "body_text": kea_json.dumps([{"text": text}]).decode()}
+
+
+def test_normalise_keeps_the_daemons_positions():
+    n = kea_cases.normalise(_answer_record("missing parameter 'ip-address' (<wire>:0:16)"))
     assert n["body"][0]["text"] == "missing parameter 'ip-address' (<wire>:0:16)"
-    assert n["body_text"] == '[ { "text": "Invalid argument(<wire>:0:66)" } ]'
+    assert n["body_text"] == '[ { "text": "missing parameter \'ip-address\' (<wire>:0:16)" } ]'
+    assert kea_cases.normalise(_answer_record("Invalid argument(<wire>:0:66)"))["body"][0]["text"] == (
+        "Invalid argument(<wire>:0:66)")
 
 
 def test_normalise_drops_the_agents_own_positions():
     # kea-ctrl-agent's parser names a column of the client's bytes, which leasesync does not
-    rec = {
-        "request": {"kind": "cmd", "body": {"command": ["x"], "service": ["dhcp4"]}},
-        "status": 200, "sent_at": 0, "headers": [],
-        "body": [{"result": 1, "text": "x in (<string>:1:43)"}],
-        "body_text": '[ { "text": "x in (<string>:1:43)" } ]',
-    }
-    n = kea_cases.normalise(rec)
+    n = kea_cases.normalise(_answer_record("x in (<string>:1:43)"))
     assert n["body"][0]["text"] == "x in"
     assert n["body_text"] == '[ { "text": "x in" } ]'
     assert kea_cases.strip_wire("x stringValue() called on non-string Element in (<string>:1:43)") == (
