@@ -179,6 +179,120 @@ def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str =
     return "" if position is None else f"{separator}(<wire>:0:{position})"
 
 
+def client_position(body: bytes, key: str, index: int) -> str | None:
+    """kea-ctrl-agent's own position of `body`'s top-level `key[index]`, as `LINE:COLUMN`: the
+    agent parses the client's bytes itself (`(<string>:1:14)`). Lines and columns count from 1,
+    in bytes; a map or list is at the column after its bracket; every empty map earlier on the
+    line counts one column less (the parser's quirk, measured as for `wire_position`)."""
+    scan = _RawScan(body)
+    try:
+        found = scan.find(key, index)
+    except (IndexError, ValueError):
+        return None
+    if found is None:
+        return None
+    line_start = body.rfind(b"\n", 0, found) + 1
+    column = found - line_start + 1 - sum(1 for end in scan.empty_maps if line_start <= end < found)
+    if body[found:found + 1] in (b"{", b"["):
+        column += 1
+    line = body.count(b"\n", 0, found) + 1
+    return f"{line}:{column}"
+
+
+class _RawScan:
+    """Just enough of a JSON scanner over bytes that parsed already: where values start."""
+
+    _SPACE = frozenset(b" \t\r\n")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+        self.empty_maps: list[int] = []
+
+    def _space(self) -> None:
+        while self.at < len(self.data) and self.data[self.at] in self._SPACE:
+            self.at += 1
+
+    def find(self, key: str, index: int) -> int | None:
+        """The offset of the top-level map's `key[index]` (the last `key`, as parsers keep)."""
+        self._space()
+        if self.data[self.at:self.at + 1] != b"{":
+            return None
+        self.at += 1
+        found = None
+        while True:
+            self._space()
+            if self.data[self.at:self.at + 1] == b"}":
+                return found
+            name = self._string()
+            self._space()
+            self.at += 1  # ':'
+            self._space()
+            if name == key and self.data[self.at:self.at + 1] == b"[":
+                found = self._list_item(index)
+            else:
+                self._value()
+            self._space()
+            if self.data[self.at:self.at + 1] == b",":
+                self.at += 1
+
+    def _list_item(self, index: int) -> int | None:
+        self.at += 1
+        found = None
+        position = 0
+        while True:
+            self._space()
+            if self.data[self.at:self.at + 1] == b"]":
+                self.at += 1
+                return found
+            if position == index:
+                found = self.at
+            self._value()
+            position += 1
+            self._space()
+            if self.data[self.at:self.at + 1] == b",":
+                self.at += 1
+
+    def _string(self) -> str:
+        start = self.at
+        self.at += 1
+        while self.data[self.at] != 0x22:  # '"'
+            self.at += 2 if self.data[self.at] == 0x5C else 1  # a backslash escapes the next byte
+        self.at += 1
+        return str(json.loads(self.data[start:self.at]))
+
+    def _value(self) -> None:
+        first = self.data[self.at:self.at + 1]
+        if first == b'"':
+            self._string()
+        elif first in (b"{", b"["):
+            closing = b"}" if first == b"{" else b"]"
+            start = self.at
+            self.at += 1
+            members = 0
+            while True:
+                self._space()
+                if self.data[self.at:self.at + 1] == closing:
+                    self.at += 1
+                    if not members and closing == b"}":
+                        self.empty_maps.append(start)
+                    break
+                if closing == b"}":
+                    self._string()
+                    self._space()
+                    self.at += 1  # ':'
+                    self._space()
+                self._value()
+                members += 1
+                self._space()
+                if self.data[self.at:self.at + 1] == b",":
+                    self.at += 1
+        else:
+            while self.at < len(self.data) and self.data[self.at:self.at + 1] not in (b",", b"]", b"}") \
+                    and self.data[self.at] not in self._SPACE:
+                self.at += 1
+
+
 def dumps(value: Any) -> bytes:
     """Print `value` exactly as Kea prints answers."""
     out: list[str] = []

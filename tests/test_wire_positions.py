@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.kea_json import ENVELOPE, wire_position
+from app.kea_json import ENVELOPE, client_position, wire_position
 from tests.conftest import KeaClient
 
 HW = "1a:1b:1c:1d:1e:1f"
@@ -88,3 +88,31 @@ async def test_an_error_about_the_arguments_themselves_points_at_them(sqlite_cli
     assert answer["text"] == "Error during command processing: get(string) called on a non-map Element in (<wire>:0:15)"
     answer = await sqlite_client.one("lease6-bulk-apply", "dhcp6", {"leases": [7]})
     assert answer["text"] == "get(string) called on a non-map Element in (<wire>:0:29)"
+
+
+# (client's bytes, index in "service", kea-ctrl-agent's LINE:COLUMN) read off Kea 2.2
+AGENT_POSITIONS = [
+    (b'{"service": [4], "command": "list-commands"}', 0, "1:14"),
+    (b'{"service": ["dhcp4", 4], "command": "list-commands"}', 1, "1:23"),
+    (b'{\r\n"service": [4], "command": "list-commands"}', 0, "2:13"),
+    (b'{\t"service": [4], "command": "list-commands"}', 0, "1:15"),
+    (b'{"arguments": {  }, "service": [4], "command": "list-commands"}', 0, "1:32"),
+    (b'{"arguments": {"a": "\\u00e9\\t\\n"}, "service": [4], "command": "list-commands"}', 0, "1:48"),
+    (b'{"arguments": {"a": "\xc3\xa9"}, "service": [4], "command": "list-commands"}', 0, "1:40"),
+    (b'{"service": [{}], "command": "list-commands"}', 0, "1:15"),
+    (b'{"service": [5], "service": [4], "command": "list-commands"}', 0, "1:30"),
+    (b'{"service":\n[\n4], "command": "list-commands"}', 0, "3:1"),
+]
+
+
+@pytest.mark.parametrize(("body", "index", "position"), AGENT_POSITIONS)
+def test_the_agent_counts_lines_and_byte_columns_of_the_clients_text(body: bytes, index: int, position: str) -> None:
+    assert client_position(body, "service", index) == position
+
+
+async def test_a_service_entry_that_is_not_a_string_is_named_by_its_place_in_the_request(
+        sqlite_client: KeaClient) -> None:
+    response = await sqlite_client.raw(b'{"command": "list-commands",\n "service": ["dhcp4", 4]}',
+                                       {"Content-Type": "application/json"})
+    assert response.json() == [{"result": 1, "text": "Error during command processing: stringValue() called on "
+                                                      "non-string Element in (<string>:2:23)"}]

@@ -344,7 +344,7 @@ class ControlChannelApp:
 
     async def answer(self, envelope: Any, body: bytes, origin: RequestOrigin) -> bytes:
         """The answer body for an accepted request: run here (a front-end process forwards it)."""
-        return kea_json.dumps(await dispatch(self.runtime, envelope, origin))
+        return kea_json.dumps(await dispatch(self.runtime, envelope, origin, body))
 
     def count_auth_failure(self) -> None:
         metrics = self.runtime.metrics

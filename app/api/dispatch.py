@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from app import kea_json
 from app.commands.context import MISSING, CommandContext, RequestOrigin
 from app.commands.registry import AGENT, DAEMON, registry
 from app.errors import (
@@ -56,8 +57,9 @@ def implied_family(command: str) -> int | None:
     return None
 
 
-async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin) -> list[dict[str, Any]]:
-    """Answer one parsed request body with Kea's list of answer maps."""
+async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin,
+                   body: bytes | None = None) -> list[dict[str, Any]]:
+    """Answer one parsed request body (`body`: its bytes, when at hand) with Kea's list of answer maps."""
     if envelope is EMPTY_BODY:
         return [answer(RESULT_ERROR, "Command processing failed: NULL command parameter")]
     if not isinstance(envelope, dict):
@@ -75,8 +77,12 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin) -> li
     if services is not MISSING:
         if not isinstance(services, list):
             return [answer(RESULT_ERROR, "service value must be a list")]
-        if any(not isinstance(s, str) for s in services):
-            return _processing_error("stringValue() called on non-string Element in")
+        wrong = next((i for i, s in enumerate(services) if not isinstance(s, str)), None)
+        if wrong is not None:
+            # kea-ctrl-agent's own parser names the entry by its line and column in the client's bytes
+            position = kea_json.client_position(body, "service", wrong) if body is not None else None
+            suffix = f" (<string>:{position})" if position is not None else ""
+            return _processing_error(f"stringValue() called on non-string Element in{suffix}")
     if services is MISSING or not services:
         return [await _run_agent(runtime, command, arguments, origin, envelope)]
     return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True)
