@@ -42,14 +42,15 @@ class CommandError(Exception):
         # a second element Kea names after the first (a shared network around a subnet's error)
         self.also_at = also_at
 
-    def answer(self, envelope: Any = None) -> dict[str, Any]:
+    def answer(self, envelope: Any = None, raw_utf8: bool = False) -> dict[str, Any]:
         """The answer map; given the envelope a daemon received through kea-ctrl-agent, the text
-        ends with Kea's position of the element the error is about."""
+        ends with Kea's position of the element the error is about (`raw_utf8`: the client sent
+        non-ASCII characters as raw UTF-8)."""
         text = self.text
         if envelope is not None and self.at is not None:
-            text += wire_suffix(envelope, *self.at, separator=self.separator)
+            text += wire_suffix(envelope, *self.at, separator=self.separator, raw=raw_utf8)
             if self.also_at is not None:
-                text += wire_suffix(envelope, *self.also_at)
+                text += wire_suffix(envelope, *self.also_at, raw=raw_utf8)
         return answer(self.result, text, self.arguments)
 
 

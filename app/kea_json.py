@@ -66,11 +66,11 @@ def _write(value: Any, out: list[str]) -> None:
         raise TypeError(f"cannot print {type(value).__name__} as Kea JSON")
 
 
-def _wire_string_length(text: str) -> int:
+def _wire_string_length(text: str, raw: bool = False) -> int:
     """Length of a string as kea-ctrl-agent re-prints it: Kea keeps strings as bytes and escapes
-    every byte outside printable ASCII as \\u00XX (a character above U+00FF arrived as UTF-8
-    bytes, since Kea refuses \\u escapes above \\u00ff; one up to U+00FF is taken as the single
-    byte its escape gives, which is how JSON libraries send it)."""
+    every byte outside printable ASCII as \\u00XX. A character above U+00FF arrived as UTF-8
+    bytes (Kea refuses \\u escapes above \\u00ff); one up to U+00FF did too when the client sent
+    raw UTF-8 (`raw`), else it is the single byte its escape gives, as JSON libraries send it."""
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return len(text) + 2
     size = 2
@@ -82,7 +82,7 @@ def _wire_string_length(text: str) -> int:
             size += 6
         elif code < 0x80:
             size += 1
-        elif code <= 0xFF:
+        elif code <= 0xFF and not raw:
             size += 6
         else:
             size += 6 * len(char.encode("utf-8"))
@@ -98,11 +98,11 @@ def _wire_float(value: float) -> str:
     return text if "." in text else text + ".0"
 
 
-def _wire_length(value: Any) -> int:
+def _wire_length(value: Any, raw: bool = False) -> int:
     """Columns the daemon's parser counts for `value` re-printed by kea-ctrl-agent. An empty map
     counts one column less than its four characters `{  }` (a quirk of Kea's parser, measured)."""
     if isinstance(value, str):
-        return _wire_string_length(value)
+        return _wire_string_length(value, raw)
     if value is True or value is None:
         return 4
     if value is False:
@@ -114,12 +114,12 @@ def _wire_length(value: Any) -> int:
     if isinstance(value, dict):
         if not value:
             return 3
-        return 2 + sum(_wire_string_length(k) + 2 + _wire_length(v) for k, v in value.items()) \
+        return 2 + sum(_wire_string_length(k, raw) + 2 + _wire_length(v, raw) for k, v in value.items()) \
             + 2 * (len(value) - 1) + 2
     if isinstance(value, (list, tuple)):
         if not value:
             return 4
-        return 2 + sum(_wire_length(v) for v in value) + 2 * (len(value) - 1) + 2
+        return 2 + sum(_wire_length(v, raw) for v in value) + 2 * (len(value) - 1) + 2
     return 0
 
 
@@ -133,49 +133,50 @@ class _Envelope:
 ENVELOPE: Any = _Envelope()
 
 
-def wire_position(envelope: Any, container: Any, key: Any = None) -> int | None:
+def wire_position(envelope: Any, container: Any, key: Any = None, *, raw: bool = False) -> int | None:
     """The column Kea's daemon gives `container[key]` (or the map or list `container` itself when
     `key` is None) in the envelope as kea-ctrl-agent forwards it; None when it is not there.
 
     Kea's parser gives a scalar the column before its first character and a map or list the
-    column of its bracket (both counted from 0 for the opening brace of the envelope)."""
+    column of its bracket (both counted from 0 for the opening brace of the envelope). `raw`: the
+    client sent non-ASCII characters as raw UTF-8 (see `_wire_string_length`)."""
     if container is ENVELOPE:
         container = envelope
-    return _find(envelope, 0, container, key)
+    return _find(envelope, 0, container, key, raw)
 
 
 def _start(value: Any, offset: int) -> int:
     return offset + 1 if isinstance(value, (dict, list, tuple)) else offset
 
 
-def _members(value: Any) -> list[tuple[Any, Any, int]]:
+def _members(value: Any, raw: bool) -> list[tuple[Any, Any, int]]:
     """(key, item, columns before the item) of a map in Kea's key order (`"key": `) or a list."""
     if isinstance(value, dict):
-        return [(name, value[name], _wire_string_length(name) + 2) for name in sorted(value)]
+        return [(name, value[name], _wire_string_length(name, raw) + 2) for name in sorted(value)]
     if isinstance(value, list):
         return [(index, item, 0) for index, item in enumerate(value)]
     return []
 
 
-def _find(value: Any, offset: int, container: Any, key: Any) -> int | None:
+def _find(value: Any, offset: int, container: Any, key: Any, raw: bool) -> int | None:
     if value is container and key is None:
         return _start(value, offset)
     at = offset + 2  # "{ " or "[ "
-    for name, item, before in _members(value):
+    for name, item, before in _members(value, raw):
         at += before
         if value is container and name == key:
             return _start(item, at)
         if isinstance(item, (dict, list)):
-            found = _find(item, at, container, key)
+            found = _find(item, at, container, key, raw)
             if found is not None:
                 return found
-        at += _wire_length(item) + 2  # ", "
+        at += _wire_length(item, raw) + 2  # ", "
     return None
 
 
-def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str = " ") -> str:
+def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str = " ", *, raw: bool = False) -> str:
     """Kea's position suffix for an element, ` (<wire>:0:N)`, or "" when it cannot be found."""
-    position = wire_position(envelope, container, key)
+    position = wire_position(envelope, container, key, raw=raw)
     return "" if position is None else f"{separator}(<wire>:0:{position})"
 
 

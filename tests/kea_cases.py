@@ -936,6 +936,12 @@ err6("position/bulk-entry-not-a-map", "lease6-bulk-apply",
 err6("position/bulk-entry-error-inside-the-second-lease", "lease6-bulk-apply",
      {"leases": [w(L6, user_context=_BEFORE), w(L6, ip_address="2001:db8:1::101", valid_lft={})]})
 err4("position/wipe-subnet-id", "lease4-wipe", {"comment": _BEFORE, "subnet-id": "1"})
+case("position/raw-utf-8-counts-its-bytes",
+     raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": {"hostname": "caf\u00e9-\u00fc", '
+         '"hw-address": "01:02", "ip-address": "192.0.2.20", "valid-lft": "x", "user-context": {"a": "\u20ac"}}}',
+         JSON_CT),
+     raw('{"command": "lease4-add", "service": ["dhcp4"], "arguments": {"hostname": "caf\\u00e9", '
+         '"hw-address": "01:02", "ip-address": "192.0.2.20", "valid-lft": "x"}}', JSON_CT))
 case("position/raw-spellings-are-re-printed",
      raw('{"service":["dhcp4"],"arguments":{"a":1E3,"b":0.10,"c":"\\u0041","hw-address":"01:02",'
          '"ip-address":"192.0.2.20","valid-lft":"x"},"command":"lease4-add"}', JSON_CT))

@@ -116,3 +116,25 @@ async def test_a_service_entry_that_is_not_a_string_is_named_by_its_place_in_the
                                        {"Content-Type": "application/json"})
     assert response.json() == [{"result": 1, "text": "Error during command processing: stringValue() called on "
                                                       "non-string Element in (<string>:2:23)"}]
+
+
+def test_a_character_sent_as_raw_utf_8_counts_its_bytes() -> None:
+    arguments = {"hostname": "caf\u00e9", "valid-lft": "x"}
+    envelope = {"command": "lease4-add", "service": ["dhcp4"], "arguments": arguments}
+    escaped = wire_position(envelope, arguments, "valid-lft")
+    assert escaped is not None
+    # "\u00e9" is one byte (6 columns) when sent escaped, two bytes (12 columns) when sent raw
+    assert wire_position(envelope, arguments, "valid-lft", raw=True) == escaped + 6
+
+
+async def test_the_request_as_sent_decides_how_non_ascii_characters_count(sqlite_client: KeaClient) -> None:
+    texts = []
+    for hostname in ("caf\u00e9".encode(), b"caf\\u00e9"):
+        response = await sqlite_client.raw(
+            b'{"command": "lease4-add", "service": ["dhcp4"], "arguments": {"hostname": "' + hostname
+            + b'", "hw-address": "01:02", "ip-address": "192.0.2.20", "valid-lft": "x"}}',
+            {"Content-Type": "application/json"})
+        texts.append(response.json()[0]["text"])
+    # read off Kea 2.2 with these two bodies
+    assert texts == ["invalid type specified for parameter 'valid-lft' (<wire>:0:112)",
+                     "invalid type specified for parameter 'valid-lft' (<wire>:0:106)"]

@@ -85,7 +85,9 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin,
             return _processing_error(f"stringValue() called on non-string Element in{suffix}")
     if services is MISSING or not services:
         return [await _run_agent(runtime, command, arguments, origin, envelope)]
-    return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True)
+    raw_utf8 = body is not None and not body.isascii()
+    return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True,
+                               raw_utf8=raw_utf8)
             for service in services]
 
 
@@ -104,7 +106,7 @@ async def _run_agent(runtime: Runtime, command: str, arguments: Any, origin: Req
 
 
 async def _run_service(runtime: Runtime, service: str, command: str, arguments: Any, origin: RequestOrigin,
-                       envelope: dict[str, Any], *, via_agent: bool = False) -> dict[str, Any]:
+                       envelope: dict[str, Any], *, via_agent: bool = False, raw_utf8: bool = False) -> dict[str, Any]:
     """One family's answer. `via_agent`: the envelope named the service, as one that
     kea-ctrl-agent forwards to a daemon, whose error texts end with Kea's position of the element."""
     family = {"dhcp4": 4, "dhcp6": 6}.get(service)
@@ -113,7 +115,8 @@ async def _run_service(runtime: Runtime, service: str, command: str, arguments: 
     forwarder = runtime.forwarder
     forwarded = forwarder is not None and forwarder.has(service)
     if local and spec is not None and spec.where in (DAEMON, "both") and not (spec.forward_first and forwarded):
-        return await _invoke(runtime, command, arguments, origin, service, envelope if via_agent else None)
+        return await _invoke(runtime, command, arguments, origin, service, envelope if via_agent else None,
+                             raw_utf8)
     if forwarded:
         return await forwarder.forward(service, envelope)
     if local:
@@ -122,7 +125,8 @@ async def _run_service(runtime: Runtime, service: str, command: str, arguments: 
 
 
 async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: RequestOrigin,
-                  service: str | None, forwarded_envelope: dict[str, Any] | None = None) -> dict[str, Any]:
+                  service: str | None, forwarded_envelope: dict[str, Any] | None = None,
+                  raw_utf8: bool = False) -> dict[str, Any]:
     spec = registry.get(command)
     assert spec is not None
     family_runtime = None
@@ -137,7 +141,7 @@ async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: Reques
     try:
         result = await spec.handler(ctx)
     except CommandError as exc:
-        result = exc.answer(forwarded_envelope)
+        result = exc.answer(forwarded_envelope, raw_utf8)
     except StoreOutcomeUnknown as exc:
         log.warning("%s: commit not confirmed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database did not confirm the change in time, it may have been applied: {exc}")
