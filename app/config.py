@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from app import config_text
-from app.errors import ConfigError
+from app.errors import CommandError, ConfigError
 
 INFINITE_LIFETIME = 0xFFFFFFFF
 DEFAULT_VALID_LIFETIME = 7200
@@ -199,7 +199,7 @@ def _parse_pool(pool: Any, family: int, path: str) -> tuple[int, int]:
     # Kea's own reading of a pool (its syntax, keys and texts), with the pool's path
     try:
         return _kea_pool([pool], 0, family)
-    except _KeaRefusal as exc:
+    except KeaRefusal as exc:
         raise ConfigError(str(exc), path) from None
 
 
@@ -377,7 +377,7 @@ def parse_family(obj: Any, family: int, path: str, base_dir: Path) -> FamilyConf
     # only passes on): the same refusal, with its path
     try:
         _kea_check_family(obj, family, from_file=True)
-    except _KeaRefusal as exc:
+    except KeaRefusal as exc:
         raise ConfigError(str(exc), f"{path}.{exc.where}" if exc.where else path) from None
     by_id = {s.id: s for s in subnets}
     return FamilyConfig(
@@ -651,22 +651,16 @@ _NOT_A_LIST = "listValue() called on non-list Element in"
 _NOT_A_MAP_GET = "get(string) called on a non-map Element in"
 
 
-class KeaRefusal(Exception):
-    """The first problem Kea's daemon finds in a configuration; str() is its text, `where` the JSON
-    path (below the family) of the scope it is about, when known (start-up names it), `at` the
-    element it is about as `CommandError.at` has it, when Kea names that element (over the control
-    channel Kea's text ends with its position), and `separator` what comes before that position."""
+class KeaRefusal(CommandError):
+    """The first problem Kea's daemon finds in a configuration: its text and the element Kea names
+    (`at`, over the control channel Kea's text ends with its position), the answer config-test
+    gives; `where` is the JSON path (below the family) of the scope it is about, when known
+    (start-up names it)."""
 
     def __init__(self, text: str, where: str = "", *, at: tuple[Any, Any] | None = None,
                  separator: str = " ") -> None:
-        super().__init__(text)
+        super().__init__(text, at=at, separator=separator)
         self.where = where
-        self.at = at
-        self.separator = separator
-        self.also_at: tuple[Any, Any] | None = None
-
-
-_KeaRefusal = KeaRefusal
 
 
 def _is_kind(value: Any, kind: str) -> bool:
@@ -691,9 +685,9 @@ def _check_keys(scope: dict[str, Any], keywords: dict[str, str]) -> None:
         if kind is None:
             spurious = spurious or key
         elif not _is_kind(scope[key], kind):
-            raise _KeaRefusal(f"'{key}' parameter is not {kind}")
+            raise KeaRefusal(f"'{key}' parameter is not {kind}")
     if spurious is not None:
-        raise _KeaRefusal(f"spurious '{spurious}' parameter")
+        raise KeaRefusal(f"spurious '{spurious}' parameter")
 
 
 def _inherit(scope: dict[str, Any], parent: dict[str, Any], keywords: dict[str, str]) -> dict[str, Any]:
@@ -712,33 +706,33 @@ def _lifetime_bounds(scope: dict[str, Any], family: int) -> None:
             continue  # refused elsewhere, with Kea's type error
         value, low, high = (None if v is None else v % (1 << 32) for v in (value, low, high))
         if low is not None and high is not None and low > high:
-            raise _KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
+            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
         if value is None:
             continue
         if low is not None and high is not None:
             if not low <= value <= high:
-                raise _KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
+                raise KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
                                   f"max-{name} ({high})")
         elif high is not None and value > high:
-            raise _KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
+            raise KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
         elif low is not None and value < low:
-            raise _KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
+            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(text)
     except ValueError:
-        raise _KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument") from None
+        raise KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument") from None
 
 
 def _kea_pool(pools: list[Any], index: int, family: int) -> tuple[int, int]:
     pool = pools[index]
     if not isinstance(pool, dict):
-        raise _KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
+        raise KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
     _check_keys(pool, _POOL_KEYWORDS)
     if "pool" not in pool:
-        raise _KeaRefusal("Mandatory 'pool' entry missing in definition:", at=(pool, None))
+        raise KeaRefusal("Mandatory 'pool' entry missing in definition:", at=(pool, None))
     at = (pool, "pool")
     text = "".join(pool["pool"].split())
     bounds: tuple[Any, Any] | None = None
@@ -750,14 +744,14 @@ def _kea_pool(pools: list[Any], index: int, family: int) -> tuple[int, int]:
             first, last = text.split("-", 1)
             bounds = (ipaddress.ip_address(first), ipaddress.ip_address(last))
     except ValueError:
-        raise _KeaRefusal(f"Failed to parse pool definition: {text}", at=at) from None
+        raise KeaRefusal(f"Failed to parse pool definition: {text}", at=at) from None
     if bounds is None:
-        raise _KeaRefusal(f"invalid pool definition: {text}. There are two acceptable formats <min address-max address> "
+        raise KeaRefusal(f"invalid pool definition: {text}. There are two acceptable formats <min address-max address> "
                           "or <prefix/len>", at=at)
     start, end = bounds
     if start.version != family or (isinstance(end, int) and not 0 <= end <= start.max_prefixlen) or (
             not isinstance(end, int) and (end.version != family or int(end) < int(start))):
-        raise _KeaRefusal(f"Failed to create pool defined by: {text}", at=at)
+        raise KeaRefusal(f"Failed to create pool defined by: {text}", at=at)
     if isinstance(end, int):
         net = ipaddress.ip_network(f"{start}/{end}", strict=False)
         return int(net.network_address), int(net.broadcast_address)
@@ -767,24 +761,24 @@ def _kea_pool(pools: list[Any], index: int, family: int) -> tuple[int, int]:
 def _kea_pd_pool(pools: list[Any], index: int) -> tuple[int, int]:
     pool = pools[index]
     if not isinstance(pool, dict):
-        raise _KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
+        raise KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
     _check_keys(pool, _PD_POOL_KEYWORDS)
     at = (pool, None)  # Kea names the pd-pool for every problem of its values
     for key in ("prefix", "prefix-len", "delegated-len"):
         if key not in pool:
-            raise _KeaRefusal(f"missing parameter '{key}'", at=at)
+            raise KeaRefusal(f"missing parameter '{key}'", at=at)
     try:
         prefix = _address(pool["prefix"])
-    except _KeaRefusal as exc:
+    except KeaRefusal as exc:
         exc.at = at
         raise
     length, delegated = pool["prefix-len"], pool["delegated-len"]
     if prefix.version != 6:
-        raise _KeaRefusal("Invalid Pool6 address boundaries: not IPv6", at=at)
+        raise KeaRefusal("Invalid Pool6 address boundaries: not IPv6", at=at)
     if not 0 < length <= 128:
-        raise _KeaRefusal(f"Invalid prefix length: {length}", at=at)
+        raise KeaRefusal(f"Invalid prefix length: {length}", at=at)
     if delegated < length:
-        raise _KeaRefusal(f"Delegated length ({delegated}) must be longer than or equal to prefix length ({length})",
+        raise KeaRefusal(f"Delegated length ({delegated}) must be longer than or equal to prefix length ({length})",
                           at=at)
     net = ipaddress.IPv6Network(f"{prefix}/{length}", strict=False)
     return int(net.network_address), int(net.broadcast_address)
@@ -808,7 +802,7 @@ class _KeaSubnets:
     def parse(self, raw: dict[str, Any], parent: dict[str, Any], where: str = "") -> tuple[int, str]:
         try:
             return self._parse(raw, parent)
-        except _KeaRefusal as exc:
+        except KeaRefusal as exc:
             exc.where = exc.where or where
             raise
 
@@ -821,9 +815,9 @@ class _KeaSubnets:
         pd_list = sub.get("pd-pools", []) if family == 6 else []
         pd_pools = [_kea_pd_pool(pd_list, i) for i in range(len(pd_list))]
 
-        def failed(text: str, at: tuple[Any, Any] | None = (raw, None), separator: str = " ") -> _KeaRefusal:
+        def failed(text: str, at: tuple[Any, Any] | None = (raw, None), separator: str = " ") -> KeaRefusal:
             # Kea names the subnet, or its prefix for a problem of the prefix text; some texts name none
-            return _KeaRefusal(f"subnet configuration failed: {text}", at=at, separator=separator)
+            return KeaRefusal(f"subnet configuration failed: {text}", at=at, separator=separator)
 
         if "subnet" not in sub:
             raise failed("mandatory 'subnet' parameter is missing for a subnet being configured")
@@ -834,7 +828,7 @@ class _KeaSubnets:
         addr_text, len_text = text.split("/", 1)
         try:
             address = _address(addr_text)
-        except _KeaRefusal as exc:
+        except KeaRefusal as exc:
             raise failed(str(exc), None) from None
         if not len_text.isdigit():
             raise failed(f"prefix length: '{len_text}' is not an integer", prefix_at)
@@ -849,7 +843,7 @@ class _KeaSubnets:
         prefix = f"{address}/{length}"
         try:
             _lifetime_bounds(sub, family)
-        except _KeaRefusal as exc:
+        except KeaRefusal as exc:
             raise failed(str(exc), None) from None
         # Kea refuses both only when both name something (its all-keys example has "interface-id": "")
         if family == 6 and sub.get("interface") and sub.get("interface-id"):
@@ -878,9 +872,9 @@ class _KeaSubnets:
     def add(self, subnet_id: int, prefix: str, where: str = "", raw: Any = None) -> None:
         at = None if raw is None else (raw, None)
         if subnet_id in self.ids:
-            raise _KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use", where, at=at)
+            raise KeaRefusal(f"ID of the new IPv{self.family} subnet '{subnet_id}' is already in use", where, at=at)
         if prefix in self.prefixes:
-            raise _KeaRefusal(f"subnet with the prefix of '{prefix}' already exists", where, at=at)
+            raise KeaRefusal(f"subnet with the prefix of '{prefix}' already exists", where, at=at)
         self.ids.add(subnet_id)
         self.prefixes.add(prefix)
 
@@ -910,15 +904,15 @@ def _kea_reservations(hosts: Any, family: int, *, from_file: bool) -> None:
     for host in hosts if isinstance(hosts, list) else []:
         key = _kea_unknown_key(host, _RESERVATION_KEYS[family], from_file=from_file)
         if key is not None:
-            raise _KeaRefusal(f"unsupported configuration parameter '{key}'", at=(host, None))
+            raise KeaRefusal(f"unsupported configuration parameter '{key}'", at=(host, None))
 
 
 def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
     key = _kea_unknown_key(value, _INTERFACES_CONFIG_KEYS[family], from_file=from_file)
     if key == "dhcp-socket-type":  # only unknown in v6, where Kea says so in its own words
-        raise _KeaRefusal("dhcp-socket-type is not supported in DHCPv6", at=(value, key))
+        raise KeaRefusal("dhcp-socket-type is not supported in DHCPv6", at=(value, key))
     if key is not None:
-        raise _KeaRefusal(f"unsupported parameter '{key}'", at=(value, key))
+        raise KeaRefusal(f"unsupported parameter '{key}'", at=(value, key))
 
 
 def _hook_library_usable(library: str) -> bool:
@@ -929,33 +923,33 @@ def _hook_library_usable(library: str) -> bool:
 def _kea_hooks(section: dict[str, Any], *, installed: bool = True) -> None:
     hooks = section["hooks-libraries"]
     if not isinstance(hooks, list):
-        raise _KeaRefusal(_NOT_A_LIST, at=(section, "hooks-libraries"))
+        raise KeaRefusal(_NOT_A_LIST, at=(section, "hooks-libraries"))
     libraries: list[str] = []
     for index, hook in enumerate(hooks):
         if not isinstance(hook, dict):
-            raise _KeaRefusal("mapValue() called on non-map Element in", at=(hooks, index))
+            raise KeaRefusal("mapValue() called on non-map Element in", at=(hooks, index))
         for key in sorted(hook):
             if key == "library":
                 if not isinstance(hook[key], str):
-                    raise _KeaRefusal("hooks library configuration error: value of 'library' element is not a string "
+                    raise KeaRefusal("hooks library configuration error: value of 'library' element is not a string "
                                       "giving the path to a hooks library", at=(hook, key))
                 if not hook[key].strip():
-                    raise _KeaRefusal("hooks library configuration error: value of 'library' element must not be blank",
+                    raise KeaRefusal("hooks library configuration error: value of 'library' element must not be blank",
                                       at=(hook, key))
             elif key != "parameters":  # Kea 2.2 takes no comment or user-context here, from a file neither
-                raise _KeaRefusal(f"unknown hooks library parameter: {key}", at=(hook, None), separator="")
+                raise KeaRefusal(f"unknown hooks library parameter: {key}", at=(hook, None), separator="")
         if "library" not in hook:
-            raise _KeaRefusal("hooks library configuration error: one or more hooks-libraries elements are missing "
+            raise KeaRefusal("hooks library configuration error: one or more hooks-libraries elements are missing "
                               "the name of the library", at=(hook, None))
         libraries.append(hook["library"].strip())
     failed = [library for library in libraries if not _hook_library_usable(library)]
     if failed and installed:
-        raise _KeaRefusal(f"hooks libraries failed to validate - library or libraries in error are: {', '.join(failed)}",
+        raise KeaRefusal(f"hooks libraries failed to validate - library or libraries in error are: {', '.join(failed)}",
                           at=(hooks, None))
 
 
 def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool = False) -> None:
-    """Raise _KeaRefusal with the text Kea 2.2's kea-dhcp<family> answers config-test with.
+    """Raise KeaRefusal with the text Kea 2.2's kea-dhcp<family> answers config-test with.
 
     `from_file`: the checks of Kea's start-up from a file instead: a global `comment` is accepted
     (Kea's file parser turns it into user-context) and a hook library need not be installed here
@@ -964,32 +958,32 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     # the structure Kea walks before parsing anything (defaults, inheritance)
     for name in (key, "shared-networks"):
         if name in section and not isinstance(section[name], list):
-            raise _KeaRefusal(_NOT_A_LIST, at=(section, name))
+            raise KeaRefusal(_NOT_A_LIST, at=(section, name))
     for index, network in enumerate(section.get("shared-networks", [])):
         if not isinstance(network, dict):
-            raise _KeaRefusal(_NOT_A_MAP_GET, at=(section["shared-networks"], index))
+            raise KeaRefusal(_NOT_A_MAP_GET, at=(section["shared-networks"], index))
         if key in network and not isinstance(network[key], list):
-            raise _KeaRefusal(_NOT_A_LIST, at=(network, key))
+            raise KeaRefusal(_NOT_A_LIST, at=(network, key))
     subnet_lists = [section.get(key, [])] + [n.get(key, []) for n in section.get("shared-networks", [])]
     for subnets_list in subnet_lists:
         for index, sub in enumerate(subnets_list):
             if not isinstance(sub, dict):
-                raise _KeaRefusal(_NOT_A_MAP_GET, at=(subnets_list, index))
+                raise KeaRefusal(_NOT_A_MAP_GET, at=(subnets_list, index))
     if "dhcp-ddns" in section and not isinstance(section["dhcp-ddns"], dict):
-        raise _KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
+        raise KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
     containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
     for name in sorted(set(section) & set(containers)):
         kind, text = containers[name]
         if not isinstance(section[name], kind):
             # an Element accessor's error names the element; control-socket's own text does not
-            raise _KeaRefusal(text, at=(section, name) if text.endswith(" in") else None)
+            raise KeaRefusal(text, at=(section, name) if text.endswith(" in") else None)
     if "interfaces-config" in section:  # before the hooks, as Kea
         _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
     if "hooks-libraries" in section:
         _kea_hooks(section, installed=not from_file)
     ddns = section.get("dhcp-ddns", {})
     if "enable-updates" in ddns and not isinstance(ddns["enable-updates"], bool):
-        raise _KeaRefusal("invalid type specified for parameter 'enable-updates'", at=(ddns, "enable-updates"))
+        raise KeaRefusal("invalid type specified for parameter 'enable-updates'", at=(ddns, "enable-updates"))
     # the global parameters, in key order
     subnets = _KeaSubnets(family, from_file=from_file)
     networks: set[str] = set()
@@ -997,17 +991,17 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         value = section[name]
         if name == "lease-database":
             if not isinstance(value, dict):
-                raise _KeaRefusal("mapValue() called on non-map Element in", at=(section, name))
+                raise KeaRefusal("mapValue() called on non-map Element in", at=(section, name))
             for db_key in sorted(set(value) - _DB_OWN_KEYS):
                 db_kind = _INT if db_key in _DB_INTEGERS else _BOOL if db_key in _DB_BOOLEANS else _STR
                 if not _is_kind(value[db_key], db_kind):
-                    raise _KeaRefusal(f"invalid value type specified for parameter '{db_key}'", at=(value, db_key))
+                    raise KeaRefusal(f"invalid value type specified for parameter '{db_key}'", at=(value, db_key))
             if "type" not in value:
-                raise _KeaRefusal("database access parameters must include the keyword 'type' to determine type of "
+                raise KeaRefusal("database access parameters must include the keyword 'type' to determine type of "
                                   "database to be accessed", at=(value, None))
             # sqlite is leasesync's own; memfile is refused below, in leasesync's words
             if value["type"] not in ("memfile", "mysql", "postgresql", "sqlite"):
-                raise _KeaRefusal(f"unknown backend database type: {value['type']}", at=(value, "type"))
+                raise KeaRefusal(f"unknown backend database type: {value['type']}", at=(value, "type"))
         elif name == "shared-networks":
             for index, raw in enumerate(value):
                 where = f"shared-networks[{index}]"
@@ -1015,11 +1009,11 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                     network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
                     _check_keys(network, _NETWORK_KEYWORDS[family])
                     if "name" not in network:
-                        raise _KeaRefusal("missing parameter 'name'", at=(raw, None))
+                        raise KeaRefusal("missing parameter 'name'", at=(raw, None))
                     if not network["name"]:
-                        raise _KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
+                        raise KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
                     _lifetime_bounds(network, family)
-                except _KeaRefusal as exc:
+                except KeaRefusal as exc:
                     exc.where = where
                     raise
                 paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
@@ -1035,10 +1029,10 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                         raise
                     # the network itself refuses a second subnet with the same id or prefix
                     if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
-                        raise _KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
+                        raise KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
                     parsed.append((subnet_id, prefix))
                 if network["name"] in networks:
-                    raise _KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where,
+                    raise KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where,
                                       at=(section, name))
                 networks.add(network["name"])
                 for (subnet_id, prefix), at, sub in zip(parsed, paths, network.get(key, []), strict=True):
@@ -1052,15 +1046,15 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     not_global = _NOT_GLOBAL[family] - ({"comment"} if from_file else set())
     for name in sorted(section):
         if name in not_global or name not in _FAMILY_KEYS:
-            raise _KeaRefusal(f"unsupported global configuration parameter: {name}", at=(section, name))
+            raise KeaRefusal(f"unsupported global configuration parameter: {name}", at=(section, name))
     # what Kea checks once everything is parsed
     scalars = {**_GLOBAL_SCALARS, **(_V4_GLOBAL_SCALARS if family == 4 else {})}
     for name in sorted(set(section) & set(scalars)):
         if not _is_kind(section[name], scalars[name]):
-            raise _KeaRefusal(f"invalid type specified for parameter '{name}'", at=(section, name))
+            raise KeaRefusal(f"invalid type specified for parameter '{name}'", at=(section, name))
     for name in _GLOBAL_LIFETIMES[family]:
         if name in section and not _is_kind(section[name], _INT):
-            raise _KeaRefusal("intValue() called on non-integer Element in", at=(section, name))
+            raise KeaRefusal("intValue() called on non-integer Element in", at=(section, name))
     _lifetime_bounds(section, family)
 
 

@@ -121,8 +121,7 @@ def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
     if ctx.family is not None:
         refusal = kea_config_test(args, ctx.family.family)
         if refusal is not None:
-            raise CommandError(str(refusal), at=refusal.at, separator=refusal.separator,
-                               also_at=refusal.also_at)
+            raise refusal
     elif name not in args:
         raise CommandError(f"Missing mandatory '{name}' parameter.")
     return name, args
