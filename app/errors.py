@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.kea_json import wire_suffix
+from app.kea_json import ENVELOPE, wire_suffix
 
 RESULT_SUCCESS = 0
 RESULT_ERROR = 1
@@ -52,6 +52,16 @@ class CommandError(Exception):
             if self.also_at is not None:
                 text += wire_suffix(envelope, *self.also_at, raw=raw_utf8)
         return answer(self.result, text, self.arguments)
+
+
+# what Kea's daemons answer when a handler's arguments are not a map (the position follows "in")
+ARGUMENTS_NOT_A_MAP = "Error during command processing: get(string) called on a non-map Element in"
+
+
+def not_a_map(text: str, container: Any = ENVELOPE, key: Any = "arguments") -> CommandError:
+    """A Kea Element accessor used on `container[key]` (by default the command's arguments), which
+    is not a map (`... Element in (<wire>:0:16)`)."""
+    return CommandError(text, at=(container, key))
 
 
 class StoreUnavailable(Exception):

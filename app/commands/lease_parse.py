@@ -15,7 +15,6 @@ from typing import Any
 
 from app.config import FamilyConfig, Subnet
 from app.errors import CommandError
-from app.kea_json import ENVELOPE
 from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6
 
 UINT32_MAX = 0xFFFFFFFF
@@ -32,12 +31,6 @@ NOT_AN_INTEGER = "intValue() called on non-integer Element in"
 
 
 # --- Kea's SimpleParser getters ----------------------------------------------------------------
-
-def not_a_map(text: str, container: Any = ENVELOPE, key: Any = "arguments") -> CommandError:
-    """A Kea Element accessor used on `container[key]` (by default the command's arguments), which
-    is not a map (`... Element in (<wire>:0:16)`)."""
-    return CommandError(text, at=(container, key))
-
 
 def _missing(args: dict[str, Any], name: str) -> CommandError:
     return CommandError(f"missing parameter '{name}'", at=(args, None))

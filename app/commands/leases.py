@@ -18,7 +18,6 @@ from app.commands.lease_parse import (
     LeaseQuery,
     address_text,
     get_uint,
-    not_a_map,
     parse_address,
     parse_client_id,
     parse_duid,
@@ -28,7 +27,7 @@ from app.commands.lease_parse import (
     parse_query,
 )
 from app.commands.registry import DAEMON, registry
-from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, answer
+from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, answer, not_a_map
 from app.runtime import FamilyRuntime, LeaseChange
 from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6, hex_colon
 from app.store.repository import AddLease, BulkApply, DeleteLease, UpdateLease, WipeLeases

@@ -21,8 +21,7 @@ from typing import Any
 
 from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
-from app.errors import RESULT_SUCCESS, CommandError, answer
-from app.kea_json import ENVELOPE
+from app.errors import ARGUMENTS_NOT_A_MAP, RESULT_SUCCESS, CommandError, answer, not_a_map
 from app.reclaim import reclaim_all
 
 
@@ -35,8 +34,7 @@ async def leases_reclaim(ctx: CommandContext) -> dict[str, Any]:
         raise CommandError("Missing mandatory 'remove' parameter.")
     args = ctx.args_map
     if args is None:
-        raise CommandError("Error during command processing: get(string) called on a non-map Element in",
-                           at=(ENVELOPE, "arguments"))
+        raise not_a_map(ARGUMENTS_NOT_A_MAP)
     if "remove" not in args:
         raise CommandError("Missing mandatory 'remove' parameter.")
     remove = args["remove"]

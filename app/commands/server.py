@@ -29,9 +29,17 @@ from app.config import (
     parse_config,
     redact,
 )
-from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, ConfigError, answer
+from app.errors import (
+    ARGUMENTS_NOT_A_MAP,
+    RESULT_EMPTY,
+    RESULT_ERROR,
+    RESULT_SUCCESS,
+    CommandError,
+    ConfigError,
+    answer,
+    not_a_map,
+)
 from app.kea_defaults import control_agent_config, running_config
-from app.kea_json import ENVELOPE
 
 
 @registry.command("list-commands", where=BOTH, summary="The commands this agent or family accepts.")
@@ -115,8 +123,7 @@ def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
         raise CommandError("Missing mandatory 'arguments' parameter.")
     args = ctx.args_map
     if args is None:
-        raise CommandError("Error during command processing: get(string) called on a non-map Element in",
-                           at=(ENVELOPE, "arguments"))
+        raise not_a_map(ARGUMENTS_NOT_A_MAP)
     name, _ = _section(ctx)
     if ctx.family is not None:
         refusal = kea_config_test(args, ctx.family.family)

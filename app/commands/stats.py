@@ -55,8 +55,7 @@ from sqlalchemy import select
 from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
 from app.config import FamilyConfig
-from app.errors import RESULT_SUCCESS, CommandError, answer
-from app.kea_json import ENVELOPE
+from app.errors import ARGUMENTS_NOT_A_MAP, RESULT_SUCCESS, CommandError, answer, not_a_map
 from app.runtime import FamilyRuntime
 from app.store import schema
 from app.store.leases import STATE_DECLINED, STATE_DEFAULT, STATE_RECLAIMED, Lease4, Lease6
@@ -537,8 +536,7 @@ async def _also_at_kea(ctx: CommandContext, text: str) -> dict[str, Any]:
 
 def _name(ctx: CommandContext) -> str:
     if ctx.has_arguments and not isinstance(ctx.arguments, dict):
-        raise CommandError("Error during command processing: get(string) called on a non-map Element in",
-                           at=(ENVELOPE, "arguments"))
+        raise not_a_map(ARGUMENTS_NOT_A_MAP)
     args = ctx.args_map or {}
     if "name" not in args:
         raise CommandError("Missing mandatory 'name' parameter.")
