@@ -85,9 +85,7 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin,
             return _processing_error(f"stringValue() called on non-string Element in{suffix}")
     if services is MISSING or not services:
         return [await _run_agent(runtime, command, arguments, origin, envelope)]
-    raw_utf8 = body is not None and not body.isascii()
-    return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True,
-                               raw_utf8=raw_utf8)
+    return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True, body=body)
             for service in services]
 
 
@@ -106,17 +104,18 @@ async def _run_agent(runtime: Runtime, command: str, arguments: Any, origin: Req
 
 
 async def _run_service(runtime: Runtime, service: str, command: str, arguments: Any, origin: RequestOrigin,
-                       envelope: dict[str, Any], *, via_agent: bool = False, raw_utf8: bool = False) -> dict[str, Any]:
+                       envelope: dict[str, Any], *, via_agent: bool = False, body: bytes | None = None
+                       ) -> dict[str, Any]:
     """One family's answer. `via_agent`: the envelope named the service, as one that
-    kea-ctrl-agent forwards to a daemon, whose error texts end with Kea's position of the element."""
+    kea-ctrl-agent forwards to a daemon, whose error texts end with Kea's position of the element
+    (`body`: the request's bytes, which say how the client spelt non-ASCII characters)."""
     family = {"dhcp4": 4, "dhcp6": 6}.get(service)
     spec = registry.get(command)
     local = family is not None and family in runtime.families
     forwarder = runtime.forwarder
     forwarded = forwarder is not None and forwarder.has(service)
     if local and spec is not None and spec.where in (DAEMON, "both") and not (spec.forward_first and forwarded):
-        return await _invoke(runtime, command, arguments, origin, service, envelope if via_agent else None,
-                             raw_utf8)
+        return await _invoke(runtime, command, arguments, origin, service, envelope if via_agent else None, body)
     if forwarded:
         return await forwarder.forward(service, envelope)
     if local:
@@ -126,7 +125,7 @@ async def _run_service(runtime: Runtime, service: str, command: str, arguments: 
 
 async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: RequestOrigin,
                   service: str | None, forwarded_envelope: dict[str, Any] | None = None,
-                  raw_utf8: bool = False) -> dict[str, Any]:
+                  body: bytes | None = None) -> dict[str, Any]:
     spec = registry.get(command)
     assert spec is not None
     family_runtime = None
@@ -141,7 +140,8 @@ async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: Reques
     try:
         result = await spec.handler(ctx)
     except CommandError as exc:
-        result = exc.answer(forwarded_envelope, raw_utf8)
+        # only an error answer looks at how the client spelt non-ASCII characters
+        result = exc.answer(forwarded_envelope, raw_utf8=body is not None and not body.isascii())
     except StoreOutcomeUnknown as exc:
         log.warning("%s: commit not confirmed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database did not confirm the change in time, it may have been applied: {exc}")
