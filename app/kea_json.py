@@ -187,13 +187,14 @@ def client_position(body: bytes, key: str, index: int) -> str | None:
     line counts one column less (the parser's quirk, measured as for `wire_position`)."""
     scan = _RawScan(body)
     try:
-        found = scan.find(key, index)
+        scan.value(())
     except (IndexError, ValueError):
         return None
+    found = scan.starts.get((key, index))
     if found is None:
         return None
     line_start = body.rfind(b"\n", 0, found) + 1
-    column = found - line_start + 1 - sum(1 for end in scan.empty_maps if line_start <= end < found)
+    column = found - line_start + 1 - sum(1 for start in scan.empty_maps if line_start <= start < found)
     if body[found:found + 1] in (b"{", b"["):
         column += 1
     line = body.count(b"\n", 0, found) + 1
@@ -201,58 +202,21 @@ def client_position(body: bytes, key: str, index: int) -> str | None:
 
 
 class _RawScan:
-    """Just enough of a JSON scanner over bytes that parsed already: where values start."""
+    """Just enough of a JSON scanner over bytes that parsed already: where the values two levels
+    down start (`starts`, by path; a repeated key's last value wins, as in parsers), and where
+    the empty maps are."""
 
     _SPACE = frozenset(b" \t\r\n")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.at = 0
+        self.starts: dict[tuple[Any, ...], int] = {}
         self.empty_maps: list[int] = []
 
     def _space(self) -> None:
         while self.at < len(self.data) and self.data[self.at] in self._SPACE:
             self.at += 1
-
-    def find(self, key: str, index: int) -> int | None:
-        """The offset of the top-level map's `key[index]` (the last `key`, as parsers keep)."""
-        self._space()
-        if self.data[self.at:self.at + 1] != b"{":
-            return None
-        self.at += 1
-        found = None
-        while True:
-            self._space()
-            if self.data[self.at:self.at + 1] == b"}":
-                return found
-            name = self._string()
-            self._space()
-            self.at += 1  # ':'
-            self._space()
-            if name == key and self.data[self.at:self.at + 1] == b"[":
-                found = self._list_item(index)
-            else:
-                self._value()
-            self._space()
-            if self.data[self.at:self.at + 1] == b",":
-                self.at += 1
-
-    def _list_item(self, index: int) -> int | None:
-        self.at += 1
-        found = None
-        position = 0
-        while True:
-            self._space()
-            if self.data[self.at:self.at + 1] == b"]":
-                self.at += 1
-                return found
-            if position == index:
-                found = self.at
-            self._value()
-            position += 1
-            self._space()
-            if self.data[self.at:self.at + 1] == b",":
-                self.at += 1
 
     def _string(self) -> str:
         start = self.at
@@ -262,7 +226,10 @@ class _RawScan:
         self.at += 1
         return str(json.loads(self.data[start:self.at]))
 
-    def _value(self) -> None:
+    def value(self, path: tuple[Any, ...]) -> None:
+        self._space()
+        if len(path) <= 2:
+            self.starts[path] = self.at
         first = self.data[self.at:self.at + 1]
         if first == b'"':
             self._string()
@@ -275,19 +242,19 @@ class _RawScan:
                 self._space()
                 if self.data[self.at:self.at + 1] == closing:
                     self.at += 1
-                    if not members and closing == b"}":
-                        self.empty_maps.append(start)
                     break
+                member: Any = members
                 if closing == b"}":
-                    self._string()
+                    member = self._string()
                     self._space()
                     self.at += 1  # ':'
-                    self._space()
-                self._value()
+                self.value(path + (member,))
                 members += 1
                 self._space()
                 if self.data[self.at:self.at + 1] == b",":
                     self.at += 1
+            if not members and closing == b"}":
+                self.empty_maps.append(start)
         else:
             while self.at < len(self.data) and self.data[self.at:self.at + 1] not in (b",", b"]", b"}") \
                     and self.data[self.at] not in self._SPACE:
