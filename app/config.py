@@ -198,7 +198,7 @@ _SHARED_NETWORK_KEYS = _SUBNET_KEYS - {"id", "subnet", "pools", "pd-pools", "res
 def _parse_pool(pool: Any, family: int, path: str) -> tuple[int, int]:
     # Kea's own reading of a pool (its syntax, keys and texts), with the pool's path
     try:
-        return _kea_pool([pool], 0, family)
+        return _kea_pool(pool, family)
     except KeaRefusal as exc:
         raise ConfigError(str(exc), path) from None
 
@@ -726,10 +726,10 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument") from None
 
 
-def _kea_pool(pools: list[Any], index: int, family: int) -> tuple[int, int]:
-    pool = pools[index]
+def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
+    """Kea's reading of one pool; `named`: the (list, index) Kea names when it is not a map."""
     if not isinstance(pool, dict):
-        raise KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
+        raise KeaRefusal("mapValue() called on non-map Element in", at=named)
     _check_keys(pool, _POOL_KEYWORDS)
     if "pool" not in pool:
         raise KeaRefusal("Mandatory 'pool' entry missing in definition:", at=(pool, None))
@@ -758,10 +758,10 @@ def _kea_pool(pools: list[Any], index: int, family: int) -> tuple[int, int]:
     return int(start), int(end)
 
 
-def _kea_pd_pool(pools: list[Any], index: int) -> tuple[int, int]:
-    pool = pools[index]
+def _kea_pd_pool(pool: Any, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
+    """Kea's reading of one pd-pool; `named` as for `_kea_pool`."""
     if not isinstance(pool, dict):
-        raise KeaRefusal("mapValue() called on non-map Element in", at=(pools, index))
+        raise KeaRefusal("mapValue() called on non-map Element in", at=named)
     _check_keys(pool, _PD_POOL_KEYWORDS)
     at = (pool, None)  # Kea names the pd-pool for every problem of its values
     for key in ("prefix", "prefix-len", "delegated-len"):
@@ -811,9 +811,9 @@ class _KeaSubnets:
         sub = _inherit(raw, parent, _SUBNET_KEYWORDS[family])
         _check_keys(sub, _SUBNET_KEYWORDS[family])
         pool_list = sub.get("pools", [])
-        pools = [_kea_pool(pool_list, i, family) for i in range(len(pool_list))]
+        pools = [_kea_pool(pool, family, (pool_list, i)) for i, pool in enumerate(pool_list)]
         pd_list = sub.get("pd-pools", []) if family == 6 else []
-        pd_pools = [_kea_pd_pool(pd_list, i) for i in range(len(pd_list))]
+        pd_pools = [_kea_pd_pool(pool, (pd_list, i)) for i, pool in enumerate(pd_list)]
 
         def failed(text: str, at: tuple[Any, Any] | None = (raw, None), separator: str = " ") -> KeaRefusal:
             # Kea names the subnet, or its prefix for a problem of the prefix text; some texts name none
