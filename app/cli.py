@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("leasesync %s listening on %s://%s:%d", __version__, "https" if agent.tls else "http",
              agent.http_host, agent.http_port)
     server.run(sockets=sockets)
-    return 0
+    return runtime.exit_value & 0xFF  # as the C library truncates Kea's exit(): -1 gives 255
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

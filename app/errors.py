@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.kea_json import ENVELOPE, wire_suffix
+from app.kea_json import ENVELOPE, client_suffix, wire_suffix
 
 RESULT_SUCCESS = 0
 RESULT_ERROR = 1
@@ -51,6 +51,14 @@ class CommandError(Exception):
             text += wire_suffix(envelope, *self.at, separator=self.separator, raw=raw_utf8)
             if self.also_at is not None:
                 text += wire_suffix(envelope, *self.also_at, raw=raw_utf8)
+        return answer(self.result, text, self.arguments)
+
+    def answer_as_agent(self, envelope: Any, body: bytes) -> dict[str, Any]:
+        """The answer map of a command kea-ctrl-agent answers itself: its text ends with the
+        element's line and column in the client's bytes (`body`), which the agent parsed."""
+        text = self.text
+        if self.at is not None:
+            text += client_suffix(body, envelope, *self.at, separator=self.separator)
         return answer(self.result, text, self.arguments)
 
 

@@ -11,6 +11,8 @@ Positions: kea-ctrl-agent re-prints a command before it forwards it to a daemon,
 names the element an error is about by its column in that text (`missing parameter 'ip-address'
 (<wire>:0:16)`). `wire_position` finds that column for an element of the envelope leasesync
 received, so the texts of errors to commands sent with `service` are Kea's to the character.
+A command the agent answers itself names the element by its line and column in the client's own
+bytes (`(<string>:1:41)`): `client_position`.
 """
 
 from __future__ import annotations
@@ -180,17 +182,18 @@ def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str =
     return "" if position is None else f"{separator}(<wire>:0:{position})"
 
 
-def client_position(body: bytes, key: str, index: int) -> str | None:
-    """kea-ctrl-agent's own position of `body`'s top-level `key[index]`, as `LINE:COLUMN`: the
-    agent parses the client's bytes itself (`(<string>:1:14)`). Lines and columns count from 1,
-    in bytes; a map or list is at the column after its bracket; every empty map earlier on the
-    line counts one column less (the parser's quirk, measured as for `wire_position`)."""
+def client_position(body: bytes, path: tuple[Any, ...]) -> str | None:
+    """kea-ctrl-agent's own position of the element at `path` (keys and list indexes from the
+    top) in the client's bytes, as `LINE:COLUMN`: the agent parses those bytes itself
+    (`(<string>:1:14)`). Lines and columns count from 1, in bytes; a map or list is at the column
+    after its bracket; every empty map earlier on the line counts one column less (the parser's
+    quirk, measured as for `wire_position`)."""
     scan = _RawScan(body)
     try:
         scan.value(())
     except (IndexError, ValueError):
         return None
-    found = scan.starts.get((key, index))
+    found = scan.starts.get(path)
     if found is None:
         return None
     line_start = body.rfind(b"\n", 0, found) + 1
@@ -201,10 +204,34 @@ def client_position(body: bytes, key: str, index: int) -> str | None:
     return f"{line}:{column}"
 
 
+def element_path(value: Any, container: Any, key: Any = None) -> tuple[Any, ...] | None:
+    """The keys and indexes that lead from `value` to `container[key]` (to `container` when `key`
+    is None), `container` found by identity (ENVELOPE: `value` itself); None when not there."""
+    if container is ENVELOPE:
+        container = value
+    if value is container:
+        return () if key is None else (key,)
+    members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for name, item in members:
+        if isinstance(item, (dict, list)):
+            found = element_path(item, container, key)
+            if found is not None:
+                return (name, *found)
+    return None
+
+
+def client_suffix(body: bytes, envelope: Any, container: Any, key: Any = None, separator: str = " ") -> str:
+    """kea-ctrl-agent's own position suffix for an element of the request it answers itself,
+    ` (<string>:L:C)`, or "" when it cannot be found."""
+    path = element_path(envelope, container, key)
+    position = client_position(body, path) if path is not None else None
+    return "" if position is None else f"{separator}(<string>:{position})"
+
+
 class _RawScan:
-    """Just enough of a JSON scanner over bytes that parsed already: where the values two levels
-    down start (`starts`, by path; a repeated key's last value wins, as in parsers), and where
-    the empty maps are."""
+    """Just enough of a JSON scanner over bytes that parsed already: where every value starts
+    (`starts`, by path; a repeated key's last value wins, as in parsers), and where the empty
+    maps are. Used only to word an error answer."""
 
     _SPACE = frozenset(b" \t\r\n")
 
@@ -228,8 +255,7 @@ class _RawScan:
 
     def value(self, path: tuple[Any, ...]) -> None:
         self._space()
-        if len(path) <= 2:
-            self.starts[path] = self.at
+        self.starts[path] = self.at
         first = self.data[self.at:self.at + 1]
         if first == b'"':
             self._string()

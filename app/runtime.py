@@ -152,6 +152,7 @@ class Runtime:
         self.reclaimers: dict[int, Any] = {}  # app.reclaim.LeaseReclaimer by family (main process only)
         self.frontends: Any = None  # app.api.frontends.FrontendSupervisor with LeaseSync.http-workers
         self.shutdown_requested: Callable[[], Awaitable[None]] | None = None
+        self.exit_value = 0  # `shutdown`'s exit-value: the status `leasesync serve` exits with
         self.metrics: Any = None
         for fam in (config.dhcp4, config.dhcp6):
             if fam is None:

@@ -1456,6 +1456,20 @@ case("envelope/service-entry-positions-in-the-clients-bytes",
      raw('{"command": "list-commands",\r\n\t"service": [\n null]}', JSON_CT),
      raw('{"service": [5], "arguments": {"x": "\\u00e9"}, "service": ["dhcp4", 4], "command": "list-commands"}',
          JSON_CT), tags=("http",))
+# the agent answers config-test/config-set itself: an accessor's error names the arguments by
+# their line and byte column in the client's text, as kea-ctrl-agent's own parser saw them
+case("envelope/agent-config-test-arguments-positions-in-the-clients-bytes",
+     raw('{"command": "config-test", "arguments": 5}', JSON_CT),
+     raw('{"command": "config-test", "arguments": null}', JSON_CT),
+     raw('{"command": "config-test", "arguments": [1, 2]}', JSON_CT),
+     raw('{"command": "config-set",\n  "arguments":\n    "str"}', JSON_CT),
+     raw('{"arguments": {"a": {}}, "command": "config-set", "arguments": []}', JSON_CT),
+     raw('{"command": "config-test"}', JSON_CT), tags=("http",))
+# shutdown refuses bad arguments, agent and daemon alike, and nothing stops (the last steps answer)
+case("shutdown/refused-arguments-stop-nothing",
+     cmd("shutdown", 5), cmd("shutdown", None), cmd("shutdown", {"exit-value": "3"}),
+     cmd("shutdown", {"exit-value": 3.0}), c4("shutdown", [0]), c4("shutdown", {"exit-value": True}),
+     c6("shutdown", {"exit-value": None}), cmd("config-test", 5), c4("lease4-get-all"), c6("lease6-get-all"))
 case("http/integer-int64-max",
      raw('{"command": "lease4-get-page", "service": ["dhcp4"], "arguments": '
          '{"from": "start", "limit": 9223372036854775807}}', JSON_CT), tags=("http",))

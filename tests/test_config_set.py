@@ -105,6 +105,22 @@ async def test_the_agent_sets_its_leasesync_section(sqlite_client: KeaClient) ->
     assert (await sqlite_client.one("config-set", None, {"LeaseSync": {"http-port": "x"}}))["result"] == 1
 
 
+async def test_the_agent_s_config_test_answers_in_kea_ctrl_agent_s_words(sqlite_client: KeaClient) -> None:
+    section = {"http-host": "127.0.0.1", "http-port": 8000}
+    assert await sqlite_client.one("config-test", None, {"LeaseSync": section}) == {
+        "result": 0, "text": "Configuration check successful"}
+    for command in ("config-test", "config-set"):
+        assert await sqlite_client.one(command, None, {"LeaseSync": [section]}) == {
+            "result": 1, "text": "'LeaseSync' parameter expected to be a map."}
+
+
+async def test_the_agent_names_arguments_that_are_not_a_map_by_line_and_column(sqlite_client: KeaClient) -> None:
+    body = b'{"command": "config-set",\n "arguments": [\n  1]}'
+    answer = (await sqlite_client.raw(body, {"Content-Type": "application/json"})).json()
+    assert answer == [{"result": 1, "text": "Error during command processing: get(string) called on a non-map "
+                                           "Element in (<string>:2:16)"}]
+
+
 async def test_with_a_control_socket_the_local_kea_is_reconfigured(make_client: Any, sqlite_database: dict[str, Any]) -> None:
     from tests.kea_harness import KeaServer, require_kea
 

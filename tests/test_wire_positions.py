@@ -107,7 +107,7 @@ AGENT_POSITIONS = [
 
 @pytest.mark.parametrize(("body", "index", "position"), AGENT_POSITIONS)
 def test_the_agent_counts_lines_and_byte_columns_of_the_clients_text(body: bytes, index: int, position: str) -> None:
-    assert client_position(body, "service", index) == position
+    assert client_position(body, ("service", index)) == position
 
 
 async def test_a_service_entry_that_is_not_a_string_is_named_by_its_place_in_the_request(

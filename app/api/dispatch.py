@@ -80,20 +80,20 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin,
         wrong = next((i for i, s in enumerate(services) if not isinstance(s, str)), None)
         if wrong is not None:
             # kea-ctrl-agent's own parser names the entry by its line and column in the client's bytes
-            position = kea_json.client_position(body, "service", wrong) if body is not None else None
+            position = kea_json.client_position(body, ("service", wrong)) if body is not None else None
             suffix = f" (<string>:{position})" if position is not None else ""
             return _processing_error(f"stringValue() called on non-string Element in{suffix}")
     if services is MISSING or not services:
-        return [await _run_agent(runtime, command, arguments, origin, envelope)]
+        return [await _run_agent(runtime, command, arguments, origin, envelope, body)]
     return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True, body=body)
             for service in services]
 
 
 async def _run_agent(runtime: Runtime, command: str, arguments: Any, origin: RequestOrigin,
-                     envelope: dict[str, Any]) -> dict[str, Any]:
+                     envelope: dict[str, Any], body: bytes | None = None) -> dict[str, Any]:
     spec = registry.get(command)
     if spec is not None and spec.where in (AGENT, "both"):
-        return await _invoke(runtime, command, arguments, origin, None)
+        return await _invoke(runtime, command, arguments, origin, None, envelope, body)
     family = spec.family if spec is not None else None
     if family is None and command.startswith("ha-") and spec is not None:
         # an HA command without service: the family that runs HA answers it (Kea's HA listener ignores service)
@@ -124,8 +124,11 @@ async def _run_service(runtime: Runtime, service: str, command: str, arguments: 
 
 
 async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: RequestOrigin,
-                  service: str | None, forwarded_envelope: dict[str, Any] | None = None,
+                  service: str | None, envelope: dict[str, Any] | None = None,
                   body: bytes | None = None) -> dict[str, Any]:
+    """Run the handler. `envelope` (with `body`, the request's bytes, when at hand) is given when
+    the error texts carry Kea's positions: a daemon's, of the envelope as kea-ctrl-agent forwards
+    it (`service` set), or the agent's own, in the client's bytes (`service` None)."""
     spec = registry.get(command)
     assert spec is not None
     family_runtime = None
@@ -140,8 +143,11 @@ async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: Reques
     try:
         result = await spec.handler(ctx)
     except CommandError as exc:
-        # only an error answer looks at how the client spelt non-ASCII characters
-        result = exc.answer(forwarded_envelope, raw_utf8=body is not None and not body.isascii())
+        if service is None and envelope is not None and body is not None:
+            result = exc.answer_as_agent(envelope, body)
+        else:
+            # only an error answer looks at how the client spelt non-ASCII characters
+            result = exc.answer(envelope, raw_utf8=body is not None and not body.isascii())
     except StoreOutcomeUnknown as exc:
         log.warning("%s: commit not confirmed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database did not confirm the change in time, it may have been applied: {exc}")

@@ -529,7 +529,9 @@ COMMANDS: dict[str, CommandDoc] = {
                                obj({"filename": {"type": "string"}, "size": {"type": "integer"}},
                                    ["filename", "size"]),
                                example={"filename": "/tmp/leasesync-backup.json"}),
-    "shutdown": CommandDoc(None, None),
+    "shutdown": CommandDoc(obj({"exit-value": {"type": "integer", "default": 0, "description":
+        "The exit status of `leasesync serve` (truncated to 0-255 as the C library does)."}}),
+                           None, example={"exit-value": 0}),
     "server-tag-get": CommandDoc(None, obj({"server-tag": {"type": "string"}}, ["server-tag"])),
     "dhcp-disable": CommandDoc(obj({
         "max-period": {"type": "integer", "minimum": 1,

@@ -131,6 +131,8 @@ def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
             raise refusal
     elif name not in args:
         raise CommandError(f"Missing mandatory '{name}' parameter.")
+    elif not isinstance(args[name], dict):
+        raise CommandError(f"'{name}' parameter expected to be a map.")
     return name, args
 
 
@@ -144,6 +146,8 @@ async def config_test(ctx: CommandContext) -> dict[str, Any]:
             parse_config({name: args[name]}, ctx.runtime.config.path)
     except ConfigError as exc:
         return answer(RESULT_ERROR, str(exc))
+    if ctx.family is None:
+        return answer(RESULT_SUCCESS, "Configuration check successful")  # kea-ctrl-agent's words
     return answer(RESULT_SUCCESS, "Configuration seems sane. Control-socket, hook-libraries, and D2 configuration were sanity checked, but not applied.")
 
 
@@ -244,7 +248,8 @@ async def config_backend_pull(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_EMPTY, "No config backend.")
 
 
-@registry.command("config-write", where=BOTH, summary="Write the running configuration to a file.")
+@registry.command("config-write", where=BOTH, summary="Write the running configuration to a file.",
+                  arguments={"filename": "string: the file to write; default: the file `serve` was started with"})
 async def config_write(ctx: CommandContext) -> dict[str, Any]:
     runtime = ctx.runtime
     if ctx.has_arguments and not isinstance(ctx.arguments, dict):
@@ -269,8 +274,20 @@ async def config_write(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_SUCCESS, f"Configuration written to {filename} successful", {"filename": filename, "size": len(text)})
 
 
-@registry.command("shutdown", where=BOTH, summary="Stop the service after answering.")
+@registry.command("shutdown", where=BOTH, summary="Stop the service after answering.",
+                  arguments={"exit-value": "integer: the exit status of `leasesync serve` (0-255, as the C "
+                                           "library truncates it; default 0)"})
 async def shutdown(ctx: CommandContext) -> dict[str, Any]:
+    """Kea's `shutdown`: `exit-value` (an integer) becomes the process's exit status; bad
+    arguments are refused and nothing stops (both measured against Kea 2.2, agent and daemon)."""
+    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
+        raise CommandError("Argument must be a map")
+    args = ctx.args_map or {}
+    if "exit-value" in args:
+        exit_value = args["exit-value"]
+        if isinstance(exit_value, bool) or not isinstance(exit_value, int):
+            raise CommandError("parameter 'exit-value' is not an integer")
+        ctx.runtime.exit_value = exit_value
     stop = ctx.runtime.shutdown_requested
     if stop is not None:
         asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(stop()))
