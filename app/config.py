@@ -17,7 +17,17 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from app import config_text
-from app.errors import CommandError, ConfigError
+from app.errors import (
+    NOT_A_BOOL,
+    NOT_A_LIST,
+    NOT_A_MAP_CONTAINS,
+    NOT_A_MAP_GET,
+    NOT_A_MAP_VALUE,
+    NOT_A_STRING,
+    NOT_AN_INTEGER,
+    CommandError,
+    ConfigError,
+)
 
 INFINITE_LIFETIME = 0xFFFFFFFF
 DEFAULT_VALID_LIFETIME = 7200
@@ -614,28 +624,28 @@ _GLOBAL_LIFETIMES = {4: ("max-valid-lifetime", "min-valid-lifetime", "valid-life
                          "min-valid-lifetime", "preferred-lifetime", "valid-lifetime")}
 # global containers Kea reads before the subnets, and its text when one has the wrong type
 _GLOBAL_CONTAINERS = {
-    "client-classes": (list, "listValue() called on non-list Element in"),
-    "compatibility": (dict, "mapValue() called on non-map Element in"),
-    "config-control": (dict, "contains(string) called on a non-map Element in"),
+    "client-classes": (list, NOT_A_LIST),
+    "compatibility": (dict, NOT_A_MAP_VALUE),
+    "config-control": (dict, NOT_A_MAP_CONTAINS),
     "control-socket": (dict, "Specified control-socket is expected to be a map, i.e. a structure defined within { }"),
-    "dhcp-queue-control": (dict, "get(string) called on a non-map Element in"),
-    "expired-leases-processing": (dict, "get(string) called on a non-map Element in"),
-    "host-reservation-identifiers": (list, "listValue() called on non-list Element in"),
-    "hosts-database": (dict, "mapValue() called on non-map Element in"),
-    "hosts-databases": (list, "listValue() called on non-list Element in"),
-    "interfaces-config": (dict, "get(string) called on a non-map Element in"),
-    "multi-threading": (dict, "get(string) called on a non-map Element in"),
-    "option-data": (list, "listValue() called on non-list Element in"),
-    "option-def": (list, "listValue() called on non-list Element in"),
-    "reservations": (list, "listValue() called on non-list Element in"),
-    "reservations-lookup-first": (bool, "boolValue() called on non-Bool Element in"),
-    "sanity-checks": (dict, "get(string) called on a non-map Element in"),
+    "dhcp-queue-control": (dict, NOT_A_MAP_GET),
+    "expired-leases-processing": (dict, NOT_A_MAP_GET),
+    "host-reservation-identifiers": (list, NOT_A_LIST),
+    "hosts-database": (dict, NOT_A_MAP_VALUE),
+    "hosts-databases": (list, NOT_A_LIST),
+    "interfaces-config": (dict, NOT_A_MAP_GET),
+    "multi-threading": (dict, NOT_A_MAP_GET),
+    "option-data": (list, NOT_A_LIST),
+    "option-def": (list, NOT_A_LIST),
+    "reservations": (list, NOT_A_LIST),
+    "reservations-lookup-first": (bool, NOT_A_BOOL),
+    "sanity-checks": (dict, NOT_A_MAP_GET),
 }
 _V6_GLOBAL_CONTAINERS = {
-    "data-directory": (str, "stringValue() called on non-string Element in"),
-    "mac-sources": (list, "listValue() called on non-list Element in"),
-    "relay-supplied-options": (list, "listValue() called on non-list Element in"),
-    "server-id": (dict, "get(string) called on a non-map Element in"),
+    "data-directory": (str, NOT_A_STRING),
+    "mac-sources": (list, NOT_A_LIST),
+    "relay-supplied-options": (list, NOT_A_LIST),
+    "server-id": (dict, NOT_A_MAP_GET),
 }
 # global scalars Kea checks once the subnets are parsed
 _GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "ip-reservations-unique": _BOOL,
@@ -647,8 +657,6 @@ _DB_INTEGERS = {"connect-timeout", "lfc-interval", "max-reconnect-tries", "max-r
 _DB_BOOLEANS = {"persist", "readonly", "retry-on-startup"}
 _DB_OWN_KEYS = {"synchronous", "pool-size", "query-timeout", "capture-changes", "expect-synchronous-replication"}
 _SUBNET_ID_MAX = 4294967294
-_NOT_A_LIST = "listValue() called on non-list Element in"
-_NOT_A_MAP_GET = "get(string) called on a non-map Element in"
 
 
 class KeaRefusal(CommandError):
@@ -729,7 +737,7 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
     """Kea's reading of one pool; `named`: the (list, index) Kea names when it is not a map."""
     if not isinstance(pool, dict):
-        raise KeaRefusal("mapValue() called on non-map Element in", at=named)
+        raise KeaRefusal(NOT_A_MAP_VALUE, at=named)
     _check_keys(pool, _POOL_KEYWORDS)
     if "pool" not in pool:
         raise KeaRefusal("Mandatory 'pool' entry missing in definition:", at=(pool, None))
@@ -761,7 +769,7 @@ def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None) -> t
 def _kea_pd_pool(pool: Any, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
     """Kea's reading of one pd-pool; `named` as for `_kea_pool`."""
     if not isinstance(pool, dict):
-        raise KeaRefusal("mapValue() called on non-map Element in", at=named)
+        raise KeaRefusal(NOT_A_MAP_VALUE, at=named)
     _check_keys(pool, _PD_POOL_KEYWORDS)
     at = (pool, None)  # Kea names the pd-pool for every problem of its values
     for key in ("prefix", "prefix-len", "delegated-len"):
@@ -923,11 +931,11 @@ def _hook_library_usable(library: str) -> bool:
 def _kea_hooks(section: dict[str, Any], *, installed: bool = True) -> None:
     hooks = section["hooks-libraries"]
     if not isinstance(hooks, list):
-        raise KeaRefusal(_NOT_A_LIST, at=(section, "hooks-libraries"))
+        raise KeaRefusal(NOT_A_LIST, at=(section, "hooks-libraries"))
     libraries: list[str] = []
     for index, hook in enumerate(hooks):
         if not isinstance(hook, dict):
-            raise KeaRefusal("mapValue() called on non-map Element in", at=(hooks, index))
+            raise KeaRefusal(NOT_A_MAP_VALUE, at=(hooks, index))
         for key in sorted(hook):
             if key == "library":
                 if not isinstance(hook[key], str):
@@ -958,17 +966,17 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     # the structure Kea walks before parsing anything (defaults, inheritance)
     for name in (key, "shared-networks"):
         if name in section and not isinstance(section[name], list):
-            raise KeaRefusal(_NOT_A_LIST, at=(section, name))
+            raise KeaRefusal(NOT_A_LIST, at=(section, name))
     for index, network in enumerate(section.get("shared-networks", [])):
         if not isinstance(network, dict):
-            raise KeaRefusal(_NOT_A_MAP_GET, at=(section["shared-networks"], index))
+            raise KeaRefusal(NOT_A_MAP_GET, at=(section["shared-networks"], index))
         if key in network and not isinstance(network[key], list):
-            raise KeaRefusal(_NOT_A_LIST, at=(network, key))
+            raise KeaRefusal(NOT_A_LIST, at=(network, key))
     subnet_lists = [section.get(key, [])] + [n.get(key, []) for n in section.get("shared-networks", [])]
     for subnets_list in subnet_lists:
         for index, sub in enumerate(subnets_list):
             if not isinstance(sub, dict):
-                raise KeaRefusal(_NOT_A_MAP_GET, at=(subnets_list, index))
+                raise KeaRefusal(NOT_A_MAP_GET, at=(subnets_list, index))
     if "dhcp-ddns" in section and not isinstance(section["dhcp-ddns"], dict):
         raise KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
     containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
@@ -991,7 +999,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         value = section[name]
         if name == "lease-database":
             if not isinstance(value, dict):
-                raise KeaRefusal("mapValue() called on non-map Element in", at=(section, name))
+                raise KeaRefusal(NOT_A_MAP_VALUE, at=(section, name))
             for db_key in sorted(set(value) - _DB_OWN_KEYS):
                 db_kind = _INT if db_key in _DB_INTEGERS else _BOOL if db_key in _DB_BOOLEANS else _STR
                 if not _is_kind(value[db_key], db_kind):
@@ -1054,7 +1062,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
             raise KeaRefusal(f"invalid type specified for parameter '{name}'", at=(section, name))
     for name in _GLOBAL_LIFETIMES[family]:
         if name in section and not _is_kind(section[name], _INT):
-            raise KeaRefusal("intValue() called on non-integer Element in", at=(section, name))
+            raise KeaRefusal(NOT_AN_INTEGER, at=(section, name))
     _lifetime_bounds(section, family)
 
 

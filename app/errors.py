@@ -62,8 +62,17 @@ class CommandError(Exception):
         return answer(self.result, text, self.arguments)
 
 
-# what Kea's daemons answer when a handler's arguments are not a map (the position follows "in")
-ARGUMENTS_NOT_A_MAP = "Error during command processing: get(string) called on a non-map Element in"
+# Kea's Element accessors used on the wrong element type: commands' arguments and configurations
+# alike; the position of the element follows "in" (`... Element in (<wire>:0:16)`)
+NOT_A_MAP_GET = "get(string) called on a non-map Element in"
+NOT_A_MAP_CONTAINS = "contains(string) called on a non-map Element in"
+NOT_A_MAP_VALUE = "mapValue() called on non-map Element in"
+NOT_A_LIST = "listValue() called on non-list Element in"
+NOT_A_STRING = "stringValue() called on non-string Element in"
+NOT_AN_INTEGER = "intValue() called on non-integer Element in"
+NOT_A_BOOL = "boolValue() called on non-Bool Element in"
+# what Kea's daemons answer when a handler's arguments are not a map
+ARGUMENTS_NOT_A_MAP = "Error during command processing: " + NOT_A_MAP_GET
 
 
 def not_a_map(text: str, container: Any = ENVELOPE, key: Any = "arguments") -> CommandError:

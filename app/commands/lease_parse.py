@@ -14,20 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config import FamilyConfig, Subnet
-from app.errors import CommandError
+from app.errors import NOT_A_STRING, NOT_AN_INTEGER, CommandError
 from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6
 
 UINT32_MAX = 0xFFFFFFFF
 MAX_HWADDR_LEN = 20
 MAX_DUID_LEN = 128
 STATE_NAMES = {0: "default", 1: "declined", 2: "expired-reclaimed"}
-
-# Kea's Element accessors used on the wrong element type; the position of the element follows
-# "in" (`... Element in (<wire>:0:16)`).
-NOT_A_MAP_GET = "get(string) called on a non-map Element in"
-NOT_A_MAP_CONTAINS = "contains(string) called on a non-map Element in"
-NOT_A_STRING = "stringValue() called on non-string Element in"
-NOT_AN_INTEGER = "intValue() called on non-integer Element in"
 
 
 # --- Kea's SimpleParser getters ----------------------------------------------------------------

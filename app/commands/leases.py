@@ -13,8 +13,6 @@ from typing import Any
 from app.commands import stats
 from app.commands.context import CommandContext
 from app.commands.lease_parse import (
-    NOT_A_MAP_CONTAINS,
-    NOT_A_MAP_GET,
     LeaseQuery,
     address_text,
     get_uint,
@@ -27,7 +25,16 @@ from app.commands.lease_parse import (
     parse_query,
 )
 from app.commands.registry import DAEMON, registry
-from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, CommandError, answer, not_a_map
+from app.errors import (
+    NOT_A_MAP_CONTAINS,
+    NOT_A_MAP_GET,
+    RESULT_EMPTY,
+    RESULT_ERROR,
+    RESULT_SUCCESS,
+    CommandError,
+    answer,
+    not_a_map,
+)
 from app.runtime import FamilyRuntime, LeaseChange
 from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6, hex_colon
 from app.store.repository import AddLease, BulkApply, DeleteLease, UpdateLease, WipeLeases

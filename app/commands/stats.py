@@ -55,7 +55,7 @@ from sqlalchemy import select
 from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
 from app.config import FamilyConfig
-from app.errors import ARGUMENTS_NOT_A_MAP, RESULT_SUCCESS, CommandError, answer, not_a_map
+from app.errors import ARGUMENTS_NOT_A_MAP, NOT_AN_INTEGER, RESULT_SUCCESS, CommandError, answer, not_a_map
 from app.runtime import FamilyRuntime
 from app.store import schema
 from app.store.leases import STATE_DECLINED, STATE_DEFAULT, STATE_RECLAIMED, Lease4, Lease6
@@ -553,8 +553,7 @@ def _int_argument(ctx: CommandContext, key: str) -> int:
     value = args[key]
     if isinstance(value, bool) or not isinstance(value, int):
         if key == "duration":
-            raise CommandError("Error during command processing: intValue() called on non-integer Element in",
-                               at=(args, key))
+            raise CommandError("Error during command processing: " + NOT_AN_INTEGER, at=(args, key))
         raise CommandError(f"'{key}' parameter expected to be an integer.")
     return value
 
