@@ -1546,6 +1546,26 @@ _STRICT_HTTP = ("HTTP as RFC 9112 asks: HTTP/0.9, lengths, header lines, TE, HEA
 README_DIFFERENCES.append((_STRICT_HTTP[0], lambda mismatch: mismatch["name"] in _STRICT_HTTP[1]))
 
 
+def _bulk_replaced_another_type(mismatch: dict[str, Any]) -> bool:
+    """A lease6-bulk-apply lease at an address that held a lease of another type: leasesync keeps
+    the bulk's lease, Kea's memfile the stored one (README, lease6-bulk-apply)."""
+    if not any(command_of(step) == "lease6-bulk-apply" for step in mismatch.get("steps", [])):
+        return False
+    first = mismatch["diffs"][0]
+
+    def types(body: Any) -> dict[str, str]:
+        answer = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+        leases = (answer.get("arguments") or {}).get("leases", []) if isinstance(answer, dict) else []
+        return {lease.get("ip-address"): lease.get("type") for lease in leases if isinstance(lease, dict)}
+
+    kea, ours = types(first["kea"]), types(first["leasesync"])
+    return any(address in ours and ours[address] != kind for address, kind in kea.items())
+
+
+README_DIFFERENCES.append(("lease6-bulk-apply replaces a lease of another type at its address",
+                           _bulk_replaced_another_type))
+
+
 def readme_difference(mismatch: dict[str, Any]) -> str | None:
     return next((reason for reason, matches in README_DIFFERENCES if matches(mismatch)), None)
 
