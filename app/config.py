@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import socket
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,7 @@ from app.errors import (
     CommandError,
     ConfigError,
 )
+from app.netifs import host_interfaces
 
 INFINITE_LIFETIME = 0xFFFFFFFF
 DEFAULT_VALID_LIFETIME = 7200
@@ -666,8 +668,8 @@ class KeaRefusal(CommandError):
     (start-up names it)."""
 
     def __init__(self, text: str, where: str = "", *, at: tuple[Any, Any] | None = None,
-                 separator: str = " ") -> None:
-        super().__init__(text, at=at, separator=separator)
+                 separator: str = " ", also_at: tuple[Any, Any] | None = None) -> None:
+        super().__init__(text, at=at, separator=separator, also_at=also_at)
         self.where = where
 
 
@@ -916,11 +918,112 @@ def _kea_reservations(hosts: Any, family: int, *, from_file: bool) -> None:
 
 
 def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
-    key = _kea_unknown_key(value, _INTERFACES_CONFIG_KEYS[family], from_file=from_file)
-    if key == "dhcp-socket-type":  # only unknown in v6, where Kea says so in its own words
-        raise KeaRefusal("dhcp-socket-type is not supported in DHCPv6", at=(value, key))
-    if key is not None:
-        raise KeaRefusal(f"unsupported parameter '{key}'", at=(value, key))
+    """Kea's interfaces-config parser: `re-detect` first, then every key in key order, the
+    interface list selected as Kea's interface configuration selects it."""
+    if "re-detect" in value and not isinstance(value["re-detect"], bool):
+        raise KeaRefusal("invalid type specified for parameter 're-detect'", at=(value, "re-detect"))
+    allowed = _INTERFACES_CONFIG_KEYS[family] | ({"comment"} if from_file else set())
+    for key in sorted(value):
+        item = value[key]
+        # an accessor's error names the element, and the parser names it once more
+        twice: dict[str, Any] = {"at": (value, key), "also_at": (value, key)}
+        if key == "interfaces":
+            _kea_select_interfaces(value, family, from_file=from_file)
+        elif key in ("dhcp-socket-type", "outbound-interface"):
+            if family == 6:
+                raise KeaRefusal(f"{key} is not supported in DHCPv6", at=(value, key))
+            if not isinstance(item, str):
+                raise KeaRefusal(NOT_A_STRING, **twice)
+            if key == "dhcp-socket-type" and item not in ("raw", "udp"):
+                raise KeaRefusal(f"unsupported socket type '{item}'", at=(value, key))
+            if key == "outbound-interface" and item not in ("same-as-inbound", "use-routing"):
+                raise KeaRefusal(f"unsupported outbound interface type '{item}'", at=(value, key))
+        elif key == "service-sockets-require-all":
+            if not isinstance(item, bool):
+                raise KeaRefusal(NOT_A_BOOL, **twice)
+        elif key in ("service-sockets-max-retries", "service-sockets-retry-wait-time"):
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise KeaRefusal(NOT_AN_INTEGER, **twice)
+        elif key not in allowed:
+            raise KeaRefusal(f"unsupported parameter '{key}'", at=(value, key))
+
+
+def _kea_select_interfaces(config: dict[str, Any], family: int, *, from_file: bool) -> None:
+    """Select `interfaces` as Kea does: `name`, `*` or `name/address` (a v4 address to listen on,
+    a v6 unicast address), each once. Over the control channel the names and addresses must exist
+    on this host, as for Kea's config-test; from a file leasesync does not ask the host (it opens
+    no DHCP socket, and a configuration pasted from another host must still start)."""
+    entries = config["interfaces"]
+    if not isinstance(entries, list):
+        raise KeaRefusal(NOT_A_LIST, at=(config, "interfaces"), also_at=(config, "interfaces"))
+    host = None if from_file else host_interfaces()
+    names: set[str] = set()
+    selected: set[tuple[str, Any]] = set()
+    wildcard = False
+    for index, entry in enumerate(entries):
+        def refuse(text: str, index: int = index) -> KeaRefusal:
+            return KeaRefusal(f"Failed to select interface: {text}", at=(entries, index), also_at=(entries, None))
+
+        if not isinstance(entry, str):
+            raise KeaRefusal(NOT_A_STRING, at=(entries, index), also_at=(entries, None))
+        name, slash, address_text = entry.partition("/")
+        name = name.strip()
+        if not slash:
+            if not name:
+                raise refuse("empty interface name used in configuration")
+            if name == "*":
+                if wildcard:
+                    raise refuse("the wildcard interface '*' can only be specified once")
+                wildcard = True
+                continue
+            if host is not None and name not in host:
+                raise refuse(f"interface '{name}' doesn't exist in the system")
+            if name in names or (family == 4 and any(name == other for other, _ in selected)):
+                raise refuse(f"interface '{name}' has already been specified")
+            names.add(name)
+            continue
+        address_text = address_text.strip()
+        if not name:
+            raise refuse("empty interface name specified in the interface configuration")
+        if not address_text:
+            raise refuse("empty address specified in the interface configuration")
+        if name == "*":
+            raise refuse("wildcard interface name '*' must not be used in conjunction with an address")
+        if host is not None and name not in host:
+            raise refuse(f"interface '{name}' doesn't exist in the system")
+        address, zoned = _interface_address(address_text)
+        if address is None:
+            raise refuse(f"Failed to convert string to address '{address_text}': Invalid argument")
+        # printed as the C library prints it (inet_ntop: "::ffff:127.0.0.1", not "::ffff:7f00:1")
+        shown = socket.inet_ntop(socket.AF_INET6 if address.version == 6 else socket.AF_INET, address.packed)
+        shown += f"%{zoned}" if zoned else ""
+        if family == 4 and address.version != 4:
+            raise refuse(f"address '{shown}' is not a valid IPv4 address")
+        if family == 6 and (address.version != 6 or address.is_multicast):
+            raise refuse(f"address '{shown}' is not a valid IPv6 unicast address")
+        # a zone is kept only on a link-local address, and the host's addresses carry none
+        if host is not None and (zoned or address not in host[name]):
+            raise refuse(f"interface '{name}' doesn't have address '{shown}' assigned")
+        if family == 4 and name in names:
+            raise refuse(f"interface '{name}' has already been selected")
+        if (name, address) in selected:
+            raise refuse(f"must not select address '{shown}' for interface '{name}' because this address is "
+                         "already selected")
+        selected.add((name, address))
+
+
+def _interface_address(text: str) -> tuple[Any, str]:
+    """An `interfaces` entry's address as the C library reads it, and its zone when the address is
+    link-local (elsewhere a zone is dropped); (None, "") when it is no address."""
+    address_part, _, zone = text.partition("%")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            packed = socket.inet_pton(family, address_part if family == socket.AF_INET6 else text)
+        except OSError:
+            continue
+        address = ipaddress.ip_address(packed)
+        return address, zone if address.version == 6 and address.is_link_local else ""
+    return None, ""
 
 
 def _hook_library_usable(library: str) -> bool:

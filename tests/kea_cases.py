@@ -1128,6 +1128,33 @@ def _ct6(dhcp6: Any) -> dict[str, Any]:
     return c6("config-test", {"Dhcp6": dhcp6})
 
 
+# interfaces-config as Kea's parser reads it: re-detect first, then key by key; the interfaces are
+# selected against this host (lo with 127.0.0.1 and ::1 is on every host; the other name on none)
+_NO_IFACE = "leasesync-none0"
+_SUB4 = {"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]}
+_SUB6 = {"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}]}
+case("config-test/interfaces-selected-as-kea-selects-them",
+     *[_ct4({**_SUB4, "interfaces-config": {"interfaces": entries}}) for entries in (
+         [_NO_IFACE], ["lo", "lo"], ["lo", "lo/127.0.0.1"], ["lo/127.0.0.1", "lo"], ["lo/127.0.0.1", "lo/127.0.0.1"],
+         ["*", "*"], ["*", "lo"], [" lo\t"], [""], ["/127.0.0.1"], ["lo/"], [f"{_NO_IFACE}/"], [f"{_NO_IFACE}/x"],
+         ["lo/x"], ["lo/127.0.0.1/8"], ["lo//"], ["lo/::1"], ["lo/127.0.0.2"], ["lo/ 127.0.0.1 "], ["*/127.0.0.1"],
+         ["lo", 5], 5, ["LO"])],
+     *[_ct6({**_SUB6, "interfaces-config": {"interfaces": entries}}) for entries in (
+         [_NO_IFACE], ["lo", "lo"], ["lo", "lo/::1"], ["lo/::1", "lo/0:0:0:0:0:0:0:1"], ["lo/127.0.0.1"],
+         ["lo/ff02::1"], ["lo/::ffff:127.0.0.1"], ["lo/fe80::1"], ["lo/fe80::1%lo"], ["lo/::1%lo"], ["*/"],
+         ["*/::1"])])
+case("config-test/interfaces-config-keys-in-kea-s-order",
+     *[_ct4({**_SUB4, "interfaces-config": config}) for config in (
+         {"interfaces": [_NO_IFACE], "zzz": 1}, {"aaa": 1, "interfaces": [_NO_IFACE]},
+         {"interfaces": [_NO_IFACE], "re-detect": "x"}, {"interfaces": [], "re-detect": None},
+         {"dhcp-socket-type": 5, "interfaces": [_NO_IFACE]}, {"dhcp-socket-type": "UDP"},
+         {"dhcp-socket-type": "raw", "outbound-interface": "use-routing"}, {"outbound-interface": 5},
+         {"outbound-interface": "x", "interfaces": ["lo"]}, {"service-sockets-require-all": 5},
+         {"service-sockets-max-retries": 3.5}, {"service-sockets-max-retries": -1},
+         {"service-sockets-retry-wait-time": True}, {"user-context": 5})],
+     *[_ct6({**_SUB6, "interfaces-config": config}) for config in (
+         {"outbound-interface": "use-routing"}, {"service-sockets-require-all": "x"},
+         {"interfaces": [_NO_IFACE], "re-detect": 1})])
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

@@ -206,3 +206,15 @@ def test_an_empty_client_class_in_a_subnet_leaves_its_network_s_class_in_force()
         {"name": "n", "client-class": "x", "subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "client-class": ""}]}]}})
     assert config.dhcp4 is not None
     assert config.dhcp4.subnet_for(ipaddress.ip_address("10.0.0.5")) is None
+
+
+def test_an_interface_this_host_lacks_does_not_stop_start_up() -> None:
+    # Kea's file start-up would refuse it; leasesync opens no DHCP socket and may run elsewhere
+    config = parse_config({"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET4}],
+                                     "interfaces-config": {"interfaces": ["leasesync-none0", "lo/127.0.0.9"]}}})
+    assert config.dhcp4 is not None
+
+
+def test_an_interface_named_twice_fails_start_up_as_in_kea() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "interfaces-config": {"interfaces": ["eth1", "eth1"]}})
+    assert text.endswith("Failed to select interface: interface 'eth1' has already been specified")

@@ -171,3 +171,21 @@ async def test_a_refusal_ends_with_the_position_of_the_element_kea_names(sqlite_
     # some texts name the element without a space, as Kea prints them
     answer = await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": {"hooks-libraries": [{"foo": 1}]}})
     assert answer["text"] == "unknown hooks library parameter: foo(<wire>:0:50)"
+
+
+async def test_an_interface_this_host_lacks_is_refused_as_by_kea_s_config_test(sqlite_client: KeaClient) -> None:
+    dhcp4 = {"subnet4": [{"id": 1, "subnet": NET}], "interfaces-config": {"interfaces": ["lo", "leasesync-none0"]}}
+    assert await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": dhcp4}) == {
+        "result": 1, "text": "Failed to select interface: interface 'leasesync-none0' doesn't exist in the system "
+                             "(<wire>:0:73) (<wire>:0:66)"}
+
+
+async def test_an_address_the_interface_lacks_is_refused(sqlite_client: KeaClient) -> None:
+    dhcp6 = {"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}], "interfaces-config": {"interfaces": ["lo/fe80::1"]}}
+    answer = await sqlite_client.one("config-test", "dhcp6", {"Dhcp6": dhcp6})
+    assert answer["text"].startswith("Failed to select interface: interface 'lo' doesn't have address 'fe80::1' assigned")
+
+
+async def test_the_loopback_interface_and_its_address_are_selected(sqlite_client: KeaClient) -> None:
+    dhcp4 = {"subnet4": [{"id": 1, "subnet": NET}], "interfaces-config": {"interfaces": ["lo/127.0.0.1", "*"]}}
+    assert await check4(sqlite_client, dhcp4) == {"result": 0, "text": SANE}
