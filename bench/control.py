@@ -18,6 +18,11 @@ Targets, each started (and stopped) by this script:
                   (``enable-multi-threading``, ``http-dedicated-listener``), daemon multi-threading
                   on, a partner on an unused loopback port and heartbeats practically off. This is
                   the path a Kea partner's lease updates take.
+* ``floor-http`` / ``floor-fsync`` / ``floor-sqlite``: not products: ``bench/floor.py``, the least
+                  one Python process must do per request (HTTP and JSON read, a fixed answer;
+                  ``fsync``: and a group-committed fsync before each answer; ``sqlite``: and the
+                  lease's upsert into leasesync's SQLite table). What a floor cannot reach,
+                  leasesync cannot.
 
 Commands: ``lease4-update`` (force-create, a new address of a /16 each time), ``lease4-get``
 (addresses prefilled before the cells), ``lease6-bulk-apply`` (50 leases per request).
@@ -63,12 +68,17 @@ V4_STRIDE = 40503  # coprime with 65534: consecutive requests hit addresses spre
 PREFILL = 4096  # leases created before the lease4-get cells
 BULK = 50
 COMMANDS = ("lease4-update", "lease4-get", "lease6-bulk-apply")
-TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
+DEFAULT_TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
+FLOORS = ("floor-http", "floor-fsync", "floor-sqlite")
+TARGETS = (*DEFAULT_TARGETS, *FLOORS)
 TARGET_TITLES = {
     "sqlite": "(a) leasesync SQLite FULL",
     "postgresql": "(b) leasesync PostgreSQL",
     "kea-ca": "(c) kea-ctrl-agent + lease_cmds",
     "kea-ha": "(d) Kea HA+MT dedicated listener",
+    "floor-http": "floor: Python HTTP+JSON, no work",
+    "floor-fsync": "floor: Python HTTP+JSON, group fsync",
+    "floor-sqlite": "floor: Python HTTP+JSON, SQLite upsert, group fsync",
 }
 
 
@@ -471,6 +481,33 @@ class Leasesync(Target):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class Floor(Target):
+    """bench/floor.py: the least a one-process Python server does per request (see its docstring)."""
+
+    def __init__(self, mode: str) -> None:
+        self.name = f"floor-{mode}"
+        self.mode = mode
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Floor:
+        port = _free_port()
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor.py"), "--port", str(port),
+                                      "--mode", self.mode], start_new_session=True)
+        self.v4 = self.v6 = ("127.0.0.1", port)
+        self.pids = [self.proc.pid]
+        try:
+            wait_http("127.0.0.1", port, {"command": "version-get"})
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(15)
+
+
 class Kea(Target):
     """kea-dhcp4 + kea-dhcp6 (lease_cmds, memfile persisted), behind the CA or the HA listener."""
 
@@ -563,6 +600,8 @@ def make_target(name: str) -> Target:
         return Leasesync(kind, root=TREES[tree] if tree else ROOT, name=name, workers=workers)
     if name in ("kea-ca", "kea-ha"):
         return Kea(ha=name == "kea-ha")
+    if name in FLOORS:
+        return Floor(name.removeprefix("floor-"))
     raise ValueError(name)
 
 
@@ -655,7 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per cell (default 5)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each cell (default 1)")
-    parser.add_argument("--targets", type=_csv, default=list(TARGETS), help=f"comma list of {','.join(TARGETS)}")
+    parser.add_argument("--targets", type=_csv, default=list(DEFAULT_TARGETS),
+                        help=f"comma list of {','.join(TARGETS)} (default: the first four)")
     parser.add_argument("--commands", type=_csv, default=list(COMMANDS), help=f"comma list of {','.join(COMMANDS)}")
     parser.add_argument("--conns", type=lambda v: [int(x) for x in _csv(v)], default=[1, 8, 32],
                         help="comma list of concurrent keep-alive connections (default 1,8,32)")
@@ -676,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
             kind, _, tree = parse_target(name)
         except ValueError:
             parser.error(f"unknown target {name}")
-        if kind not in TARGETS or (tree and (tree not in TREES or kind.startswith("kea"))):
+        if kind not in TARGETS or (tree and (tree not in TREES or kind.startswith(("kea", "floor")))):
             parser.error(f"unknown target {name}")
     for command in args.commands:
         if command not in COMMANDS:
