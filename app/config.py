@@ -1026,6 +1026,86 @@ def _interface_address(text: str) -> tuple[Any, str]:
     return None, ""
 
 
+_UINT32_MAX = 0xFFFFFFFF
+
+
+def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
+    """Kea's D2 client parser: `enable-updates` required; then server-ip, server-port, sender-ip
+    (its type), sender-port, max-queue-size, ncr-protocol, ncr-format, in that order; then the
+    sender's address, and the combination as Kea's D2 client configuration checks it. Other keys
+    are not read here (the file grammar refuses unknown ones; over the channel they pass)."""
+    if "enable-updates" not in ddns:
+        raise KeaRefusal("missing parameter 'enable-updates'", at=(ddns, None))
+
+    def invalid_type(key: str) -> KeaRefusal:
+        return KeaRefusal(f"invalid type specified for parameter '{key}'", at=(ddns, key))
+
+    if not isinstance(ddns["enable-updates"], bool):
+        raise invalid_type("enable-updates")
+    server_ip: Any = ipaddress.IPv4Address("127.0.0.1")
+    if "server-ip" in ddns:
+        if not isinstance(ddns["server-ip"], str):
+            raise invalid_type("server-ip")
+        server_ip = _c_address(ddns["server-ip"])
+        if server_ip is None:
+            text = ddns["server-ip"]
+            raise KeaRefusal(f"Failed to convert '{text}' to address: Failed to convert string to address '{text}': "
+                             "Invalid argument", at=(ddns, "server-ip"), separator="")
+    numbers = {"server-port": 53001, "sender-port": 0, "max-queue-size": 1024}
+    for key in ("server-port", "sender-ip", "sender-port", "max-queue-size", "ncr-protocol", "ncr-format"):
+        if key not in ddns:
+            continue
+        value = ddns[key]
+        if key in numbers:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise invalid_type(key)
+            if not 0 <= value <= _UINT32_MAX:
+                raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(ddns, key))
+            numbers[key] = value
+        elif not isinstance(value, str):
+            raise invalid_type(key)
+        elif key == "ncr-protocol" and value.upper() not in ("UDP", "TCP"):
+            raise KeaRefusal(f"invalid NameChangeRequest protocol ({value}) specified for parameter 'ncr-protocol'",
+                             at=(ddns, key))
+        elif key == "ncr-format" and value.upper() != "JSON":
+            raise KeaRefusal(f"invalid NameChangeRequest format ({value}) specified for parameter 'ncr-format'",
+                             at=(ddns, key))
+    sender_text = ddns.get("sender-ip", "")
+    if sender_text:
+        sender_ip = _c_address(sender_text)
+        if sender_ip is None:
+            raise KeaRefusal(f"invalid address ({sender_text}) specified for parameter 'sender-ip'",
+                             at=(ddns, "sender-ip"))
+    else:
+        sender_ip = ipaddress.ip_address("0.0.0.0" if server_ip.version == 4 else "::")
+
+    def d2_error(text: str, key: str) -> KeaRefusal:
+        # Kea names the element; a value it filled in itself is at "<default-value>:0:0"
+        if key in ddns:
+            return KeaRefusal(f"D2ClientConfig error: {text}", at=(ddns, key))
+        return KeaRefusal(f"D2ClientConfig error: {text} (<default-value>:0:0)")
+
+    if str(ddns.get("ncr-protocol", "UDP")).upper() == "TCP":
+        raise d2_error("NCR Protocol: TCP is not supported.", "ncr-protocol")
+    if server_ip.version != sender_ip.version:
+        raise d2_error(f"address family mismatch: server-ip: {_c_text(server_ip)} is: IPv{server_ip.version} "
+                       f"while sender-ip: {_c_text(sender_ip)} is: IPv{sender_ip.version}", "sender-ip")
+    if server_ip == sender_ip and numbers["server-port"] == numbers["sender-port"]:
+        raise d2_error(f"server and sender cannot share the exact same IP address/port: "
+                       f"{_c_text(server_ip)}/{numbers['server-port']}", "sender-ip")
+
+
+def _c_address(text: str) -> Any:
+    """`text` as an address the way the C library reads it (an IPv6 zone is accepted and
+    dropped); None when it is none."""
+    address, _ = _interface_address(text)
+    return address
+
+
+def _c_text(address: Any) -> str:
+    return socket.inet_ntop(socket.AF_INET6 if address.version == 6 else socket.AF_INET, address.packed)
+
+
 def _hook_library_usable(library: str) -> bool:
     name = os.path.basename(library)
     return name in _OWN_HOOKS or (os.path.isfile(library) and name.startswith("lib") and ".so" in name)
@@ -1092,9 +1172,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
     if "hooks-libraries" in section:
         _kea_hooks(section, installed=not from_file)
-    ddns = section.get("dhcp-ddns", {})
-    if "enable-updates" in ddns and not isinstance(ddns["enable-updates"], bool):
-        raise KeaRefusal("invalid type specified for parameter 'enable-updates'", at=(ddns, "enable-updates"))
+    if "dhcp-ddns" in section:  # after the hooks, before everything else, as Kea
+        _kea_dhcp_ddns(section["dhcp-ddns"])
     # the global parameters, in key order
     subnets = _KeaSubnets(family, from_file=from_file)
     networks: set[str] = set()

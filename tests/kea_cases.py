@@ -1155,6 +1155,26 @@ case("config-test/interfaces-config-keys-in-kea-s-order",
      *[_ct6({**_SUB6, "interfaces-config": config}) for config in (
          {"outbound-interface": "use-routing"}, {"service-sockets-require-all": "x"},
          {"interfaces": [_NO_IFACE], "re-detect": 1})])
+# dhcp-ddns as Kea's D2 client parser reads it: enable-updates required, the other keys in its
+# order, then the sender's address and the combination (a default value is "<default-value>:0:0")
+_OFF = {"enable-updates": False}
+case("config-test/dhcp-ddns-as-kea-s-d2-client-parser-reads-it",
+     *[_ct4({**_SUB4, "dhcp-ddns": ddns}) for ddns in (
+         {"server-ip": "127.0.0.1"}, {"enable-updates": None}, {**_OFF, "server-ip": "x"}, {**_OFF, "server-ip": 5},
+         {**_OFF, "server-ip": " 127.0.0.1"}, {**_OFF, "server-ip": "fe80::1%lo"}, {**_OFF, "server-port": "x"},
+         {**_OFF, "server-port": -1}, {**_OFF, "server-port": 4294967296}, {**_OFF, "server-port": 70000},
+         {**_OFF, "sender-ip": "x"}, {**_OFF, "sender-ip": ""}, {**_OFF, "sender-ip": 5},
+         {**_OFF, "sender-ip": "x", "sender-port": "x"}, {**_OFF, "max-queue-size": 1.5},
+         {**_OFF, "ncr-protocol": "udp"}, {**_OFF, "ncr-protocol": "X"}, {**_OFF, "ncr-protocol": "TCP", "ncr-format": "x"},
+         {**_OFF, "ncr-format": "XML"}, {**_OFF, "ncr-protocol": "TCP", "sender-ip": "::1"},
+         {**_OFF, "bogus": 1, "sender-ip": "::1"}, {"enable-updates": True, "server-ip": "::1", "sender-ip": "0.0.0.0"},
+         {**_OFF, "server-ip": "::1", "sender-ip": "::1", "sender-port": 53001},
+         {**_OFF, "server-ip": "0.0.0.0", "server-port": 0},
+         {**_OFF, "server-ip": "127.0.0.1", "server-port": 65541, "sender-ip": "127.0.0.1", "sender-port": 5},
+         {**_OFF, "qualifying-suffix": 5, "user-context": 5})],
+     _ct4({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "10.0.0.1 - 10.0.0.5"}]}],
+           "valid-lifetime": "x", "dhcp-ddns": {**_OFF, "server-ip": "x"}}),
+     _ct6({**_SUB6, "dhcp-ddns": {**_OFF, "sender-ip": "::1"}}))
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

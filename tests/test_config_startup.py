@@ -218,3 +218,14 @@ def test_an_interface_this_host_lacks_does_not_stop_start_up() -> None:
 def test_an_interface_named_twice_fails_start_up_as_in_kea() -> None:
     text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "interfaces-config": {"interfaces": ["eth1", "eth1"]}})
     assert text.endswith("Failed to select interface: interface 'eth1' has already been specified")
+
+
+def test_dhcp_ddns_without_enable_updates_fails_start_up_as_kea_s_grammar_does() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "dhcp-ddns": {"server-ip": "127.0.0.1"}})
+    assert text.endswith("missing parameter 'enable-updates'")
+
+
+def test_a_d2_sender_of_the_other_family_fails_start_up() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "dhcp-ddns": {"enable-updates": True, "sender-ip": "::1"}})
+    assert text.endswith("D2ClientConfig error: address family mismatch: server-ip: 127.0.0.1 is: IPv4 while "
+                         "sender-ip: ::1 is: IPv6")

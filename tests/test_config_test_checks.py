@@ -189,3 +189,19 @@ async def test_an_address_the_interface_lacks_is_refused(sqlite_client: KeaClien
 async def test_the_loopback_interface_and_its_address_are_selected(sqlite_client: KeaClient) -> None:
     dhcp4 = {"subnet4": [{"id": 1, "subnet": NET}], "interfaces-config": {"interfaces": ["lo/127.0.0.1", "*"]}}
     assert await check4(sqlite_client, dhcp4) == {"result": 0, "text": SANE}
+
+
+async def test_dhcp_ddns_is_checked_before_the_subnets_as_kea_does(sqlite_client: KeaClient) -> None:
+    dhcp4 = {"subnet4": [{"id": 1, "subnet": NET, "pools": [{"pool": "192.0.2.1 - 192.0.2.5"}]}],
+             "dhcp-ddns": {"enable-updates": False, "server-ip": "x"}}
+    assert await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": dhcp4}) == {
+        "result": 1, "text": "Failed to convert 'x' to address: Failed to convert string to address 'x': Invalid "
+                             "argument(<wire>:0:81)"}
+
+
+async def test_a_default_value_is_named_as_kea_names_it(sqlite_client: KeaClient) -> None:
+    dhcp4 = {"subnet4": [{"id": 1, "subnet": NET}],
+             "dhcp-ddns": {"enable-updates": False, "server-ip": "0.0.0.0", "server-port": 0}}
+    assert await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": dhcp4}) == {
+        "result": 1, "text": "D2ClientConfig error: server and sender cannot share the exact same IP address/port: "
+                             "0.0.0.0/0 (<default-value>:0:0)"}
