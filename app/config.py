@@ -653,10 +653,23 @@ _V6_GLOBAL_CONTAINERS = {
 _GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "ip-reservations-unique": _BOOL,
                    "reservation-mode": _STR, "server-tag": _STR}
 _V4_GLOBAL_SCALARS = {"echo-client-id": _BOOL}
-# lease-database keys Kea reads as integers or booleans; any other of its keys must be a string
-_DB_INTEGERS = {"connect-timeout", "lfc-interval", "max-reconnect-tries", "max-row-errors", "port", "read-timeout",
-                "reconnect-wait-time", "tcp-user-timeout", "write-timeout"}
-_DB_BOOLEANS = {"persist", "readonly", "retry-on-startup"}
+# database keys Kea 2.2 reads as integers or booleans; any other of its keys must be a string. The
+# keys of later Kea versions are typed as those read them only from a file (Kea 2.2's grammar does not
+# know them; over the channel its parser wants strings there, and answers so)
+_DB_INTEGERS = {"connect-timeout", "lfc-interval", "max-reconnect-tries", "max-row-errors", "port",
+                "reconnect-wait-time"}
+_DB_INTEGERS_LATER = {"read-timeout", "tcp-user-timeout", "write-timeout"}
+_DB_BOOLEANS = {"persist", "readonly"}
+_DB_BOOLEANS_LATER = {"retry-on-startup"}
+# Kea's range checks, in its order: (key, lowest, highest, text) with {value}
+_DB_RANGES = (
+    ("lfc-interval", 0, 0xFFFFFFFF, "lfc-interval value: {value} is out of range, expected value: 0..4294967295"),
+    ("connect-timeout", 0, 0xFFFFFFFF, "connect-timeout value: {value} is out of range, expected value: 0..4294967295"),
+    ("port", 0, 0xFFFF, "port value: {value} is out of range, expected value: 0..65535"),
+    ("max-row-errors", 0, 0xFFFFFFFF, "max-row-errors value: {value} is out of range, expected value: 0..4294967295"),
+    ("max-reconnect-tries", 0, None, "max-reconnect-tries cannot be less than zero:"),
+    ("reconnect-wait-time", 0, 0xFFFFFFFF, "reconnect-wait-time {value} must be in range 0...MAX_UINT32 (4294967295)"),
+)
 _DB_OWN_KEYS = {"synchronous", "pool-size", "query-timeout", "capture-changes", "expect-synchronous-replication"}
 _SUBNET_ID_MAX = 4294967294
 
@@ -1026,6 +1039,25 @@ def _interface_address(text: str) -> tuple[Any, str]:
     return None, ""
 
 
+def _kea_db_access(value: dict[str, Any], types: tuple[str, ...], *, from_file: bool) -> None:
+    """Kea's database access parser (lease and host databases): every key's type in key order,
+    then `type` present and known, then the ranges in Kea's order."""
+    for key in sorted(set(value) - _DB_OWN_KEYS):
+        kind = _INT if key in _DB_INTEGERS else _BOOL if key in _DB_BOOLEANS else _STR
+        later = _INT if key in _DB_INTEGERS_LATER else _BOOL if key in _DB_BOOLEANS_LATER else None
+        if not _is_kind(value[key], kind) and not (from_file and later and _is_kind(value[key], later)):
+            raise KeaRefusal(f"invalid value type specified for parameter '{key}'", at=(value, key))
+    if "type" not in value:
+        raise KeaRefusal("database access parameters must include the keyword 'type' to determine type of "
+                         "database to be accessed", at=(value, None))
+    if value["type"] not in types:
+        raise KeaRefusal(f"unknown backend database type: {value['type']}", at=(value, "type"))
+    for key, lowest, highest, text in _DB_RANGES:
+        number = value.get(key)
+        if number is not None and (number < lowest or (highest is not None and number > highest)):
+            raise KeaRefusal(text.format(value=number), at=(value, key))
+
+
 _UINT32_MAX = 0xFFFFFFFF
 
 
@@ -1177,21 +1209,22 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     # the global parameters, in key order
     subnets = _KeaSubnets(family, from_file=from_file)
     networks: set[str] = set()
+    # the databases come first (the lease database, then the host databases), then the rest in key order
+    if "lease-database" in section:
+        if not isinstance(section["lease-database"], dict):
+            raise KeaRefusal(NOT_A_MAP_VALUE, at=(section, "lease-database"))
+        # sqlite is leasesync's own; memfile is refused later, in leasesync's words
+        _kea_db_access(section["lease-database"], ("memfile", "mysql", "postgresql", "sqlite"), from_file=from_file)
+    if "hosts-database" in section:
+        _kea_db_access(section["hosts-database"], ("memfile", "mysql", "postgresql"), from_file=from_file)
+    for index, entry in enumerate(section.get("hosts-databases", [])):
+        if not isinstance(entry, dict):
+            raise KeaRefusal(NOT_A_MAP_VALUE, at=(section["hosts-databases"], index))
+        _kea_db_access(entry, ("memfile", "mysql", "postgresql"), from_file=from_file)
     for name in sorted(section):
         value = section[name]
         if name == "lease-database":
-            if not isinstance(value, dict):
-                raise KeaRefusal(NOT_A_MAP_VALUE, at=(section, name))
-            for db_key in sorted(set(value) - _DB_OWN_KEYS):
-                db_kind = _INT if db_key in _DB_INTEGERS else _BOOL if db_key in _DB_BOOLEANS else _STR
-                if not _is_kind(value[db_key], db_kind):
-                    raise KeaRefusal(f"invalid value type specified for parameter '{db_key}'", at=(value, db_key))
-            if "type" not in value:
-                raise KeaRefusal("database access parameters must include the keyword 'type' to determine type of "
-                                  "database to be accessed", at=(value, None))
-            # sqlite is leasesync's own; memfile is refused below, in leasesync's words
-            if value["type"] not in ("memfile", "mysql", "postgresql", "sqlite"):
-                raise KeaRefusal(f"unknown backend database type: {value['type']}", at=(value, "type"))
+            continue
         elif name == "shared-networks":
             for index, raw in enumerate(value):
                 where = f"shared-networks[{index}]"

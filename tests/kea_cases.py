@@ -1175,6 +1175,25 @@ case("config-test/dhcp-ddns-as-kea-s-d2-client-parser-reads-it",
      _ct4({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "10.0.0.1 - 10.0.0.5"}]}],
            "valid-lifetime": "x", "dhcp-ddns": {**_OFF, "server-ip": "x"}}),
      _ct6({**_SUB6, "dhcp-ddns": {**_OFF, "sender-ip": "::1"}}))
+# lease and host databases as Kea's database access parser reads them: types key by key (Kea 2.2
+# reads read-timeout & co. as strings), type present and known, then the ranges in Kea's order;
+# the lease database before the host databases, both before the subnets
+_MY = {"type": "mysql", "name": "x"}
+case("config-test/databases-as-kea-s-database-access-parser-reads-them",
+     *[_ct4({**_SUB4, "lease-database": db}) for db in (
+         {**_MY, "read-timeout": 5}, {**_MY, "read-timeout": "5"}, {**_MY, "retry-on-startup": True},
+         {**_MY, "port": 70000}, {**_MY, "lfc-interval": -1, "connect-timeout": -1},
+         {**_MY, "max-reconnect-tries": -1, "reconnect-wait-time": -1}, {**_MY, "reconnect-wait-time": 4294967296},
+         {**_MY, "max-row-errors": -1, "port": -1}, {**_MY, "max-reconnect-tries": 4294967296},
+         {"type": "x", "port": -1}, {"port": 70000}, {"type": "cql"})],
+     *[_ct4({**_SUB4, "hosts-database": db}) for db in (
+         {}, {"type": "x"}, {"type": "sqlite"}, {"type": "memfile"}, {"type": "mysql", "bogus": 1},
+         {"type": "mysql", "connect-timeout": 4294967296}, {"type": "postgresql", "on-fail": "x"})],
+     _ct4({**_SUB4, "hosts-databases": [{"type": "mysql"}, {"type": "z"}]}), _ct4({**_SUB4, "hosts-databases": [5]}),
+     _ct4({**_SUB4, "hosts-database": {"type": "x"}, "lease-database": {"type": "y"}}),
+     _ct4({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "10.0.0.1 - 10.0.0.5"}]}],
+           "aaa": 1, "hosts-database": {"type": "x"}}),
+     _ct6({**_SUB6, "hosts-database": {"type": "mysql", "port": -1}}))
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

@@ -229,3 +229,9 @@ def test_a_d2_sender_of_the_other_family_fails_start_up() -> None:
     text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "dhcp-ddns": {"enable-updates": True, "sender-ip": "::1"}})
     assert text.endswith("D2ClientConfig error: address family mismatch: server-ip: 127.0.0.1 is: IPv4 while "
                          "sender-ip: ::1 is: IPv6")
+
+
+def test_a_later_kea_s_integer_read_timeout_starts_from_a_file() -> None:
+    config = parse_config({"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET4}],
+                                     "lease-database": {"type": "sqlite", "name": "x.db", "read-timeout": 5}}})
+    assert config.dhcp4 is not None

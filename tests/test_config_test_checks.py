@@ -205,3 +205,16 @@ async def test_a_default_value_is_named_as_kea_names_it(sqlite_client: KeaClient
     assert await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": dhcp4}) == {
         "result": 1, "text": "D2ClientConfig error: server and sender cannot share the exact same IP address/port: "
                              "0.0.0.0/0 (<default-value>:0:0)"}
+
+
+async def test_a_host_database_is_checked_as_the_lease_database_is(sqlite_client: KeaClient) -> None:
+    dhcp4 = {"subnet4": [{"id": 1, "subnet": NET}], "hosts-database": {"type": "mysql", "port": 70000}}
+    assert await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": dhcp4}) == {
+        "result": 1, "text": "port value: 70000 is out of range, expected value: 0..65535 (<wire>:0:56)"}
+
+
+async def test_kea_2_2_reads_read_timeout_as_a_string(sqlite_client: KeaClient) -> None:
+    database = {"type": "postgresql", "name": "kea", "read-timeout": 5}
+    answer = await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET}],
+                                                                        "lease-database": database}})
+    assert answer["text"] == "invalid value type specified for parameter 'read-timeout' (<wire>:0:79)"
