@@ -616,9 +616,16 @@ _NOT_GLOBAL = {
         "next-server", "rapid-commit", "server-hostname", "subnet4"},
 }
 # global values Kea copies into shared networks and subnets that do not set them (so their type
-# errors are the subnet's)
-_NOT_INHERITED = {"client-class", "comment", "interface", "interface-id", "option-data", "relay",
-                  "require-client-classes", "user-context", "name", "subnet4", "subnet6"}
+# errors are the subnet's), except these: scope keys, and the values Kea 2.2 looks up at run time
+# instead (a wrong type there passes its config-test; each measured)
+_NOT_INHERITED = {"client-class", "comment", "interface", "interface-id", "option-data",
+                  "require-client-classes", "user-context", "name", "subnet4", "subnet6",
+                  "authoritative", "boot-file-name", "ddns-generated-prefix", "ddns-override-client-update",
+                  "ddns-override-no-update", "ddns-qualifying-suffix", "ddns-replace-client-name",
+                  "ddns-send-updates", "ddns-update-on-renew", "ddns-use-conflict-resolution",
+                  "hostname-char-replacement", "hostname-char-set", "match-client-id", "next-server",
+                  "reservations-global", "reservations-in-subnet", "reservations-out-of-pool", "server-hostname",
+                  "4o6-interface", "4o6-interface-id", "4o6-subnet", "rapid-commit", "reservation-mode"}
 # hook libraries leasesync implements itself: accepted wherever they are (or are not) installed
 _OWN_HOOKS = {"libdhcp_lease_cmds.so", "libdhcp_ha.so"}
 _GLOBAL_LIFETIMES = {4: ("max-valid-lifetime", "min-valid-lifetime", "valid-lifetime"),
@@ -653,6 +660,9 @@ _V6_GLOBAL_CONTAINERS = {
 _GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "ip-reservations-unique": _BOOL,
                    "reservation-mode": _STR, "server-tag": _STR}
 _V4_GLOBAL_SCALARS = {"echo-client-id": _BOOL}
+_GLOBAL_SCALAR_RANGES = {"decline-probation-period": 0xFFFFFFFF, "dhcp4o6-port": 0xFFFF}
+_HOST_IDENTIFIERS = {4: ("hw-address", "duid", "circuit-id", "client-id", "flex-id"), 6: ("hw-address", "duid", "flex-id")}
+_LEASE_CHECKS = ("none", "warn", "fix", "fix-del", "del")
 # database keys Kea 2.2 reads as integers or booleans; any other of its keys must be a string. The
 # keys of later Kea versions are typed as those read them only from a file (Kea 2.2's grammar does not
 # know them; over the channel its parser wants strings there, and answers so)
@@ -1039,6 +1049,43 @@ def _interface_address(text: str) -> tuple[Any, str]:
     return None, ""
 
 
+def _kea_multi_threading(section: dict[str, Any]) -> None:
+    """Kea's multi-threading parser: the switch, then each size's type and bounds."""
+    config = section["multi-threading"]
+    if not isinstance(config, dict):
+        raise KeaRefusal(NOT_A_MAP_GET, at=(section, "multi-threading"))
+    if "enable-multi-threading" in config and not isinstance(config["enable-multi-threading"], bool):
+        raise KeaRefusal("invalid type specified for parameter 'enable-multi-threading'",
+                         at=(config, "enable-multi-threading"))
+    for key, what in (("thread-pool-size", "thread pool size"), ("packet-queue-size", "packet queue size")):
+        if key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise KeaRefusal(f"invalid type specified for parameter '{key}'", at=(config, key))
+        if value < 0:
+            raise KeaRefusal(f"{what} code must not be negative", at=(config, key))
+        if value > 0xFFFF:
+            raise KeaRefusal(f"invalid {what} '{value}', it must not be greater than '65535'", at=(config, key))
+
+
+def _kea_host_identifiers(section: dict[str, Any], family: int) -> None:
+    """Kea's host-reservation-identifiers parser: known names of the family, each once, at least one."""
+    names = section["host-reservation-identifiers"]
+    if not isinstance(names, list):
+        raise KeaRefusal(NOT_A_LIST, at=(section, "host-reservation-identifiers"))
+    for index, name in enumerate(names):
+        if not isinstance(name, str):
+            raise KeaRefusal(NOT_A_STRING, at=(names, index))
+        if name not in _HOST_IDENTIFIERS[family]:
+            raise KeaRefusal(f"unsupported identifier '{name}'", at=(names, index))
+        if name in names[:index]:
+            raise KeaRefusal(f"duplicate host identifier '{name}'", at=(names, index))
+    if not names:
+        raise KeaRefusal("'host-reservation-identifiers' list must not be empty",
+                         at=(section, "host-reservation-identifiers"))
+
+
 def _kea_db_access(value: dict[str, Any], types: tuple[str, ...], *, from_file: bool) -> None:
     """Kea's database access parser (lease and host databases): every key's type in key order,
     then `type` present and known, then the ranges in Kea's order."""
@@ -1194,6 +1241,13 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                 raise KeaRefusal(NOT_A_MAP_GET, at=(subnets_list, index))
     if "dhcp-ddns" in section and not isinstance(section["dhcp-ddns"], dict):
         raise KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
+    # control-socket, multi-threading and host-reservation-identifiers come before the other containers
+    if "control-socket" in section and not isinstance(section["control-socket"], dict):
+        raise KeaRefusal(_GLOBAL_CONTAINERS["control-socket"][1])
+    if "multi-threading" in section:
+        _kea_multi_threading(section)
+    if "host-reservation-identifiers" in section:
+        _kea_host_identifiers(section, family)
     containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
     for name in sorted(set(section) & set(containers)):
         kind, text = containers[name]
@@ -1202,6 +1256,13 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
             raise KeaRefusal(text, at=(section, name) if text.endswith(" in") else None)
     if "interfaces-config" in section:  # before the hooks, as Kea
         _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
+    sanity = section.get("sanity-checks", {})
+    if "lease-checks" in sanity:  # Kea names no element here
+        if not isinstance(sanity["lease-checks"], str):
+            raise KeaRefusal("lease-checks must be a string")
+        if sanity["lease-checks"] not in _LEASE_CHECKS:
+            raise KeaRefusal(f"Unsupported lease-checks value: {sanity['lease-checks']}, supported values are: "
+                             f"{', '.join(_LEASE_CHECKS)}")
     if "hooks-libraries" in section:
         _kea_hooks(section, installed=not from_file)
     if "dhcp-ddns" in section:  # after the hooks, before everything else, as Kea
@@ -1230,7 +1291,12 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                 where = f"shared-networks[{index}]"
                 try:
                     network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
-                    _check_keys(network, _NETWORK_KEYWORDS[family])
+                    try:
+                        _check_keys(network, _NETWORK_KEYWORDS[family])
+                    except KeaRefusal as exc:
+                        if family == 6:  # Kea's v6 network parser adds the network's position (measured)
+                            exc.at = (raw, None)
+                        raise
                     if "name" not in network:
                         raise KeaRefusal("missing parameter 'name'", at=(raw, None))
                     if not network["name"]:
@@ -1275,6 +1341,9 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     for name in sorted(set(section) & set(scalars)):
         if not _is_kind(section[name], scalars[name]):
             raise KeaRefusal(f"invalid type specified for parameter '{name}'", at=(section, name))
+        highest = _GLOBAL_SCALAR_RANGES.get(name)
+        if highest is not None and not 0 <= section[name] <= highest:
+            raise KeaRefusal(f"out of range value ({section[name]}) specified for parameter '{name}'", at=(section, name))
     for name in _GLOBAL_LIFETIMES[family]:
         if name in section and not _is_kind(section[name], _INT):
             raise KeaRefusal(NOT_AN_INTEGER, at=(section, name))

@@ -1194,6 +1194,34 @@ case("config-test/databases-as-kea-s-database-access-parser-reads-them",
      _ct4({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "10.0.0.1 - 10.0.0.5"}]}],
            "aaa": 1, "hosts-database": {"type": "x"}}),
      _ct6({**_SUB6, "hosts-database": {"type": "mysql", "port": -1}}))
+# control-socket, multi-threading and host-reservation-identifiers before the other containers;
+# sanity-checks after interfaces-config, before the hooks; global ranges; the globals Kea 2.2
+# copies into subnets at parse time (the others it looks up at run time: a wrong type passes);
+# a v6 shared network's key errors carry the network's position
+_BAD_POOL4 = [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}]}]
+_NET6 = [{"name": "n", "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}]}]
+case("config-test/global-parsers-in-kea-s-order",
+     *[_ct4({**_SUB4, **extra}) for extra in (
+         {"multi-threading": {"thread-pool-size": -1}, "control-socket": 5},
+         {"multi-threading": {"thread-pool-size": -1, "enable-multi-threading": "x"}},
+         {"multi-threading": {"thread-pool-size": 70000}}, {"multi-threading": {"packet-queue-size": -1}},
+         {"multi-threading": {"packet-queue-size": "x", "thread-pool-size": "x"}},
+         {"multi-threading": 5, "client-classes": 5}, {"multi-threading": {"thread-pool-size": -1}, "hooks-libraries": 5},
+         {"host-reservation-identifiers": ["x"], "client-classes": 5}, {"host-reservation-identifiers": [5]},
+         {"host-reservation-identifiers": ["hw-address", "hw-address"]}, {"host-reservation-identifiers": []},
+         {"host-reservation-identifiers": ["circuit-id", "client-id", "duid", "flex-id", "hw-address"]},
+         {"sanity-checks": {"lease-checks": "x"}, "interfaces-config": {"interfaces": [_NO_IFACE]}},
+         {"sanity-checks": {"lease-checks": "x"}, "dhcp-ddns": {"enable-updates": "x"}},
+         {"sanity-checks": {"lease-checks": 5}}, {"sanity-checks": {"lease-checks": "fix-del", "bogus": 1}},
+         {"dhcp4o6-port": 70000}, {"dhcp4o6-port": -1, "decline-probation-period": -1},
+         {"decline-probation-period": 4294967296}, {"authoritative": 5, "match-client-id": "x", "next-server": 5},
+         {"ddns-send-updates": "x", "hostname-char-set": 5, "reservations-global": "x"},
+         {"renew-timer": "x"}, {"store-extended-info": "x"}, {"4o6-subnet": 5}, {"reservation-mode": 5}, {"relay": 5})],
+     _ct4({"subnet4": _BAD_POOL4, "multi-threading": {"thread-pool-size": -1}}),
+     _ct4({"subnet4": _BAD_POOL4, "sanity-checks": {"lease-checks": "x"}}),
+     _ct6({**_SUB6, "host-reservation-identifiers": ["circuit-id"]}), _ct6({**_SUB6, "rapid-commit": 5}),
+     _ct6({"shared-networks": _NET6, "valid-lifetime": "x"}), _ct6({"shared-networks": _NET6, "relay": 5}),
+     _ct6({"shared-networks": [{"name": "n", "bogus": 1}]}), _ct6({"shared-networks": [{"name": 5}]}))
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

@@ -218,3 +218,17 @@ async def test_kea_2_2_reads_read_timeout_as_a_string(sqlite_client: KeaClient) 
     answer = await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET}],
                                                                         "lease-database": database}})
     assert answer["text"] == "invalid value type specified for parameter 'read-timeout' (<wire>:0:79)"
+
+
+async def test_a_global_kea_reads_at_run_time_is_not_checked_as_a_subnet_s(sqlite_client: KeaClient) -> None:
+    # Kea 2.2 copies only some globals into its subnets when it parses them (renew-timer, ...)
+    assert await check4(sqlite_client, {"subnet4": [{"id": 1, "subnet": NET}], "authoritative": 5}) == {
+        "result": 0, "text": SANE}
+    assert await check4(sqlite_client, {"subnet4": [{"id": 1, "subnet": NET}], "renew-timer": "x"}) == {
+        "result": 1, "text": "'renew-timer' parameter is not an integer"}
+
+
+async def test_multi_threading_is_checked_before_the_other_containers(sqlite_client: KeaClient) -> None:
+    dhcp4 = {"subnet4": [{"id": 1, "subnet": NET}], "client-classes": 5, "multi-threading": {"thread-pool-size": -1}}
+    assert await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": dhcp4}) == {
+        "result": 1, "text": "thread pool size code must not be negative (<wire>:0:90)"}
