@@ -660,7 +660,8 @@ _V6_GLOBAL_CONTAINERS = {
 _GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "ip-reservations-unique": _BOOL,
                    "reservation-mode": _STR, "server-tag": _STR}
 _V4_GLOBAL_SCALARS = {"echo-client-id": _BOOL}
-_GLOBAL_SCALAR_RANGES = {"decline-probation-period": 0xFFFFFFFF, "dhcp4o6-port": 0xFFFF}
+_UINT32_MAX = 0xFFFFFFFF
+_GLOBAL_SCALAR_RANGES = {"decline-probation-period": _UINT32_MAX, "dhcp4o6-port": 0xFFFF}
 _HOST_IDENTIFIERS = {4: ("hw-address", "duid", "circuit-id", "client-id", "flex-id"), 6: ("hw-address", "duid", "flex-id")}
 _LEASE_CHECKS = ("none", "warn", "fix", "fix-del", "del")
 # database keys Kea 2.2 reads as integers or booleans; any other of its keys must be a string. The
@@ -673,13 +674,15 @@ _DB_BOOLEANS = {"persist", "readonly"}
 _DB_BOOLEANS_LATER = {"retry-on-startup"}
 # Kea's range checks, in its order: (key, lowest, highest, text) with {value}
 _DB_RANGES = (
-    ("lfc-interval", 0, 0xFFFFFFFF, "lfc-interval value: {value} is out of range, expected value: 0..4294967295"),
-    ("connect-timeout", 0, 0xFFFFFFFF, "connect-timeout value: {value} is out of range, expected value: 0..4294967295"),
+    ("lfc-interval", 0, _UINT32_MAX, "lfc-interval value: {value} is out of range, expected value: 0..4294967295"),
+    ("connect-timeout", 0, _UINT32_MAX, "connect-timeout value: {value} is out of range, expected value: 0..4294967295"),
     ("port", 0, 0xFFFF, "port value: {value} is out of range, expected value: 0..65535"),
-    ("max-row-errors", 0, 0xFFFFFFFF, "max-row-errors value: {value} is out of range, expected value: 0..4294967295"),
+    ("max-row-errors", 0, _UINT32_MAX, "max-row-errors value: {value} is out of range, expected value: 0..4294967295"),
     ("max-reconnect-tries", 0, None, "max-reconnect-tries cannot be less than zero:"),
-    ("reconnect-wait-time", 0, 0xFFFFFFFF, "reconnect-wait-time {value} must be in range 0...MAX_UINT32 (4294967295)"),
+    ("reconnect-wait-time", 0, _UINT32_MAX, "reconnect-wait-time {value} must be in range 0...MAX_UINT32 (4294967295)"),
 )
+_LEASE_DB_TYPES = ("memfile", "mysql", "postgresql", "sqlite")  # sqlite is leasesync's own
+_HOST_DB_TYPES = ("memfile", "mysql", "postgresql")
 _DB_OWN_KEYS = {"synchronous", "pool-size", "query-timeout", "capture-changes", "expect-synchronous-replication"}
 _SUBNET_ID_MAX = 4294967294
 
@@ -965,7 +968,7 @@ def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
             if not isinstance(item, bool):
                 raise KeaRefusal(NOT_A_BOOL, **twice)
         elif key in ("service-sockets-max-retries", "service-sockets-retry-wait-time"):
-            if isinstance(item, bool) or not isinstance(item, int):
+            if not _is_kind(item, _INT):
                 raise KeaRefusal(NOT_AN_INTEGER, **twice)
         elif key not in allowed:
             raise KeaRefusal(f"unsupported parameter '{key}'", at=(value, key))
@@ -1017,9 +1020,7 @@ def _kea_select_interfaces(config: dict[str, Any], family: int, *, from_file: bo
         address, zoned = _interface_address(address_text)
         if address is None:
             raise refuse(f"Failed to convert string to address '{address_text}': Invalid argument")
-        # printed as the C library prints it (inet_ntop: "::ffff:127.0.0.1", not "::ffff:7f00:1")
-        shown = socket.inet_ntop(socket.AF_INET6 if address.version == 6 else socket.AF_INET, address.packed)
-        shown += f"%{zoned}" if zoned else ""
+        shown = _c_text(address) + (f"%{zoned}" if zoned else "")
         if family == 4 and address.version != 4:
             raise refuse(f"address '{shown}' is not a valid IPv4 address")
         if family == 6 and (address.version != 6 or address.is_multicast):
@@ -1061,7 +1062,7 @@ def _kea_multi_threading(section: dict[str, Any]) -> None:
         if key not in config:
             continue
         value = config[key]
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not _is_kind(value, _INT):
             raise KeaRefusal(f"invalid type specified for parameter '{key}'", at=(config, key))
         if value < 0:
             raise KeaRefusal(f"{what} code must not be negative", at=(config, key))
@@ -1105,8 +1106,6 @@ def _kea_db_access(value: dict[str, Any], types: tuple[str, ...], *, from_file: 
             raise KeaRefusal(text.format(value=number), at=(value, key))
 
 
-_UINT32_MAX = 0xFFFFFFFF
-
 
 def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
     """Kea's D2 client parser: `enable-updates` required; then server-ip, server-port, sender-ip
@@ -1136,7 +1135,7 @@ def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
             continue
         value = ddns[key]
         if key in numbers:
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not _is_kind(value, _INT):
                 raise invalid_type(key)
             if not 0 <= value <= _UINT32_MAX:
                 raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(ddns, key))
@@ -1182,6 +1181,7 @@ def _c_address(text: str) -> Any:
 
 
 def _c_text(address: Any) -> str:
+    """`address` as the C library prints it (inet_ntop: "::ffff:127.0.0.1", not "::ffff:7f00:1")."""
     return socket.inet_ntop(socket.AF_INET6 if address.version == 6 else socket.AF_INET, address.packed)
 
 
@@ -1274,14 +1274,14 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     if "lease-database" in section:
         if not isinstance(section["lease-database"], dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section, "lease-database"))
-        # sqlite is leasesync's own; memfile is refused later, in leasesync's words
-        _kea_db_access(section["lease-database"], ("memfile", "mysql", "postgresql", "sqlite"), from_file=from_file)
+        # memfile is refused later, in leasesync's words
+        _kea_db_access(section["lease-database"], _LEASE_DB_TYPES, from_file=from_file)
     if "hosts-database" in section:
-        _kea_db_access(section["hosts-database"], ("memfile", "mysql", "postgresql"), from_file=from_file)
+        _kea_db_access(section["hosts-database"], _HOST_DB_TYPES, from_file=from_file)
     for index, entry in enumerate(section.get("hosts-databases", [])):
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section["hosts-databases"], index))
-        _kea_db_access(entry, ("memfile", "mysql", "postgresql"), from_file=from_file)
+        _kea_db_access(entry, _HOST_DB_TYPES, from_file=from_file)
     for name in sorted(section):
         value = section[name]
         if name == "lease-database":

@@ -17,6 +17,7 @@ from app import kea_json
 from app.commands.context import MISSING, CommandContext, RequestOrigin
 from app.commands.registry import AGENT, DAEMON, registry
 from app.errors import (
+    NOT_A_STRING,
     RESULT_ERROR,
     RESULT_UNSUPPORTED,
     CommandError,
@@ -80,9 +81,8 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin,
         wrong = next((i for i, s in enumerate(services) if not isinstance(s, str)), None)
         if wrong is not None:
             # kea-ctrl-agent's own parser names the entry by its line and column in the client's bytes
-            position = kea_json.client_position(body, ("service", wrong)) if body is not None else None
-            suffix = f" (<string>:{position})" if position is not None else ""
-            return _processing_error(f"stringValue() called on non-string Element in{suffix}")
+            suffix = kea_json.client_suffix(body, envelope, services, wrong) if body is not None else ""
+            return _processing_error(f"{NOT_A_STRING}{suffix}")
     if services is MISSING or not services:
         return [await _run_agent(runtime, command, arguments, origin, envelope, body)]
     return [await _run_service(runtime, service, command, arguments, origin, envelope, via_agent=True, body=body)

@@ -252,9 +252,7 @@ async def config_backend_pull(ctx: CommandContext) -> dict[str, Any]:
                   arguments={"filename": "string: the file to write; default: the file `serve` was started with"})
 async def config_write(ctx: CommandContext) -> dict[str, Any]:
     runtime = ctx.runtime
-    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
-        raise CommandError("Argument must be a map")
-    args = ctx.args_map or {}
+    args = _map_arguments(ctx, "Argument must be a map")
     filename = args.get("filename")
     if "filename" in args and not isinstance(filename, str):
         raise CommandError("passed parameter 'filename' is not a string")
@@ -280,9 +278,7 @@ async def config_write(ctx: CommandContext) -> dict[str, Any]:
 async def shutdown(ctx: CommandContext) -> dict[str, Any]:
     """Kea's `shutdown`: `exit-value` (an integer) becomes the process's exit status; bad
     arguments are refused and nothing stops (both measured against Kea 2.2, agent and daemon)."""
-    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
-        raise CommandError("Argument must be a map")
-    args = ctx.args_map or {}
+    args = _map_arguments(ctx, "Argument must be a map")
     if "exit-value" in args:
         exit_value = args["exit-value"]
         if isinstance(exit_value, bool) or not isinstance(exit_value, int):
@@ -294,11 +290,17 @@ async def shutdown(ctx: CommandContext) -> dict[str, Any]:
     return answer(RESULT_SUCCESS, "Control Agent is shutting down" if ctx.service is None else "Shutting down.")
 
 
+def _map_arguments(ctx: CommandContext, refusal: str) -> dict[str, Any]:
+    """A command's arguments when they may be absent (then {}) but, when given, must be a map
+    (else `refusal`, in the command's own words; `null` counts as given, as in Kea)."""
+    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
+        raise CommandError(refusal)
+    return ctx.args_map or {}
+
+
 def _service_arguments(ctx: CommandContext) -> dict[str, Any]:
     """dhcp-disable / dhcp-enable arguments: absent, or a map."""
-    if ctx.has_arguments and not isinstance(ctx.arguments, dict):
-        raise CommandError(f"arguments for the '{ctx.command}' command must be a map")
-    return ctx.args_map or {}
+    return _map_arguments(ctx, f"arguments for the '{ctx.command}' command must be a map")
 
 
 def _origin(args: dict[str, Any], errors: list[str]) -> str:
