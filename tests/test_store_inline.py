@@ -212,25 +212,26 @@ async def test_a_durable_write_is_answered_only_after_the_wal_fsync_that_followe
     assert held_fsyncs.synced == [os.stat(sqlite_database["name"] + "-wal").st_ino], "synced something else than the WAL"
 
 
-async def test_writes_committed_during_an_fsync_wait_for_the_next_one(sqlite_client: KeaClient,
-                                                                       held_fsyncs: HeldFsyncs) -> None:
+async def test_writes_that_arrive_during_an_fsync_are_committed_after_it_in_one_batch(
+        sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
     store = lease_store(sqlite_client)
+    commits = store.commits
     first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.201"))))
     await held_fsyncs.wait_started()  # the first fsync is under way
-    second = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.202"))))
-    commits = store.commits
-    for _ in range(100):  # a few loop turns: the second batch commits while the first fsync waits
-        if store._inline is not None and store._inline._unsynced:
-            break
+    later = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{202 + i}")))) for i in range(3)]
+    for _ in range(20):  # loop turns enough for a batch to commit, were it committed during the fsync
         await asyncio.sleep(0)
-    assert store._inline is not None and store._inline._unsynced, "the second batch did not commit meanwhile"
+    with sqlite3.connect(sqlite_database["name"]) as db:
+        waiting = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
+                             (v4_lease("192.0.2.202").address, v4_lease("192.0.2.204").address)).fetchone()[0]
+    assert waiting == 0, "committed while the fsync before it still ran"
     held_fsyncs.permits.release()
     assert await first is True
-    await held_fsyncs.wait_started()  # a second fsync, for the second batch
-    assert not second.done(), "answered on an fsync that began before its commit"
+    await held_fsyncs.wait_started()  # a second fsync, after the waiting writes' commit
+    assert not any(w.done() for w in later), "answered before an fsync that began after their commit"
     held_fsyncs.permits.release()
-    assert await second is True
-    assert store.commits == commits + 2
+    assert await asyncio.gather(*later) == [True, True, True]
+    assert store.commits == commits + 2, "the writes that waited were not committed together"
 
 
 async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sqlite_client: KeaClient,
