@@ -625,7 +625,8 @@ _NOT_INHERITED = {"client-class", "comment", "interface", "interface-id", "optio
                   "ddns-send-updates", "ddns-update-on-renew", "ddns-use-conflict-resolution",
                   "hostname-char-replacement", "hostname-char-set", "match-client-id", "next-server",
                   "reservations-global", "reservations-in-subnet", "reservations-out-of-pool", "server-hostname",
-                  "4o6-interface", "4o6-interface-id", "4o6-subnet", "rapid-commit", "reservation-mode"}
+                  "4o6-interface", "4o6-interface-id", "4o6-subnet", "rapid-commit", "reservation-mode",
+                  "reservations"}
 # hook libraries leasesync implements itself: accepted wherever they are (or are not) installed
 _OWN_HOOKS = {"libdhcp_lease_cmds.so", "libdhcp_ha.so"}
 _GLOBAL_LIFETIMES = {4: ("max-valid-lifetime", "min-valid-lifetime", "valid-lifetime"),
@@ -657,8 +658,8 @@ _V6_GLOBAL_CONTAINERS = {
     "server-id": (dict, NOT_A_MAP_GET),
 }
 # global scalars Kea checks once the subnets are parsed
-_GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "ip-reservations-unique": _BOOL,
-                   "reservation-mode": _STR, "server-tag": _STR}
+_GLOBAL_SCALARS = {"decline-probation-period": _INT, "dhcp4o6-port": _INT, "reservation-mode": _STR,
+                   "server-tag": _STR}
 _V4_GLOBAL_SCALARS = {"echo-client-id": _BOOL}
 _UINT32_MAX = 0xFFFFFFFF
 _GLOBAL_SCALAR_RANGES = {"decline-probation-period": _UINT32_MAX, "dhcp4o6-port": 0xFFFF}
@@ -1107,6 +1108,106 @@ def _kea_db_access(value: dict[str, Any], types: tuple[str, ...], *, from_file: 
 
 
 
+# Kea 2.2's expired-leases-processing keys, in the order its parser reads them, with their maxima
+_EXPIRATION_LIMITS = (("reclaim-timer-wait-time", 0xFFFF), ("flush-reclaimed-timer-wait-time", 0xFFFF),
+                      ("hold-reclaimed-time", _UINT32_MAX), ("max-reclaim-leases", _UINT32_MAX),
+                      ("max-reclaim-time", 10000), ("unwarned-reclaim-cycles", 0xFFFF))
+
+
+def _kea_expiration(value: dict[str, Any]) -> None:
+    """Kea's expired-leases-processing parser: each known key an integer within its limits (other
+    keys are not read)."""
+    for key, highest in _EXPIRATION_LIMITS:
+        if key not in value:
+            continue
+        number = value[key]
+        if not _is_kind(number, _INT):
+            raise KeaRefusal(f"invalid type specified for parameter '{key}'", at=(value, key))
+        if number < 0:
+            raise KeaRefusal(f"value for configuration parameter '{key}' must not be negative", at=(value, key))
+        if number > highest:
+            raise KeaRefusal(f"out range value '{number}' for configuration parameter '{key}', expected maximum "
+                             f"value of '{highest}'", at=(value, key))
+
+
+def _kea_queue_control(value: dict[str, Any]) -> None:
+    """Kea's dhcp-queue-control parser, after its defaults (enable-queue false, queue-type the
+    family's ring): enable-queue a boolean and, when true, queue-type a string."""
+    enabled = value.get("enable-queue", False)
+    if not isinstance(enabled, bool):
+        raise KeaRefusal("invalid type specified for parameter 'enable-queue'", at=(value, "enable-queue"))
+    if enabled and "queue-type" in value and not isinstance(value["queue-type"], str):
+        raise KeaRefusal("queue-type must be a string")
+
+
+def _db_access_string(entry: dict[str, Any]) -> str:
+    """Kea's database access string of a database map: `key=value` in key order, empty values left
+    out, a value with a blank in apostrophes."""
+    pairs = []
+    for key, value in sorted(entry.items()):
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if text:
+            pairs.append(f"{key}='{text}'" if any(c in text for c in " \t") else f"{key}={text}")
+    return " ".join(pairs)
+
+
+def _parse_db_access_string(access: str) -> dict[str, str]:
+    """The parameters Kea 2.2 reads back from an access string (DatabaseConnection::parse): only a
+    password may hold blanks; every other blank separates two `name=value` tokens."""
+    params: dict[str, str] = {}
+    prefix = "password='"
+    start = access.find(prefix)
+    if start >= 0:
+        end = access.find("'", start + len(prefix))
+        if end < 0:
+            raise KeaRefusal("Apostrophe (') expected at the end of password")
+        params["password"] = access[start + len(prefix):end]
+        access = (access[:start] + access[end + 2:]).strip()  # Kea erases the blank after it too
+        if not access:
+            return params
+    for token in access.replace("\t", " ").split(" "):  # two blanks in a row make an empty token
+        name, equals, value = token.partition("=")
+        if not equals:
+            raise KeaRefusal(f"Cannot parse {token}, expected format is name=value")
+        params.setdefault(name, value)
+    return params
+
+
+def _kea_config_control(value: dict[str, Any]) -> None:
+    """Kea's config-control parser: config-databases a list of distinct database access maps, then
+    config-fetch-wait-time within 0..65535. Other than its own refusals, an error also names the
+    config-control map's position."""
+    if "config-databases" in value:
+        databases = value["config-databases"]
+        if not isinstance(databases, list):
+            raise KeaRefusal("config-databases must be a list", at=(value, "config-databases"))
+        seen: list[dict[str, str]] = []
+        for index, entry in enumerate(databases):
+            if not isinstance(entry, dict):
+                raise KeaRefusal(NOT_A_MAP_VALUE, at=(databases, index), also_at=(value, None))
+            try:
+                _kea_db_access(entry, _HOST_DB_TYPES, from_file=False)
+                access = _db_access_string(entry)
+                params = _parse_db_access_string(access)
+            except KeaRefusal as exc:
+                if exc.at is None:
+                    exc.at = (value, None)
+                else:
+                    exc.also_at = (value, None)
+                raise
+            if params in seen:
+                raise KeaRefusal(f"database with access parameters: {access} already exists", at=(value, None))
+            seen.append(params)
+    if "config-fetch-wait-time" in value:
+        wait = value["config-fetch-wait-time"]
+        if not _is_kind(wait, _INT):
+            raise KeaRefusal("invalid type specified for parameter 'config-fetch-wait-time'",
+                             at=(value, "config-fetch-wait-time"), also_at=(value, None))
+        if not 0 <= wait <= 0xFFFF:
+            raise KeaRefusal(f"The 'config-fetch-wait-time' value ({wait}) is not within expected range: "
+                             "(0 - 65535)", at=(value, None))
+
+
 def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
     """Kea's D2 client parser: `enable-updates` required; then server-ip, server-port, sender-ip
     (its type), sender-port, max-queue-size, ncr-protocol, ncr-format, in that order; then the
@@ -1241,20 +1342,42 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
                 raise KeaRefusal(NOT_A_MAP_GET, at=(subnets_list, index))
     if "dhcp-ddns" in section and not isinstance(section["dhcp-ddns"], dict):
         raise KeaRefusal("moveDdnsParams dhcp-ddns is not a map")
-    # control-socket, multi-threading and host-reservation-identifiers come before the other containers
-    if "control-socket" in section and not isinstance(section["control-socket"], dict):
-        raise KeaRefusal(_GLOBAL_CONTAINERS["control-socket"][1])
+    containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
+
+    def wrong_kind(name: str) -> None:
+        """`name` of the wrong kind: the text of the Element accessor Kea's parser calls first."""
+        if name in section and not isinstance(section[name], containers[name][0]):
+            text = containers[name][1]
+            # an Element accessor's error names the element; control-socket's own text does not.
+            # The config-control and relay-supplied-options parsers add the element's position
+            # to any error once more
+            again = (section, name) if name in ("config-control", "relay-supplied-options") else None
+            raise KeaRefusal(text, at=(section, name) if text.endswith(" in") else None, also_at=again)
+
+    # the containers Kea's defaults walk into (setAllDefaults), in its order
+    for name in ("option-def", "option-data", "interfaces-config", "dhcp-queue-control", "multi-threading",
+                 "sanity-checks"):
+        wrong_kind(name)
+    # parseEarly
+    if "ip-reservations-unique" in section and not _is_kind(section["ip-reservations-unique"], _BOOL):
+        raise KeaRefusal("invalid type specified for parameter 'ip-reservations-unique'",
+                         at=(section, "ip-reservations-unique"))
+    # then one parser after the other, in the order of Kea 2.2's configuration parser
+    # (src/bin/dhcp<family>/json_config_parser.cc); leasesync does not read option
+    # definitions, option data, MAC sources or server-id inside
+    for name in ("data-directory", "mac-sources", "control-socket"):
+        wrong_kind(name)
     if "multi-threading" in section:
         _kea_multi_threading(section)
+    if "dhcp-queue-control" in section:
+        _kea_queue_control(section["dhcp-queue-control"])
+    if "reservations-lookup-first" in section and not isinstance(section["reservations-lookup-first"], bool):
+        raise KeaRefusal(NOT_A_BOOL, at=(section, "reservations-lookup-first"))
+    wrong_kind("host-reservation-identifiers")
     if "host-reservation-identifiers" in section:
         _kea_host_identifiers(section, family)
-    containers = {**_GLOBAL_CONTAINERS, **(_V6_GLOBAL_CONTAINERS if family == 6 else {})}
-    for name in sorted(set(section) & set(containers)):
-        kind, text = containers[name]
-        if not isinstance(section[name], kind):
-            # an Element accessor's error names the element; control-socket's own text does not
-            raise KeaRefusal(text, at=(section, name) if text.endswith(" in") else None)
-    if "interfaces-config" in section:  # before the hooks, as Kea
+    wrong_kind("server-id")
+    if "interfaces-config" in section:
         _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
     sanity = section.get("sanity-checks", {})
     if "lease-checks" in sanity:  # Kea names no element here
@@ -1263,75 +1386,83 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         if sanity["lease-checks"] not in _LEASE_CHECKS:
             raise KeaRefusal(f"Unsupported lease-checks value: {sanity['lease-checks']}, supported values are: "
                              f"{', '.join(_LEASE_CHECKS)}")
+    wrong_kind("expired-leases-processing")
+    if "expired-leases-processing" in section:
+        _kea_expiration(section["expired-leases-processing"])
     if "hooks-libraries" in section:
         _kea_hooks(section, installed=not from_file)
-    if "dhcp-ddns" in section:  # after the hooks, before everything else, as Kea
+    if "dhcp-ddns" in section:
         _kea_dhcp_ddns(section["dhcp-ddns"])
-    # the global parameters, in key order
-    subnets = _KeaSubnets(family, from_file=from_file)
-    networks: set[str] = set()
-    # the databases come first (the lease database, then the host databases), then the rest in key order
+    wrong_kind("client-classes")
     if "lease-database" in section:
         if not isinstance(section["lease-database"], dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section, "lease-database"))
         # memfile is refused later, in leasesync's words
         _kea_db_access(section["lease-database"], _LEASE_DB_TYPES, from_file=from_file)
+    wrong_kind("hosts-database")
     if "hosts-database" in section:
         _kea_db_access(section["hosts-database"], _HOST_DB_TYPES, from_file=from_file)
+    wrong_kind("hosts-databases")
     for index, entry in enumerate(section.get("hosts-databases", [])):
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section["hosts-databases"], index))
         _kea_db_access(entry, _HOST_DB_TYPES, from_file=from_file)
-    for name in sorted(section):
-        value = section[name]
-        if name == "lease-database":
-            continue
-        elif name == "shared-networks":
-            for index, raw in enumerate(value):
-                where = f"shared-networks[{index}]"
+    subnets = _KeaSubnets(family, from_file=from_file)
+    networks: set[str] = set()
+    if "shared-networks" in section:
+        for index, raw in enumerate(section["shared-networks"]):
+            where = f"shared-networks[{index}]"
+            try:
+                network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
                 try:
-                    network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
-                    try:
-                        _check_keys(network, _NETWORK_KEYWORDS[family])
-                    except KeaRefusal as exc:
-                        if family == 6:  # Kea's v6 network parser adds the network's position (measured)
-                            exc.at = (raw, None)
-                        raise
-                    if "name" not in network:
-                        raise KeaRefusal("missing parameter 'name'", at=(raw, None))
-                    if not network["name"]:
-                        raise KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
-                    _lifetime_bounds(network, family)
+                    _check_keys(network, _NETWORK_KEYWORDS[family])
                 except KeaRefusal as exc:
-                    exc.where = where
+                    if family == 6:  # Kea's v6 network parser adds the network's position (measured)
+                        exc.at = (raw, None)
                     raise
-                paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
-                parsed: list[tuple[int, str]] = []
-                for sub, at in zip(network.get(key, []), paths, strict=True):
-                    try:
-                        subnet_id, prefix = subnets.parse(sub, network, at)
-                    except KeaRefusal as exc:
-                        # an Element accessor's error inside a network's subnet goes out through the
-                        # network's parser, which adds the network's position (measured)
-                        if exc.at is not None and str(exc).endswith(" Element in"):
-                            exc.also_at = (raw, None)
-                        raise
-                    # the network itself refuses a second subnet with the same id or prefix
-                    if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
-                        raise KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
-                    parsed.append((subnet_id, prefix))
-                if network["name"] in networks:
-                    raise KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where,
-                                      at=(section, name))
-                networks.add(network["name"])
-                for (subnet_id, prefix), at, sub in zip(parsed, paths, network.get(key, []), strict=True):
-                    subnets.add(subnet_id, prefix, at, sub)
-        elif name == key:
-            for index, raw in enumerate(value):
-                at = f"{key}[{index}]"
-                subnets.add(*subnets.parse(raw, section, at), at, raw)
-        elif name == "reservations":
-            _kea_reservations(value, family, from_file=from_file)
+                if "name" not in network:
+                    raise KeaRefusal("missing parameter 'name'", at=(raw, None))
+                if not network["name"]:
+                    raise KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
+                _lifetime_bounds(network, family)
+            except KeaRefusal as exc:
+                exc.where = where
+                raise
+            paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
+            parsed: list[tuple[int, str]] = []
+            for sub, at in zip(network.get(key, []), paths, strict=True):
+                try:
+                    subnet_id, prefix = subnets.parse(sub, network, at)
+                except KeaRefusal as exc:
+                    # an Element accessor's error inside a network's subnet goes out through the
+                    # network's parser, which adds the network's position (measured)
+                    if exc.at is not None and str(exc).endswith(" Element in"):
+                        exc.also_at = (raw, None)
+                    raise
+                # the network itself refuses a second subnet with the same id or prefix
+                if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
+                    raise KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
+                parsed.append((subnet_id, prefix))
+            if network["name"] in networks:
+                raise KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where,
+                                  at=(section, "shared-networks"))
+            networks.add(network["name"])
+            for (subnet_id, prefix), at, sub in zip(parsed, paths, network.get(key, []), strict=True):
+                subnets.add(subnet_id, prefix, at, sub)
+    for index, raw in enumerate(section.get(key, [])):
+        at = f"{key}[{index}]"
+        subnets.add(*subnets.parse(raw, section, at), at, raw)
+    wrong_kind("reservations")
+    if "reservations" in section:
+        _kea_reservations(section["reservations"], family, from_file=from_file)
+    wrong_kind("config-control")
+    if "config-control" in section:
+        _kea_config_control(section["config-control"])
+    wrong_kind("relay-supplied-options")
+    wrong_kind("compatibility")
+    for name, value in sorted(section.get("compatibility", {}).items()):
+        if name == "lenient-option-parsing" and not isinstance(value, bool):
+            raise KeaRefusal(NOT_A_BOOL, at=(section["compatibility"], name))
     not_global = _NOT_GLOBAL[family] - ({"comment"} if from_file else set())
     for name in sorted(section):
         if name in not_global or name not in _FAMILY_KEYS:

@@ -1222,6 +1222,46 @@ case("config-test/global-parsers-in-kea-s-order",
      _ct6({**_SUB6, "host-reservation-identifiers": ["circuit-id"]}), _ct6({**_SUB6, "rapid-commit": 5}),
      _ct6({"shared-networks": _NET6, "valid-lifetime": "x"}), _ct6({"shared-networks": _NET6, "relay": 5}),
      _ct6({"shared-networks": [{"name": "n", "bogus": 1}]}), _ct6({"shared-networks": [{"name": 5}]}))
+# the global parsers one after the other, as Kea 2.2's configuration parser calls them (the
+# containers its defaults walk into are type-checked before all of them): expired-leases-processing
+# (integers, each within its maximum), dhcp-queue-control, reservations-lookup-first, client-classes,
+# the host databases, shared networks before subnets before global reservations, config-control
+# (its databases, then config-fetch-wait-time; errors name the map again), relay-supplied-options,
+# compatibility
+_ELP = {"expired-leases-processing": {"max-reclaim-time": 20000}}
+case("config-test/global-parsers-one-after-the-other",
+     *[_ct4({**_SUB4, "expired-leases-processing": elp}) for elp in (
+         {"reclaim-timer-wait-time": -1}, {"flush-reclaimed-timer-wait-time": 65536},
+         {"hold-reclaimed-time": 4294967296}, {"max-reclaim-leases": "5"}, {"max-reclaim-time": 10001},
+         {"max-reclaim-time": 10000, "unwarned-reclaim-cycles": 65536}, {"unwarned-reclaim-cycles": True},
+         {"reclaim-timer-wait-time": [], "flush-reclaimed-timer-wait-time": -1},
+         {"unwarned-reclaim-cycles": -1, "hold-reclaimed-time": -1}, {"bogus": "x"})],
+     *[_ct4({**_SUB4, "dhcp-queue-control": dqc}) for dqc in (
+         {"enable-queue": "x"}, {"enable-queue": True}, {"enable-queue": True, "queue-type": 5},
+         {"enable-queue": False, "queue-type": 5}, {"enable-queue": True, "queue-type": "x", "capacity": -1})],
+     *[_ct4({**_SUB4, **extra}) for extra in (
+         {**_ELP, "interfaces-config": {"interfaces": "x"}}, {**_ELP, "sanity-checks": {"lease-checks": "x"}},
+         {**_ELP, "hooks-libraries": [{"library": "/nonexistent.so"}]}, {**_ELP, "dhcp-ddns": {"enable-updates": "x"}},
+         {**_ELP, "client-classes": "x"}, {**_ELP, "hosts-database": "x"}, {**_ELP, "reservations": "x"},
+         {**_ELP, "config-control": "x"}, {**_ELP, "compatibility": "x"}, {**_ELP, "option-data": "x"},
+         {"dhcp-queue-control": {"enable-queue": "x"}, "host-reservation-identifiers": ["x"]},
+         {"dhcp-queue-control": {"enable-queue": "x"}, "sanity-checks": "x"},
+         {"control-socket": "x", "option-def": "x"}, {"ip-reservations-unique": "x", "control-socket": "x"},
+         {"reservations-lookup-first": 5, "host-reservation-identifiers": ["x"]},
+         {"reservations": "x", "aaa": 1}, {"compatibility": {"lenient-option-parsing": 1, "bogus": "x"}},
+         {"config-control": {"config-databases": "x"}}, {"config-control": {"config-databases": [5]}},
+         {"config-control": {"config-databases": [{"type": "x"}], "config-fetch-wait-time": -1}},
+         {"config-control": {"config-databases": [{"name": "kea"}]}},
+         {"config-control": {"config-databases": [{**_MY, "port": 70000}]}},
+         {"config-control": {"config-databases": [{**_MY, "user": "a b"}]}},
+         {"config-control": {"config-databases": [{**_MY, "password": "a b", "user": "u"}] * 2}},
+         {"config-control": {"config-databases": [{**_MY, "port": 5}, {**_MY, "port": 6}, {**_MY, "port": 5}]}},
+         {"config-control": {"config-databases": [{"type": "memfile"}], "config-fetch-wait-time": 65536}},
+         {"config-control": {"config-fetch-wait-time": "x"}}, {"config-control": {"bogus": 1}})],
+     _ct4({"subnet4": [{"id": 1, "subnet": "x"}], "reservations": "x"}),
+     _ct6({**_SUB6, **_ELP}), _ct6({**_SUB6, "relay-supplied-options": "x", "aaa": 1}),
+     _ct6({**_SUB6, "server-id": 5, "interfaces-config": {"interfaces": "x"}}),
+     _ct6({**_SUB6, "mac-sources": 5, "control-socket": 5}))
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

@@ -235,3 +235,15 @@ def test_a_later_kea_s_integer_read_timeout_starts_from_a_file() -> None:
     config = parse_config({"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET4}],
                                      "lease-database": {"type": "sqlite", "name": "x.db", "read-timeout": 5}}})
     assert config.dhcp4 is not None
+
+
+def test_an_expiration_limit_above_kea_s_maximum_fails_start_up() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "expired-leases-processing": {"max-reclaim-time": 20000}})
+    assert "out range value '20000' for configuration parameter 'max-reclaim-time', expected maximum value of " \
+           "'10000'" in text
+
+
+def test_two_config_databases_alike_fail_start_up() -> None:
+    database = {"type": "mysql", "name": "kea"}
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "config-control": {"config-databases": [database, database]}})
+    assert "database with access parameters: name=kea type=mysql already exists" in text
