@@ -7,6 +7,7 @@ the key and its JSON path; nothing is half-applied.
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import logging
 import os
@@ -29,7 +30,7 @@ from app.errors import (
     CommandError,
     ConfigError,
 )
-from app.netifs import host_interfaces
+from app.netifs import c_library, host_interfaces
 
 INFINITE_LIFETIME = 0xFFFFFFFF
 DEFAULT_VALID_LIFETIME = 7200
@@ -735,9 +736,10 @@ def _inherit(scope: dict[str, Any], parent: dict[str, Any], keywords: dict[str, 
     return merged
 
 
-def _lifetime_bounds(scope: dict[str, Any], family: int) -> None:
-    # Kea's min/default/max check of each lifetime, values read as 32-bit unsigned numbers
-    for name in (("preferred-lifetime",) if family == 6 else ()) + ("valid-lifetime",):
+def _lifetime_bounds(scope: dict[str, Any], family: int, names: tuple[str, ...] = ()) -> None:
+    # Kea's min/default/max check of each lifetime (`names`, default all of the family's),
+    # values read as 32-bit unsigned numbers
+    for name in names or (("preferred-lifetime",) if family == 6 else ()) + ("valid-lifetime",):
         value, low, high = (scope.get(key) for key in (name, f"min-{name}", f"max-{name}"))
         if not all(v is None or _is_kind(v, _INT) for v in (value, low, high)):
             continue  # refused elsewhere, with Kea's type error
@@ -826,12 +828,193 @@ def _range_text(first: int, last: int, family: int) -> str:
            f"{ipaddress.ip_address(last) if family == 4 else ipaddress.IPv6Address(last)}"
 
 
+# Kea 2.2's global defaults of the tee times, which every subnet and network derives: (calculate, t1, t2)
+_TEE_DEFAULTS = {4: (False, 0.5, 0.875), 6: (True, 0.5, 0.8)}
+_REPLACE_CLIENT_NAME = ("never", "always", "when-present", "when-not-present")
+
+
+def _cxx_number(value: float) -> str:
+    """A double as C++'s ostream prints it by default (six significant digits, no trailing zeros)."""
+    return format(value, ".6g")
+
+
+def _kea_timers(scope: dict[str, Any]) -> None:
+    """parseCommon's timers: neither negative, renew not after rebind."""
+    renew, rebind = scope.get("renew-timer"), scope.get("rebind-timer")
+    for name, value in (("renew-timer", renew), ("rebind-timer", rebind)):
+        if value is not None and value < 0:
+            raise KeaRefusal(f"the value of {name} ({value}) must be a positive number")
+    if renew is not None and rebind is not None and renew > rebind:
+        raise KeaRefusal(f"the value of renew-timer ({renew}) is greater than the value of rebind-timer ({rebind})")
+
+
+def _kea_relay(relay: dict[str, Any], family: int) -> None:
+    """Kea's relay parser: `ip-address` or `ip-addresses` (not both), each an address of the family, once."""
+    if "ip-address" in relay and "ip-addresses" in relay:
+        raise KeaRefusal("specify either ip-address or ip-addresses, not both")
+    if "ip-address" not in relay and "ip-addresses" not in relay:
+        raise KeaRefusal("ip-addresses is required")
+    name = "ip-address" if "ip-address" in relay else "ip-addresses"
+    if name == "ip-address":
+        if not isinstance(relay[name], str):
+            raise KeaRefusal("invalid type specified for parameter 'ip-address'", at=(relay, name))
+        texts = [relay[name]]
+    else:
+        if not isinstance(relay[name], list):
+            raise KeaRefusal("ip-addresses must be a list", at=(relay, name))
+        texts = []
+        for index, entry in enumerate(relay[name]):
+            if not isinstance(entry, str):
+                raise KeaRefusal(NOT_A_STRING, at=(relay[name], index))
+            texts.append(entry)
+    kind = "IPv4" if family == 4 else "IPv6"
+    added: list[Any] = []
+    for text in texts:
+        address = _c_address(text)
+        if address is None:
+            raise KeaRefusal(f"address {text} is not a valid: {kind}address", at=(relay, name))
+        if address.version != family:
+            raise KeaRefusal(f"address {text} is not a: {kind}address", at=(relay, name))
+        if address in added:
+            raise KeaRefusal(f"cannot add address: {text} to relay info: RelayInfo already contains address: "
+                             f"{_c_text(address)}", at=(relay, name))
+        added.append(address)
+
+
+def _unmatched_close(pattern: str) -> bool:
+    """A `)` that closes no group (outside bracket expressions and escapes): the C library takes
+    it as a character, C++'s std::regex, which Kea uses, refuses it."""
+    depth, index = 0, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 1
+        elif char == "[":
+            # a bracket expression ends at the first `]` that is not its first member
+            index += 2 if pattern[index + 1:index + 2] == "]" else 1
+            if pattern[index:index + 2] == "^]":
+                index += 2
+            while index < len(pattern) and pattern[index] != "]":
+                index += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return True
+            depth -= 1
+        index += 1
+    return False
+
+
+def _regex_usable(pattern: str) -> bool:
+    """Whether Kea compiles `pattern` as a POSIX extended regular expression: the C library's
+    regcomp decides, but for a `)` that closes nothing; True when the C library cannot be asked."""
+    if _unmatched_close(pattern):
+        return False
+    libc = c_library()
+    if libc is None or not hasattr(libc, "regcomp"):
+        return True
+    compiled = ctypes.create_string_buffer(256)  # a regex_t, with room to spare
+    if libc.regcomp(compiled, pattern.encode(), 1) != 0:  # REG_EXTENDED
+        return False
+    libc.regfree(compiled)
+    return True
+
+
+def _kea_network_tail(scope: dict[str, Any], own: dict[str, Any], family: int) -> None:
+    """What Kea's subnet and shared-network parsers check last, in its order: tee times (only when
+    calculated), the DDNS values read in the scope (`own`: only its own keys, Kea looks the
+    globals up at run time), then the cache threshold."""
+    calculate, t1_default, t2_default = _TEE_DEFAULTS[family]
+    if scope.get("calculate-tee-times", calculate):
+        t1, t2 = scope.get("t1-percent", t1_default), scope.get("t2-percent", t2_default)
+        if not 0.0 < t2 < 1.0:
+            raise KeaRefusal(f"t2-percent:  {_cxx_number(t2)} is invalid, it must be greater than 0.0 and less than 1.0")
+        if not 0.0 < t1 < 1.0:
+            raise KeaRefusal(f"t1-percent:  {_cxx_number(t1)} is invalid it must be greater than 0.0 and less than 1.0")
+        if t1 >= t2:
+            raise KeaRefusal(f"t1-percent:  {_cxx_number(t1)} is invalid, it must be less than t2-percent: "
+                             f"{_cxx_number(t2)}")
+    mode = own.get("ddns-replace-client-name")
+    if mode is not None and mode not in _REPLACE_CLIENT_NAME:
+        raise KeaRefusal(f"invalid ReplaceClientName mode ({mode}) specified for parameter 'ddns-replace-client-name'",
+                         at=(own, "ddns-replace-client-name"))
+    char_set = own.get("hostname-char-set", "")
+    if char_set and not _regex_usable(char_set):
+        raise _NotAConfigError(f"hostname-char-set '{char_set}' is not a valid regular expression")
+    threshold = scope.get("cache-threshold")
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise KeaRefusal(f"cache-threshold: {_cxx_number(threshold)} is invalid, it must be greater than 0.0 and "
+                         "less than 1.0")
+
+
+def _kea_bytes(text: str, raw_utf8: bool) -> int:
+    """The length of `text` as Kea holds it: UTF-8 bytes, but a character up to U+00FF that the
+    client sent escaped (`\\u00e9`) is the one byte Kea's JSON parser makes of it."""
+    if raw_utf8:
+        return len(text.encode())
+    return sum(1 if ord(char) <= 0xFF else len(char.encode()) for char in text)
+
+
+def _kea_boot_fields(scope: dict[str, Any], raw_utf8: bool) -> None:
+    """v4 next-server (an IPv4 address), server-hostname and boot-file-name (their lengths)."""
+    server = scope.get("next-server", "")
+    if server:
+        address = _c_address(server)
+        if address is None or address.version != 4:
+            raise KeaRefusal(f"invalid parameter next-server : {server}", at=(scope, "next-server"), separator="")
+    for name, limit, highest in (("server-hostname", 63, 63), ("boot-file-name", 127, 128)):
+        length = _kea_bytes(scope.get(name, ""), raw_utf8)
+        if length > highest:  # Kea takes a boot-file-name of 128 bytes although it says 127
+            raise KeaRefusal(f"{name} must be at most {limit} bytes long, it is {length}", at=(scope, name))
+
+
+def _kea_4o6_subnet(scope: dict[str, Any]) -> None:
+    """v4 4o6-subnet: `prefix/length`, the length as C++'s lexical_cast reads an unsigned number."""
+    text = scope.get("4o6-subnet", "")
+    if not text:
+        return
+    if "/" not in text:
+        raise KeaRefusal(f"Missing / in the 4o6-subnet parameter:{text}, expected format: prefix6/length")
+    prefix, length = text.split("/", 1)
+    digits = length[1:] if length[:1] in ("+", "-") else length
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > _UINT32_MAX:
+        raise KeaRefusal(f"Invalid prefix length specified in 4o6-subnet parameter: {text}, expected 0..128 value")
+    if _c_address(prefix) is None:
+        raise KeaRefusal(f"Failed to convert string to address '{prefix}': Invalid argument")
+
+
+def _kea_required_classes(scope: dict[str, Any]) -> None:
+    classes = scope.get("require-client-classes", [])
+    for index, name in enumerate(classes):
+        if not isinstance(name, str) or not name:
+            raise KeaRefusal("invalid class name", at=(classes, index))
+
+
+def _kea_interface_present(scope: dict[str, Any], what: str, *, from_file: bool) -> None:
+    """Over the control channel, as Kea's config-test: the interface named must exist on this host."""
+    name = scope.get("interface", "")
+    if name and not from_file:
+        host = host_interfaces()
+        if host is not None and name not in host:
+            raise KeaRefusal(f"Specified network interface name {name} for {what} is not present in the system",
+                             at=(scope, "interface"))
+
+
+class _NotAConfigError(KeaRefusal):
+    """An error Kea raises as another exception than DhcpConfigError: a shared network's parser
+    adds the network's position to it."""
+
+
 class _KeaSubnets:
     """Kea's subnet parser and its table of subnets (ids given out 1, 2, ... to subnets without one)."""
 
-    def __init__(self, family: int, *, from_file: bool = False) -> None:
+    def __init__(self, family: int, *, from_file: bool = False, raw_utf8: bool = False) -> None:
         self.family = family
         self.from_file = from_file
+        # the client sent non-ASCII characters unescaped; not known of a file, whose lengths are
+        # then counted as if escaped, the count that refuses less
+        self.raw_utf8 = raw_utf8
         self.next_id = 1
         self.ids: set[int] = set()
         self.prefixes: set[str] = set()
@@ -851,6 +1034,8 @@ class _KeaSubnets:
         pools = [_kea_pool(pool, family, (pool_list, i)) for i, pool in enumerate(pool_list)]
         pd_list = sub.get("pd-pools", []) if family == 6 else []
         pd_pools = [_kea_pd_pool(pool, (pd_list, i)) for i, pool in enumerate(pd_list)]
+        if "relay" in sub:
+            _kea_relay(sub["relay"], family)
 
         def failed(text: str, at: tuple[Any, Any] | None = (raw, None), separator: str = " ") -> KeaRefusal:
             # Kea names the subnet, or its prefix for a problem of the prefix text; some texts name none
@@ -870,23 +1055,37 @@ class _KeaSubnets:
         if not len_text.isdigit():
             raise failed(f"prefix length: '{len_text}' is not an integer", prefix_at)
         length = int(len_text)
+        if length > address.max_prefixlen:
+            raise failed(f"Invalid prefix length specified for subnet: {length}", prefix_at)
         subnet_id = sub.get("id", 0)
         if not 0 <= subnet_id <= _SUBNET_ID_MAX:
             raise failed(f"The 'id' value ({subnet_id}) is not within expected range: (0 - {_SUBNET_ID_MAX})", None)
-        if address.version != family:
-            raise failed(f"Non IPv{family} prefix {address} specified in subnet{family}", None)
-        if length > address.max_prefixlen:
-            raise failed(f"Invalid prefix length specified for subnet: {length}", prefix_at)
         prefix = f"{address}/{length}"
         try:
-            _lifetime_bounds(sub, family)
+            # Kea's initSubnet: v6 reads the preferred lifetime before it makes the subnet (which
+            # refuses a prefix of the other family), then the timers and the valid lifetime
+            if family == 6:
+                _lifetime_bounds(sub, family, ("preferred-lifetime",))
+            if address.version != family:
+                raise KeaRefusal(f"Non IPv{family} prefix {address} specified in subnet{family}")
+            _kea_timers(sub)
+            _lifetime_bounds(sub, family, ("valid-lifetime",))
+            # Kea refuses both only when both name something (its all-keys example has "interface-id": "")
+            if family == 6 and sub.get("interface") and sub.get("interface-id"):
+                raise KeaRefusal("parser error: interface (defined for locally reachable subnets) and interface-id "
+                                 "(defined for subnets reachable via relays) cannot be defined at the same time for "
+                                 f"subnet {prefix}", at=(raw, None), separator="")
+            # then its own values (Kea looks the globals of these up at run time), the tee times,
+            # DDNS and caching
+            if family == 4:
+                _kea_boot_fields(raw, self.raw_utf8)
+            _kea_interface_present(raw, f"subnet {prefix}", from_file=self.from_file)
+            _kea_required_classes(raw)
+            if family == 4:
+                _kea_4o6_subnet(raw)
+            _kea_network_tail(sub, raw, family)
         except KeaRefusal as exc:
-            raise failed(str(exc), None) from None
-        # Kea refuses both only when both name something (its all-keys example has "interface-id": "")
-        if family == 6 and sub.get("interface") and sub.get("interface-id"):
-            raise failed("parser error: interface (defined for locally reachable subnets) and interface-id (defined "
-                         f"for subnets reachable via relays) cannot be defined at the same time for subnet {prefix}",
-                         separator="")
+            raise failed(exc.text, exc.at, exc.separator) from None
         net = ipaddress.ip_network(prefix, strict=False)
         low, high = int(net.network_address), int(net.broadcast_address)
         for kind, bounds, inside in (("V4" if family == 4 else "IA_NA", pools, True), ("IA_PD", pd_pools, False)):
@@ -1319,7 +1518,64 @@ def _kea_hooks(section: dict[str, Any], *, installed: bool = True) -> None:
                           at=(hooks, None))
 
 
-def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool = False) -> None:
+def _kea_shared_network(raw: dict[str, Any], section: dict[str, Any], family: int, subnets: _KeaSubnets,
+                        where: str, *, from_file: bool) -> tuple[str, list[tuple[int, str, str]]]:
+    """Kea's shared-network parser: the network's name and its subnets (id, prefix, path)."""
+    key = f"subnet{family}"
+    network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
+    _check_keys(network, _NETWORK_KEYWORDS[family])
+    if "name" not in network:
+        raise KeaRefusal("missing parameter 'name'", at=(raw, None))
+    if not network["name"]:
+        raise KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
+    # before the subnets: the timers and the valid lifetime (parseCommon), v6 the preferred one,
+    # the interface; v6 the required classes
+    _kea_timers(network)
+    _lifetime_bounds(network, family, ("valid-lifetime",))
+    what = f"shared network {network['name']}"
+    if family == 6:
+        _lifetime_bounds(network, family, ("preferred-lifetime",))
+        if raw.get("interface") and raw.get("interface-id"):
+            raise KeaRefusal("parser error: interface (defined for locally reachable subnets) and interface-id "
+                             f"(defined for subnets reachable via relays) cannot be defined at the same time for {what}",
+                             at=(raw, None), separator="")
+    _kea_interface_present(raw, what, from_file=from_file)
+    if family == 6:
+        _kea_required_classes(raw)
+    parsed: list[tuple[int, str, str]] = []
+    for index, sub in enumerate(network.get(key, [])):
+        at = f"{where}.{key}[{index}]"
+        try:
+            subnet_id, prefix = subnets.parse(sub, network, at)
+        except KeaRefusal as exc:
+            # an Element accessor's error inside a network's subnet goes out through the network's
+            # parser, which adds the network's position (measured)
+            if exc.at is not None and str(exc).endswith(" Element in"):
+                exc.also_at = (raw, None)
+            raise
+        # the network itself refuses a second subnet with the same id or prefix
+        if any(subnet_id == other_id or prefix == other for other_id, other, _ in parsed):
+            raise KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
+        parsed.append((subnet_id, prefix, at))
+    # after its subnets: v4 its own boot fields and required classes, the relay, the tee times,
+    # DDNS and caching; what Kea raises as another error than a configuration error gets the
+    # network's position
+    try:
+        if family == 4:
+            _kea_boot_fields(raw, subnets.raw_utf8)
+            _kea_required_classes(raw)
+        if "relay" in network:
+            _kea_relay(network["relay"], family)
+        _kea_network_tail(network, raw, family)
+    except _NotAConfigError as exc:
+        if family == 4:  # v6: every error of the network gets it (_kea_check_family)
+            exc.at = (raw, None)
+        raise
+    return network["name"], parsed
+
+
+def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool = False,
+                      raw_utf8: bool = False) -> None:
     """Raise KeaRefusal with the text Kea 2.2's kea-dhcp<family> answers config-test with.
 
     `from_file`: the checks of Kea's start-up from a file instead: a global `comment` is accepted
@@ -1407,48 +1663,31 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section["hosts-databases"], index))
         _kea_db_access(entry, _HOST_DB_TYPES, from_file=from_file)
-    subnets = _KeaSubnets(family, from_file=from_file)
+    subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8)
     networks: set[str] = set()
-    if "shared-networks" in section:
-        for index, raw in enumerate(section["shared-networks"]):
-            where = f"shared-networks[{index}]"
-            try:
-                network = _inherit(raw, section, _NETWORK_KEYWORDS[family])
-                try:
-                    _check_keys(network, _NETWORK_KEYWORDS[family])
-                except KeaRefusal as exc:
-                    if family == 6:  # Kea's v6 network parser adds the network's position (measured)
-                        exc.at = (raw, None)
-                    raise
-                if "name" not in network:
-                    raise KeaRefusal("missing parameter 'name'", at=(raw, None))
-                if not network["name"]:
-                    raise KeaRefusal("Shared-network with subnets  is missing mandatory 'name' parameter")
-                _lifetime_bounds(network, family)
-            except KeaRefusal as exc:
-                exc.where = where
-                raise
-            paths = [f"{where}.{key}[{i}]" for i in range(len(network.get(key, [])))]
-            parsed: list[tuple[int, str]] = []
-            for sub, at in zip(network.get(key, []), paths, strict=True):
-                try:
-                    subnet_id, prefix = subnets.parse(sub, network, at)
-                except KeaRefusal as exc:
-                    # an Element accessor's error inside a network's subnet goes out through the
-                    # network's parser, which adds the network's position (measured)
-                    if exc.at is not None and str(exc).endswith(" Element in"):
-                        exc.also_at = (raw, None)
-                    raise
-                # the network itself refuses a second subnet with the same id or prefix
-                if any(subnet_id == other_id or prefix == other for other_id, other in parsed):
-                    raise KeaRefusal("can't store subnet because of conflict", at, at=(sub, None))
-                parsed.append((subnet_id, prefix))
-            if network["name"] in networks:
-                raise KeaRefusal(f"duplicate network '{network['name']}' found in the configuration", where,
-                                  at=(section, "shared-networks"))
-            networks.add(network["name"])
-            for (subnet_id, prefix), at, sub in zip(parsed, paths, network.get(key, []), strict=True):
-                subnets.add(subnet_id, prefix, at, sub)
+    network_subnets: list[tuple[int, str, str]] = []
+    for index, raw in enumerate(section.get("shared-networks", [])):
+        where = f"shared-networks[{index}]"
+        try:
+            name, parsed = _kea_shared_network(raw, section, family, subnets, where, from_file=from_file)
+        except KeaRefusal as exc:
+            if family == 6:
+                # Kea's v6 network parser adds the network's position to whatever fails in it
+                if exc.at is None:
+                    exc.at = (raw, None)
+                elif exc.also_at is None:
+                    exc.also_at = (raw, None)
+            exc.where = exc.where or where
+            raise
+        if name in networks:
+            raise KeaRefusal(f"duplicate network '{name}' found in the configuration", where,
+                              at=(section, "shared-networks"))
+        networks.add(name)
+        network_subnets += parsed
+    # Kea copies the networks' subnets among the server's once every network is parsed: an id or
+    # prefix that two networks share names no element
+    for subnet_id, prefix, at in network_subnets:
+        subnets.add(subnet_id, prefix, at)
     for index, raw in enumerate(section.get(key, [])):
         at = f"{key}[{index}]"
         subnets.add(*subnets.parse(raw, section, at), at, raw)
@@ -1481,7 +1720,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     _lifetime_bounds(section, family)
 
 
-def kea_config_test(arguments: dict[str, Any], family: int) -> KeaRefusal | None:
+def kea_config_test(arguments: dict[str, Any], family: int, *, raw_utf8: bool = False) -> KeaRefusal | None:
     """Kea 2.2's kea-dhcp<family> refusal of config-test with these arguments (its text, and the
     element Kea names), None when it accepts them.
 
@@ -1495,7 +1734,7 @@ def kea_config_test(arguments: dict[str, Any], family: int) -> KeaRefusal | None
     if others:
         return KeaRefusal(f"Unsupported '{others[0]}' parameter" + "".join(f" (and '{k}')" for k in others[1:]) + ".")
     try:
-        _kea_check_family(arguments[name], family)
+        _kea_check_family(arguments[name], family, raw_utf8=raw_utf8)
     except KeaRefusal as exc:
         return exc
     return None

@@ -35,7 +35,7 @@ _IfAddrs._fields_ = [("next", ctypes.POINTER(_IfAddrs)), ("name", ctypes.c_char_
                      ("ifu", ctypes.POINTER(_SockAddr)), ("data", ctypes.c_void_p)]
 
 
-def _libc() -> Any:
+def c_library() -> Any:
     name = ctypes.util.find_library("c")
     return ctypes.CDLL(name, use_errno=True) if name else None
 
@@ -44,7 +44,7 @@ def host_interfaces() -> dict[str, set[IPAddress]] | None:
     """Every interface of the host by name, with its IPv4 and IPv6 addresses (a link-local IPv6
     address without its zone); None when the host cannot be asked."""
     try:
-        libc = _libc()
+        libc = c_library()
         if libc is None or not hasattr(libc, "getifaddrs"):
             return None
         head = ctypes.POINTER(_IfAddrs)()

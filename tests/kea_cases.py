@@ -1262,6 +1262,58 @@ case("config-test/global-parsers-one-after-the-other",
      _ct6({**_SUB6, **_ELP}), _ct6({**_SUB6, "relay-supplied-options": "x", "aaa": 1}),
      _ct6({**_SUB6, "server-id": 5, "interfaces-config": {"interfaces": "x"}}),
      _ct6({**_SUB6, "mac-sources": 5, "control-socket": 5}))
+# a subnet's and a shared network's values as Kea's parsers read them, in their order: the relay
+# (before the prefix), the prefix length before the id, timers, v6 the preferred lifetime first,
+# v4 next-server and the boot fields, the interface (it must exist on the host), required
+# classes, 4o6-subnet, then the tee times (only when calculated, Kea's defaults otherwise), DDNS
+# (replace-client-name mode, hostname-char-set a regular expression) and the cache threshold; a
+# shared network checks its own after its subnets, which inherit from it
+_S4 = {"id": 1, "subnet": "192.0.2.0/24"}
+_S6 = {"id": 1, "subnet": "2001:db8:1::/64"}
+_TEE = {"calculate-tee-times": True}
+case("config-test/subnet-and-network-values-as-kea-reads-them",
+     *[_ct4({"subnet4": [{**_S4, **sub}]}) for sub in (
+         {"renew-timer": -1}, {"renew-timer": 100, "rebind-timer": 50}, {"rebind-timer": -1, "valid-lifetime": 1,
+                                                                         "min-valid-lifetime": 2},
+         {**_TEE, "t1-percent": 1.5}, {"t1-percent": 1.5}, {**_TEE, "t2-percent": 0.0}, {**_TEE, "t1-percent": 0.9},
+         {**_TEE, "t1-percent": 0.7, "t2-percent": 0.7}, {**_TEE, "t1-percent": 2.0, "t2-percent": 3.0},
+         {"cache-threshold": 1.0}, {"cache-threshold": 1.0, **_TEE, "t1-percent": 1.5},
+         {"cache-threshold": 1.0, "pools": [{"pool": "10.0.0.1-10.0.0.2"}]},
+         {"relay": {"ip-address": "10.0.0.1", "ip-addresses": ["10.0.0.2"]}}, {"relay": {}},
+         {"relay": {"ip-addresses": ["x"]}, "subnet": "x"}, {"relay": {"ip-addresses": ["2001:db8::1"]}},
+         {"relay": {"ip-addresses": ["10.0.0.1", "10.0.0.1"]}}, {"relay": {"ip-addresses": [5]}},
+         {"relay": {"ip-addresses": "x"}}, {"relay": {"ip-address": 5}}, {"relay": {"ip-addresses": [], "x": 1}},
+         {"relay": {"ip-addresses": ["x"]}, "pools": [{"pool": "x"}]},
+         {"require-client-classes": [""], **_TEE, "t1-percent": 1.5}, {"require-client-classes": [5]},
+         {"interface": "eth9", **_TEE, "t1-percent": 1.5}, {"interface": "lo"},
+         {"subnet": "10.0.0.0/33", "id": -1}, {"subnet": "2001:db8::/129"},
+         {"next-server": "x", **_TEE, "t1-percent": 1.5}, {"next-server": "2001:db8::1"}, {"next-server": ""},
+         {"renew-timer": -1, "next-server": "x"}, {"server-hostname": "a" * 64, "boot-file-name": "a" * 200},
+         {"server-hostname": "\u00e9" * 32}, {"boot-file-name": "a" * 128}, {"boot-file-name": "a" * 129},
+         {"4o6-subnet": "2001:db8::"}, {"4o6-subnet": "2001:db8::/x"}, {"4o6-subnet": "x/64"},
+         {"4o6-subnet": "2001:db8::/300"}, {"4o6-subnet": "2001:db8::/-1"},
+         {"ddns-replace-client-name": "bogus"}, {"hostname-char-set": "[a-z", "cache-threshold": 1.0},
+         {"hostname-char-set": ")"}, {"hostname-char-set": "[^A-Za-z0-9.-]"}, {"hostname-char-set": "a**"})],
+     _ct4({**_SUB4, "renew-timer": 100, "rebind-timer": 50}), _ct4({**_SUB4, **_TEE, "t1-percent": 0.95}),
+     _ct4({**_SUB4, "relay": {"ip-addresses": ["x"]}}), _ct4({"renew-timer": 100, "rebind-timer": 50}),
+     *[_ct6({"subnet6": [{**_S6, **sub}]}) for sub in (
+         {"renew-timer": 100, "rebind-timer": 50}, {"t1-percent": 1.5}, {**_TEE, "t1-percent": 0.9},
+         {"cache-threshold": 0.0}, {"relay": {"ip-addresses": ["10.0.0.1"]}},
+         {"relay": {"ip-addresses": ["2001:db8::1", "2001:db8::1"]}}, {"interface": "eth9"},
+         {"require-client-classes": [""]}, {"subnet": "10.0.0.0/33"},
+         {"preferred-lifetime": 1, "min-preferred-lifetime": 2, "subnet": "10.0.0.0/8"},
+         {"preferred-lifetime": 1, "min-preferred-lifetime": 2, "renew-timer": -1})],
+     *[_ct4({"shared-networks": [{"name": "n", **net, "subnet4": [{**_S4, **sub}]}]}) for net, sub in (
+         ({"renew-timer": 100, "rebind-timer": 50}, {}), ({"renew-timer": -1}, {"subnet": "x"}),
+         ({**_TEE, "t1-percent": 1.5}, {}), ({"cache-threshold": 1.0}, {}), ({"next-server": "x"}, {}),
+         ({"relay": {"ip-addresses": ["x"]}}, {"subnet": "x"}), ({"require-client-classes": [""]}, {}),
+         ({"interface": "eth9"}, {"subnet": "x"}), ({"server-hostname": "a" * 64}, {}),
+         ({"cache-threshold": 1.0}, {**_TEE, "t1-percent": 1.5}), ({"hostname-char-set": "[a-z"}, {}),
+         ({"ddns-replace-client-name": "x", "next-server": "x"}, {}))],
+     *[_ct6({"shared-networks": [{"name": "n", **net, "subnet6": [{**_S6, **sub}]}]}) for net, sub in (
+         ({"preferred-lifetime": 1, "min-preferred-lifetime": 2, "valid-lifetime": 1, "min-valid-lifetime": 2}, {}),
+         ({"interface": "lo", "interface-id": "x"}, {}), ({"interface": "eth9"}, {}),
+         ({"require-client-classes": [""]}, {"subnet": "x"}), ({"hostname-char-set": "("}, {}))])
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

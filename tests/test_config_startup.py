@@ -247,3 +247,14 @@ def test_two_config_databases_alike_fail_start_up() -> None:
     database = {"type": "mysql", "name": "kea"}
     text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "config-control": {"config-databases": [database, database]}})
     assert "database with access parameters: name=kea type=mysql already exists" in text
+
+
+def test_a_subnet_s_interface_this_host_lacks_does_not_stop_start_up() -> None:
+    config = parse_config({"Dhcp4": {"subnet4": [{"id": 1, "subnet": NET4, "interface": "eth9-not-here"}]}})
+    assert config.dhcp4 is not None
+
+
+def test_tee_times_kea_refuses_stop_start_up_with_the_subnet_s_path() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "calculate-tee-times": True, "t1-percent": 0.9})
+    assert text.endswith("Dhcp4.subnet4[0]: subnet configuration failed: t1-percent:  0.9 is invalid, it must be "
+                         "less than t2-percent: 0.875")

@@ -75,6 +75,8 @@ async def dispatch(runtime: Runtime, envelope: Any, origin: RequestOrigin,
         return _processing_error("'command' element in command message is not a string")
     arguments = envelope.get("arguments", MISSING)
     services = envelope.get("service", MISSING)
+    if body is not None and not body.isascii():
+        origin.raw_utf8 = True
     if services is not MISSING:
         if not isinstance(services, list):
             return [answer(RESULT_ERROR, "service value must be a list")]

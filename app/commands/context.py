@@ -19,6 +19,9 @@ class RequestOrigin:
     user: str | None = None
     # set by the HA layer when the request is known to come from an HA peer
     peer_name: str | None = None
+    # the request's bytes held non-ASCII characters unescaped (Kea counts a character up to U+00FF
+    # as two bytes then, as one when the client sent `\u00XX`)
+    raw_utf8: bool = False
 
     @property
     def from_partner(self) -> bool:

@@ -126,7 +126,7 @@ def _given_configuration(ctx: CommandContext) -> tuple[str, dict[str, Any]]:
         raise not_a_map(ARGUMENTS_NOT_A_MAP)
     name, _ = _section(ctx)
     if ctx.family is not None:
-        refusal = kea_config_test(args, ctx.family.family)
+        refusal = kea_config_test(args, ctx.family.family, raw_utf8=ctx.origin.raw_utf8)
         if refusal is not None:
             raise refusal
     elif name not in args:
