@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import os
 import socket
+import string
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -1002,16 +1003,18 @@ def _kea_interface_present(scope: dict[str, Any], what: str, *, from_file: bool)
 
 
 class _NotAConfigError(KeaRefusal):
-    """An error Kea raises as another exception than DhcpConfigError: a shared network's parser
-    adds the network's position to it."""
+    """An error Kea raises as another exception than DhcpConfigError (a regular expression, the
+    table of reservations): a shared network's parser adds the network's position to it."""
 
 
 class _KeaSubnets:
     """Kea's subnet parser and its table of subnets (ids given out 1, 2, ... to subnets without one)."""
 
-    def __init__(self, family: int, *, from_file: bool = False, raw_utf8: bool = False) -> None:
+    def __init__(self, family: int, *, from_file: bool = False, raw_utf8: bool = False,
+                 unique_addresses: bool = True) -> None:
         self.family = family
         self.from_file = from_file
+        self.hosts = _KeaHosts(family, unique_addresses)  # the reservations of every subnet, and the global ones
         # the client sent non-ASCII characters unescaped; not known of a file, whose lengths are
         # then counted as if escaped, the count that refuses less
         self.raw_utf8 = raw_utf8
@@ -1099,10 +1102,11 @@ class _KeaSubnets:
                     raise failed(f"a pool of type {kind}, with the following address range: {where} overlaps with an "
                                  f"existing pool in the subnet: {prefix} to which it is being added")
                 added.append((first, last))
-        _kea_reservations(sub.get("reservations", []), family, from_file=self.from_file)
-        if not subnet_id:
+        if not subnet_id:  # Kea numbers a subnet without an id when it makes it
             subnet_id = self.next_id
             self.next_id += 1
+        _kea_reservations(sub.get("reservations", []), family, from_file=self.from_file, raw_utf8=self.raw_utf8,
+                          table=self.hosts, subnet_id=subnet_id, prefix=net)
         return subnet_id, prefix
 
     def add(self, subnet_id: int, prefix: str, where: str = "", raw: Any = None) -> None:
@@ -1136,11 +1140,248 @@ def _kea_unknown_key(obj: Any, known: set[str], *, from_file: bool) -> str | Non
     return next((key for key in sorted(obj) if key not in allowed), None) if isinstance(obj, dict) else None
 
 
-def _kea_reservations(hosts: Any, family: int, *, from_file: bool) -> None:
-    for host in hosts if isinstance(hosts, list) else []:
-        key = _kea_unknown_key(host, _RESERVATION_KEYS[family], from_file=from_file)
-        if key is not None:
-            raise KeaRefusal(f"unsupported configuration parameter '{key}'", at=(host, None))
+_RESERVATION_IDENTIFIERS = {4: ("circuit-id", "client-id", "duid", "flex-id", "hw-address"),
+                            6: ("duid", "flex-id", "hw-address")}
+_MAX_HWADDR_LEN, _MAX_DUID_LEN = 20, 128
+_HOST_IDENTIFIER_TEXT = {"hw-address": "hwaddr", "duid": "duid", "circuit-id": "circuit-id", "client-id": "client-id",
+                         "flex-id": "flex-id"}
+_KEA_SPACE = " \t\n\v\f\r"
+
+
+def _kea_identifier(text: str) -> bytes | None:
+    """A host identifier as Kea reads it: 'quoted text', or hex digits (colon- or space-separated
+    bytes of one or two digits, or a run of digits, `0x` allowed); None when it is neither."""
+    trimmed = text.strip(_KEA_SPACE)
+    if len(trimmed) > 1 and trimmed[0] == trimmed[-1] == "'":
+        inner = trimmed[1:-1].strip(_KEA_SPACE)
+        if inner:
+            return inner.encode()
+    separator = ":" if ":" in text else " " if " " in text else None
+    if separator is not None:
+        tokens = text.split(separator)
+        data = bytearray()
+        for token in tokens:
+            if not token:
+                if len(tokens) > 1:
+                    return None
+                continue
+            if len(token) > 2 or any(char not in string.hexdigits for char in token):
+                return None
+            data.append(int(token, 16))
+        return bytes(data)
+    digits = text[2:] if len(text) > 2 and text.startswith("0x") else text
+    digits = ("0" if len(text) % 2 else "") + digits
+    if not digits or any(char not in string.hexdigits for char in digits) or len(digits) % 2:
+        return None
+    return bytes.fromhex(digits)
+
+
+def _hex_colons(data: bytes) -> str:
+    return ":".join(f"{byte:02x}" for byte in data)
+
+
+@dataclass
+class _KeaHost:
+    """What Kea's host reservation parser makes of one reservation (only what its checks use)."""
+
+    kind: str  # the identifier's name
+    identifier: bytes
+    hostname: str = ""
+    address: Any = None  # the IPv4 reservation
+    next_server: Any = None
+    resources: bool = False  # a server hostname, boot file name, options or client classes
+    reservations: list[tuple[bool, Any, int]] = field(default_factory=list)  # (prefix?, address, length)
+
+
+def _kea_host(entry: dict[str, Any], family: int, *, from_file: bool, raw_utf8: bool) -> _KeaHost:
+    """Kea's HostReservationParser4/6: the keys in key order (known, one identifier, strings),
+    the identifier, then the family's own values in key order."""
+    identifiers = _RESERVATION_IDENTIFIERS[family]
+    allowed = _RESERVATION_KEYS[family] | ({"comment"} if from_file else set())
+    identifier, name, hostname = "", "", ""
+    for key in sorted(entry):
+        value = entry[key]
+        if key not in allowed:
+            raise KeaRefusal(f"unsupported configuration parameter '{key}'", at=(entry, None))
+        if key in identifiers or key == "hostname":
+            if key != "hostname" and identifier:
+                raise KeaRefusal(f"the '{key}' and '{name}' are mutually exclusive", at=(entry, None))
+            if not isinstance(value, str):
+                raise KeaRefusal(NOT_A_STRING, at=(entry, key), also_at=(entry, None))
+            if key == "hostname":
+                hostname = value
+            else:
+                identifier, name = value, key
+    if not name:
+        raise KeaRefusal("one of the supported identifiers must be specified for host reservation: "
+                         + ", ".join(identifiers), at=(entry, None))
+    if not identifier:
+        raise KeaRefusal("empty host identifier used", at=(entry, None))
+    data = _kea_identifier(identifier)
+    if data is None:
+        raise KeaRefusal(f"invalid host identifier value '{identifier}'", at=(entry, None))
+    host = _KeaHost(name, data, hostname)
+    for key in sorted(entry):
+        value = entry[key]
+        if key == "option-data":
+            host.resources = host.resources or bool(value)
+        elif key == "client-classes":
+            if not isinstance(value, list):
+                raise KeaRefusal(NOT_A_LIST, at=(entry, key), also_at=(entry, key))
+            for index, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise KeaRefusal(NOT_A_STRING, at=(value, index), also_at=(entry, key))
+            host.resources = host.resources or bool(value)
+        elif family == 4 and key in ("ip-address", "next-server", "server-hostname", "boot-file-name"):
+            _kea_host4_value(host, entry, key, raw_utf8)
+        elif family == 6 and key in ("ip-addresses", "prefixes"):
+            if not isinstance(value, list):
+                raise KeaRefusal(NOT_A_LIST, at=(entry, key))
+            for index, item in enumerate(value):
+                try:
+                    _kea_host6_reservation(host, item, prefix=key == "prefixes")
+                except KeaRefusal as exc:
+                    # the entry's position; a type error carries its own before it
+                    exc.at = (value, index)
+                    exc.also_at = (value, index) if exc.text == NOT_A_STRING else None
+                    raise
+    return host
+
+
+def _kea_ioaddress(text: str) -> Any:
+    address = _c_address(text)
+    if address is None:
+        raise KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument")
+    return address
+
+
+def _kea_host4_value(host: _KeaHost, entry: dict[str, Any], key: str, raw_utf8: bool) -> None:
+    """One v4 reservation value; an error names the value's position."""
+    value = entry[key]
+    try:
+        if not isinstance(value, str):
+            raise KeaRefusal(NOT_A_STRING, at=(entry, key))
+        if key == "ip-address":
+            address = _kea_ioaddress(value)
+            if address.version != 4:
+                raise KeaRefusal(f"address '{_c_text(address)}' is not a valid IPv4 address")
+            if int(address) in (0, 0xFFFFFFFF):
+                raise KeaRefusal(f"must not make reservation for the '{_c_text(address)}' address")
+            host.address = address
+        elif key == "next-server":
+            address = _kea_ioaddress(value)
+            if address.version != 4:
+                raise KeaRefusal(f"next server address '{_c_text(address)}' is not a valid IPv4 address")
+            if int(address) == 0xFFFFFFFF:
+                raise KeaRefusal(f"invalid next server address '{_c_text(address)}'")
+            host.next_server = address if int(address) else None
+        else:
+            limit, text = (63, "server hostname length") if key == "server-hostname" else (127, "boot file length")
+            if _kea_bytes(value, raw_utf8) > limit:
+                raise KeaRefusal(f"{text} must not exceed {limit}")
+            host.resources = host.resources or bool(value)
+    except KeaRefusal as exc:
+        exc.also_at = exc.at  # a type error names the value twice, as Kea
+        exc.at = (entry, key)
+        raise
+
+
+def _kea_host6_reservation(host: _KeaHost, item: Any, *, prefix: bool) -> None:
+    if not isinstance(item, str):
+        raise KeaRefusal(NOT_A_STRING)
+    text, length = item, 128
+    if prefix:
+        slash = item.find("/")
+        if slash < 0:
+            raise KeaRefusal(f"prefix reservation requires prefix length be specified in '{item}'")
+        if slash >= len(item) - 1:
+            raise KeaRefusal(f"prefix '{item}' requires length after '/'")
+        digits = item[slash + 1:]
+        number = digits[1:] if digits[:1] in ("+", "-") else digits
+        if not (number.isascii() and number.isdigit()) or int(number) > _UINT32_MAX:
+            raise KeaRefusal(f"prefix length value '{digits}' is invalid")
+        length = (-int(number) if digits[0] == "-" else int(number)) % (1 << 32) & 0xFF  # Kea keeps 8 bits
+        text = item[:slash]
+    address = _kea_ioaddress(text)
+    if address.version != 6 or address.is_multicast:
+        raise KeaRefusal(f"invalid prefix '{_c_text(address)}' for new IPv6 reservation")
+    if length > 128:
+        raise KeaRefusal(f"invalid prefix length '{length}' for new IPv6 reservation")
+    if (prefix, address, length) in host.reservations:
+        shown = _c_text(address) + (f"/{length}" if prefix else "")
+        raise KeaRefusal(f"failed on attempt to add a duplicated host reservation for {shown}")
+    host.reservations.append((prefix, address, length))
+
+
+class _KeaHosts:
+    """Kea's table of host reservations (CfgHosts): what it refuses to add."""
+
+    def __init__(self, family: int, unique_addresses: bool) -> None:
+        self.family = family
+        self.unique = unique_addresses
+        self.identifiers: set[tuple[int, str, bytes]] = set()
+        self.addresses: set[tuple[int, Any]] = set()
+
+    def add(self, host: _KeaHost, subnet_id: int) -> None:
+        hwaddr = duid = None
+        if host.kind == "hw-address":
+            if len(host.identifier) > _MAX_HWADDR_LEN:
+                raise _NotAConfigError("address vector size exceeds MAX_HWADDR_LEN")
+            hwaddr = _hex_colons(host.identifier)
+        elif host.kind == "duid":
+            if len(host.identifier) > _MAX_DUID_LEN:
+                raise _NotAConfigError(f"DUID size is {len(host.identifier)} bytes, exceeds maximum of {_MAX_DUID_LEN}")
+            duid = _hex_colons(host.identifier)
+        if not (host.hostname or host.address or host.reservations or host.next_server or host.resources):
+            # Kea's text swaps the two names
+            which = f"for DUID: hwtype=1 {hwaddr}" if hwaddr else f"for HW address: {duid}" if duid else ""
+            raise _NotAConfigError(f"specified reservation {which} must include at least one resource, i.e. hostname, "
+                             "IPv4 address, IPv6 address/prefix, options")
+        v = self.family
+        key = (subnet_id, host.kind, host.identifier)
+        if key in self.identifiers and host.kind in ("hw-address", "duid"):
+            named = f"HW address '{hwaddr}'" if hwaddr else f"DUID '{duid}'"
+            raise _NotAConfigError(f"failed to add new host using the {named} to the IPv{v} subnet id '{subnet_id}' as this "
+                             "host has already been added")
+        who = f"HW address '{hwaddr or '(null)'} and DUID '{duid or '(null)'}' to the IPv{v} subnet id '{subnet_id}'"
+        if v == 4:
+            if self.unique and host.address is not None and (subnet_id, host.address) in self.addresses:
+                raise _NotAConfigError(f"failed to add new host using the {who} for the address {host.address}: There's "
+                                 "already a reservation for this address")
+            if key in self.identifiers:
+                raise _NotAConfigError("failed to add duplicate IPv4 host using identifier: "
+                                 f"{_HOST_IDENTIFIER_TEXT[host.kind]}={host.identifier.hex().upper()}")
+            if host.address is not None:
+                self.addresses.add((subnet_id, host.address))
+        else:
+            for _, address, _ in host.reservations:
+                if self.unique and (subnet_id, address) in self.addresses:
+                    raise _NotAConfigError(f"failed to add address reservation for host using the {who} for address/prefix "
+                                     f"{_c_text(address)}: There's already reservation for this address/prefix")
+                self.addresses.add((subnet_id, address))
+        self.identifiers.add(key)
+
+
+def _kea_reservations(hosts: Any, family: int, *, from_file: bool, raw_utf8: bool = False,
+                      table: _KeaHosts | None = None, subnet_id: int = 0, prefix: Any = None) -> None:
+    """A reservations list as Kea reads it: every reservation parsed, then one after the other
+    checked against its subnet (`prefix`; none for global ones) and added to Kea's table."""
+    if not isinstance(hosts, list):
+        return
+    parsed = []
+    for index, entry in enumerate(hosts):
+        if not isinstance(entry, dict):
+            raise KeaRefusal(NOT_A_MAP_VALUE, at=(hosts, index), also_at=(hosts, index))
+        parsed.append(_kea_host(entry, family, from_file=from_file, raw_utf8=raw_utf8))
+    for host in parsed:
+        if prefix is not None:
+            addresses = [host.address] if family == 4 else [a for is_prefix, a, _ in host.reservations if not is_prefix]
+            for address in addresses:
+                if address is not None and address not in prefix:
+                    raise KeaRefusal(f"specified reservation '{_c_text(address)}' is not within the IPv{family} subnet "
+                                     f"'{prefix}'")
+        if table is not None:
+            table.add(host, subnet_id)
 
 
 def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
@@ -1549,9 +1790,12 @@ def _kea_shared_network(raw: dict[str, Any], section: dict[str, Any], family: in
             subnet_id, prefix = subnets.parse(sub, network, at)
         except KeaRefusal as exc:
             # an Element accessor's error inside a network's subnet goes out through the network's
-            # parser, which adds the network's position (measured)
+            # parser, which adds the network's position (measured), as to a reservation the
+            # table of reservations refuses
             if exc.at is not None and str(exc).endswith(" Element in"):
                 exc.also_at = (raw, None)
+            elif isinstance(exc, _NotAConfigError) and family == 4:
+                exc.at = (raw, None)
             raise
         # the network itself refuses a second subnet with the same id or prefix
         if any(subnet_id == other_id or prefix == other for other_id, other, _ in parsed):
@@ -1663,7 +1907,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section["hosts-databases"], index))
         _kea_db_access(entry, _HOST_DB_TYPES, from_file=from_file)
-    subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8)
+    subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8,
+                          unique_addresses=section.get("ip-reservations-unique", True) is not False)
     networks: set[str] = set()
     network_subnets: list[tuple[int, str, str]] = []
     for index, raw in enumerate(section.get("shared-networks", [])):
@@ -1693,7 +1938,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         subnets.add(*subnets.parse(raw, section, at), at, raw)
     wrong_kind("reservations")
     if "reservations" in section:
-        _kea_reservations(section["reservations"], family, from_file=from_file)
+        _kea_reservations(section["reservations"], family, from_file=from_file, raw_utf8=raw_utf8,
+                          table=subnets.hosts, subnet_id=0)
     wrong_kind("config-control")
     if "config-control" in section:
         _kea_config_control(section["config-control"])

@@ -1314,6 +1314,61 @@ case("config-test/subnet-and-network-values-as-kea-reads-them",
          ({"preferred-lifetime": 1, "min-preferred-lifetime": 2, "valid-lifetime": 1, "min-valid-lifetime": 2}, {}),
          ({"interface": "lo", "interface-id": "x"}, {}), ({"interface": "eth9"}, {}),
          ({"require-client-classes": [""]}, {"subnet": "x"}), ({"hostname-char-set": "("}, {}))])
+# host reservations as Kea's reservation parser and its table of hosts read them: keys in key order
+# (known, one identifier, strings), the identifier ('quoted' or hex), v4 addresses and boot fields,
+# v6 addresses and prefixes; then, reservation by reservation, inside the subnet and added to the
+# table (at least one resource, no identifier or address twice in a subnet; Kea's texts as they are)
+_HW = "1a:1b:1c:1d:1e:1f"
+
+
+def _res4(*hosts: Any, **subnet: Any) -> dict[str, Any]:
+    return _ct4({"subnet4": [{**_S4, **subnet, "reservations": list(hosts)}]})
+
+
+def _res6(*hosts: Any) -> dict[str, Any]:
+    return _ct6({"subnet6": [{**_S6, "reservations": list(hosts)}]})
+
+
+case("config-test/reservations-as-kea-reads-them",
+     _res4({"ip-address": "192.0.2.10"}), _res4({"hw-address": _HW, "duid": "01:02"}),
+     _res4({"duid": 5, "zzz": 1}), _res4({"aaa": 1, "hw-address": 5}), _res4({"hw-address": ""}),
+     _res4({"hw-address": "1a::1b"}), _res4({"hw-address": "1a:1bc"}), _res4({"duid": "abc"}), _res4({"duid": "0x"}),
+     _res4({"flex-id": "'abc'"}), _res4({"flex-id": "''"}), _res4({"duid": "01 02:03"}),
+     _res4({"hw-address": ":".join(["aa"] * 21), "hostname": "x"}), _res4({"duid": ":".join(["aa"] * 129), "hostname": "x"}),
+     _res4({"hw-address": _HW, "hostname": 5}), _res4({"hw-address": _HW, "ip-address": "x", "next-server": "x"}),
+     _res4({"hw-address": _HW, "ip-address": "2001:db8::1"}), _res4({"hw-address": _HW, "ip-address": "0.0.0.0"}),
+     _res4({"hw-address": _HW, "ip-address": 5}), _res4({"hw-address": _HW, "ip-address": "10.0.0.1"}),
+     _res4({"hw-address": _HW, "next-server": "255.255.255.255"}), _res4({"hw-address": _HW, "next-server": "0.0.0.0"}),
+     _res4({"hw-address": _HW, "server-hostname": "a" * 64}), _res4({"hw-address": _HW, "boot-file-name": "a" * 128}),
+     _res4({"hw-address": _HW, "client-classes": "x"}), _res4({"hw-address": _HW, "client-classes": [5]}),
+     _res4({"hw-address": _HW, "ip-address": "10.0.0.1"}, {"hw-address": "xyz"}), _res4(5),
+     _res4({"hw-address": _HW}, {"hw-address": _HW}), _res4({"client-id": "01:02"}),
+     _res4({"hw-address": _HW, "hostname": "a"}, {"hw-address": _HW.upper(), "hostname": "b"}),
+     _res4({"duid": "01:02", "hostname": "a"}, {"duid": "1:2", "hostname": "b"}),
+     _res4({"circuit-id": "'x'", "hostname": "a"}, {"circuit-id": "'x'", "hostname": "b"}),
+     _res4({"hw-address": _HW, "ip-address": "192.0.2.5"}, {"duid": "01:02", "ip-address": "192.0.2.5"}),
+     _res4({"hw-address": "zz"}, pools=[{"pool": "10.0.0.1-10.0.0.2"}]),
+     _res4({"hw-address": _HW, "client-classes": ["x"]}, {"duid": "01", "next-server": "10.0.0.1"},
+           {"flex-id": "01", "option-data": [{"name": "routers", "data": "10.0.0.1"}]}),
+     _ct4({"ip-reservations-unique": False, "subnet4": [{**_S4, "reservations": [
+         {"hw-address": _HW, "ip-address": "192.0.2.5"}, {"duid": "01", "ip-address": "192.0.2.5"}]}]}),
+     _ct4({"subnet4": [{**_S4, "reservations": [{"hw-address": _HW, "hostname": "a"}]}],
+           "reservations": [{"hw-address": _HW, "hostname": "b"}, {"hw-address": _HW, "hostname": "c"}]}),
+     _ct4({"subnet4": [{"id": 1, "subnet": "x"}], "reservations": [{"hw-address": "zz"}]}),
+     _ct4({"shared-networks": [{"name": "n", "subnet4": [{**_S4, "reservations": [
+         {"hw-address": _HW, "ip-address": "192.0.2.5"}, {"hw-address": "01", "ip-address": "192.0.2.5"}]}]}]}),
+     _res6({"ip-addresses": ["2001:db8:1::10"]}), _res6({"duid": "01:02", "ip-addresses": ["x"], "prefixes": ["y"]}),
+     _res6({"duid": "01:02", "ip-addresses": ["ff02::1"]}), _res6({"duid": "01:02", "ip-addresses": [5]}),
+     _res6({"duid": "01:02", "ip-addresses": "x"}), _res6({"duid": "01:02", "ip-addresses": ["2001:db8:1::1"] * 2}),
+     _res6({"duid": "01:02", "ip-addresses": ["2001:db8:9::1"]}), _res6({"duid": "01:02", "prefixes": ["2001:db8:2::"]}),
+     _res6({"duid": "01:02", "prefixes": ["2001:db8:2::/"]}), _res6({"duid": "01:02", "prefixes": ["2001:db8:2::/x"]}),
+     _res6({"duid": "01:02", "prefixes": ["2001:db8:2::/-1"]}), _res6({"duid": "01:02", "prefixes": ["2001:db8:2::/64"] * 2}),
+     _res6({"duid": "01:02", "ip-addresses": ["2001:db8:1::1"], "prefixes": ["2001:db8:1::1/128"]}),
+     _res6({"circuit-id": "01:02"}), _res6({"duid": "01"}), _res6({"duid": "01", "prefixes": ["2001:db8:9::/64"]}),
+     _res6({"duid": "01", "ip-addresses": ["2001:db8:1::"]}, {"duid": "02", "prefixes": ["2001:db8:1::/64"]}),
+     _res6({"hw-address": "0x0102", "hostname": "a"}, {"hw-address": "1:2", "hostname": "b"}),
+     _ct6({"shared-networks": [{"name": "n", "subnet6": [{**_S6, "reservations": [
+         {"duid": "01", "ip-addresses": ["2001:db8:9::1"]}]}]}]}))
 # positions deep in a configuration: what comes before moves them; an Element accessor's error in
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],

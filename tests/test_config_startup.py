@@ -258,3 +258,15 @@ def test_tee_times_kea_refuses_stop_start_up_with_the_subnet_s_path() -> None:
     text = refusal({"subnet4": [{"id": 1, "subnet": NET4}], "calculate-tee-times": True, "t1-percent": 0.9})
     assert text.endswith("Dhcp4.subnet4[0]: subnet configuration failed: t1-percent:  0.9 is invalid, it must be "
                          "less than t2-percent: 0.875")
+
+
+def test_a_reservation_without_a_resource_fails_start_up_as_in_kea() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "reservations": [{"hw-address": "1a:1b:1c:1d:1e:1f"}]}]})
+    assert text.endswith("specified reservation for DUID: hwtype=1 1a:1b:1c:1d:1e:1f must include at least one "
+                         "resource, i.e. hostname, IPv4 address, IPv6 address/prefix, options")
+
+
+def test_a_reservation_outside_its_subnet_fails_start_up_with_the_subnet_s_path() -> None:
+    text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "reservations": [
+        {"hw-address": "1a:1b:1c:1d:1e:1f", "ip-address": "10.0.0.1"}]}]})
+    assert text.endswith(f"Dhcp4.subnet4[0]: specified reservation '10.0.0.1' is not within the IPv4 subnet '{NET4}'")
