@@ -716,6 +716,20 @@ def _is_kind(value: Any, kind: str) -> bool:
     return isinstance(value, dict)
 
 
+def _invalid_type(scope: Any, key: str) -> KeaRefusal:
+    """Kea's SimpleParser refusing the type of `key` in `scope`."""
+    return KeaRefusal(f"invalid type specified for parameter '{key}'", at=(scope, key))
+
+
+def _kea_integer(scope: dict[str, Any], key: str) -> int | None:
+    """SimpleParser::getInteger of an optional key: its value, None when absent."""
+    if key not in scope:
+        return None
+    if not _is_kind(scope[key], _INT):
+        raise _invalid_type(scope, key)
+    return int(scope[key])
+
+
 def _check_keys(scope: dict[str, Any], keywords: dict[str, str]) -> None:
     # every known key's type first, then the first unknown key, in key order
     spurious = None
@@ -858,7 +872,7 @@ def _kea_relay(relay: dict[str, Any], family: int) -> None:
     name = "ip-address" if "ip-address" in relay else "ip-addresses"
     if name == "ip-address":
         if not isinstance(relay[name], str):
-            raise KeaRefusal("invalid type specified for parameter 'ip-address'", at=(relay, name))
+            raise _invalid_type(relay, name)
         texts = [relay[name]]
     else:
         if not isinstance(relay[name], list):
@@ -1388,7 +1402,7 @@ def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
     """Kea's interfaces-config parser: `re-detect` first, then every key in key order, the
     interface list selected as Kea's interface configuration selects it."""
     if "re-detect" in value and not isinstance(value["re-detect"], bool):
-        raise KeaRefusal("invalid type specified for parameter 're-detect'", at=(value, "re-detect"))
+        raise _invalid_type(value, "re-detect")
     allowed = _INTERFACES_CONFIG_KEYS[family] | ({"comment"} if from_file else set())
     for key in sorted(value):
         item = value[key]
@@ -1497,14 +1511,11 @@ def _kea_multi_threading(section: dict[str, Any]) -> None:
     if not isinstance(config, dict):
         raise KeaRefusal(NOT_A_MAP_GET, at=(section, "multi-threading"))
     if "enable-multi-threading" in config and not isinstance(config["enable-multi-threading"], bool):
-        raise KeaRefusal("invalid type specified for parameter 'enable-multi-threading'",
-                         at=(config, "enable-multi-threading"))
+        raise _invalid_type(config, "enable-multi-threading")
     for key, what in (("thread-pool-size", "thread pool size"), ("packet-queue-size", "packet queue size")):
-        if key not in config:
+        value = _kea_integer(config, key)
+        if value is None:
             continue
-        value = config[key]
-        if not _is_kind(value, _INT):
-            raise KeaRefusal(f"invalid type specified for parameter '{key}'", at=(config, key))
         if value < 0:
             raise KeaRefusal(f"{what} code must not be negative", at=(config, key))
         if value > 0xFFFF:
@@ -1558,11 +1569,9 @@ def _kea_expiration(value: dict[str, Any]) -> None:
     """Kea's expired-leases-processing parser: each known key an integer within its limits (other
     keys are not read)."""
     for key, highest in _EXPIRATION_LIMITS:
-        if key not in value:
+        number = _kea_integer(value, key)
+        if number is None:
             continue
-        number = value[key]
-        if not _is_kind(number, _INT):
-            raise KeaRefusal(f"invalid type specified for parameter '{key}'", at=(value, key))
         if number < 0:
             raise KeaRefusal(f"value for configuration parameter '{key}' must not be negative", at=(value, key))
         if number > highest:
@@ -1575,7 +1584,7 @@ def _kea_queue_control(value: dict[str, Any]) -> None:
     family's ring): enable-queue a boolean and, when true, queue-type a string."""
     enabled = value.get("enable-queue", False)
     if not isinstance(enabled, bool):
-        raise KeaRefusal("invalid type specified for parameter 'enable-queue'", at=(value, "enable-queue"))
+        raise _invalid_type(value, "enable-queue")
     if enabled and "queue-type" in value and not isinstance(value["queue-type"], str):
         raise KeaRefusal("queue-type must be a string")
 
@@ -1641,8 +1650,9 @@ def _kea_config_control(value: dict[str, Any]) -> None:
     if "config-fetch-wait-time" in value:
         wait = value["config-fetch-wait-time"]
         if not _is_kind(wait, _INT):
-            raise KeaRefusal("invalid type specified for parameter 'config-fetch-wait-time'",
-                             at=(value, "config-fetch-wait-time"), also_at=(value, None))
+            refusal = _invalid_type(value, "config-fetch-wait-time")
+            refusal.also_at = (value, None)
+            raise refusal
         if not 0 <= wait <= 0xFFFF:
             raise KeaRefusal(f"The 'config-fetch-wait-time' value ({wait}) is not within expected range: "
                              "(0 - 65535)", at=(value, None))
@@ -1656,15 +1666,12 @@ def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
     if "enable-updates" not in ddns:
         raise KeaRefusal("missing parameter 'enable-updates'", at=(ddns, None))
 
-    def invalid_type(key: str) -> KeaRefusal:
-        return KeaRefusal(f"invalid type specified for parameter '{key}'", at=(ddns, key))
-
     if not isinstance(ddns["enable-updates"], bool):
-        raise invalid_type("enable-updates")
+        raise _invalid_type(ddns, "enable-updates")
     server_ip: Any = ipaddress.IPv4Address("127.0.0.1")
     if "server-ip" in ddns:
         if not isinstance(ddns["server-ip"], str):
-            raise invalid_type("server-ip")
+            raise _invalid_type(ddns, "server-ip")
         server_ip = _c_address(ddns["server-ip"])
         if server_ip is None:
             text = ddns["server-ip"]
@@ -1677,12 +1684,12 @@ def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
         value = ddns[key]
         if key in numbers:
             if not _is_kind(value, _INT):
-                raise invalid_type(key)
+                raise _invalid_type(ddns, key)
             if not 0 <= value <= _UINT32_MAX:
                 raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(ddns, key))
             numbers[key] = value
         elif not isinstance(value, str):
-            raise invalid_type(key)
+            raise _invalid_type(ddns, key)
         elif key == "ncr-protocol" and value.upper() not in ("UDP", "TCP"):
             raise KeaRefusal(f"invalid NameChangeRequest protocol ({value}) specified for parameter 'ncr-protocol'",
                              at=(ddns, key))
@@ -1860,8 +1867,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         wrong_kind(name)
     # parseEarly
     if "ip-reservations-unique" in section and not _is_kind(section["ip-reservations-unique"], _BOOL):
-        raise KeaRefusal("invalid type specified for parameter 'ip-reservations-unique'",
-                         at=(section, "ip-reservations-unique"))
+        raise _invalid_type(section, "ip-reservations-unique")
     # then one parser after the other, in the order of Kea 2.2's configuration parser
     # (src/bin/dhcp<family>/json_config_parser.cc); leasesync does not read option
     # definitions, option data, MAC sources or server-id inside
@@ -1956,7 +1962,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     scalars = {**_GLOBAL_SCALARS, **(_V4_GLOBAL_SCALARS if family == 4 else {})}
     for name in sorted(set(section) & set(scalars)):
         if not _is_kind(section[name], scalars[name]):
-            raise KeaRefusal(f"invalid type specified for parameter '{name}'", at=(section, name))
+            raise _invalid_type(section, name)
         highest = _GLOBAL_SCALAR_RANGES.get(name)
         if highest is not None and not 0 <= section[name] <= highest:
             raise KeaRefusal(f"out of range value ({section[name]}) specified for parameter '{name}'", at=(section, name))
