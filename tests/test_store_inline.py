@@ -234,6 +234,29 @@ async def test_writes_that_arrive_during_an_fsync_are_committed_after_it_in_one_
     assert store.commits == commits + 2, "the writes that waited were not committed together"
 
 
+async def test_a_large_batch_that_queued_during_an_fsync_commits_without_waiting_for_it(
+        sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
+    import app.store.repository as repository
+
+    store = lease_store(sqlite_client)
+    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.221"))))
+    await held_fsyncs.wait_started()  # the first fsync is under way
+    size = repository._COMMIT_DURING_FSYNC
+    many = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{222 + i}")))) for i in range(size)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    with sqlite3.connect(sqlite_database["name"]) as db:
+        committed = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
+                               (v4_lease("192.0.2.222").address, v4_lease(f"192.0.2.{221 + size}").address)).fetchone()[0]
+    assert committed == size, "a full batch waited for the fsync before it"
+    assert not any(w.done() for w in many), "answered before an fsync that began after their commit"
+    held_fsyncs.permits.release()
+    assert await first is True
+    await held_fsyncs.wait_started()
+    held_fsyncs.permits.release()
+    assert all(await asyncio.gather(*many))
+
+
 async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sqlite_client: KeaClient,
                                                                                held_fsyncs: HeldFsyncs) -> None:
     held_fsyncs.fail = OSError(5, "Input/output error")

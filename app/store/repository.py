@@ -1187,6 +1187,12 @@ class LeaseStore:
         await self.read(lambda c, d: c.execute(text("SELECT 1")).scalar_one())
 
 
+# a batch this large that queued during an fsync is committed at once, not at the fsync's end:
+# at 32 connections waiting cost a fifth of lease4-update's throughput (the loop idled during the
+# fsync), at 8 a batch rarely gets this large (bench/control.py --tree A/B: 8 beat 16 at both)
+_COMMIT_DURING_FSYNC = 8
+
+
 class _InlineWriter:
     """SQLite group commit driven by the serving event loop.
 
@@ -1203,7 +1209,9 @@ class _InlineWriter:
     What arrives while an fsync runs waits for its end and is committed then, as one batch: it
     could not be answered before the next fsync anyway, and one commit of many leases writes each
     changed page (the table's, five indexes', the statistics') to the WAL once; committed batch by
-    batch during the fsync, a lease update cost a third more CPU. Acknowledged changes are as
+    batch during the fsync, a lease update cost a third more CPU. Only a batch of
+    _COMMIT_DURING_FSYNC or more is committed during the fsync, which keeps the loop busy under
+    many connections. Acknowledged changes are as
     durable as under FULL (NORMAL still syncs the WAL header on restart and everything around
     checkpoints); the one difference is that a committed change is visible to readers up to
     one fsync before its writer is answered, as with InnoDB's commit. With NORMAL or OFF
@@ -1241,14 +1249,19 @@ class _InlineWriter:
     def kick(self) -> None:
         """A write was queued (under the store's lock): start draining unless already at it, or
         unless an fsync runs (its end drains: see _drain)."""
-        if self._syncing is None and (self._task is None or self._task.done()):
+        if self._may_commit() and (self._task is None or self._task.done()):
             # the task's first step runs later in this loop iteration: requests read meanwhile join the batch
             self._task = self.loop.create_task(self._drain())
+
+    def _may_commit(self) -> bool:
+        """Not while an fsync runs, unless a batch worth a commit of its own has queued meanwhile
+        (many connections: committing it now keeps the loop busy while the disk works)."""
+        return self._syncing is None or len(self.queue) >= _COMMIT_DURING_FSYNC
 
     async def _drain(self) -> None:
         store = self.store
         while True:
-            if self._syncing is not None:
+            if not self._may_commit():
                 # what arrives while an fsync runs could only be answered after the next one:
                 # it is committed when this one returns (_synced), all in one commit, which
                 # writes each page it changed to the WAL once instead of once per batch
