@@ -158,6 +158,32 @@ async def test_concurrent_writes_committed_together_each_get_their_own_answer(cl
         assert lease["hostname"] == f"h{i}.example.org", lease
 
 
+async def test_concurrent_force_create_updates_each_say_added_or_updated(client: KeaClient) -> None:
+    # an HA partner's stream of lease4-updates: on PostgreSQL a batch of distinct addresses is one
+    # multi-row upsert, which must still tell each lease's outcome, and count it, as one by one
+    import asyncio
+
+    store = client.runtime.families[4].store
+    for i in range(10):
+        await client.one("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{100 + i}", "hw-address": HW})
+    commits_before = store.commits
+    answers = await asyncio.gather(*(
+        client.one("lease4-update", "dhcp4", {"ip-address": f"192.0.2.{100 + i}", "hw-address": HW,
+                                              "hostname": f"h{i}.example.org", "force-create": True})
+        for i in range(20)))
+    assert store.commits - commits_before < 20, "no two updates shared a commit"
+    assert [a["text"] for a in answers] == ["IPv4 lease updated."] * 10 + ["IPv4 lease added."] * 10
+    assigned = await client.one("statistic-get", "dhcp4", {"name": "subnet[1].assigned-addresses"})
+    assert assigned["arguments"]["subnet[1].assigned-addresses"][0][0] == 20, assigned
+    counted = await client.one("stat-lease4-get", "dhcp4", {"subnet-id": 1})
+    result_set = counted["arguments"]["result-set"]
+    row = dict(zip(result_set["columns"], result_set["rows"][0], strict=True))
+    assert row["assigned-addresses"] == 20, counted  # the database's own count
+    for i in (0, 19):
+        lease = (await client.one("lease4-get", "dhcp4", {"ip-address": f"192.0.2.{100 + i}"}))["arguments"]
+        assert lease["hostname"] == f"h{i}.example.org", lease
+
+
 async def test_lease4_del_then_get_says_not_found(client: KeaClient) -> None:
     await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": HW})
     assert await client.one("lease4-del", "dhcp4", {"ip-address": "192.0.2.20"}) == {"result": 0, "text": "IPv4 lease deleted."}

@@ -242,6 +242,32 @@ def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, 
              [row[key] for row in chunk for key in keys])
 
 
+def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
+    """The rows of a batch of v4 force-create updates of distinct addresses (an HA partner's or a
+    script's lease4-update stream); None for any other batch."""
+    rows = []
+    for pending in batch:
+        op = pending.op
+        if not (isinstance(op, UpdateLease) and op.force_create and isinstance(op.lease, Lease4)):
+            return None
+        rows.append(lease4_to_row(op.lease, "postgresql"))
+    return rows if len({row["address"] for row in rows}) == len(rows) else None
+
+
+def _force4_rows_postgresql(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
+    """Force-create updates of distinct v4 addresses as one multi-row upsert per chunk, each told
+    "added" or "updated" by `xmax = 0` as the one-row statement does. Sent one by one (pipelined),
+    PostgreSQL parsed and planned each statement anew (no prepared statements, see make_engine)."""
+    head, one, conflict, keys = _multi_row_upsert(conn.dialect, 4)
+    added: dict[int, bool] = {}
+    for start in range(0, len(rows), _UPSERT_CHUNK):
+        chunk = rows[start:start + _UPSERT_CHUNK]
+        cursor = _run(conn, f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict} "
+                            "RETURNING address, (xmax = 0)", [row[key] for row in chunk for key in keys])
+        added.update((int(address), bool(flag)) for address, flag in cursor.fetchall())
+    return ["added" if added[row["address"]] else "updated" for row in rows]
+
+
 _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable limit (32766)
 
 
@@ -874,6 +900,10 @@ class LeaseStore:
         pipeline mode: every statement is sent before the first result is read, so the batch
         costs the writer one round trip, not one per lease (the server runs them in order)."""
         dialect = self.dialect
+        if dialect == "postgresql" and len(batch) > 1:
+            rows = _distinct_force4_rows(batch)
+            if rows is not None:
+                return _force4_rows_postgresql(conn, rows)
         if len(batch) > 1 and all(p.op.sendable(dialect) for p in batch):
             raw: Any = conn.connection.dbapi_connection
             with raw.pipeline() as pipeline:
