@@ -773,11 +773,16 @@ def _lifetime_bounds(scope: dict[str, Any], family: int, names: tuple[str, ...] 
             raise KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
 
 
+def _convert_failed(text: str) -> str:
+    """Kea's IOAddress refusing `text`."""
+    return f"Failed to convert string to address '{text}': Invalid argument"
+
+
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(text)
     except ValueError:
-        raise KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument") from None
+        raise KeaRefusal(_convert_failed(text)) from None
 
 
 def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
@@ -984,6 +989,15 @@ def _kea_boot_fields(scope: dict[str, Any], raw_utf8: bool) -> None:
             raise KeaRefusal(f"{name} must be at most {limit} bytes long, it is {length}", at=(scope, name))
 
 
+def _lexical_unsigned(text: str) -> int | None:
+    """`text` as C++'s boost::lexical_cast<unsigned int> reads it: digits with an optional sign
+    (a minus wraps around), None when it refuses."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > _UINT32_MAX:
+        return None
+    return (-int(digits) if text[0] == "-" else int(digits)) % (1 << 32)
+
+
 def _kea_4o6_subnet(scope: dict[str, Any]) -> None:
     """v4 4o6-subnet: `prefix/length`, the length as C++'s lexical_cast reads an unsigned number."""
     text = scope.get("4o6-subnet", "")
@@ -992,11 +1006,9 @@ def _kea_4o6_subnet(scope: dict[str, Any]) -> None:
     if "/" not in text:
         raise KeaRefusal(f"Missing / in the 4o6-subnet parameter:{text}, expected format: prefix6/length")
     prefix, length = text.split("/", 1)
-    digits = length[1:] if length[:1] in ("+", "-") else length
-    if not (digits.isascii() and digits.isdigit()) or int(digits) > _UINT32_MAX:
+    if _lexical_unsigned(length) is None:
         raise KeaRefusal(f"Invalid prefix length specified in 4o6-subnet parameter: {text}, expected 0..128 value")
-    if _c_address(prefix) is None:
-        raise KeaRefusal(f"Failed to convert string to address '{prefix}': Invalid argument")
+    _kea_ioaddress(prefix)
 
 
 def _kea_required_classes(scope: dict[str, Any]) -> None:
@@ -1147,15 +1159,12 @@ _INTERFACES_CONFIG_KEYS = {
 }
 
 
-def _kea_unknown_key(obj: Any, known: set[str], *, from_file: bool) -> str | None:
-    """The first key of `obj`, in key order, that Kea's parser for it does not know. A `comment` is
-    known only in a file: Kea's file parser moves it into user-context, the control channel does not."""
-    allowed = known | ({"comment"} if from_file else set())
-    return next((key for key in sorted(obj) if key not in allowed), None) if isinstance(obj, dict) else None
+def _kea_known_keys(known: set[str], *, from_file: bool) -> set[str]:
+    """The keys a parser of Kea's takes: `known`, and a `comment` only in a file (Kea's file parser
+    moves it into user-context, the control channel does not)."""
+    return known | ({"comment"} if from_file else set())
 
 
-_RESERVATION_IDENTIFIERS = {4: ("circuit-id", "client-id", "duid", "flex-id", "hw-address"),
-                            6: ("duid", "flex-id", "hw-address")}
 _MAX_HWADDR_LEN, _MAX_DUID_LEN = 20, 128
 _HOST_IDENTIFIER_TEXT = {"hw-address": "hwaddr", "duid": "duid", "circuit-id": "circuit-id", "client-id": "client-id",
                          "flex-id": "flex-id"}
@@ -1210,8 +1219,8 @@ class _KeaHost:
 def _kea_host(entry: dict[str, Any], family: int, *, from_file: bool, raw_utf8: bool) -> _KeaHost:
     """Kea's HostReservationParser4/6: the keys in key order (known, one identifier, strings),
     the identifier, then the family's own values in key order."""
-    identifiers = _RESERVATION_IDENTIFIERS[family]
-    allowed = _RESERVATION_KEYS[family] | ({"comment"} if from_file else set())
+    identifiers = sorted(_HOST_IDENTIFIERS[family])
+    allowed = _kea_known_keys(_RESERVATION_KEYS[family], from_file=from_file)
     identifier, name, hostname = "", "", ""
     for key in sorted(entry):
         value = entry[key]
@@ -1265,7 +1274,7 @@ def _kea_host(entry: dict[str, Any], family: int, *, from_file: bool, raw_utf8: 
 def _kea_ioaddress(text: str) -> Any:
     address = _c_address(text)
     if address is None:
-        raise KeaRefusal(f"Failed to convert string to address '{text}': Invalid argument")
+        raise KeaRefusal(_convert_failed(text))
     return address
 
 
@@ -1311,10 +1320,10 @@ def _kea_host6_reservation(host: _KeaHost, item: Any, *, prefix: bool) -> None:
         if slash >= len(item) - 1:
             raise KeaRefusal(f"prefix '{item}' requires length after '/'")
         digits = item[slash + 1:]
-        number = digits[1:] if digits[:1] in ("+", "-") else digits
-        if not (number.isascii() and number.isdigit()) or int(number) > _UINT32_MAX:
+        number = _lexical_unsigned(digits)
+        if number is None:
             raise KeaRefusal(f"prefix length value '{digits}' is invalid")
-        length = (-int(number) if digits[0] == "-" else int(number)) % (1 << 32) & 0xFF  # Kea keeps 8 bits
+        length = number & 0xFF  # Kea keeps 8 bits
         text = item[:slash]
     address = _kea_ioaddress(text)
     if address.version != 6 or address.is_multicast:
@@ -1349,29 +1358,30 @@ class _KeaHosts:
         if not (host.hostname or host.address or host.reservations or host.next_server or host.resources):
             # Kea's text swaps the two names
             which = f"for DUID: hwtype=1 {hwaddr}" if hwaddr else f"for HW address: {duid}" if duid else ""
-            raise _NotAConfigError(f"specified reservation {which} must include at least one resource, i.e. hostname, "
-                             "IPv4 address, IPv6 address/prefix, options")
+            raise _NotAConfigError(f"specified reservation {which} must include at least one resource, i.e. "
+                                   "hostname, IPv4 address, IPv6 address/prefix, options")
         v = self.family
         key = (subnet_id, host.kind, host.identifier)
         if key in self.identifiers and host.kind in ("hw-address", "duid"):
             named = f"HW address '{hwaddr}'" if hwaddr else f"DUID '{duid}'"
-            raise _NotAConfigError(f"failed to add new host using the {named} to the IPv{v} subnet id '{subnet_id}' as this "
-                             "host has already been added")
+            raise _NotAConfigError(f"failed to add new host using the {named} to the IPv{v} subnet id '{subnet_id}' "
+                                   "as this host has already been added")
         who = f"HW address '{hwaddr or '(null)'} and DUID '{duid or '(null)'}' to the IPv{v} subnet id '{subnet_id}'"
         if v == 4:
             if self.unique and host.address is not None and (subnet_id, host.address) in self.addresses:
-                raise _NotAConfigError(f"failed to add new host using the {who} for the address {host.address}: There's "
-                                 "already a reservation for this address")
+                raise _NotAConfigError(f"failed to add new host using the {who} for the address {host.address}: "
+                                       "There's already a reservation for this address")
             if key in self.identifiers:
                 raise _NotAConfigError("failed to add duplicate IPv4 host using identifier: "
-                                 f"{_HOST_IDENTIFIER_TEXT[host.kind]}={host.identifier.hex().upper()}")
+                                       f"{_HOST_IDENTIFIER_TEXT[host.kind]}={host.identifier.hex().upper()}")
             if host.address is not None:
                 self.addresses.add((subnet_id, host.address))
         else:
             for _, address, _ in host.reservations:
                 if self.unique and (subnet_id, address) in self.addresses:
-                    raise _NotAConfigError(f"failed to add address reservation for host using the {who} for address/prefix "
-                                     f"{_c_text(address)}: There's already reservation for this address/prefix")
+                    raise _NotAConfigError(f"failed to add address reservation for host using the {who} for "
+                                           f"address/prefix {_c_text(address)}: There's already reservation for this "
+                                           "address/prefix")
                 self.addresses.add((subnet_id, address))
         self.identifiers.add(key)
 
@@ -1403,7 +1413,7 @@ def _kea_interfaces_config(value: Any, family: int, *, from_file: bool) -> None:
     interface list selected as Kea's interface configuration selects it."""
     if "re-detect" in value and not isinstance(value["re-detect"], bool):
         raise _invalid_type(value, "re-detect")
-    allowed = _INTERFACES_CONFIG_KEYS[family] | ({"comment"} if from_file else set())
+    allowed = _kea_known_keys(_INTERFACES_CONFIG_KEYS[family], from_file=from_file)
     for key in sorted(value):
         item = value[key]
         # an accessor's error names the element, and the parser names it once more
@@ -1474,7 +1484,7 @@ def _kea_select_interfaces(config: dict[str, Any], family: int, *, from_file: bo
             raise refuse(f"interface '{name}' doesn't exist in the system")
         address, zoned = _interface_address(address_text)
         if address is None:
-            raise refuse(f"Failed to convert string to address '{address_text}': Invalid argument")
+            raise refuse(_convert_failed(address_text))
         shown = _c_text(address) + (f"%{zoned}" if zoned else "")
         if family == 4 and address.version != 4:
             raise refuse(f"address '{shown}' is not a valid IPv4 address")
@@ -1556,7 +1566,6 @@ def _kea_db_access(value: dict[str, Any], types: tuple[str, ...], *, from_file: 
         number = value.get(key)
         if number is not None and (number < lowest or (highest is not None and number > highest)):
             raise KeaRefusal(text.format(value=number), at=(value, key))
-
 
 
 # Kea 2.2's expired-leases-processing keys, in the order its parser reads them, with their maxima
@@ -1675,8 +1684,8 @@ def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
         server_ip = _c_address(ddns["server-ip"])
         if server_ip is None:
             text = ddns["server-ip"]
-            raise KeaRefusal(f"Failed to convert '{text}' to address: Failed to convert string to address '{text}': "
-                             "Invalid argument", at=(ddns, "server-ip"), separator="")
+            raise KeaRefusal(f"Failed to convert '{text}' to address: {_convert_failed(text)}", at=(ddns, "server-ip"),
+                             separator="")
     numbers = {"server-port": 53001, "sender-port": 0, "max-queue-size": 1024}
     for key in ("server-port", "sender-ip", "sender-port", "max-queue-size", "ncr-protocol", "ncr-format"):
         if key not in ddns:
