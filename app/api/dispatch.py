@@ -148,8 +148,8 @@ async def _invoke(runtime: Runtime, command: str, arguments: Any, origin: Reques
         if service is None and envelope is not None and body is not None:
             result = exc.answer_as_agent(envelope, body)
         else:
-            # only an error answer looks at how the client spelt non-ASCII characters
-            result = exc.answer(envelope, raw_utf8=body is not None and not body.isascii())
+            # its positions depend on how the client spelt non-ASCII characters (noted by dispatch)
+            result = exc.answer(envelope, raw_utf8=origin.raw_utf8)
     except StoreOutcomeUnknown as exc:
         log.warning("%s: commit not confirmed: %s", command, exc)
         result = answer(RESULT_ERROR, f"lease database did not confirm the change in time, it may have been applied: {exc}")

@@ -227,8 +227,10 @@ def _multi_row_upsert(dialect: Any, family: int) -> tuple[str, str, str, list[st
     return cut
 
 
-def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, Any]]) -> None:
-    """Upsert `rows` as one multi-row `INSERT .. ON CONFLICT (address) DO UPDATE` per chunk.
+def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, Any]],
+                            returning: str = "") -> list[Any]:
+    """Upsert `rows` as one multi-row `INSERT .. ON CONFLICT (address) DO UPDATE` per chunk; the
+    rows of the `returning` clause (e.g. " RETURNING address"), if any.
 
     Pipelined one statement per row, PostgreSQL parsed and planned every row again (no prepared
     statements, see make_engine): 50 leases took ~14 ms, ~4.5 ms as one statement. One statement
@@ -236,10 +238,14 @@ def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, 
     the table (and Kea's lease-statistics triggers) as applying them in turn would."""
     head, one, conflict, keys = _multi_row_upsert(conn.dialect, family)
     last = list({row["address"]: row for row in rows}.values())
+    returned: list[Any] = []
     for start in range(0, len(last), _UPSERT_CHUNK):
         chunk = last[start:start + _UPSERT_CHUNK]
-        _run(conn, f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict}",
-             [row[key] for row in chunk for key in keys])
+        cursor = _run(conn, f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict}{returning}",
+                      [row[key] for row in chunk for key in keys])
+        if returning:
+            returned += cursor.fetchall()
+    return returned
 
 
 def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
@@ -255,16 +261,11 @@ def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
 
 
 def _force4_rows_postgresql(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
-    """Force-create updates of distinct v4 addresses as one multi-row upsert per chunk, each told
-    "added" or "updated" by `xmax = 0` as the one-row statement does. Sent one by one (pipelined),
-    PostgreSQL parsed and planned each statement anew (no prepared statements, see make_engine)."""
-    head, one, conflict, keys = _multi_row_upsert(conn.dialect, 4)
-    added: dict[int, bool] = {}
-    for start in range(0, len(rows), _UPSERT_CHUNK):
-        chunk = rows[start:start + _UPSERT_CHUNK]
-        cursor = _run(conn, f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict} "
-                            "RETURNING address, (xmax = 0)", [row[key] for row in chunk for key in keys])
-        added.update((int(address), bool(flag)) for address, flag in cursor.fetchall())
+    """Force-create updates of distinct v4 addresses as one multi-row upsert, each told "added" or
+    "updated" by `xmax = 0` as the one-row statement does (sent one by one, pipelined, PostgreSQL
+    parsed and planned each statement anew)."""
+    returned = _upsert_rows_postgresql(conn, 4, rows, " RETURNING address, (xmax = 0)")
+    added = {int(address): bool(flag) for address, flag in returned}
     return ["added" if added[row["address"]] else "updated" for row in rows]
 
 
@@ -1278,7 +1279,8 @@ class _InlineWriter:
 
     def kick(self) -> None:
         """A write was queued (under the store's lock): start draining unless already at it, or
-        unless an fsync runs (its end drains: see _drain)."""
+        unless an fsync runs and too few wait for a commit of their own (_may_commit; the fsync's
+        end drains the rest)."""
         if self._may_commit() and (self._task is None or self._task.done()):
             # the task's first step runs later in this loop iteration: requests read meanwhile join the batch
             self._task = self.loop.create_task(self._drain())
