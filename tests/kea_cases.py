@@ -1131,8 +1131,10 @@ def _ct6(dhcp6: Any) -> dict[str, Any]:
 # interfaces-config as Kea's parser reads it: re-detect first, then key by key; the interfaces are
 # selected against this host (lo with 127.0.0.1 and ::1 is on every host; the other name on none)
 _NO_IFACE = "leasesync-none0"
-_SUB4 = {"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]}
-_SUB6 = {"subnet6": [{"id": 1, "subnet": "2001:db8:1::/64"}]}
+_S4 = {"id": 1, "subnet": "192.0.2.0/24"}
+_S6 = {"id": 1, "subnet": "2001:db8:1::/64"}
+_SUB4 = {"subnet4": [_S4]}
+_SUB6 = {"subnet6": [_S6]}
 case("config-test/interfaces-selected-as-kea-selects-them",
      *[_ct4({**_SUB4, "interfaces-config": {"interfaces": entries}}) for entries in (
          [_NO_IFACE], ["lo", "lo"], ["lo", "lo/127.0.0.1"], ["lo/127.0.0.1", "lo"], ["lo/127.0.0.1", "lo/127.0.0.1"],
@@ -1268,8 +1270,6 @@ case("config-test/global-parsers-one-after-the-other",
 # classes, 4o6-subnet, then the tee times (only when calculated, Kea's defaults otherwise), DDNS
 # (replace-client-name mode, hostname-char-set a regular expression) and the cache threshold; a
 # shared network checks its own after its subnets, which inherit from it
-_S4 = {"id": 1, "subnet": "192.0.2.0/24"}
-_S6 = {"id": 1, "subnet": "2001:db8:1::/64"}
 _TEE = {"calculate-tee-times": True}
 case("config-test/subnet-and-network-values-as-kea-reads-them",
      *[_ct4({"subnet4": [{**_S4, **sub}]}) for sub in (
@@ -1318,7 +1318,6 @@ case("config-test/subnet-and-network-values-as-kea-reads-them",
 # (known, one identifier, strings), the identifier ('quoted' or hex), v4 addresses and boot fields,
 # v6 addresses and prefixes; then, reservation by reservation, inside the subnet and added to the
 # table (at least one resource, no identifier or address twice in a subnet; Kea's texts as they are)
-_HW = "1a:1b:1c:1d:1e:1f"
 
 
 def _res4(*hosts: Any, **subnet: Any) -> dict[str, Any]:
@@ -1330,33 +1329,33 @@ def _res6(*hosts: Any) -> dict[str, Any]:
 
 
 case("config-test/reservations-as-kea-reads-them",
-     _res4({"ip-address": "192.0.2.10"}), _res4({"hw-address": _HW, "duid": "01:02"}),
+     _res4({"ip-address": "192.0.2.10"}), _res4({"hw-address": HW, "duid": "01:02"}),
      _res4({"duid": 5, "zzz": 1}), _res4({"aaa": 1, "hw-address": 5}), _res4({"hw-address": ""}),
      _res4({"hw-address": "1a::1b"}), _res4({"hw-address": "1a:1bc"}), _res4({"duid": "abc"}), _res4({"duid": "0x"}),
      _res4({"flex-id": "'abc'"}), _res4({"flex-id": "''"}), _res4({"duid": "01 02:03"}),
      _res4({"hw-address": ":".join(["aa"] * 21), "hostname": "x"}), _res4({"duid": ":".join(["aa"] * 129), "hostname": "x"}),
-     _res4({"hw-address": _HW, "hostname": 5}), _res4({"hw-address": _HW, "ip-address": "x", "next-server": "x"}),
-     _res4({"hw-address": _HW, "ip-address": "2001:db8::1"}), _res4({"hw-address": _HW, "ip-address": "0.0.0.0"}),
-     _res4({"hw-address": _HW, "ip-address": 5}), _res4({"hw-address": _HW, "ip-address": "10.0.0.1"}),
-     _res4({"hw-address": _HW, "next-server": "255.255.255.255"}), _res4({"hw-address": _HW, "next-server": "0.0.0.0"}),
-     _res4({"hw-address": _HW, "server-hostname": "a" * 64}), _res4({"hw-address": _HW, "boot-file-name": "a" * 128}),
-     _res4({"hw-address": _HW, "client-classes": "x"}), _res4({"hw-address": _HW, "client-classes": [5]}),
-     _res4({"hw-address": _HW, "ip-address": "10.0.0.1"}, {"hw-address": "xyz"}), _res4(5),
-     _res4({"hw-address": _HW}, {"hw-address": _HW}), _res4({"client-id": "01:02"}),
-     _res4({"hw-address": _HW, "hostname": "a"}, {"hw-address": _HW.upper(), "hostname": "b"}),
+     _res4({"hw-address": HW, "hostname": 5}), _res4({"hw-address": HW, "ip-address": "x", "next-server": "x"}),
+     _res4({"hw-address": HW, "ip-address": "2001:db8::1"}), _res4({"hw-address": HW, "ip-address": "0.0.0.0"}),
+     _res4({"hw-address": HW, "ip-address": 5}), _res4({"hw-address": HW, "ip-address": "10.0.0.1"}),
+     _res4({"hw-address": HW, "next-server": "255.255.255.255"}), _res4({"hw-address": HW, "next-server": "0.0.0.0"}),
+     _res4({"hw-address": HW, "server-hostname": "a" * 64}), _res4({"hw-address": HW, "boot-file-name": "a" * 128}),
+     _res4({"hw-address": HW, "client-classes": "x"}), _res4({"hw-address": HW, "client-classes": [5]}),
+     _res4({"hw-address": HW, "ip-address": "10.0.0.1"}, {"hw-address": "xyz"}), _res4(5),
+     _res4({"hw-address": HW}, {"hw-address": HW}), _res4({"client-id": "01:02"}),
+     _res4({"hw-address": HW, "hostname": "a"}, {"hw-address": HW.upper(), "hostname": "b"}),
      _res4({"duid": "01:02", "hostname": "a"}, {"duid": "1:2", "hostname": "b"}),
      _res4({"circuit-id": "'x'", "hostname": "a"}, {"circuit-id": "'x'", "hostname": "b"}),
-     _res4({"hw-address": _HW, "ip-address": "192.0.2.5"}, {"duid": "01:02", "ip-address": "192.0.2.5"}),
+     _res4({"hw-address": HW, "ip-address": "192.0.2.5"}, {"duid": "01:02", "ip-address": "192.0.2.5"}),
      _res4({"hw-address": "zz"}, pools=[{"pool": "10.0.0.1-10.0.0.2"}]),
-     _res4({"hw-address": _HW, "client-classes": ["x"]}, {"duid": "01", "next-server": "10.0.0.1"},
+     _res4({"hw-address": HW, "client-classes": ["x"]}, {"duid": "01", "next-server": "10.0.0.1"},
            {"flex-id": "01", "option-data": [{"name": "routers", "data": "10.0.0.1"}]}),
      _ct4({"ip-reservations-unique": False, "subnet4": [{**_S4, "reservations": [
-         {"hw-address": _HW, "ip-address": "192.0.2.5"}, {"duid": "01", "ip-address": "192.0.2.5"}]}]}),
-     _ct4({"subnet4": [{**_S4, "reservations": [{"hw-address": _HW, "hostname": "a"}]}],
-           "reservations": [{"hw-address": _HW, "hostname": "b"}, {"hw-address": _HW, "hostname": "c"}]}),
+         {"hw-address": HW, "ip-address": "192.0.2.5"}, {"duid": "01", "ip-address": "192.0.2.5"}]}]}),
+     _ct4({"subnet4": [{**_S4, "reservations": [{"hw-address": HW, "hostname": "a"}]}],
+           "reservations": [{"hw-address": HW, "hostname": "b"}, {"hw-address": HW, "hostname": "c"}]}),
      _ct4({"subnet4": [{"id": 1, "subnet": "x"}], "reservations": [{"hw-address": "zz"}]}),
      _ct4({"shared-networks": [{"name": "n", "subnet4": [{**_S4, "reservations": [
-         {"hw-address": _HW, "ip-address": "192.0.2.5"}, {"hw-address": "01", "ip-address": "192.0.2.5"}]}]}]}),
+         {"hw-address": HW, "ip-address": "192.0.2.5"}, {"hw-address": "01", "ip-address": "192.0.2.5"}]}]}]}),
      _res6({"ip-addresses": ["2001:db8:1::10"]}), _res6({"duid": "01:02", "ip-addresses": ["x"], "prefixes": ["y"]}),
      _res6({"duid": "01:02", "ip-addresses": ["ff02::1"]}), _res6({"duid": "01:02", "ip-addresses": [5]}),
      _res6({"duid": "01:02", "ip-addresses": "x"}), _res6({"duid": "01:02", "ip-addresses": ["2001:db8:1::1"] * 2}),
