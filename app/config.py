@@ -31,6 +31,7 @@ from app.errors import (
     CommandError,
     ConfigError,
 )
+from app.kea_options import OptionDefinition, OptionDefinitions, OptionRefusal, check_option
 from app.netifs import c_library, host_interfaces
 
 INFINITE_LIFETIME = 0xFFFFFFFF
@@ -743,6 +744,54 @@ def _check_keys(scope: dict[str, Any], keywords: dict[str, str]) -> None:
         raise KeaRefusal(f"spurious '{spurious}' parameter")
 
 
+_OPTION_KEYWORDS = _keywords(s="name data space comment", i="code", b="csv-format always-send",
+                             m="user-context metadata")
+
+
+def _kea_option_data(scope: dict[str, Any], family: int, options: OptionDefinitions, *, csv_default: bool = False,
+                     wrap: tuple[Any, Any] | None = None, not_a_map: str = NOT_A_MAP_VALUE,
+                     not_a_map_wrap: tuple[Any, Any] | None = None) -> None:
+    """Kea's option data parser on the `option-data` list of `scope` (app/kea_options.py).
+    `csv_default`: Kea's defaults gave each entry `csv-format: true` (global option data only);
+    `wrap`: the element a scope's parser names once more after any error in its option data
+    (`not_a_map_wrap`: only after an entry that is not a map, which the v4 network parser adds)."""
+    entries = scope.get("option-data")
+    if not isinstance(entries, list):
+        return  # its type is the scope's parser's to check
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise KeaRefusal(not_a_map, at=(entries, index), also_at=wrap or not_a_map_wrap)
+        try:
+            _check_keys(entry, _OPTION_KEYWORDS)
+            check_option(entry, family, options, csv_default=csv_default)
+        except KeaRefusal as exc:
+            if exc.at is None:
+                exc.at = wrap
+            else:
+                exc.also_at = exc.also_at or wrap
+            raise
+        except OptionRefusal as exc:
+            raise KeaRefusal(exc.text, at=exc.at, also_at=wrap) from None
+
+
+def _kea_option_defs(entries: Any, family: int) -> list[OptionDefinition]:
+    """The definitions of an `option-def` list, taken as given (Kea's own checks of a definition
+    are not reproduced): what option data is then read with."""
+    found: list[OptionDefinition] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("type"), str)
+                and isinstance(entry.get("code"), int)):
+            continue
+        records = entry.get("record-types", "")
+        found.append(OptionDefinition(
+            space=entry.get("space", "dhcp4" if family == 4 else "dhcp6") if isinstance(entry.get("space"), str)
+            else "dhcp4" if family == 4 else "dhcp6",
+            code=entry["code"], name=entry["name"], type=entry["type"], array=entry.get("array") is True,
+            records=tuple(r.strip() for r in records.split(",") if r.strip()) if isinstance(records, str) else (),
+            encapsulate=entry.get("encapsulate", "") if isinstance(entry.get("encapsulate"), str) else ""))
+    return found
+
+
 def _inherit(scope: dict[str, Any], parent: dict[str, Any], keywords: dict[str, str]) -> dict[str, Any]:
     merged = dict(scope)
     for key, value in parent.items():
@@ -785,8 +834,10 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise KeaRefusal(_convert_failed(text)) from None
 
 
-def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
-    """Kea's reading of one pool; `named`: the (list, index) Kea names when it is not a map."""
+def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None,
+              options: OptionDefinitions | None = None) -> tuple[int, int]:
+    """Kea's reading of one pool; `named`: the (list, index) Kea names when it is not a map;
+    `options`: the definitions its option data is read with (config-test)."""
     if not isinstance(pool, dict):
         raise KeaRefusal(NOT_A_MAP_VALUE, at=named)
     _check_keys(pool, _POOL_KEYWORDS)
@@ -811,13 +862,17 @@ def _kea_pool(pool: Any, family: int, named: tuple[Any, Any] | None = None) -> t
     if start.version != family or (isinstance(end, int) and not 0 <= end <= start.max_prefixlen) or (
             not isinstance(end, int) and (end.version != family or int(end) < int(start))):
         raise KeaRefusal(f"Failed to create pool defined by: {text}", at=at)
+    if options is not None:
+        # Kea's pool parser adds the position of the pool's option-data to whatever fails in it
+        _kea_option_data(pool, family, options, wrap=(pool, "option-data"))
     if isinstance(end, int):
         net = ipaddress.ip_network(f"{start}/{end}", strict=False)
         return int(net.network_address), int(net.broadcast_address)
     return int(start), int(end)
 
 
-def _kea_pd_pool(pool: Any, named: tuple[Any, Any] | None = None) -> tuple[int, int]:
+def _kea_pd_pool(pool: Any, named: tuple[Any, Any] | None = None,
+                 options: OptionDefinitions | None = None) -> tuple[int, int]:
     """Kea's reading of one pd-pool; `named` as for `_kea_pool`."""
     if not isinstance(pool, dict):
         raise KeaRefusal(NOT_A_MAP_VALUE, at=named)
@@ -839,6 +894,8 @@ def _kea_pd_pool(pool: Any, named: tuple[Any, Any] | None = None) -> tuple[int, 
     if delegated < length:
         raise KeaRefusal(f"Delegated length ({delegated}) must be longer than or equal to prefix length ({length})",
                           at=at)
+    if options is not None:
+        _kea_option_data(pool, 6, options)
     net = ipaddress.IPv6Network(f"{prefix}/{length}", strict=False)
     return int(net.network_address), int(net.broadcast_address)
 
@@ -1040,7 +1097,8 @@ class _KeaSubnets:
                  unique_addresses: bool = True) -> None:
         self.family = family
         self.from_file = from_file
-        self.hosts = _KeaHosts(family, unique_addresses)  # the reservations of every subnet, and the global ones
+        self.options = OptionDefinitions()  # the configuration's option-def
+        self.hosts = _KeaHosts(family, unique_addresses, self.options)  # every subnet's reservations, and the global ones
         # the client sent non-ASCII characters unescaped; not known of a file, whose lengths are
         # then counted as if escaped, the count that refuses less
         self.raw_utf8 = raw_utf8
@@ -1060,9 +1118,10 @@ class _KeaSubnets:
         sub = _inherit(raw, parent, _SUBNET_KEYWORDS[family])
         _check_keys(sub, _SUBNET_KEYWORDS[family])
         pool_list = sub.get("pools", [])
-        pools = [_kea_pool(pool, family, (pool_list, i)) for i, pool in enumerate(pool_list)]
+        pools = [_kea_pool(pool, family, (pool_list, i), self.options) for i, pool in enumerate(pool_list)]
         pd_list = sub.get("pd-pools", []) if family == 6 else []
-        pd_pools = [_kea_pd_pool(pool, (pd_list, i)) for i, pool in enumerate(pd_list)]
+        pd_pools = [_kea_pd_pool(pool, (pd_list, i), self.options) for i, pool in enumerate(pd_list)]
+        _kea_option_data(raw, family, self.options)
         if "relay" in sub:
             _kea_relay(sub["relay"], family)
 
@@ -1216,7 +1275,8 @@ class _KeaHost:
     reservations: list[tuple[bool, Any, int]] = field(default_factory=list)  # (prefix?, address, length)
 
 
-def _kea_host(entry: dict[str, Any], family: int, *, from_file: bool, raw_utf8: bool) -> _KeaHost:
+def _kea_host(entry: dict[str, Any], family: int, *, from_file: bool, raw_utf8: bool,
+              options: OptionDefinitions | None = None) -> _KeaHost:
     """Kea's HostReservationParser4/6: the keys in key order (known, one identifier, strings),
     the identifier, then the family's own values in key order."""
     identifiers = sorted(_HOST_IDENTIFIERS[family])
@@ -1247,6 +1307,8 @@ def _kea_host(entry: dict[str, Any], family: int, *, from_file: bool, raw_utf8: 
     for key in sorted(entry):
         value = entry[key]
         if key == "option-data":
+            if options is not None:
+                _kea_option_data(entry, family, options)
             host.resources = host.resources or bool(value)
         elif key == "client-classes":
             if not isinstance(value, list):
@@ -1339,9 +1401,10 @@ def _kea_host6_reservation(host: _KeaHost, item: Any, *, prefix: bool) -> None:
 class _KeaHosts:
     """Kea's table of host reservations (CfgHosts): what it refuses to add."""
 
-    def __init__(self, family: int, unique_addresses: bool) -> None:
+    def __init__(self, family: int, unique_addresses: bool, options: OptionDefinitions | None = None) -> None:
         self.family = family
         self.unique = unique_addresses
+        self.options = options  # the definitions reservations' option data is read with
         self.identifiers: set[tuple[int, str, bytes]] = set()
         self.addresses: set[tuple[int, Any]] = set()
 
@@ -1396,7 +1459,8 @@ def _kea_reservations(hosts: Any, family: int, *, from_file: bool, raw_utf8: boo
     for index, entry in enumerate(hosts):
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(hosts, index), also_at=(hosts, index))
-        parsed.append(_kea_host(entry, family, from_file=from_file, raw_utf8=raw_utf8))
+        parsed.append(_kea_host(entry, family, from_file=from_file, raw_utf8=raw_utf8,
+                                options=table.options if table is not None else None))
     for host in parsed:
         if prefix is not None:
             addresses = [host.address] if family == 4 else [a for is_prefix, a, _ in host.reservations if not is_prefix]
@@ -1797,6 +1861,7 @@ def _kea_shared_network(raw: dict[str, Any], section: dict[str, Any], family: in
                              f"(defined for subnets reachable via relays) cannot be defined at the same time for {what}",
                              at=(raw, None), separator="")
     _kea_interface_present(raw, what, from_file=from_file)
+    _kea_option_data(raw, family, subnets.options, not_a_map_wrap=(raw, None) if family == 4 else None)
     if family == 6:
         _kea_required_classes(raw)
     parsed: list[tuple[int, str, str]] = []
@@ -1878,8 +1943,13 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     if "ip-reservations-unique" in section and not _is_kind(section["ip-reservations-unique"], _BOOL):
         raise _invalid_type(section, "ip-reservations-unique")
     # then one parser after the other, in the order of Kea 2.2's configuration parser
-    # (src/bin/dhcp<family>/json_config_parser.cc); leasesync does not read option
-    # definitions, option data, MAC sources or server-id inside
+    # (src/bin/dhcp<family>/json_config_parser.cc): option definitions first (leasesync only
+    # takes them in; it does not check them), then the global option data, which Kea's defaults
+    # gave csv-format true; leasesync does not read MAC sources or server-id inside
+    subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8,
+                          unique_addresses=section.get("ip-reservations-unique", True) is not False)
+    subnets.options.custom += _kea_option_defs(section.get("option-def", []), family)
+    _kea_option_data(section, family, subnets.options, csv_default=True, not_a_map=NOT_A_MAP_GET)
     for name in ("data-directory", "mac-sources", "control-socket"):
         wrong_kind(name)
     if "multi-threading" in section:
@@ -1922,8 +1992,6 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section["hosts-databases"], index))
         _kea_db_access(entry, _HOST_DB_TYPES, from_file=from_file)
-    subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8,
-                          unique_addresses=section.get("ip-reservations-unique", True) is not False)
     networks: set[str] = set()
     network_subnets: list[tuple[int, str, str]] = []
     for index, raw in enumerate(section.get("shared-networks", [])):

@@ -1372,6 +1372,65 @@ case("config-test/reservations-as-kea-reads-them",
 # a shared network's subnet also names the network
 _BEFORE_CONFIG = {"boot-file-name": "b\u00e9\n", "option-data": [{"name": "routers", "data": "10.0.0.1"}],
                   "user-context": {"a": {}, "b": [1.5, 0.0001, {}, [], None, False]}}
+# option data as Kea's option data parser reads it (app/kea_options.py): the keys, the code and
+# name, the space, the definition found (standard, vendor, the configuration's option-def) and
+# each CSV value written as the definition's type says, or the hex when csv-format is false;
+# Kea's defaults give global option data csv-format true, other scopes' none
+def _opt4(*options: Any, **section: Any) -> dict[str, Any]:
+    return _ct4({**_SUB4, "option-data": list(options), **section})
+
+
+def _opt6(*options: Any) -> dict[str, Any]:
+    return _ct6({**_SUB6, "option-data": list(options)})
+
+
+_MY_DEFS = {"option-def": [{"name": "my-opt", "code": 222, "type": "uint8"},
+                           {"name": "my-rec", "code": 223, "type": "record", "record-types": "uint16, ipv4-address"},
+                           {"name": "ports", "code": 224, "type": "uint16", "array": True}]}
+case("config-test/option-data-keys-codes-names-and-spaces",
+     _opt4({"name": "routers", "data": "192.0.2.1"}), _opt4({"data": "192.0.2.1"}), _opt4({"name": 5, "data": "1"}),
+     _opt4({"name": "routers", "data": 5}), _opt4({"name": "routers", "data": "192.0.2.1", "foo": 1}),
+     _opt4({"name": "routers", "data": "192.0.2.1", "always-send": "yes"}), _opt4("routers"),
+     _opt4({"name": "routerz", "data": "1"}), _opt4({"name": "rou ters", "data": "1"}),
+     _opt4({"code": 300, "data": "1"}), _opt4({"code": -1, "data": "01"}), _opt4({"code": 0, "data": "1"}),
+     _opt4({"code": 222, "data": "01"}), _opt4({"code": 222, "csv-format": False, "data": "01"}),
+     _opt4({"name": "foo", "csv-format": False, "data": "01"}), _opt4({"code": 0, "csv-format": False, "data": "01"}),
+     _opt4({"code": 255, "csv-format": False, "data": "01"}), _opt4({"name": "routers", "code": 6, "data": "192.0.2.1"}),
+     _opt4({"name": "routers", "space": "1bad", "data": "1"}), _opt4({"name": "routers", "space": "dhcp6", "data": "1"}),
+     _opt4({"name": "tftp-servers", "space": "vendor-4491", "data": "x"}),
+     _opt6({"code": 65536, "data": "01"}), _opt6({"code": 0, "csv-format": False, "data": "01"}),
+     _opt6({"name": "dns-servers", "space": "dhcp4", "data": "x"}))
+case("config-test/option-data-values-as-their-definitions-say",
+     _opt4({"name": "routers", "data": "192.0.2.x"}), _opt4({"name": "domain-name-servers", "data": "192.0.2.1, foo"}),
+     _opt4({"name": "routers", "data": " 192.0.2.1 ,192.0.2.2 "}), _opt4({"name": "subnet-mask", "data": ""}),
+     _opt4({"name": "domain-name", "data": ""}), _opt4({"name": "domain-name", "data": "a\\,b"}),
+     _opt4({"name": "default-ip-ttl", "data": "300"}), _opt4({"name": "default-ip-ttl", "data": "abc"}),
+     _opt4({"name": "default-ip-ttl", "data": "0x1F"}), _opt4({"name": "time-offset", "data": "zz"}),
+     _opt4({"name": "time-offset", "data": "3000000000"}), _opt4({"name": "dhcp-lease-time", "data": "1.5"}),
+     _opt4({"name": "path-mtu-plateau-table", "data": "68, 70000"}), _opt4({"name": "ip-forwarding", "data": "maybe"}),
+     _opt4({"name": "ip-forwarding", "data": "2"}), _opt4({"name": "ip-forwarding", "data": "TRUE"}),
+     _opt4({"name": "uuid-guid", "data": "1, zz"}), _opt4({"name": "client-ndi", "data": "1, 2"}),
+     _opt4({"name": "domain-search", "data": "exa..mple.org"}), _opt4({"name": "domain-search", "data": ".example.org"}),
+     _opt4({"name": "slp-directory-agent", "data": "true, 192.0.2.1, maybe, 1.2.3.4"}),
+     _opt4({"name": "routers", "csv-format": False, "data": "C00002"}),
+     _opt4({"code": 222, "csv-format": False, "data": "01 02 zz"}), _opt4({"code": 222, "csv-format": False, "data": "''"}),
+     _opt6({"name": "dns-servers", "data": "192.0.2.1"}), _opt6({"name": "unicast", "data": "192.0.2.1"}),
+     _opt6({"name": "domain-search", "data": "a" * 70 + ".org"}), _opt6({"name": "rapid-commit", "data": "x"}),
+     _opt6({"name": "s46-portparams", "space": "s46-rule-options", "data": "1, 5"}),
+     _opt6({"name": "bootfile-param", "data": "a, b"}))
+case("config-test/option-data-in-every-scope-and-with-own-definitions",
+     _ct4({"subnet4": [{**_S4, "option-data": [{"code": 222, "data": "01"}]}]}),
+     _ct4({"subnet4": [{**_S4, "option-data": [{"name": "routers", "data": "x"}]}]}),
+     _ct4({"subnet4": [{**_S4, "option-data": ["x"]}]}),
+     _ct4({"subnet4": [{**_S4, "pools": [{"pool": "192.0.2.10 - 192.0.2.20", "option-data": [{"name": "routers", "data": "x"}]}]}]}),
+     _ct4({"subnet4": [{**_S4, "pools": [{"pool": "192.0.2.10 - 192.0.2.20", "option-data": [{"name": "routers", "bogus": 1}]}]}]}),
+     _ct4({"shared-networks": [{"name": "n", "option-data": [{"name": "routers", "data": "x"}], "subnet4": [_S4]}]}),
+     _ct4({"shared-networks": [{"name": "n", "option-data": ["x"], "subnet4": [_S4]}]}),
+     _res4({"hw-address": HW, "option-data": [{"name": "routers", "data": "x"}]}),
+     _ct6({"subnet6": [{**_S6, "pd-pools": [{"prefix": "2001:db8:2::", "prefix-len": 48, "delegated-len": 64,
+                                             "option-data": [{"name": "dns-servers", "data": "x"}]}]}]}),
+     _opt4({"name": "my-opt", "data": "5"}, **_MY_DEFS), _opt4({"name": "my-opt", "data": "500"}, **_MY_DEFS),
+     _opt4({"name": "my-rec", "data": "1, x"}, **_MY_DEFS), _opt4({"name": "ports", "code": 224, "data": "1, 70000"}, **_MY_DEFS))
 case("config-test/positions-deep-in-a-configuration",
      _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
          {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),
