@@ -1,0 +1,152 @@
+"""The serving loop's own CPU per lease4-update, without sockets: the real HTTP protocol class,
+command path and SQLite store (WAL, synchronous FULL), driven in-process by N fake connections.
+
+    python bench/inprocess.py [--tree PATH] [--conns 8] [--requests 20000] [--rounds 2]
+
+Each fake connection hands the protocol its next request as soon as the previous answer was
+written (one loop turn later), as a closed-loop client on a keep-alive connection would. Printed
+per round: requests/s, the loop thread's CPU per request (what limits one Python process), the
+whole process's CPU per request (the fsync thread included), the time `UpdateLease.apply` took
+per lease (its SQL) and leases per commit. With no kernel socket work in the way the figures
+vary less than bench/control.py's, which makes small A/B comparisons of the command path
+possible (`--tree` runs another source tree, e.g. `git archive REV | tar -x -C /tmp/before`).
+Not a substitute for bench/control.py: the targets are measured there, over loopback, against Kea.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", default=str(Path(__file__).resolve().parent.parent), help="source tree to run")
+    parser.add_argument("--conns", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=20000, help="per round")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    tree = Path(args.tree).resolve()
+    os.chdir(tree)
+    sys.path[:0] = [str(tree), str(Path(__file__).resolve().parent)]
+    import control  # bench/control.py: the same requests as the loopback benchmark
+    import uvloop
+
+    import app.store.repository as repository
+    from app.api.protocol import ControlChannelProtocol
+    from app.config import parse_config
+    from app.main import build_app, build_runtime
+
+    applied = [0.0, 0]  # seconds in UpdateLease.apply (the lease's SQL), leases applied
+    original_apply = repository.UpdateLease.apply
+
+    def timed_apply(self: Any, conn: Any, dialect: str) -> Any:
+        started = time.perf_counter()
+        try:
+            return original_apply(self, conn, dialect)
+        finally:
+            applied[0] += time.perf_counter() - started
+            applied[1] += 1
+
+    repository.UpdateLease.apply = timed_apply  # type: ignore[method-assign]
+    tmp = Path(tempfile.mkdtemp(prefix="ls-inprocess-"))
+    database = {"type": "sqlite", "name": str(tmp / "leases.db")}
+    config = parse_config({
+        "LeaseSync": {"http-host": "127.0.0.1", "http-port": 1},
+        "Dhcp4": {"lease-database": database, "valid-lifetime": 4000, "subnet4": [{"id": 1, "subnet": control.SUBNET4}]},
+    }, tmp / "leasesync.json")
+    runtime = build_runtime(config)
+    app = build_app(runtime)
+    protocol_config = types.SimpleNamespace(app=app, limit_concurrency=None, timeout_keep_alive=30, root_path="")
+
+    class Run:
+        def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+            self.index, self.left, self.errors, self.active = control.PREFILL, args.requests, 0, args.conns
+            self.done: asyncio.Future[None] = loop.create_future()
+            self.server_state = types.SimpleNamespace(connections=set(), tasks=set(), total_requests=0,
+                                                      default_headers=[])
+
+        def next_request(self) -> bytes | None:
+            if self.left <= 0:
+                return None
+            self.left -= 1
+            self.index += 1
+            return control.build_request("lease4-update", self.index)
+
+        def finished(self) -> None:
+            self.active -= 1
+            if self.active == 0:
+                self.done.set_result(None)
+
+    class Connection:
+        """A keep-alive client and the transport the protocol writes its answers to."""
+
+        def __init__(self, run: Run, loop: asyncio.AbstractEventLoop) -> None:
+            self.run, self.loop = run, loop
+            self.protocol = ControlChannelProtocol(protocol_config, run.server_state, {}, _loop=loop)
+            self.protocol.connection_made(self)  # type: ignore[arg-type]
+
+        def send(self) -> None:
+            request = self.run.next_request()
+            if request is None:
+                self.run.finished()
+            else:
+                self.loop.call_soon(self.protocol.data_received, request)
+
+        # the transport side
+        def write(self, data: bytes) -> None:
+            if not control.answer_ok(data.partition(b"\r\n\r\n")[2]):
+                self.run.errors += 1
+            self.send()
+
+        def is_closing(self) -> bool:
+            return False
+
+        def close(self) -> None:
+            pass
+
+        def get_extra_info(self, name: str, default: Any = None) -> Any:
+            return {"peername": ("127.0.0.1", 40000), "sockname": ("127.0.0.1", 1)}.get(name, default)
+
+        def pause_reading(self) -> None:
+            pass
+
+        def resume_reading(self) -> None:
+            pass
+
+    async def bench() -> None:
+        await app.start()
+        loop = asyncio.get_running_loop()
+        store = runtime.families[4].store
+        try:
+            for round_number in range(args.rounds):
+                run = Run(loop)
+                connections = [Connection(run, loop) for _ in range(args.conns)]
+                applied[:] = [0.0, 0]
+                commits, ops = store.commits, store.committed_ops
+                wall, cpu, thread = time.perf_counter(), time.process_time(), time.thread_time()
+                for connection in connections:
+                    connection.send()
+                await run.done
+                wall, cpu, thread = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - thread
+                n = args.requests
+                print(f"round {round_number}: {n / wall:8,.0f} req/s  loop thread {thread / n * 1e6:6.1f} us/req  "
+                      f"process {cpu / n * 1e6:6.1f} us/req  SQL {applied[0] / max(applied[1], 1) * 1e6:5.1f} us/lease  "
+                      f"{(store.committed_ops - ops) / max(store.commits - commits, 1):4.1f} leases/commit  "
+                      f"errors {run.errors}")
+        finally:
+            await app.stop()
+
+    uvloop.run(bench())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
