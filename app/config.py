@@ -31,7 +31,7 @@ from app.errors import (
     CommandError,
     ConfigError,
 )
-from app.kea_options import OptionDefinition, OptionDefinitions, OptionRefusal, check_option
+from app.kea_options import OptionDefinition, OptionDefinitions, OptionRefusal, check_option, parse_definition
 from app.netifs import c_library, host_interfaces
 
 INFINITE_LIFETIME = 0xFFFFFFFF
@@ -774,21 +774,24 @@ def _kea_option_data(scope: dict[str, Any], family: int, options: OptionDefiniti
             raise KeaRefusal(exc.text, at=exc.at, also_at=wrap) from None
 
 
+_OPTION_DEF_KEYWORDS = _keywords(s="name type record-types space encapsulate comment", i="code", b="array",
+                                 m="user-context metadata")
+
+
 def _kea_option_defs(entries: Any, family: int) -> list[OptionDefinition]:
-    """The definitions of an `option-def` list, taken as given (Kea's own checks of a definition
-    are not reproduced): what option data is then read with."""
+    """Kea's option definition parser on the global `option-def` list: each entry's keys, values
+    and consistency, then no code or name twice in a space and none of a standard option."""
     found: list[OptionDefinition] = []
-    for entry in entries if isinstance(entries, list) else []:
-        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("type"), str)
-                and isinstance(entry.get("code"), int)):
-            continue
-        records = entry.get("record-types", "")
-        found.append(OptionDefinition(
-            space=entry.get("space", "dhcp4" if family == 4 else "dhcp6") if isinstance(entry.get("space"), str)
-            else "dhcp4" if family == 4 else "dhcp6",
-            code=entry["code"], name=entry["name"], type=entry["type"], array=entry.get("array") is True,
-            records=tuple(r.strip() for r in records.split(",") if r.strip()) if isinstance(records, str) else (),
-            encapsulate=entry.get("encapsulate", "") if isinstance(entry.get("encapsulate"), str) else ""))
+    if not isinstance(entries, list):
+        return found  # its type was checked with the containers Kea's defaults walk into
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise KeaRefusal(NOT_A_MAP_GET, at=(entries, index))
+        _check_keys(entry, _OPTION_DEF_KEYWORDS)
+        try:
+            found.append(parse_definition(entry, family, found))
+        except OptionRefusal as exc:
+            raise KeaRefusal(exc.text, at=exc.at) from None
     return found
 
 
@@ -1943,9 +1946,9 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     if "ip-reservations-unique" in section and not _is_kind(section["ip-reservations-unique"], _BOOL):
         raise _invalid_type(section, "ip-reservations-unique")
     # then one parser after the other, in the order of Kea 2.2's configuration parser
-    # (src/bin/dhcp<family>/json_config_parser.cc): option definitions first (leasesync only
-    # takes them in; it does not check them), then the global option data, which Kea's defaults
-    # gave csv-format true; leasesync does not read MAC sources or server-id inside
+    # (src/bin/dhcp<family>/json_config_parser.cc): option definitions first, then the global
+    # option data, which Kea's defaults gave csv-format true; leasesync does not read MAC sources
+    # or server-id inside
     subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8,
                           unique_addresses=section.get("ip-reservations-unique", True) is not False)
     subnets.options.custom += _kea_option_defs(section.get("option-def", []), family)

@@ -1,4 +1,4 @@
-"""Kea 2.2's reading of `option-data` entries, for `config-test` (app/config.py).
+"""Kea 2.2's reading of `option-def` and `option-data` entries, for `config-test` (app/config.py).
 
 Kea parses an option's `data` with the option's definition: the standard ones of each family, the
 DOCSIS 3 vendor ones, the softwire (RFC 7598) sub-option spaces, and the configuration's own
@@ -297,6 +297,115 @@ class OptionDefinitions:
         return found
 
 
+# Kea's data type names, in the order of its OptionDataType enumeration (whose numbers some of its
+# texts print); "any-address" has a number but no name a configuration can use
+_TYPE_ORDER = ["empty", "binary", "boolean", "int8", "int16", "int32", "uint8", "uint16", "uint32", "any-address",
+               "ipv4-address", "ipv6-address", "ipv6-prefix", "psid", "string", "tuple", "fqdn", "record", "unknown"]
+_TYPE_NUMBER = {name: number for number, name in enumerate(_TYPE_ORDER) if name != "any-address"}
+_UNKNOWN = _TYPE_NUMBER["unknown"]
+
+
+def parse_definition(entry: dict[str, Any], family: int, defined: list[OptionDefinition]) -> OptionDefinition:
+    """Kea's OptionDefParser on one `option-def` entry whose keys and types were checked (Kea's
+    defaults filled `array`, `record-types`, `space` and `encapsulate`), then its table's refusals
+    of a definition that repeats one of `defined` or a standard one."""
+    for key in ("name", "code", "type"):
+        if key not in entry:
+            raise OptionRefusal(f"missing parameter '{key}'", (entry, None))
+    name, code, kind = entry["name"], entry["code"], entry["type"]
+    array: bool = entry.get("array", False)
+    records: str = entry.get("record-types", "")
+    space: str = entry.get("space", "dhcp4" if family == 4 else "dhcp6")
+    encapsulate: str = entry.get("encapsulate", "")
+    if code < 0:
+        raise OptionRefusal("option code must not be negative", (entry, "code"))
+    highest = 255 if family == 4 else 65535
+    if code > highest:
+        raise OptionRefusal(f"invalid option code '{code}', it must not be greater than '{highest}'", (entry, "code"))
+    if not valid_space_name(space):
+        raise OptionRefusal(f"invalid option space name '{space}'", (entry, "space" if "space" in entry else None))
+    if space == "dhcp4" and code in (0, 255):
+        reserved = "PAD" if code == 0 else "END"
+        raise OptionRefusal(f"invalid option code '{code}': reserved for {reserved}", (entry, "code"))
+    if space == "dhcp6" and code == 0:
+        raise OptionRefusal("invalid option code '0': reserved value", (entry, "code"))
+    if encapsulate:
+        if array:
+            raise OptionRefusal(f"option '{space}.{name}', comprising an array of data fields may not encapsulate "
+                                "any option space", (entry, None))
+        if encapsulate == space:
+            raise OptionRefusal(f"option must not encapsulate an option space it belongs to: '{space}.{name}' is "
+                                f"set to encapsulate '{space}'", (entry, None))
+        array = False
+    type_number = _TYPE_NUMBER.get(kind, _UNKNOWN)
+    fields: list[int] = []
+    for token in (t.strip() for t in records.split(",")):
+        if not token:
+            continue
+        field_number = _TYPE_NUMBER.get(token, _UNKNOWN)
+        if type_number != _TYPE_NUMBER["record"]:
+            problem = (f"'record' option type must be used instead of '{_TYPE_ORDER[type_number]}' to add data "
+                       "fields to the record")
+        elif field_number >= _TYPE_NUMBER["record"] or field_number == 0:
+            problem = f"attempted to add invalid data type '{_TYPE_ORDER[field_number]}' to the record."
+        else:
+            fields.append(field_number)
+            continue
+        raise OptionRefusal(f"invalid record type values specified for the option definition: {problem}",
+                            (entry, "record-types" if "record-types" in entry else None))
+    problem = _malformed(name, space, encapsulate, type_number, fields, array)
+    if problem:
+        raise OptionRefusal(problem, (entry, None))
+    definition = OptionDefinition(space, code, name, _TYPE_ORDER[type_number], array,
+                                  tuple(_TYPE_ORDER[f] for f in fields), encapsulate)
+    if any(d.space == space and d.code == code for d in defined):
+        problem = f"option definition with code '{code}' already exists in option space '{space}'"
+    elif any(d.space == space and d.name == name for d in defined):
+        problem = f"option definition with name '{name}' already exists in option space '{space}'"
+    elif any(d.code == code for d in STANDARD.get(space, [])):
+        problem = f"unable to override definition of option '{code}' in standard option space '{space}'"
+    elif any(d.name == name for d in STANDARD.get(space, [])):
+        problem = f"unable to override definition of option '{name}' in standard option space '{space}'"
+    if problem:
+        raise OptionRefusal(problem, (entry, None))
+    return definition
+
+
+def _malformed(name: str, space: str, encapsulate: str, kind: int, fields: list[int], array: bool) -> str:
+    """Kea's OptionDefinition::validate: what makes a definition malformed, or ''."""
+    record, string, binary, empty = (_TYPE_NUMBER[t] for t in ("record", "string", "binary", "empty"))
+    if not valid_space_name(name):
+        return f"invalid option name '{name}'"
+    if not valid_space_name(space):
+        return f"invalid option space name: '{space}'"
+    if encapsulate and not valid_space_name(encapsulate):
+        return f"invalid encapsulated option space name: '{encapsulate}'"
+    if kind >= _UNKNOWN:
+        return f"option type {kind} not supported."
+    if kind == record:
+        if len(fields) < 2:
+            return f"invalid number of data fields: {len(fields)} specified for the option of type 'record'. " \
+                   "Expected at least 2 fields."
+        for position, field_type in enumerate(fields):
+            last = position == len(fields) - 1
+            if field_type == string and not last:
+                return "string data field can't be laid before data fields of other types."
+            if field_type == binary and not last:
+                return "binary data field can't be laid before data fields of other types."
+        if array and fields[-1] == string:
+            return "array of strings is not a valid option definition."
+        if array and fields[-1] == binary:
+            return "array of binary values is not a valid option definition."
+    elif array:
+        if kind == string:
+            return "array of strings is not a valid option definition."
+        if kind == binary:
+            return "array of binary values is not a valid option definition."
+        if kind == empty:
+            return "array of empty value is not a valid option definition."
+    return ""
+
+
 def tokens(text: str) -> list[str]:
     """Kea's tokens(text, ",", escape=true): values split at commas, a backslash keeping the next
     comma (or backslash) in the value, empty values dropped."""
@@ -480,7 +589,12 @@ def _build(definition: OptionDefinition, values: list[str], family: int) -> None
         raise _BadValue(f"Option {definition.code} malformed: len={total} is not divisible by 16.")
 
 
-_SPACE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+def valid_space_name(name: str) -> bool:
+    """Kea's OptionSpace::validateName (option names are held to the same rule)."""
+    return bool(_NAME.fullmatch(name)) and name[0] not in "-_" and name[-1] not in "-_"
+
+
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _binary(data: str) -> bytes | None:
@@ -524,7 +638,7 @@ def check_option(entry: dict[str, Any], family: int, definitions: OptionDefiniti
     data: str = entry.get("data", "")
     space: str = entry.get("space", default_space)
     if "space" in entry:
-        if not _SPACE_NAME.fullmatch(space):
+        if not valid_space_name(space):
             raise OptionRefusal(f"invalid option space name '{space}'", (entry, "space"))
         if space == "dhcp4" and family == 6:
             raise OptionRefusal("'dhcp4' option space name is reserved for DHCPv4 server", (entry, "space"))

@@ -1431,6 +1431,26 @@ case("config-test/option-data-in-every-scope-and-with-own-definitions",
                                              "option-data": [{"name": "dns-servers", "data": "x"}]}]}]}),
      _opt4({"name": "my-opt", "data": "5"}, **_MY_DEFS), _opt4({"name": "my-opt", "data": "500"}, **_MY_DEFS),
      _opt4({"name": "my-rec", "data": "1, x"}, **_MY_DEFS), _opt4({"name": "ports", "code": 224, "data": "1, 70000"}, **_MY_DEFS))
+# option definitions as Kea's option definition parser and its table read them
+def _def4(*definitions: Any) -> dict[str, Any]:
+    return _ct4({**_SUB4, "option-def": list(definitions)})
+
+
+def _my(**more: Any) -> dict[str, Any]:
+    return {"name": "my-opt", "code": 222, "type": "uint8", **more}
+
+
+case("config-test/option-definitions-as-kea-reads-them",
+     _def4(_my()), _def4({"code": 222, "type": "uint8"}), _def4({"name": "x", "code": 222}), _def4(_my(foo=1)),
+     _def4("x"), _def4(_my(code=-1)), _def4(_my(code=256)), _def4(_my(code=255)), _def4(_my(space="-x")),
+     _def4(_my(name="my opt")), _def4(_my(name="")), _def4(_my(type="int64")), _def4(_my(type="record")),
+     _def4(_my(type="record", **{"record-types": "uint8, foo"})), _def4(_my(type="record", **{"record-types": "string, uint8"})),
+     _def4(_my(type="record", array=True, **{"record-types": "uint8, binary"})), _def4(_my(**{"record-types": "uint8, uint16"})),
+     _def4(_my(type="string", array=True)), _def4(_my(type="empty", array=True)), _def4(_my(array=True, encapsulate="foo")),
+     _def4(_my(space="sp", encapsulate="sp")), _def4(_my(encapsulate="-bad")), _def4(_my(), _my(name="other")),
+     _def4(_my(), _my(code=223)), _def4(_my(code=3)), _def4(_my(name="routers")), _def4(_my(name="routers", space="mine")),
+     _ct6({**_SUB6, "option-def": [{"name": "x6", "code": 70000, "type": "ipv6-address"}]}),
+     _ct6({**_SUB6, "option-def": [{"name": "x6", "code": 23, "type": "ipv6-address"}]}))
 case("config-test/positions-deep-in-a-configuration",
      _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
          {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),
