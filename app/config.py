@@ -11,6 +11,7 @@ import ctypes
 import ipaddress
 import logging
 import os
+import re
 import socket
 import string
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,14 @@ from app.errors import (
     CommandError,
     ConfigError,
 )
-from app.kea_options import OptionDefinition, OptionDefinitions, OptionRefusal, check_option, parse_definition
+from app.kea_options import (
+    STANDARD,
+    OptionDefinition,
+    OptionDefinitions,
+    OptionRefusal,
+    check_option,
+    parse_definition,
+)
 from app.netifs import c_library, host_interfaces
 
 INFINITE_LIFETIME = 0xFFFFFFFF
@@ -776,6 +784,79 @@ def _kea_option_data(scope: dict[str, Any], family: int, options: OptionDefiniti
 
 _OPTION_DEF_KEYWORDS = _keywords(s="name type record-types space encapsulate comment", i="code", b="array",
                                  m="user-context metadata")
+
+
+# Kea's names of the places a v6 client's hardware address can be taken from (aliases share one)
+_MAC_SOURCES = {"any": 0, "raw": 1, "duid": 2, "ipv6-link-local": 3, "client-link-addr-option": 4, "rfc6939": 4,
+                "remote-id": 5, "rfc4649": 5, "subscriber-id": 6, "rfc4580": 6, "docsis-cmts": 7, "docsis-modem": 8}
+
+
+def _kea_mac_sources(section: dict[str, Any], key: str) -> None:
+    """Kea's MAC sources list parser (v6): known names, each once (its errors name the list)."""
+    sources = section[key]
+    seen: set[int] = set()
+    for index, source in enumerate(sources):
+        if not isinstance(source, str):
+            raise KeaRefusal(NOT_A_STRING, at=(sources, index))
+        number = _MAC_SOURCES.get(source)
+        if number is None:
+            raise KeaRefusal(f"Failed to convert '{source}' to any recognized MAC source:Can't convert '{source}' to "
+                             "any known MAC source.", at=(section, key))
+        if number in seen:
+            raise KeaRefusal(f"The mac-sources value '{source}' was specified twice", at=(section, key))
+        seen.add(number)
+    if not seen:
+        raise KeaRefusal("If specified, MAC Sources cannot be empty")
+
+
+def _kea_server_id(server_id: dict[str, Any]) -> None:
+    """Kea's DUID configuration parser (v6 `server-id`): `type` first, then each value given."""
+    if "type" not in server_id:
+        raise KeaRefusal("missing parameter 'type'", at=(server_id, None))
+    kind = server_id["type"]
+    if not isinstance(kind, str):
+        raise _invalid_type(server_id, "type")
+    if kind not in ("LLT", "EN", "LL"):
+        raise KeaRefusal(f"unsupported DUID type '{kind}'. Expected: LLT, EN or LL", at=(server_id, "type"))
+    if "identifier" in server_id:
+        identifier = server_id["identifier"]
+        if not isinstance(identifier, str):
+            raise _invalid_type(server_id, "identifier")
+        trimmed = identifier.strip(" \t\n")
+        digits = "".join(trimmed.split())
+        if trimmed and (len(digits) % 2 or not all(c in string.hexdigits for c in digits)):
+            raise KeaRefusal(f"identifier specified in the DUID configuration '{trimmed}' is not a valid string of "
+                             "hexadecimal digits", at=(server_id, "identifier"))
+    for key, highest in (("htype", 0xFFFF), ("time", 0xFFFFFFFF), ("enterprise-id", 0xFFFFFFFF)):
+        if key in server_id:
+            value = server_id[key]
+            if not _is_kind(value, _INT):
+                raise _invalid_type(server_id, key)
+            if not 0 <= value <= highest:
+                raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(server_id, key))
+    if "persist" in server_id and not isinstance(server_id["persist"], bool):
+        raise _invalid_type(server_id, "persist")
+
+
+def _kea_relay_supplied_options(section: dict[str, Any], key: str) -> None:
+    """Kea's parser of the options a relay may supply (v6): codes, or names of standard options;
+    every error names the list once more."""
+    entries = section[key]
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            raise KeaRefusal(NOT_A_STRING, at=(entries, index), also_at=(section, key))
+        code = int(entry) if re.fullmatch(r"[+-]?[0-9]+", entry) and abs(int(entry)) < 1 << 63 else 0
+        if code < 0:
+            problem = f"invalid option code value specified '{entry}', the option code must be a non-negative value"
+        elif code > 0xFFFF:
+            problem = (f"invalid option code value specified '{entry}', the option code must not be greater than "
+                       "'65535'")
+        elif code == 0 and not any(d.name == entry for d in STANDARD["dhcp6"]):
+            problem = (f"unable to find option code for the  specified option name '{entry}' while parsing the list "
+                       "of enabled relay-supplied-options")
+        else:
+            continue
+        raise KeaRefusal(problem, at=(section, key))
 
 
 def _kea_option_defs(entries: Any, family: int) -> list[OptionDefinition]:
@@ -1955,6 +2036,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     _kea_option_data(section, family, subnets.options, csv_default=True, not_a_map=NOT_A_MAP_GET)
     for name in ("data-directory", "mac-sources", "control-socket"):
         wrong_kind(name)
+        if name == "mac-sources" and family == 6 and name in section:
+            _kea_mac_sources(section, name)
     if "multi-threading" in section:
         _kea_multi_threading(section)
     if "dhcp-queue-control" in section:
@@ -1965,6 +2048,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     if "host-reservation-identifiers" in section:
         _kea_host_identifiers(section, family)
     wrong_kind("server-id")
+    if family == 6 and "server-id" in section:
+        _kea_server_id(section["server-id"])
     if "interfaces-config" in section:
         _kea_interfaces_config(section["interfaces-config"], family, from_file=from_file)
     sanity = section.get("sanity-checks", {})
@@ -2030,6 +2115,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     if "config-control" in section:
         _kea_config_control(section["config-control"])
     wrong_kind("relay-supplied-options")
+    if family == 6 and "relay-supplied-options" in section:
+        _kea_relay_supplied_options(section, "relay-supplied-options")
     wrong_kind("compatibility")
     for name, value in sorted(section.get("compatibility", {}).items()):
         if name == "lenient-option-parsing" and not isinstance(value, bool):

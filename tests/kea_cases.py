@@ -1451,6 +1451,21 @@ case("config-test/option-definitions-as-kea-reads-them",
      _def4(_my(), _my(code=223)), _def4(_my(code=3)), _def4(_my(name="routers")), _def4(_my(name="routers", space="mine")),
      _ct6({**_SUB6, "option-def": [{"name": "x6", "code": 70000, "type": "ipv6-address"}]}),
      _ct6({**_SUB6, "option-def": [{"name": "x6", "code": 23, "type": "ipv6-address"}]}))
+# v6 only: the MAC sources, the server's own DUID and the options a relay may supply
+def _g6(**section: Any) -> dict[str, Any]:
+    return _ct6({**_SUB6, **section})
+
+
+case("config-test/mac-sources-server-id-and-relay-supplied-options",
+     _g6(**{"mac-sources": ["duid", "raw"]}), _g6(**{"mac-sources": ["duid", "foo"]}),
+     _g6(**{"mac-sources": ["rfc6939", "client-link-addr-option"]}), _g6(**{"mac-sources": []}),
+     _g6(**{"mac-sources": [5]}), _g6(**{"server-id": {"type": "EN", "enterprise-id": 2495, "identifier": "0102"}}),
+     _g6(**{"server-id": {}}), _g6(**{"server-id": {"type": "XX"}}), _g6(**{"server-id": {"type": 1}}),
+     _g6(**{"server-id": {"type": "LL", "identifier": "abc"}}), _g6(**{"server-id": {"type": "LL", "htype": 70000}}),
+     _g6(**{"server-id": {"type": "LLT", "time": "1"}}), _g6(**{"server-id": {"type": "LLT", "persist": "yes"}}),
+     _g6(**{"relay-supplied-options": ["65", "dns-servers", "+7"]}), _g6(**{"relay-supplied-options": ["-1"]}),
+     _g6(**{"relay-supplied-options": ["70000"]}), _g6(**{"relay-supplied-options": ["0"]}),
+     _g6(**{"relay-supplied-options": ["foo"]}), _g6(**{"relay-supplied-options": [5]}))
 case("config-test/positions-deep-in-a-configuration",
      _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
          {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),
