@@ -37,6 +37,7 @@ from app.kea_options import (
     OptionDefinition,
     OptionDefinitions,
     OptionRefusal,
+    add_definition,
     check_option,
     parse_definition,
 )
@@ -706,8 +707,8 @@ class KeaRefusal(CommandError):
     (start-up names it)."""
 
     def __init__(self, text: str, where: str = "", *, at: tuple[Any, Any] | None = None,
-                 separator: str = " ", also_at: tuple[Any, Any] | None = None) -> None:
-        super().__init__(text, at=at, separator=separator, also_at=also_at)
+                 separator: str = " ", also_at: tuple[Any, Any] | None = None, form: str = "({})") -> None:
+        super().__init__(text, at=at, separator=separator, also_at=also_at, form=form)
         self.where = where
 
 
@@ -859,9 +860,107 @@ def _kea_relay_supplied_options(section: dict[str, Any], key: str) -> None:
         raise KeaRefusal(problem, at=(section, key))
 
 
-def _kea_option_defs(entries: Any, family: int) -> list[OptionDefinition]:
-    """Kea's option definition parser on the global `option-def` list: each entry's keys, values
-    and consistency, then no code or name twice in a space and none of a standard option."""
+_BUILT_IN_CLASSES = ("ALL", "KNOWN", "UNKNOWN", "BOOTP")
+
+
+def _kea_client_classes(classes: list[Any], family: int, options: OptionDefinitions, *, raw_utf8: bool) -> None:
+    """Kea's client class parser, class by class: the name, the class's own option definitions
+    and option data, its values, the built-in classes' rules and no name twice. The `test`
+    expression is taken as given (Kea's expression grammar is not reproduced, README)."""
+    names: set[str] = set()
+    for index, entry in enumerate(classes):
+        if not isinstance(entry, dict):
+            raise KeaRefusal(NOT_A_MAP_GET, at=(classes, index))
+        if "name" not in entry:
+            raise KeaRefusal("missing parameter 'name'", at=(entry, None))
+        name = entry["name"]
+        if not isinstance(name, str):
+            raise _invalid_type(entry, "name")
+        if not name:
+            raise KeaRefusal("not empty parameter 'name' is required", at=(entry, "name"), form="{})")
+        test = entry.get("test", "")
+        if not isinstance(test, str):
+            from app.kea_json import dumps
+
+            raise KeaRefusal(f"expression [{dumps(test).decode()}] must be a string, at", at=(entry, "test"))
+        own = _kea_option_defs(entry.get("option-def", []), family, class_defs=True)
+        if "option-data" in entry:
+            if not isinstance(entry["option-data"], list):
+                raise KeaRefusal(NOT_A_LIST, at=(entry, "option-data"))
+            _kea_option_data(entry, family, OptionDefinitions(own + options.custom))
+        if "user-context" in entry and not isinstance(entry["user-context"], dict):
+            raise KeaRefusal("User context has to be a map", at=(entry, "user-context"))
+        required = entry.get("only-if-required", False)
+        if not isinstance(required, bool):
+            raise _invalid_type(entry, "only-if-required")
+        _kea_class_boot_fields(entry, raw_utf8)
+        for lifetime in ("valid-lifetime",) + (("preferred-lifetime",) if family == 6 else ()):
+            _kea_triplet(entry, lifetime)
+        if name in _BUILT_IN_CLASSES:
+            if required:
+                raise KeaRefusal(f"built-in class '{name}' only-if-required flag must be false")
+            if test:
+                raise KeaRefusal(f"built-in class '{name}' test expression must be empty")
+        if name == "DROP" and required:
+            raise KeaRefusal(f"special class '{name}' only-if-required flag must be false")
+        if name in names:
+            raise KeaRefusal(f"Can't add class: Client Class: {name} has already been defined", at=(entry, None))
+        names.add(name)
+
+
+def _kea_class_boot_fields(entry: dict[str, Any], raw_utf8: bool) -> None:
+    """A client class's next-server, server-hostname and boot-file-name, as Kea's class parser
+    reads them (its own texts, not the subnet parser's)."""
+    for key in ("next-server", "server-hostname", "boot-file-name"):
+        if key in entry and not isinstance(entry[key], str):
+            raise _invalid_type(entry, key)
+    if "next-server" in entry:
+        text = entry["next-server"]
+        try:
+            address = _address(text)
+        except KeaRefusal:
+            raise KeaRefusal(f"Invalid next-server value specified: '{text}'", at=(entry, "next-server")) from None
+        if address.version != 4:
+            raise KeaRefusal(f"Invalid next-server value: '{text}', must be IPv4 address", at=(entry, "next-server"))
+        if int(address) == 0xFFFFFFFF:
+            raise KeaRefusal(f"Invalid next-server value: '{text}', must not be a broadcast", at=(entry, "next-server"))
+    for key, longest in (("server-hostname", 63), ("boot-file-name", 127)):
+        if key in entry:
+            size = _kea_bytes(entry[key], raw_utf8)
+            # Kea's class parser takes 128 bytes of file name while saying 127, as its subnet parser
+            if size > longest + (1 if key == "boot-file-name" else 0):
+                raise KeaRefusal(f"{key} must be at most {longest} bytes long, it is {size}", at=(entry, key))
+
+
+def _kea_triplet(scope: dict[str, Any], name: str) -> None:
+    """Kea's parseIntTriplet: a lifetime with its min- and max- bounds, none inherited."""
+    keys = (name, f"min-{name}", f"max-{name}")
+    for key in keys:
+        if key in scope and not _is_kind(scope[key], _INT):
+            raise _invalid_type(scope, key)
+    given: list[int | None] = [None if k not in scope else scope[k] % (1 << 32) for k in keys]
+    if given == [None, None, None]:
+        return
+    if given[0] is None and given[1] is not None and given[2] is not None:
+        raise KeaRefusal(f"have min-{name} and max-{name} but no {name} (default) in", at=(scope, None), form="{}")
+    value = next(v for v in given if v is not None)  # the default, else the bound given
+    low = value if given[1] is None else given[1]
+    high = value if given[2] is None else given[2]
+    if low > high:
+        if f"min-{name}" in scope and f"max-{name}" in scope:
+            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
+        if f"min-{name}" in scope:
+            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
+        raise KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
+    if not low <= value <= high:
+        raise KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
+                         f"max-{name} ({high})")
+
+
+def _kea_option_defs(entries: Any, family: int, *, class_defs: bool = False) -> list[OptionDefinition]:
+    """Kea's option definition parser on an `option-def` list (global, or a client class's):
+    each entry's keys, values and consistency, then no code or name twice in a space and none of
+    a standard option."""
     found: list[OptionDefinition] = []
     if not isinstance(entries, list):
         return found  # its type was checked with the containers Kea's defaults walk into
@@ -870,7 +969,13 @@ def _kea_option_defs(entries: Any, family: int) -> list[OptionDefinition]:
             raise KeaRefusal(NOT_A_MAP_GET, at=(entries, index))
         _check_keys(entry, _OPTION_DEF_KEYWORDS)
         try:
-            found.append(parse_definition(entry, family, found))
+            definition = parse_definition(entry, family)
+            if class_defs and not (definition.space == "dhcp4" and (definition.code == 43
+                                                                     or 224 <= definition.code <= 254)):
+                # a class may define only the options Kea unpacks late: v4 43 and 224..254
+                raise KeaRefusal(f"Not allowed option definition for code '{definition.code}' in space "
+                                 f"'{definition.space}' at", at=(entry, None))
+            add_definition(found, definition, entry)
         except OptionRefusal as exc:
             raise KeaRefusal(exc.text, at=exc.at) from None
     return found
@@ -2067,6 +2172,8 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
     if "dhcp-ddns" in section:
         _kea_dhcp_ddns(section["dhcp-ddns"])
     wrong_kind("client-classes")
+    if "client-classes" in section:
+        _kea_client_classes(section["client-classes"], family, subnets.options, raw_utf8=raw_utf8)
     if "lease-database" in section:
         if not isinstance(section["lease-database"], dict):
             raise KeaRefusal(NOT_A_MAP_VALUE, at=(section, "lease-database"))

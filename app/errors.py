@@ -30,7 +30,7 @@ class CommandError(Exception):
 
     def __init__(self, text: str, result: int = RESULT_ERROR, arguments: Any = None, *,
                  at: tuple[Any, Any] | None = None, separator: str = " ",
-                 also_at: tuple[Any, Any] | None = None) -> None:
+                 also_at: tuple[Any, Any] | None = None, form: str = "({})") -> None:
         super().__init__(text)
         self.text = text
         self.result = result
@@ -41,6 +41,7 @@ class CommandError(Exception):
         self.separator = separator
         # a second element Kea names after the first (a shared network around a subnet's error)
         self.also_at = also_at
+        self.form = form  # how the position follows the text (app.kea_json.wire_suffix)
 
     def answer(self, envelope: Any = None, raw_utf8: bool = False) -> dict[str, Any]:
         """The answer map; given the envelope a daemon received through kea-ctrl-agent, the text
@@ -48,7 +49,7 @@ class CommandError(Exception):
         non-ASCII characters as raw UTF-8)."""
         text = self.text
         if envelope is not None and self.at is not None:
-            text += wire_suffix(envelope, *self.at, separator=self.separator, raw=raw_utf8)
+            text += wire_suffix(envelope, *self.at, separator=self.separator, raw=raw_utf8, form=self.form)
             if self.also_at is not None:
                 text += wire_suffix(envelope, *self.also_at, raw=raw_utf8)
         return answer(self.result, text, self.arguments)

@@ -176,10 +176,12 @@ def _find(value: Any, offset: int, container: Any, key: Any, raw: bool) -> int |
     return None
 
 
-def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str = " ", *, raw: bool = False) -> str:
-    """Kea's position suffix for an element, ` (<wire>:0:N)`, or "" when it cannot be found."""
+def wire_suffix(envelope: Any, container: Any, key: Any = None, separator: str = " ", *, raw: bool = False,
+                form: str = "({})") -> str:
+    """Kea's position suffix for an element, ` (<wire>:0:N)`, or "" when it cannot be found
+    (`form`: how the text puts the position; a few of Kea's texts leave out a parenthesis)."""
     position = wire_position(envelope, container, key, raw=raw)
-    return "" if position is None else f"{separator}(<wire>:0:{position})"
+    return "" if position is None else separator + form.format(f"<wire>:0:{position}")
 
 
 def client_position(body: bytes, path: tuple[Any, ...]) -> str | None:

@@ -305,10 +305,9 @@ _TYPE_NUMBER = {name: number for number, name in enumerate(_TYPE_ORDER) if name 
 _UNKNOWN = _TYPE_NUMBER["unknown"]
 
 
-def parse_definition(entry: dict[str, Any], family: int, defined: list[OptionDefinition]) -> OptionDefinition:
+def parse_definition(entry: dict[str, Any], family: int) -> OptionDefinition:
     """Kea's OptionDefParser on one `option-def` entry whose keys and types were checked (Kea's
-    defaults filled `array`, `record-types`, `space` and `encapsulate`), then its table's refusals
-    of a definition that repeats one of `defined` or a standard one."""
+    defaults filled `array`, `record-types`, `space` and `encapsulate`)."""
     for key in ("name", "code", "type"):
         if key not in entry:
             raise OptionRefusal(f"missing parameter '{key}'", (entry, None))
@@ -356,8 +355,15 @@ def parse_definition(entry: dict[str, Any], family: int, defined: list[OptionDef
     problem = _malformed(name, space, encapsulate, type_number, fields, array)
     if problem:
         raise OptionRefusal(problem, (entry, None))
-    definition = OptionDefinition(space, code, name, _TYPE_ORDER[type_number], array,
-                                  tuple(_TYPE_ORDER[f] for f in fields), encapsulate)
+    return OptionDefinition(space, code, name, _TYPE_ORDER[type_number], array,
+                            tuple(_TYPE_ORDER[f] for f in fields), encapsulate)
+
+
+def add_definition(defined: list[OptionDefinition], definition: OptionDefinition, entry: dict[str, Any]) -> None:
+    """Kea's table of option definitions taking `definition` (from `entry`): no code or name twice
+    in a space, none of a standard option's."""
+    space, code, name = definition.space, definition.code, definition.name
+    problem = ""
     if any(d.space == space and d.code == code for d in defined):
         problem = f"option definition with code '{code}' already exists in option space '{space}'"
     elif any(d.space == space and d.name == name for d in defined):
@@ -368,7 +374,7 @@ def parse_definition(entry: dict[str, Any], family: int, defined: list[OptionDef
         problem = f"unable to override definition of option '{name}' in standard option space '{space}'"
     if problem:
         raise OptionRefusal(problem, (entry, None))
-    return definition
+    defined.append(definition)
 
 
 def _malformed(name: str, space: str, encapsulate: str, kind: int, fields: list[int], array: bool) -> str:

@@ -1466,6 +1466,31 @@ case("config-test/mac-sources-server-id-and-relay-supplied-options",
      _g6(**{"relay-supplied-options": ["65", "dns-servers", "+7"]}), _g6(**{"relay-supplied-options": ["-1"]}),
      _g6(**{"relay-supplied-options": ["70000"]}), _g6(**{"relay-supplied-options": ["0"]}),
      _g6(**{"relay-supplied-options": ["foo"]}), _g6(**{"relay-supplied-options": [5]}))
+# client classes as Kea's class parser reads them (the test expression itself taken as given)
+def _cls4(*classes: Any, **section: Any) -> dict[str, Any]:
+    return _ct4({**_SUB4, "client-classes": list(classes), **section})
+
+
+_MY224 = {"name": "my", "code": 224, "type": "uint8"}
+case("config-test/client-classes-as-kea-reads-them",
+     _cls4({"name": "pxe", "test": "option[93].hex == 0x0007", "boot-file-name": "ipxe.efi", "next-server": "192.0.2.5"}),
+     _cls4("x"), _cls4({"test": "member('ALL')"}), _cls4({"name": 5}), _cls4({"name": ""}), _cls4({"name": "a", "test": 5}),
+     _cls4({"name": "a"}, {"name": "a"}), _cls4({"name": "KNOWN", "test": "member('ALL')"}),
+     _cls4({"name": "ALL", "only-if-required": True}), _cls4({"name": "DROP", "only-if-required": True}),
+     _cls4({"name": "a", "user-context": []}), _cls4({"name": "a", "next-server": "x"}),
+     _cls4({"name": "a", "next-server": "2001:db8::1"}), _cls4({"name": "a", "next-server": "255.255.255.255"}),
+     _cls4({"name": "a", "server-hostname": "s" * 64}), _cls4({"name": "a", "boot-file-name": "f" * 129}),
+     _cls4({"name": "a", "min-valid-lifetime": 5, "max-valid-lifetime": 10}),
+     _cls4({"name": "a", "min-valid-lifetime": 50, "valid-lifetime": 20}),
+     _cls4({"name": "a", "min-valid-lifetime": 5, "max-valid-lifetime": 10, "valid-lifetime": 20}),
+     _cls4({"name": "a", "option-data": [{"name": "routers", "data": "x"}]}),
+     _cls4({"name": "a", "option-data": [{"code": 222, "data": "01"}]}),
+     _cls4({"name": "a", "option-def": [_MY224], "option-data": [{"name": "my", "data": "500"}]}),
+     _cls4({"name": "a", "option-def": [{**_MY224, "code": 200}]}),
+     _cls4({"name": "a", "option-def": [_MY224, {**_MY224, "name": "my2"}]}),
+     _cls4({"name": "a", "option-data": [{"name": "g", "data": "500"}]}, **{"option-def": [{"name": "g", "code": 222, "type": "uint8"}]}),
+     _ct6({**_SUB6, "client-classes": [{"name": "a", "preferred-lifetime": 10, "min-preferred-lifetime": 50}]}),
+     _ct6({**_SUB6, "client-classes": [{"name": "a", "option-def": [{"name": "my", "code": 1000, "type": "uint8"}]}]}))
 case("config-test/positions-deep-in-a-configuration",
      _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
          {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),
