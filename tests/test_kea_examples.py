@@ -45,14 +45,17 @@ def _without_interfaces(value: Any) -> None:
             _without_interfaces(inner)
 
 
-def _section(name: str) -> tuple[int, dict[str, Any]]:
+def _section(name: str, left_out: set[str] = LOCAL_ONLY) -> tuple[int, dict[str, Any]]:
+    """The example's family and its section without the keys `left_out` (and, when those are
+    the ones local to a DHCP server, without interfaces)."""
     path = EXAMPLES / name
     if not path.is_file():
         unavailable("Kea's example configurations (apt-get install kea-doc)")
     family = 4 if name.startswith("kea4") else 6
     document, _ = parse(path.read_text(), str(path))
-    section = {k: v for k, v in document[f"Dhcp{family}"].items() if k not in LOCAL_ONLY}
-    _without_interfaces(section)
+    section = {k: v for k, v in document[f"Dhcp{family}"].items() if k not in left_out}
+    if left_out is LOCAL_ONLY:
+        _without_interfaces(section)
     return family, section
 
 
@@ -198,15 +201,6 @@ def kea_daemons() -> Any:
         daemon.stop()
 
 
-def _config_test_section(name: str) -> tuple[int, dict[str, Any]]:
-    path = EXAMPLES / name
-    if not path.is_file():
-        unavailable("Kea's example configurations (apt-get install kea-doc)")
-    family = 4 if name.startswith("kea4") else 6
-    document, _ = parse(path.read_text(), str(path))
-    return family, {k: v for k, v in document[f"Dhcp{family}"].items() if k not in CONFIG_TEST_LEFT_OUT}
-
-
 def _verdict(answer: Any) -> tuple[Any, Any]:
     first = answer[0] if isinstance(answer, list) else answer
     return first.get("result"), first.get("text")
@@ -219,7 +213,7 @@ def _all_example_names() -> list[str]:
 @pytest.mark.parametrize("name", _all_example_names())
 async def test_config_test_of_kea_s_example_answers_as_kea(name: str, kea_daemons: Any, make_client: Any,
                                                           sqlite_database: dict[str, Any]) -> None:
-    family, section = _config_test_section(name)
+    family, section = _section(name, CONFIG_TEST_LEFT_OUT)
     client: KeaClient = await make_client({f"Dhcp{family}": {"lease-database": sqlite_database}})
     arguments = {f"Dhcp{family}": section}
     expected = kea_daemons[family].command("config-test", [f"dhcp{family}"], arguments)
@@ -248,7 +242,7 @@ async def test_config_test_of_each_option_given_a_bad_value_answers_as_kea(
     """Every option of Kea's all-options example, in turn given values of other types, none, one
     too many, out of range, escaped: the refusals name the option, its space and code, the value's
     problem and the position as Kea does."""
-    family, section = _config_test_section(name)
+    family, section = _section(name, CONFIG_TEST_LEFT_OUT)
     client: KeaClient = await make_client({f"Dhcp{family}": {"lease-database": sqlite_database}})
     mismatches = []
     for number, entry in enumerate(_option_entries(section)):
