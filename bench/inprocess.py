@@ -7,9 +7,10 @@ Each fake connection hands the protocol its next request as soon as the previous
 written (one loop turn later), as a closed-loop client on a keep-alive connection would. Printed
 per round: requests/s, the loop thread's CPU per request (what limits one Python process), the
 whole process's CPU per request (the fsync thread included), the time `UpdateLease.apply` took
-per lease (its SQL) and leases per commit. With no kernel socket work in the way the figures
-vary less than bench/control.py's, which makes small A/B comparisons of the command path
-possible (`--tree` runs another source tree, e.g. `git archive REV | tar -x -C /tmp/before`).
+per lease (its SQL), leases per commit and the WAL fsync's duration. With no kernel socket work
+in the way the figures vary less than bench/control.py's, which makes small A/B comparisons of
+the command path possible (`--tree` runs another source tree, e.g. `git archive REV | tar -x -C
+/tmp/before`).
 Not a substitute for bench/control.py: the targets are measured there, over loopback, against Kea.
 """
 
@@ -56,6 +57,18 @@ def main() -> int:
             applied[1] += 1
 
     repository.UpdateLease.apply = timed_apply  # type: ignore[method-assign]
+    synced = [0.0, 0]  # seconds in the WAL's fsync (the committer thread), fsyncs
+    original_sync = repository._InlineWriter._sync_wal
+
+    def timed_sync(self: Any) -> None:
+        started = time.perf_counter()
+        try:
+            original_sync(self)
+        finally:
+            synced[0] += time.perf_counter() - started
+            synced[1] += 1
+
+    repository._InlineWriter._sync_wal = timed_sync  # type: ignore[method-assign]
     tmp = Path(tempfile.mkdtemp(prefix="ls-inprocess-"))
     database = {"type": "sqlite", "name": str(tmp / "leases.db")}
     config = parse_config({
@@ -130,6 +143,7 @@ def main() -> int:
                 run = Run(loop)
                 connections = [Connection(run, loop) for _ in range(args.conns)]
                 applied[:] = [0.0, 0]
+                synced[:] = [0.0, 0]
                 commits, ops = store.commits, store.committed_ops
                 wall, cpu, thread = time.perf_counter(), time.process_time(), time.thread_time()
                 for connection in connections:
@@ -140,6 +154,7 @@ def main() -> int:
                 print(f"round {round_number}: {n / wall:8,.0f} req/s  loop thread {thread / n * 1e6:6.1f} us/req  "
                       f"process {cpu / n * 1e6:6.1f} us/req  SQL {applied[0] / max(applied[1], 1) * 1e6:5.1f} us/lease  "
                       f"{(store.committed_ops - ops) / max(store.commits - commits, 1):4.1f} leases/commit  "
+                      f"fsync {synced[0] / max(synced[1], 1) * 1e3:4.2f} ms  "
                       f"errors {run.errors}")
         finally:
             await app.stop()
