@@ -883,6 +883,9 @@ def _kea_client_classes(classes: list[Any], family: int, options: OptionDefiniti
             from app.kea_json import dumps
 
             raise KeaRefusal(f"expression [{dumps(test).decode()}] must be a string, at", at=(entry, "test"))
+        undefined = _undefined_member(test, names)
+        if undefined is not None:
+            raise KeaRefusal(f"expression: [{test}] error: <string>:{undefined}", at=(entry, "test"))
         own = _kea_option_defs(entry.get("option-def", []), family, class_defs=True)
         if "option-data" in entry:
             if not isinstance(entry["option-data"], list):
@@ -906,6 +909,39 @@ def _kea_client_classes(classes: list[Any], family: int, options: OptionDefiniti
         if name in names:
             raise KeaRefusal(f"Can't add class: Client Class: {name} has already been defined", at=(entry, None))
         names.add(name)
+
+
+_BUILT_IN_PREFIXES = ("VENDOR_CLASS_", "HA_", "AFTER_", "EXTERNAL_")
+_MEMBER = re.compile(r"member\s*\(\s*'")
+
+
+def _undefined_member(test: str, defined: set[str]) -> str | None:
+    """The first `member('name')` of a class's test expression that names a class neither
+    built in nor defined before this one, as Kea's expression parser reports it (the string's
+    place, then the text: `1.8-12: Not defined client class 'foo' at`); None when there is none.
+    Quotes are followed as Kea's lexer reads them (a string cannot hold a quote), so a `member(`
+    inside a string is not one. The rest of the expression's grammar is not checked (README)."""
+    quoted = False
+    index = 0
+    while index < len(test):
+        char = test[index]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and test.startswith("member", index) and (index == 0 or not test[index - 1].isalnum()):
+            found = _MEMBER.match(test, index)
+            if found is not None:
+                start = found.end() - 1  # the opening quote
+                end = test.find("'", start + 1)
+                if end < 0:
+                    return None
+                name = test[start + 1:end]
+                if not (name in _BUILT_IN_CLASSES or name.startswith(_BUILT_IN_PREFIXES) or name in defined):
+                    line = test.count("\n", 0, start) + 1
+                    column = start - (test.rfind("\n", 0, start) + 1) + 1
+                    return (f"{line}.{column}-{column + end - start}: Not defined client class '{name}' at")
+                index = end
+        index += 1
+    return None
 
 
 def _kea_class_boot_fields(entry: dict[str, Any], raw_utf8: bool) -> None:

@@ -1491,6 +1491,11 @@ case("config-test/client-classes-as-kea-reads-them",
      _cls4({"name": "a", "option-data": [{"name": "g", "data": "500"}]}, **{"option-def": [{"name": "g", "code": 222, "type": "uint8"}]}),
      _ct6({**_SUB6, "client-classes": [{"name": "a", "preferred-lifetime": 10, "min-preferred-lifetime": 50}]}),
      _ct6({**_SUB6, "client-classes": [{"name": "a", "option-def": [{"name": "my", "code": 1000, "type": "uint8"}]}]}))
+case("config-test/client-class-tests-name-classes-defined-before-them",
+     _cls4({"name": "a", "test": "member('foo')"}), _cls4({"name": "a", "test": "member('b')"}, {"name": "b"}),
+     _cls4({"name": "b"}, {"name": "a", "test": "member('b')"}), _cls4({"name": "a", "test": "member('KNOWN')"}),
+     _cls4({"name": "a", "test": "member('VENDOR_CLASS_foo')"}), _cls4({"name": "a", "test": "not  member( 'foo' )"}),
+     _cls4({"name": "a", "test": "member('DROP')"}), _cls4({"name": "b"}, {"name": "a", "test": "member('b') or member('zz')"}))
 case("config-test/positions-deep-in-a-configuration",
      _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
          {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),
