@@ -7,7 +7,8 @@ each, and no answer is ever sent for an uncommitted change. The writer is a thre
 on SQLite, light writes from the serving event loop are applied by the loop itself and only
 their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
 tug-of-war between two threads). Reads run on a small thread pool with their own connections;
-SQLite point lookups run on the loop (read_point).
+SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of a v4 lease
+by address, over an async connection (_pg_point).
 
 Every write is keyed by the lease address and all of them are serialised by the database's
 single write lock, so two updates of the same lease can never interleave into a half-written row.
