@@ -50,3 +50,19 @@ async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connecti
     again = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
     assert again["result"] == 0
     assert store._pg_reader is not None and store._pg_reader.info.backend_pid != dropped
+
+
+async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connection(
+        make_client: Any, pg_database: Any) -> None:
+    client = await make_client(service_config(pg_database))
+    lease = {"ip-address": "2001:db8:1::20", "duid": "01:02:03:04:05:06", "iaid": 7}
+    assert (await client.one("lease6-add", "dhcp6", lease))["result"] == 0
+
+    got = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::20"})
+    of_its_type = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::20", "type": "IA_NA"})
+    of_another_type = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::20", "type": "IA_TA"})
+
+    assert got["result"] == 0 and got["arguments"]["duid"] == "01:02:03:04:05:06"
+    assert of_its_type == got
+    assert of_another_type == {"result": 3, "text": "Lease not found."}
+    assert client.runtime.families[6].store._pg_reader is not None

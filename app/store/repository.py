@@ -7,8 +7,8 @@ each, and no answer is ever sent for an uncommitted change. The writer is a thre
 on SQLite, light writes from the serving event loop are applied by the loop itself and only
 their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
 tug-of-war between two threads). Reads run on a small thread pool with their own connections;
-SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of a v4 lease
-by address, over an async connection (_pg_point).
+SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of a lease by
+address, over an async connection (_pg_point).
 
 Every write is keyed by the lease address and all of them are serialised by the database's
 single write lock, so two updates of the same lease can never interleave into a half-written row.
@@ -1216,6 +1216,13 @@ class LeaseStore:
 
     # --- queries (v6) ---
     async def get6(self, address: str, lease_type: int | None) -> Lease6 | None:
+        if self.dialect == "postgresql":
+            # one lease row per address (the table's key): the type is compared here
+            found = await self._pg_point(6, address)
+            if found is not _PG_UNAVAILABLE:
+                if found is None or (lease_type is not None and found.lease_type != lease_type):
+                    return None
+                return lease6_from_row(found)
         t = schema.lease6
         cond = t.c.address == address
         if lease_type is not None:
