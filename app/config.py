@@ -38,6 +38,7 @@ from app.kea_options import (
     OptionDefinitions,
     OptionRefusal,
     add_definition,
+    base16_problem,
     check_option,
     parse_definition,
 )
@@ -740,6 +741,14 @@ def _kea_integer(scope: dict[str, Any], key: str) -> int | None:
     return int(scope[key])
 
 
+def _kea_unsigned(scope: dict[str, Any], key: str, highest: int) -> int | None:
+    """SimpleParser::getUint16/getUint32 of an optional key: an integer in 0..`highest`."""
+    value = _kea_integer(scope, key)
+    if value is not None and not 0 <= value <= highest:
+        raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(scope, key))
+    return value
+
+
 def _check_keys(scope: dict[str, Any], keywords: dict[str, str]) -> None:
     # every known key's type first, then the first unknown key, in key order
     spurious = None
@@ -824,17 +833,11 @@ def _kea_server_id(server_id: dict[str, Any]) -> None:
         if not isinstance(identifier, str):
             raise _invalid_type(server_id, "identifier")
         trimmed = identifier.strip(" \t\n")
-        digits = "".join(trimmed.split())
-        if trimmed and (len(digits) % 2 or not all(c in string.hexdigits for c in digits)):
+        if trimmed and base16_problem(trimmed):
             raise KeaRefusal(f"identifier specified in the DUID configuration '{trimmed}' is not a valid string of "
                              "hexadecimal digits", at=(server_id, "identifier"))
-    for key, highest in (("htype", 0xFFFF), ("time", 0xFFFFFFFF), ("enterprise-id", 0xFFFFFFFF)):
-        if key in server_id:
-            value = server_id[key]
-            if not _is_kind(value, _INT):
-                raise _invalid_type(server_id, key)
-            if not 0 <= value <= highest:
-                raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(server_id, key))
+    for key, highest in (("htype", 0xFFFF), ("time", _UINT32_MAX), ("enterprise-id", _UINT32_MAX)):
+        _kea_unsigned(server_id, key, highest)
     if "persist" in server_id and not isinstance(server_id["persist"], bool):
         raise _invalid_type(server_id, "persist")
 
@@ -974,23 +977,10 @@ def _kea_triplet(scope: dict[str, Any], name: str) -> None:
     for key in keys:
         if key in scope and not _is_kind(scope[key], _INT):
             raise _invalid_type(scope, key)
-    given: list[int | None] = [None if k not in scope else scope[k] % (1 << 32) for k in keys]
-    if given == [None, None, None]:
-        return
-    if given[0] is None and given[1] is not None and given[2] is not None:
+    value, low, high = (None if k not in scope else scope[k] % (1 << 32) for k in keys)
+    if value is None and low is not None and high is not None:
         raise KeaRefusal(f"have min-{name} and max-{name} but no {name} (default) in", at=(scope, None), form="{}")
-    value = next(v for v in given if v is not None)  # the default, else the bound given
-    low = value if given[1] is None else given[1]
-    high = value if given[2] is None else given[2]
-    if low > high:
-        if f"min-{name}" in scope and f"max-{name}" in scope:
-            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
-        if f"min-{name}" in scope:
-            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
-        raise KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
-    if not low <= value <= high:
-        raise KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
-                         f"max-{name} ({high})")
+    _lifetime_within_bounds(name, value, low, high)
 
 
 def _kea_option_defs(entries: Any, family: int, *, class_defs: bool = False) -> list[OptionDefinition]:
@@ -1032,19 +1022,23 @@ def _lifetime_bounds(scope: dict[str, Any], family: int, names: tuple[str, ...] 
         value, low, high = (scope.get(key) for key in (name, f"min-{name}", f"max-{name}"))
         if not all(v is None or _is_kind(v, _INT) for v in (value, low, high)):
             continue  # refused elsewhere, with Kea's type error
-        value, low, high = (None if v is None else v % (1 << 32) for v in (value, low, high))
-        if low is not None and high is not None and low > high:
-            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
-        if value is None:
-            continue
-        if low is not None and high is not None:
-            if not low <= value <= high:
-                raise KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
-                                  f"max-{name} ({high})")
-        elif high is not None and value > high:
-            raise KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
-        elif low is not None and value < low:
-            raise KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
+        _lifetime_within_bounds(name, *(None if v is None else v % (1 << 32) for v in (value, low, high)))
+
+
+def _lifetime_within_bounds(name: str, value: int | None, low: int | None, high: int | None) -> None:
+    """Kea's comparison of a lifetime (`value`, None when not given) with the bounds given."""
+    if low is not None and high is not None and low > high:
+        raise KeaRefusal(f"the value of min-{name} ({low}) is not less than max-{name} ({high})")
+    if value is None:
+        return
+    if low is not None and high is not None:
+        if not low <= value <= high:
+            raise KeaRefusal(f"the value of (default) {name} ({value}) is not between min-{name} ({low}) and "
+                              f"max-{name} ({high})")
+    elif high is not None and value > high:
+        raise KeaRefusal(f"the value of (default) {name} ({value}) is not less than max-{name} ({high})")
+    elif low is not None and value < low:
+        raise KeaRefusal(f"the value of min-{name} ({low}) is not less than (default) {name} ({value})")
 
 
 def _convert_failed(text: str) -> str:
@@ -1975,17 +1969,13 @@ def _kea_dhcp_ddns(ddns: dict[str, Any]) -> None:
             text = ddns["server-ip"]
             raise KeaRefusal(f"Failed to convert '{text}' to address: {_convert_failed(text)}", at=(ddns, "server-ip"),
                              separator="")
-    numbers = {"server-port": 53001, "sender-port": 0, "max-queue-size": 1024}
+    numbers: dict[str, int | None] = {"server-port": 53001, "sender-port": 0, "max-queue-size": 1024}
     for key in ("server-port", "sender-ip", "sender-port", "max-queue-size", "ncr-protocol", "ncr-format"):
         if key not in ddns:
             continue
         value = ddns[key]
         if key in numbers:
-            if not _is_kind(value, _INT):
-                raise _invalid_type(ddns, key)
-            if not 0 <= value <= _UINT32_MAX:
-                raise KeaRefusal(f"out of range value ({value}) specified for parameter '{key}'", at=(ddns, key))
-            numbers[key] = value
+            numbers[key] = _kea_unsigned(ddns, key, _UINT32_MAX)  # present: never None
         elif not isinstance(value, str):
             raise _invalid_type(ddns, key)
         elif key == "ncr-protocol" and value.upper() not in ("UDP", "TCP"):
@@ -2169,8 +2159,7 @@ def _kea_check_family(section: dict[str, Any], family: int, *, from_file: bool =
         raise _invalid_type(section, "ip-reservations-unique")
     # then one parser after the other, in the order of Kea 2.2's configuration parser
     # (src/bin/dhcp<family>/json_config_parser.cc): option definitions first, then the global
-    # option data, which Kea's defaults gave csv-format true; leasesync does not read MAC sources
-    # or server-id inside
+    # option data, which Kea's defaults gave csv-format true
     subnets = _KeaSubnets(family, from_file=from_file, raw_utf8=raw_utf8,
                           unique_addresses=section.get("ip-reservations-unique", True) is not False)
     subnets.options.custom += _kea_option_defs(section.get("option-def", []), family)

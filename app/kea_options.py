@@ -519,16 +519,23 @@ def _fqdn(value: str) -> None:
             raise _BadValue(f"label is too long in {value}")
 
 
+def base16_problem(text: str) -> str:
+    """Why Kea's base16 decoder (util::encode::decodeHex) refuses `text`, or "": it skips white
+    space and wants whole bytes of hex digits."""
+    digits = "".join(text.split())
+    if not _HEX_DIGITS.fullmatch(digits):
+        return "attempt to decode a value not in base16 char set"
+    if len(digits) % 2:
+        return f"Incomplete input for base16: {text}"
+    return ""
+
+
 def _write(value: str, kind: str, family: int) -> int:
     """Kea's writeToBuffer of one value; the number of bytes written, where it matters (addresses)."""
     if kind == "binary":
-        # Kea's base16 decoder skips white space and wants whole bytes
-        digits = "".join(value.split())
-        if not _HEX_DIGITS.fullmatch(digits):
-            raise _BadValue(f"unable to cast {value} to binary data type: attempt to decode a value not in "
-                            "base16 char set")
-        if len(digits) % 2:
-            raise _BadValue(f"unable to cast {value} to binary data type: Incomplete input for base16: {value}")
+        problem = base16_problem(value)
+        if problem:
+            raise _BadValue(f"unable to cast {value} to binary data type: {problem}")
     elif kind == "boolean":
         _boolean(value)
     elif kind in _INT_RANGES:

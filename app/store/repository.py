@@ -1043,13 +1043,16 @@ class LeaseStore:
             return await future
         except asyncio.CancelledError:
             if expired:
-                raise StoreUnavailable(
-                    f"the lease database did not answer within {self.config.query_timeout:g} s") from None
+                raise self._read_timed_out() from None
             raise
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"lease database error: {_short(exc)}") from None
         finally:
             timer.cancel()
+
+    def _read_timed_out(self) -> StoreUnavailable:
+        """A read's refusal once query-timeout has passed without an answer."""
+        return StoreUnavailable(f"the lease database did not answer within {self.config.query_timeout:g} s")
 
     def _read_on_thread_connection(self, fn: Callable[[Connection, str], Any]) -> Any:
         """Run `fn` on this reader thread's own connection, kept between reads: a pool checkout
@@ -1148,7 +1151,7 @@ class LeaseStore:
                 raw = await cursor.fetchone()
         except TimeoutError:
             self._drop_pg_reader(failed=True)
-            raise StoreUnavailable(f"the lease database did not answer within {self.config.query_timeout:g} s") from None
+            raise self._read_timed_out() from None
         except Exception as exc:  # noqa: BLE001 - a reader thread's connection answers instead
             log.debug("PostgreSQL lookup on the loop failed (%s): using a reader thread", _short(exc))
             self._drop_pg_reader(failed=True)
