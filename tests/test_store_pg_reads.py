@@ -3,6 +3,7 @@ the loop's own connection, and by a reader thread whenever that connection is lo
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connecti
     await client.one("lease4-add", "dhcp4", ADD)
     await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
     store = lease_store(client)
-    dropped = store._pg_reader.info.backend_pid
+    dropped = store._pg_reader.get_server_pid()
     with _pg_admin() as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
 
@@ -49,7 +50,7 @@ async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connecti
     store._pg_retry_at = 0.0  # the pause after a failure is over
     again = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
     assert again["result"] == 0
-    assert store._pg_reader is not None and store._pg_reader.info.backend_pid != dropped
+    assert store._pg_reader is not None and store._pg_reader.get_server_pid() != dropped
 
 
 async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connection(
@@ -66,3 +67,20 @@ async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connect
     assert of_its_type == got
     assert of_another_type == {"result": 3, "text": "Lease not found."}
     assert client.runtime.families[6].store._pg_reader is not None
+
+
+async def test_concurrent_lookups_queue_on_the_loops_connection_without_dropping_it(
+        make_client: Any, pg_database: Any) -> None:
+    client = await make_client(service_config(pg_database))
+    await client.one("lease4-add", "dhcp4", ADD)
+    await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
+    store = lease_store(client)
+    first_pid = store._pg_reader.get_server_pid()
+
+    answers = await asyncio.gather(*(client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
+                                     for _ in range(16)))
+
+    assert all(a["result"] == 0 and a["arguments"]["hw-address"] == ADD["hw-address"] for a in answers)
+    # one query at a time: a second one sent meanwhile would have failed the connection
+    assert store._pg_reader is not None and store._pg_reader.get_server_pid() == first_pid
+    assert store._pg_retry_at == 0.0
