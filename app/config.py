@@ -886,9 +886,8 @@ def _kea_client_classes(classes: list[Any], family: int, options: OptionDefiniti
             from app.kea_json import dumps
 
             raise KeaRefusal(f"expression [{dumps(test).decode()}] must be a string, at", at=(entry, "test"))
-        undefined = _undefined_member(test, names)
-        if undefined is not None:
-            raise KeaRefusal(f"expression: [{test}] error: <string>:{undefined}", at=(entry, "test"))
+        if "test" in entry:
+            _kea_class_test(test, family, options, {_kea_text(n, raw_utf8) for n in names}, raw_utf8, entry)
         own = _kea_option_defs(entry.get("option-def", []), family, class_defs=True)
         if "option-data" in entry:
             if not isinstance(entry["option-data"], list):
@@ -915,36 +914,29 @@ def _kea_client_classes(classes: list[Any], family: int, options: OptionDefiniti
 
 
 _BUILT_IN_PREFIXES = ("VENDOR_CLASS_", "HA_", "AFTER_", "EXTERNAL_")
-_MEMBER = re.compile(r"member\s*\(\s*'")
 
 
-def _undefined_member(test: str, defined: set[str]) -> str | None:
-    """The first `member('name')` of a class's test expression that names a class neither
-    built in nor defined before this one, as Kea's expression parser reports it (the string's
-    place, then the text: `1.8-12: Not defined client class 'foo' at`); None when there is none.
-    Quotes are followed as Kea's lexer reads them (a string cannot hold a quote), so a `member(`
-    inside a string is not one. The rest of the expression's grammar is not checked (README)."""
-    quoted = False
-    index = 0
-    while index < len(test):
-        char = test[index]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and test.startswith("member", index) and (index == 0 or not test[index - 1].isalnum()):
-            found = _MEMBER.match(test, index)
-            if found is not None:
-                start = found.end() - 1  # the opening quote
-                end = test.find("'", start + 1)
-                if end < 0:
-                    return None
-                name = test[start + 1:end]
-                if not (name in _BUILT_IN_CLASSES or name.startswith(_BUILT_IN_PREFIXES) or name in defined):
-                    line = test.count("\n", 0, start) + 1
-                    column = start - (test.rfind("\n", 0, start) + 1) + 1
-                    return (f"{line}.{column}-{column + end - start}: Not defined client class '{name}' at")
-                index = end
-        index += 1
-    return None
+def _kea_class_test(test: str, family: int, options: OptionDefinitions, defined: set[str], raw_utf8: bool,
+                    entry: dict[str, Any]) -> None:
+    """A class's `test` expression, read as Kea's expression parser reads it (app/kea_expressions):
+    its grammar, option codes and names, and `member()` of only the classes built in or defined
+    before this one (`defined`, as Kea's bytes)."""
+    from app.kea_expressions import ExpressionError, check_expression
+
+    space = f"dhcp{family}"
+
+    def option_code(name: str) -> int | None:
+        found = options.find(family, space, None, name)
+        return found.code if found is not None else None
+
+    def class_defined(name: str) -> bool:
+        return name in _BUILT_IN_CLASSES or name.startswith(_BUILT_IN_PREFIXES) or name in defined
+
+    held = _kea_text(test, raw_utf8)
+    try:
+        check_expression(held, family, option_code, class_defined)
+    except ExpressionError as error:
+        raise KeaRefusal(f"expression: [{held}] error: {error} at", at=(entry, "test")) from None
 
 
 def _kea_class_boot_fields(entry: dict[str, Any], raw_utf8: bool) -> None:
@@ -1245,11 +1237,19 @@ def _kea_network_tail(scope: dict[str, Any], own: dict[str, Any], family: int) -
 
 
 def _kea_bytes(text: str, raw_utf8: bool) -> int:
-    """The length of `text` as Kea holds it: UTF-8 bytes, but a character up to U+00FF that the
-    client sent escaped (`\\u00e9`) is the one byte Kea's JSON parser makes of it."""
+    """The length of `text` as Kea holds it (`_kea_text`)."""
+    return len(_kea_text(text, raw_utf8))
+
+
+def _kea_text(text: str, raw_utf8: bool) -> str:
+    """`text` as Kea holds it, one character per byte: UTF-8 bytes, but a character up to U+00FF
+    that the client sent escaped (`\\u00e9`) is the one byte Kea's JSON parser makes of it."""
     if raw_utf8:
-        return len(text.encode())
-    return sum(1 if ord(char) <= 0xFF else len(char.encode()) for char in text)
+        return text.encode(errors="surrogatepass").decode("latin-1")
+    if text.isascii():
+        return text
+    return "".join(char if ord(char) <= 0xFF else char.encode(errors="surrogatepass").decode("latin-1")
+                   for char in text)
 
 
 def _kea_boot_fields(scope: dict[str, Any], raw_utf8: bool) -> None:

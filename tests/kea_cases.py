@@ -1466,7 +1466,7 @@ case("config-test/mac-sources-server-id-and-relay-supplied-options",
      _g6(**{"relay-supplied-options": ["65", "dns-servers", "+7"]}), _g6(**{"relay-supplied-options": ["-1"]}),
      _g6(**{"relay-supplied-options": ["70000"]}), _g6(**{"relay-supplied-options": ["0"]}),
      _g6(**{"relay-supplied-options": ["foo"]}), _g6(**{"relay-supplied-options": [5]}))
-# client classes as Kea's class parser reads them (the test expression itself taken as given)
+# client classes as Kea's class parser reads them
 def _cls4(*classes: Any, **section: Any) -> dict[str, Any]:
     return _ct4({**_SUB4, "client-classes": list(classes), **section})
 
@@ -1496,6 +1496,44 @@ case("config-test/client-class-tests-name-classes-defined-before-them",
      _cls4({"name": "b"}, {"name": "a", "test": "member('b')"}), _cls4({"name": "a", "test": "member('KNOWN')"}),
      _cls4({"name": "a", "test": "member('VENDOR_CLASS_foo')"}), _cls4({"name": "a", "test": "not  member( 'foo' )"}),
      _cls4({"name": "a", "test": "member('DROP')"}), _cls4({"name": "b"}, {"name": "a", "test": "member('b') or member('zz')"}))
+def _test4(*tests: str, **section: Any) -> list[dict[str, Any]]:
+    return [_cls4({"name": "b"}, {"name": "a", "test": test}, **section) for test in tests]
+
+
+def _test6(*tests: str) -> list[dict[str, Any]]:
+    return [_ct6({**_SUB6, "client-classes": [{"name": "b"}, {"name": "a", "test": test}]}) for test in tests]
+
+
+case("config-test/client-class-test-expressions-as-kea-parses-them",
+     *_test4("option[60].text == 'PXE' and not member('b')", "pkt4.mac == 0x010203 or pkt4.hlen == 6",
+             "substring(option[61].hex, 0, all) == 'x' and split('a.b', '.', 1) == 'a'",
+             "ifelse(member('b'), 'x', 'y') + concat('a', 'b') == hexstring(pkt4.mac, ':')",
+             "addrtotext(pkt4.giaddr) == '0.0.0.0' and uint8totext(0x01) == int32totext(pkt4.htype)",
+             "vendor[4491].option[1].exists or vendor-class[*].exists or vendor.enterprise == 0x0",
+             "vendor-class[4491].data[1] == 'x' and relay4[82].hex == 'y' and pkt.iface == 'eth0'",
+             "option[vendor-class-identifier ].exists and option[host-name\n].text == 'h'",
+             "10.0.0.1 == pkt4.giaddr and ::1 == 'a' and ('a') == 'a' and 1 == 'b'",
+             "", " ", "option[60].text = 'foo'", "option[60].text == foo", "option[60].text == \"foo\"",
+             "'abc", "true", "lcase('A') == 'a'", "'a'", "not 'a'", "member('b') and", "(member('b')",
+             "member('b'))", "'a' == 'a' == 'a'", "== 'a'", "'a' + == 'a'", "('a' + 'b'", "('a' == 'b') + 'c'",
+             "substring(option[60].hex,0) == 'x'", "split('a', 'b') == 'a'", "ifelse('a', 'x', 'y') == 'x'",
+             "ifelse(member('b'), 'x') == 'x'", "member('b', 'c')", "member(", "option[60].", "option[60]",
+             "option[60", "pkt", "pkt4.", "pkt4.foo == 'a'", "option[60].text == 'a' ,",
+             "option[60].text == 'a' ]", "member('b') &&  member('b')", "option[no-such-option].exists",
+             "option[text].exists", "option[dhcp6-only].exists", "option[300].exists", "option[-1].exists",
+             "option[4294967296].exists", "option[60].option[300].exists", "relay4[256].exists",
+             "vendor[4294967296].exists", "vendor[-1].exists", "vendor-class[4491].data[256] == 'x'",
+             "4294967296 == 'a'", "-1 == 'a'", "99999999999999999999 == 'a'", "1.2.3.999 == 'a'",
+             "01.2.3.4 == 'a'", "1::2::3 == 'a'", "0x == 'a'", "relay6[0].option[1].exists",
+             "relay6[200].option[1].exists", "pkt6.msgtype == 'x'", "member('a')", "member('DROP')",
+             "member('b')\n and member('c')", "member('b') and\n\n  'x' == x", "'\u00e9' == x", "\u00e9"),
+     *_test4("option[my-opt].exists and option[my-opt].text == 'x'",
+             **{"option-def": [{"name": "my-opt", "code": 222, "type": "string"}]}),
+     *_test6("option[23].exists and relay6[0].option[1].hex == 'x' and pkt6.msgtype == 0x01",
+             "relay6[-32].peeraddr == ::1 and relay6[31].linkaddr == ::", "option[dns-servers].exists",
+             "option[65535].exists", "option[65536].exists", "relay6[32].option[1].exists",
+             "relay6[-33].option[1].exists", "relay4[1].exists", "pkt4.mac == 'x'", "relay6[0].option[70000].exists",
+             "option[routers].exists"))
 case("config-test/positions-deep-in-a-configuration",
      _ct4({**_BEFORE_CONFIG, "shared-networks": [{"name": "a"}, {"name": "b", "subnet4": [
          {"id": 1, "subnet": _NET4, "pools": [{"pool": "10.0.0.1 - 10.0.0.2"}, 3]}]}]}),

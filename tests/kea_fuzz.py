@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential fuzz: generated request variants against a real Kea 2.2 and a real leasesync.
 
-    cd /work/main && python tests/kea_fuzz.py [--only SUBSTR] [--family lease|agent|http|all|none] [--out results.json]
+    cd /work/main && python tests/kea_fuzz.py [--only SUBSTR] [--family lease|agent|http|expression|all|none] [--out results.json]
 
 A tool to find new differences, not a test: pytest does not collect it (the file name does not
 start with ``test_`` and it defines no ``test_*`` functions), and it needs ISC Kea 2.2 installed
@@ -17,7 +17,9 @@ does), sends every variant to both after ``RESET_STEPS``, normalises both answer
   values, odd identifiers, pages, envelopes, raw JSON spellings, sequences of changes;
 * ``agent``: the agent and daemon commands -- every ``service`` shape, odd ``arguments``,
   ``dhcp-disable``/``dhcp-enable``, ``config-test``/``config-write``/``config-reload``, the
-  ``statistic-*`` commands, odd envelopes.
+  ``statistic-*`` commands, odd envelopes;
+* ``expression``: ``config-test`` of a client class whose ``test`` is a valid expression broken by
+  a few random token edits (``--seed`` picks them).
 
 A variant whose steps equal those of a case in tests/kea_cases.py is skipped (the differential
 sweep covers it). The deliberate differences of README "Where leasesync deliberately differs from
@@ -106,9 +108,10 @@ class Variants:
     """Collects the variants of one family, skipping any that repeats a kea_cases case or an
     earlier variant (``seen`` is shared between families)."""
 
-    def __init__(self, family: str, seen: set[str]) -> None:
+    def __init__(self, family: str, seen: set[str], seed: int = 1) -> None:
         self.family = family
         self.seen = seen
+        self.seed = seed  # for the families that draw at random (expression)
         self.items: list[Variant] = []
 
     def add(self, name: str, *steps: Step) -> None:
@@ -1178,6 +1181,59 @@ def reclaim_variants(out: Variants) -> None:
                 c4("lease4-get-all"))
 
 
+# client-class test expressions: valid ones of every kind of term, and tokens to break them with
+_EXPRESSIONS = [
+    "option[60].text == 'PXE' and not member('b')", "pkt4.mac == 0x010203 or pkt4.hlen == 6",
+    "substring(option[61].hex, 0, all) == 'x' and split('a.b', '.', 1) == 'a'",
+    "ifelse(member('b'), 'x', 'y') + concat('a', 'b') == hexstring(pkt4.mac, ':')",
+    "addrtotext(pkt4.giaddr) == '0.0.0.0' and uint8totext(0x01) == int32totext(pkt4.htype)",
+    "vendor[4491].option[1].exists or vendor-class[*].exists or vendor.enterprise == 0x0",
+    "vendor-class[4491].data[1] == 'x' and relay4[82].hex == 'y' and pkt.iface == 'eth0'",
+    "option[host-name].exists and option[dhcp-client-identifier].text == 'h'",
+    "relay6[0].option[1].hex == 'x' and pkt6.msgtype == 0x01 or relay6[-1].peeraddr == ::1",
+    "(option[60].exists) and ('a' + 'b' == ('ab')) or not (member('KNOWN'))",
+    "vendor[*].option[2].text == 'x' and vendor-class[10].data == 'y' and pkt.len == 0x0",
+    "option[60].option[1].exists and relay4[1].exists and pkt4.transid == 1 and pkt6.transid == 2",
+]
+_EXPRESSION_TOKENS = [
+    "(", ")", "not", "and", "or", "==", "option", "relay4", "relay6", "member", "peeraddr", "linkaddr", "[", "]",
+    ".", "text", "hex", "exists", "pkt", "iface", "src", "dst", "len", "pkt4", "mac", "hlen", "ciaddr", "substring",
+    "split", "all", ",", "concat", "+", "ifelse", "hexstring", "addrtotext", "uint16totext", "int8totext", "pkt6",
+    "msgtype", "transid", "vendor-class", "vendor", "*", "data", "enterprise", "'s'", "''", "0x1f", "1", "-1", "300",
+    "70000", "4294967296", "10.0.0.1", "::1", "1::2::3", "host-name", "foo", "'b'", "'zz'", "@", "\n", "  ", "=",
+    "\u00e9"]
+_EXPRESSION_TOKEN_RE = re.compile(r"'[^']*'|[A-Za-z][-A-Za-z0-9]*|0x[0-9a-fA-F]+|-?\d+(?:\.\d+\.\d+\.\d+)?|::1|==|\S")
+
+
+def expression_variants(out: Variants, count: int = 1500) -> None:
+    """config-test of a client class whose `test` is a valid expression broken by one to three
+    token edits (deleted, inserted, replaced, cut short), spaced in one of four ways; 70 % v4."""
+    import random
+
+    rng = random.Random(out.seed)
+    for index in range(count):
+        tokens = _EXPRESSION_TOKEN_RE.findall(rng.choice(_EXPRESSIONS))
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(tokens) + 1)
+            edit = rng.random()
+            if edit < 0.3 and tokens:
+                del tokens[min(at, len(tokens) - 1)]
+            elif edit < 0.6:
+                tokens.insert(at, rng.choice(_EXPRESSION_TOKENS))
+            elif edit < 0.8 and tokens:
+                tokens[min(at, len(tokens) - 1)] = rng.choice(_EXPRESSION_TOKENS)
+            else:
+                tokens = tokens[:at]
+        space = rng.choice([" ", " ", "  ", ""])
+        test = space.join(tokens) if space else "".join(
+            (" " + t if i and t[:1].isalnum() and tokens[i - 1][-1:].isalnum() else t) for i, t in enumerate(tokens))
+        family = 4 if rng.random() < 0.7 else 6
+        section = {f"subnet{family}": [{"id": 1, "subnet": "10.0.0.0/24" if family == 4 else "2001:db8:1::/64"}],
+                   "client-classes": [{"name": "b"}, {"name": "a", "test": test}]}
+        out.add(f"expression/{out.seed}/{index}/v{family}", cmd("config-test", {f"Dhcp{family}": section},
+                                                                 [f"dhcp{family}"]))
+
+
 FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
     "lease": [lease_wrong_type_variants, lease4_add_value_variants, identifier_variants, lease6_variants,
               listing_variants, wipe_resend_bulk_variants, sequence_variants, lease_envelope_variants,
@@ -1185,6 +1241,7 @@ FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
     "agent": [plain_command_variants, enable_disable_variants, config_command_variants, statistic_variants,
               agent_envelope_variants],
     "http": [http_transport_variants],
+    "expression": [expression_variants],
 }
 
 
@@ -1192,7 +1249,7 @@ def collect(families: list[str], only: str | None, random_count: int = 0, seed: 
     seen = {steps_key(c["steps"]) for c in kc.CASES}
     variants: list[Variant] = []
     for family in families:
-        found = Variants(family, seen)
+        found = Variants(family, seen, seed)
         for build in FAMILIES[family]:
             build(found)
         variants += found.items
