@@ -105,9 +105,6 @@ _RULES: list[tuple[str, tuple[str, ...]]] = [
     *_alternatives("int_expr", "INTEGER"),
 ]
 
-_ERROR = None  # an action table entry: no action
-
-
 class _Tables:
     """LALR(1) action and goto tables of _RULES, resolved and compressed as bison does."""
 

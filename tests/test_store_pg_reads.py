@@ -33,12 +33,17 @@ async def test_lease4_get_is_answered_over_the_loops_own_connection(make_client:
     assert missing == {"result": 3, "text": "Lease not found."}
 
 
-async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connection(
-        make_client: Any, pg_database: Any) -> None:
+async def _looked_up_once(make_client: Any, pg_database: Any) -> tuple[Any, Any]:
+    """A client with one lease, looked up once (the loop's connection is open), and its v4 store."""
     client = await make_client(service_config(pg_database))
     await client.one("lease4-add", "dhcp4", ADD)
     await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
-    store = lease_store(client)
+    return client, lease_store(client)
+
+
+async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connection(
+        make_client: Any, pg_database: Any) -> None:
+    client, store = await _looked_up_once(make_client, pg_database)
     dropped = store._pg_reader.get_server_pid()
     with _pg_admin() as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
@@ -71,10 +76,7 @@ async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connect
 
 async def test_concurrent_lookups_queue_on_the_loops_connection_without_dropping_it(
         make_client: Any, pg_database: Any) -> None:
-    client = await make_client(service_config(pg_database))
-    await client.one("lease4-add", "dhcp4", ADD)
-    await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
-    store = lease_store(client)
+    client, store = await _looked_up_once(make_client, pg_database)
     first_pid = store._pg_reader.get_server_pid()
 
     answers = await asyncio.gather(*(client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
@@ -84,3 +86,37 @@ async def test_concurrent_lookups_queue_on_the_loops_connection_without_dropping
     # one query at a time: a second one sent meanwhile would have failed the connection
     assert store._pg_reader is not None and store._pg_reader.get_server_pid() == first_pid
     assert store._pg_retry_at == 0.0
+
+
+async def test_lookups_by_identifier_and_hostname_are_answered_over_the_loops_connection(
+        make_client: Any, pg_database: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await make_client(service_config(pg_database))
+    lease4 = {**ADD, "client-id": "01:02:03", "hostname": "Host.Example.org"}
+    lease6 = {"ip-address": "2001:db8:1::20", "duid": "01:02:03:04:05:06", "iaid": 3_000_000_000,
+              "hostname": "host6.example.org"}
+    assert (await client.one("lease4-add", "dhcp4", lease4))["result"] == 0
+    assert (await client.one("lease6-add", "dhcp6", lease6))["result"] == 0
+
+    async def no_reader_threads(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("answered by a reader thread, not over the loop's connection")
+
+    for store in (lease_store(client), client.runtime.families[6].store):
+        monkeypatch.setattr(store, "read", no_reader_threads)
+        monkeypatch.setattr(store, "read_point", no_reader_threads)
+
+    by_hw = await client.one("lease4-get-by-hw-address", "dhcp4", {"hw-address": ADD["hw-address"]})
+    by_client_id = await client.one("lease4-get-by-client-id", "dhcp4", {"client-id": "01:02:03"})
+    by_hostname4 = await client.one("lease4-get-by-hostname", "dhcp4", {"hostname": "host.example.ORG"})
+    by_identifier = await client.one("lease4-get", "dhcp4", {"identifier-type": "hw-address",
+                                                              "identifier": ADD["hw-address"], "subnet-id": 1})
+    by_duid = await client.one("lease6-get-by-duid", "dhcp6", {"duid": "01:02:03:04:05:06"})
+    by_duid_iaid = await client.one("lease6-get", "dhcp6", {"identifier-type": "duid", "identifier": "01:02:03:04:05:06",
+                                                             "iaid": 3_000_000_000, "subnet-id": 1})
+    by_hostname6 = await client.one("lease6-get-by-hostname", "dhcp6", {"hostname": "HOST6.example.org"})
+
+    for answer in (by_hw, by_client_id, by_hostname4):
+        assert answer["result"] == 0 and [lease["ip-address"] for lease in answer["arguments"]["leases"]] == ["192.0.2.20"]
+    assert by_identifier["result"] == 0 and by_identifier["arguments"]["ip-address"] == "192.0.2.20"
+    for answer in (by_duid, by_hostname6):
+        assert answer["result"] == 0 and [lease["iaid"] for lease in answer["arguments"]["leases"]] == [3_000_000_000]
+    assert by_duid_iaid["result"] == 0 and by_duid_iaid["arguments"]["iaid"] == 3_000_000_000

@@ -306,20 +306,23 @@ def _row_type(family: int) -> Any:
     return row_type
 
 
-def _pg_loop_lookup(family: int) -> str:
-    """The lookup by address of `family`'s lease table in asyncpg's dialect ($1 parameters with
-    casts), built at first use; its columns come in the table's order, as `_row_type`'s."""
-    sql: str | None = _LOOP_LOOKUPS.get(family)
+def _by_address(family: int) -> Any:
+    table = schema.lease4 if family == 4 else schema.lease6
+    return select(table).where(table.c.address == bindparam("p_address"))
+
+
+def _pg_loop_sql(key: str, build: Callable[[], Any]) -> str:
+    """The statement `build()` makes, in asyncpg's dialect ($1 parameters with casts, in the
+    order of the statement's bind parameters), compiled at first use and kept under `key`."""
+    sql: str | None = _LOOP_STATEMENTS.get(key)
     if sql is None:
         from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-        table = schema.lease4 if family == 4 else schema.lease6
-        stmt = select(table).where(table.c.address == bindparam("p_address"))
-        sql = _LOOP_LOOKUPS[family] = str(stmt.compile(dialect=PGDialect_asyncpg()))
+        sql = _LOOP_STATEMENTS[key] = str(build().compile(dialect=PGDialect_asyncpg()))
     return sql
 
 
-_LOOP_LOOKUPS: dict[int, str] = {}
+_LOOP_STATEMENTS: dict[str, str] = {}
 
 
 def _inserted_fast(conn: Connection, family: int, row: dict[str, Any]) -> bool:
@@ -1147,10 +1150,18 @@ class LeaseStore:
         return await self.read_point(run)
 
     async def _pg_point(self, family: int, address: Any) -> Any:
-        """PostgreSQL: the lease row at `address`, looked up on the serving loop over an asyncpg
-        connection of its own (autocommit, a prepared statement: one round trip). A reader
-        thread costs a lease4-get about 250 us of CPU in hand-offs between threads, psycopg's
-        async connection about 40 us of Python around the query; asyncpg, about 12. Returns
+        """PostgreSQL: the lease row at `address` (or None) looked up on the serving loop
+        (`_pg_fetch`), or _PG_UNAVAILABLE."""
+        rows = await self._pg_fetch(_pg_loop_sql(f"get{family}", lambda: _by_address(family)), address)
+        if rows is _PG_UNAVAILABLE or not rows:
+            return rows or None
+        return _row_type(family)._make(rows[0].values())
+
+    async def _pg_fetch(self, sql: str, *args: Any) -> Any:
+        """PostgreSQL: the rows of `sql` (asyncpg's dialect), queried on the serving loop over an
+        asyncpg connection of its own (autocommit, prepared statements: one round trip). A reader
+        thread costs a lease4-get about 250 us of CPU in hand-offs between threads, psycopg's async
+        connection about 40 us of Python around the query; asyncpg, about 12. Returns
         _PG_UNAVAILABLE when that connection cannot serve it (another loop, shutting down, a
         failure), and the caller takes the reader-thread way; a lookup that outlives the
         query-timeout is answered as `read` answers it."""
@@ -1168,7 +1179,7 @@ class LeaseStore:
                 # one query at a time on a connection (asyncpg refuses a second one meanwhile);
                 # a round trip takes ~25 us, so lookups queue here only briefly
                 async with self._pg_lock:
-                    raw = await conn.fetchrow(_pg_loop_lookup(family), address)
+                    return await conn.fetch(sql, *args)
         except TimeoutError:
             self._drop_pg_reader(failed=True)
             raise self._read_timed_out() from None
@@ -1176,9 +1187,6 @@ class LeaseStore:
             log.debug("PostgreSQL lookup on the loop failed (%s): using a reader thread", _short(exc))
             self._drop_pg_reader(failed=True)
             return _PG_UNAVAILABLE
-        if raw is None:
-            return None
-        return _row_type(family)._make(raw.values())
 
     async def _connect_pg_reader(self, loop: asyncio.AbstractEventLoop) -> Any:
         import asyncpg
@@ -1214,6 +1222,17 @@ class LeaseStore:
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
+        if self.dialect == "postgresql":
+            def build() -> Any:
+                cond = t.c[column] == bindparam("p_value")
+                if subnet_id is not None:
+                    cond = and_(cond, t.c.subnet_id == bindparam("p_subnet_id"))
+                return select(t).where(cond).order_by(t.c.address)
+
+            sql = _pg_loop_sql(f"get4_by/{column}/{subnet_id is not None}", build)
+            rows = await self._pg_fetch(sql, value, *(() if subnet_id is None else (subnet_id,)))
+            if rows is not _PG_UNAVAILABLE:
+                return [lease4_from_row(_row_type(4)._make(r.values())) for r in rows]
         cond = t.c[column] == value
         if subnet_id is not None:
             cond = and_(cond, t.c.subnet_id == subnet_id)
@@ -1222,6 +1241,12 @@ class LeaseStore:
 
     async def get4_by_hostname(self, hostname: str) -> list[Lease4]:
         t = schema.lease4
+        if self.dialect == "postgresql":
+            sql = _pg_loop_sql("get4_by_hostname", lambda: select(t).where(
+                func.lower(t.c.hostname) == bindparam("p_hostname")).order_by(t.c.address))
+            rows = await self._pg_fetch(sql, hostname.lower())
+            if rows is not _PG_UNAVAILABLE:
+                return [lease4_from_row(_row_type(4)._make(r.values())) for r in rows]
         stmt = select(t).where(func.lower(t.c.hostname) == hostname.lower()).order_by(t.c.address)
         return await self.read(lambda c, d: _many(c, stmt, lease4_from_row))
 
@@ -1262,6 +1287,20 @@ class LeaseStore:
     async def get6_by_duid(self, duid: bytes, iaid: int | None = None, subnet_id: int | None = None,
                            lease_type: int | None = None) -> list[Lease6]:
         t = schema.lease6
+        if self.dialect == "postgresql":
+            given = {"iaid": iaid if iaid is None or iaid < 2**31 else iaid - 2**32,
+                     "subnet_id": subnet_id, "lease_type": lease_type}
+            given = {column: value for column, value in given.items() if value is not None}
+
+            def build() -> Any:
+                cond = t.c.duid == bindparam("p_duid")
+                for column in given:
+                    cond = and_(cond, t.c[column] == bindparam(f"p_{column}"))
+                return select(t).where(cond)
+
+            rows = await self._pg_fetch(_pg_loop_sql("get6_by_duid/" + "/".join(given), build), duid, *given.values())
+            if rows is not _PG_UNAVAILABLE:
+                return _sorted6(lease6_from_row(_row_type(6)._make(r.values())) for r in rows)
 
         def run(c: Connection, d: str) -> list[Lease6]:
             cond = t.c.duid == duid
@@ -1278,6 +1317,12 @@ class LeaseStore:
 
     async def get6_by_hostname(self, hostname: str) -> list[Lease6]:
         t = schema.lease6
+        if self.dialect == "postgresql":
+            sql = _pg_loop_sql("get6_by_hostname", lambda: select(t).where(
+                func.lower(t.c.hostname) == bindparam("p_hostname")))
+            rows = await self._pg_fetch(sql, hostname.lower())
+            if rows is not _PG_UNAVAILABLE:
+                return _sorted6(lease6_from_row(_row_type(6)._make(r.values())) for r in rows)
         stmt = select(t).where(func.lower(t.c.hostname) == hostname.lower())
         return await self.read(lambda c, d: _sorted6(_many(c, stmt, lease6_from_row)))
 
