@@ -624,13 +624,227 @@ def _binary(data: str) -> bytes | None:
         return None
 
 
-def _build_binary(definition: OptionDefinition, data: bytes) -> None:
-    """The address lists' own length checks on an option given in hex."""
-    if definition.array and definition.type == "ipv4-address" and len(data) % 4:
-        raise _BadValue(f"DHCPv4 Option4AddrLst {definition.code} has invalid length={len(data)}, must be "
-                        "divisible by 4.")
-    if definition.array and definition.type == "ipv6-address" and len(data) % 16:
-        raise _BadValue(f"Option {definition.code} malformed: len={len(data)} is not divisible by 16.")
+# Kea builds these standard options with classes of their own (IA_NA, client FQDN, vendor options
+# and so on): their checks of the bytes are not reproduced (README)
+_SPECIAL_FORMAT = {("dhcp6", code) for code in (16, 17, 39)} | {("dhcp4", code) for code in (81, 124, 125)}
+_IA_SIZES = {3: 12, 25: 12, 5: 24, 26: 25}  # IA_NA, IA_PD, IAADDR, IAPREFIX: their fixed parts
+_INTEGER_SIZES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4}
+_FIXED_SIZES = {**_INTEGER_SIZES, "boolean": 1, "ipv4-address": 4, "ipv6-address": 16, "psid": 3}
+_TRUNCATED = "option buffer truncated"
+
+
+def _build_binary(definition: OptionDefinition, data: bytes, family: int) -> None:
+    """Kea's option factory on an option given in hex: the class it picks for the definition
+    (integers, integer arrays, address lists, strings, tuples, or the generic record reader)
+    and what that class refuses in the bytes."""
+    kind, code = definition.type, definition.code
+    least = _IA_SIZES.get(code) if definition.space == "dhcp6" else None
+    if least is not None:
+        if len(data) < least:
+            raise _BadValue(f"input option buffer has invalid size, expected at least {least} bytes")
+        return  # the IA option's own sub-options: not reproduced
+    special = _SMALL_SPECIAL_FORMAT.get((definition.space, code))
+    if special is not None:
+        special(data)
+        return
+    if (definition.space, code) in _SPECIAL_FORMAT:
+        return  # a class of its own: not reproduced
+    if family == 4 and kind == "fqdn" and definition.array:
+        _fqdn_list(data)
+        return
+    if kind in ("empty", "binary"):
+        return  # no value read (an encapsulating option's sub-options are not reproduced)
+    if kind in _INTEGER_SIZES:
+        size = _INTEGER_SIZES[kind]
+        if definition.array:
+            if not data:
+                raise _BadValue(f"option {code} empty")
+            if len(data) % size:
+                raise _BadValue(f"OptionIntArray {code} truncated")
+        elif len(data) < size:
+            raise _BadValue(f"OptionInt {code} truncated")
+        return
+    if definition.array and kind == "ipv4-address":
+        if len(data) % 4:
+            raise _BadValue(f"DHCPv4 Option4AddrLst {code} has invalid length={len(data)}, must be divisible by 4.")
+        return
+    if definition.array and kind == "ipv6-address":
+        if len(data) % 16:
+            raise _BadValue(f"Option {code} malformed: len={len(data)} is not divisible by 16.")
+        return
+    if kind == "string":
+        if not data.rstrip(b"\0"):  # Kea trims trailing NULs first
+            raise _BadValue(f"failed to parse an option '{code}' holding string value' was empty or contained "
+                            "only nuls")
+        return
+    if kind == "tuple" and definition.array:
+        _opaque_tuples(data, family)
+        return
+    _custom_buffers(definition, data, family)
+
+
+def _status_code(data: bytes) -> None:
+    if len(data) < 2:
+        raise _BadValue("Status Code option (13) truncated")
+
+
+def _slp_service_scope(data: bytes) -> None:
+    if not data:
+        raise _BadValue("SLP Service Scope option (79) truncated")
+    if data[0] > 1:
+        raise _BadValue(f"unable to read the buffer as boolean value. Invalid value {data[0]}")
+
+
+def _pd_exclude(data: bytes) -> None:
+    if len(data) < 2:
+        raise _BadValue("truncated Prefix Exclude option")
+    if data[0] == 0:
+        raise _BadValue("excluded prefix length must not be 0")
+
+
+# the standard options Kea builds with small classes of their own, and their checks
+_SMALL_SPECIAL_FORMAT: dict[tuple[str, int], Any] = {
+    ("dhcp6", 13): _status_code, ("dhcp4", 79): _slp_service_scope, ("dhcp6", 67): _pd_exclude}
+
+
+def _custom_buffers(definition: OptionDefinition, data: bytes, family: int) -> None:
+    """Kea's OptionCustom splitting the bytes into its fields (records, single values, arrays)."""
+    fields = definition.records if definition.type == "record" else (definition.type,)
+    at = 0
+    if definition.type != "record":
+        if len(data) < _FIXED_SIZES.get(definition.type, 0):
+            raise _BadValue(_TRUNCATED)
+        if not definition.array:
+            size = _field_size(definition, definition.type, False, data, family)
+            if size == 0 or len(data) < size:
+                raise _BadValue(_TRUNCATED)
+            return
+    else:
+        for kind in fields:
+            size = _field_size(definition, kind, False, data[at:], family)
+            if len(data) - at < size:
+                raise _BadValue(_TRUNCATED)
+            at += size
+        if not definition.array:
+            return  # what follows is sub-options, when the option encapsulates a space (not reproduced)
+    while at < len(data):  # an array: whole values while they fit, a short tail left unread
+        size = _field_size(definition, fields[-1], True, data[at:], family)
+        if len(data) - at < size:
+            break
+        at += size
+
+
+def _field_size(definition: OptionDefinition, kind: str, in_array: bool, rest: bytes, family: int) -> int:
+    """The bytes one field takes at the start of `rest`, read as Kea reads them (fqdn, prefix and
+    tuple fields by parsing them; a string or binary takes the rest unless the option is an array)."""
+    size = _FIXED_SIZES.get(kind, 0)
+    if size:
+        return size
+    if kind == "fqdn":
+        return len(_wire_name_text(rest)) + 1  # Kea sizes the field by the name's text form
+    if not definition.array and kind in ("binary", "string"):
+        return len(rest)
+    if kind == "ipv6-prefix":
+        if not rest and not in_array:
+            return 0
+        if not rest:
+            raise _BadValue("unable to read prefix length from a truncated buffer")
+        length = rest[0]
+        if len(rest) - 1 < (length + 7) // 8:
+            raise _BadValue(f"unable to read a prefix having length of {length} from a truncated buffer")
+        return 1 + (length + 7) // 8
+    if kind == "tuple":
+        width = 1 if family == 4 else 2
+        if len(rest) < width:
+            raise _BadValue(f"unable to read data from the buffer as tuple (length). Invalid buffer size: {len(rest)}")
+        length = int.from_bytes(rest[:width], "big")
+        if len(rest) < width + length:
+            raise _BadValue(f"unable to read data from the buffer as tuple (length {length}). Invalid buffer size: "
+                            f"{len(rest)}")
+        return width + length
+    raise _BadValue(_TRUNCATED)
+
+
+def _opaque_tuples(data: bytes, family: int) -> None:
+    """Kea's OptionOpaqueDataTuples: length-prefixed values to the end of the option, which must
+    be at least 4 bytes long with its header (a v4 header is 2 bytes, a v6 one 4)."""
+    width = 1 if family == 4 else 2
+    if family == 4 and len(data) < 2:
+        raise _BadValue(f"parsed data tuples option data truncated to size {len(data)}")
+    at = 0
+    while at < len(data):
+        rest = len(data) - at
+        if rest < width:
+            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {rest}, expected at least "
+                            f"{width}")
+        length = int.from_bytes(data[at:at + width], "big")
+        if rest - width < length:
+            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {rest - width}, but the "
+                            f"tuple length is {length}")
+        at += width + length
+
+
+_NAME_SPECIALS = frozenset(b'"().;\\@$')
+
+
+def _wire_name_text(buffer: bytes) -> str:
+    """The domain name in DNS wire format at the start of `buffer` (a field of an option, where
+    no compression pointer can point anywhere), in its text form."""
+    if not buffer:
+        raise _BadValue("unable to read FQDN from a buffer. The buffer is empty.")
+    return _read_wire_name(buffer, 0)[0]
+
+
+def _read_wire_name(buffer: bytes, start: int) -> tuple[str, int]:
+    """Kea's Name read from `buffer` at `start`: (its text, where the next name starts). A
+    compression pointer must point before the name and before any earlier pointer of it."""
+    labels: list[bytes] = []
+    at = biggest = start
+    used = consumed = 0
+    jumped = False
+    while at < len(buffer):
+        length = buffer[at]
+        at += 1
+        consumed += 0 if jumped else 1
+        if length <= 63:
+            if used + length + 1 > 255:
+                raise _BadValue(f"wire name is too long: {used + length + 1} bytes")
+            used += length + 1
+            if length == 0:
+                text = ".".join(_label_text(label) for label in labels) + "." if labels else "."
+                return text, start + consumed
+            label = buffer[at:at + length]
+            consumed += 0 if jumped else len(label)
+            at += len(label)
+            if len(label) < length:
+                break
+            labels.append(label)
+        elif length & 0xC0 == 0xC0:
+            if at >= len(buffer):
+                break
+            target = ((length & 0x3F) << 8) + buffer[at]
+            consumed += 0 if jumped else 1
+            if target >= biggest:
+                raise _BadValue(f"bad compression pointer (out of range): {target}")
+            biggest = at = target
+            jumped = True
+        else:
+            raise _BadValue(f"unknown label character: {length}")
+    raise _BadValue("incomplete wire-format name")
+
+
+def _fqdn_list(data: bytes) -> None:
+    """Kea's v4 list of domain names (compression allowed, pointing back into the list)."""
+    if not data:
+        raise _BadValue("FQDN list option has invalid length of 0")
+    at = 0
+    while at < len(data):
+        at = _read_wire_name(data, at)[1]
+
+
+def _label_text(label: bytes) -> str:
+    return "".join("\\" + chr(c) if c in _NAME_SPECIALS else chr(c) if 0x20 < c < 0x7F else f"\\{c:03d}"
+                   for c in label)
 
 
 def check_option(entry: dict[str, Any], family: int, definitions: OptionDefinitions, *, csv_default: bool) -> None:
@@ -680,7 +894,7 @@ def check_option(entry: dict[str, Any], family: int, definitions: OptionDefiniti
                                 f"'{space}.{definition.name}'", named)
         try:
             if csv is False:
-                _build_binary(definition, binary)
+                _build_binary(definition, binary, family)
             else:
                 _build(definition, tokens(data), family)
         except _BadValue as exc:

@@ -1431,6 +1431,37 @@ case("config-test/option-data-in-every-scope-and-with-own-definitions",
                                              "option-data": [{"name": "dns-servers", "data": "x"}]}]}]}),
      _opt4({"name": "my-opt", "data": "5"}, **_MY_DEFS), _opt4({"name": "my-opt", "data": "500"}, **_MY_DEFS),
      _opt4({"name": "my-rec", "data": "1, x"}, **_MY_DEFS), _opt4({"name": "ports", "code": 224, "data": "1, 70000"}, **_MY_DEFS))
+def _hex4(name: str, data: str, **section: Any) -> dict[str, Any]:
+    return _opt4({"name": name, "csv-format": False, "data": data}, **section)
+
+
+def _hex6(name: str, data: str) -> dict[str, Any]:
+    return _opt6({"name": name, "csv-format": False, "data": data})
+
+
+_DNS = "076578616d706c6503636f6d00"  # example.com. in DNS wire format
+_MY_HEX_DEFS = {"option-def": [{"name": "my-rec", "code": 222, "type": "record", "record-types": "uint8, fqdn"},
+                               {"name": "my-pfx", "code": 223, "type": "ipv6-prefix"},
+                               {"name": "my-tup", "code": 224, "type": "tuple", "array": True},
+                               {"name": "my-names", "code": 225, "type": "fqdn", "array": True}]}
+case("config-test/option-data-in-hex-as-kea-builds-it",
+     _hex4("subnet-mask", ""), _hex4("subnet-mask", "FFFFFF"), _hex4("subnet-mask", "FFFFFF00"),
+     _hex4("time-offset", "0000"), _hex4("default-ip-ttl", ""), _hex4("path-mtu-plateau-table", ""),
+     _hex4("path-mtu-plateau-table", "004400"), _hex4("routers", "C000020"), _hex4("host-name", ""),
+     _hex4("host-name", "0000"), _hex4("host-name", "6800"), _hex4("domain-search", ""), _hex4("domain-search", _DNS),
+     _hex4("domain-search", "03616263c000"), _hex4("domain-search", _DNS + "0161c000"), _hex4("domain-search", "ff"),
+     _hex4("domain-search", "c00c"), _hex4("slp-service-scope", ""), _hex4("slp-service-scope", "02"),
+     _hex4("slp-service-scope", "0161"), _hex4("client-ndi", "01"), _hex4("uuid-guid", "00"),
+     _hex4("my-rec", "01", **_MY_HEX_DEFS), _hex4("my-rec", "01" + _DNS, **_MY_HEX_DEFS),
+     _hex4("my-rec", "010362", **_MY_HEX_DEFS), _hex4("my-rec", "0140", **_MY_HEX_DEFS),
+     _hex4("my-pfx", "", **_MY_HEX_DEFS), _hex4("my-pfx", "40", **_MY_HEX_DEFS), _hex4("my-pfx", "0820", **_MY_HEX_DEFS),
+     _hex4("my-tup", "00", **_MY_HEX_DEFS), _hex4("my-tup", "0261", **_MY_HEX_DEFS), _hex4("my-tup", "0161", **_MY_HEX_DEFS),
+     _hex4("my-names", "", **_MY_HEX_DEFS), _hex4("my-names", "0003616263", **_MY_HEX_DEFS),
+     _hex6("ia-na", "00" * 11), _hex6("ia-na", "00" * 12), _hex6("iaaddr", "00" * 23), _hex6("iaprefix", "00" * 24),
+     _hex6("status-code", "00"), _hex6("status-code", "0000"), _hex6("pd-exclude", "00"), _hex6("pd-exclude", "0040"),
+     _hex6("pd-exclude", "4000"), _hex6("bootfile-param", "0001"), _hex6("bootfile-param", "000161"),
+     _hex6("dns-servers", "00" * 17), _hex6("domain-search", _DNS), _hex6("domain-search", "c00c"),
+     _hex6("preference", ""), _hex6("unicast", "00" * 15), _hex6("new-posix-timezone", ""))
 # option definitions as Kea's option definition parser and its table read them
 def _def4(*definitions: Any) -> dict[str, Any]:
     return _ct4({**_SUB4, "option-def": list(definitions)})
