@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -624,9 +625,6 @@ def _binary(data: str) -> bytes | None:
         return None
 
 
-# Kea builds these standard options with classes of their own (IA_NA, client FQDN, vendor options
-# and so on): their checks of the bytes are not reproduced (README)
-_SPECIAL_FORMAT = {("dhcp6", code) for code in (16, 17, 39)} | {("dhcp4", code) for code in (81, 124, 125)}
 _IA_SIZES = {3: 12, 25: 12, 5: 24, 26: 25}  # IA_NA, IA_PD, IAADDR, IAPREFIX: their fixed parts
 _INTEGER_SIZES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4}
 _FIXED_SIZES = {**_INTEGER_SIZES, "boolean": 1, "ipv4-address": 4, "ipv6-address": 16, "psid": 3}
@@ -643,14 +641,12 @@ def _build_binary(definition: OptionDefinition, data: bytes, family: int) -> Non
         if len(data) < least:
             raise _BadValue(f"input option buffer has invalid size, expected at least {least} bytes")
         return  # the IA option's own sub-options: not reproduced
-    special = _SMALL_SPECIAL_FORMAT.get((definition.space, code))
+    special = _SPECIAL_FORMAT.get((definition.space, code))
     if special is not None:
         special(data)
         return
-    if (definition.space, code) in _SPECIAL_FORMAT:
-        return  # a class of its own: not reproduced
     if family == 4 and kind == "fqdn" and definition.array:
-        _fqdn_list(data)
+        _fqdn_list(definition, data)
         return
     if kind in ("empty", "binary"):
         return  # no value read (an encapsulating option's sub-options are not reproduced)
@@ -702,9 +698,115 @@ def _pd_exclude(data: bytes) -> None:
         raise _BadValue("excluded prefix length must not be 0")
 
 
-# the standard options Kea builds with small classes of their own, and their checks
-_SMALL_SPECIAL_FORMAT: dict[tuple[str, int], Any] = {
-    ("dhcp6", 13): _status_code, ("dhcp4", 79): _slp_service_scope, ("dhcp6", 67): _pd_exclude}
+def _client_fqdn4(data: bytes) -> None:
+    if len(data) < 3:
+        raise _BadValue("DHCPv4 Client FQDN Option (81) is truncated")
+    flags, name = data[0], data[3:]
+    try:
+        if flags & 0x04:  # E: the name in wire format
+            _client_fqdn_name(name)
+        elif name:
+            _fqdn(name.decode("latin-1"))
+    except _BadValue as exc:
+        raise _BadValue(f"failed to parse the domain-name in DHCPv4 Client FQDN Option: {exc}") from None
+    if flags & 0x09 == 0x09:
+        raise _BadValue("both N and S flag of the DHCPv4 Client FQDN Option are set. According to RFC 4702, if "
+                        "the N bit is 1 the S bit MUST be 0")
+
+
+def _client_fqdn6(data: bytes) -> None:
+    if not data:
+        raise _BadValue("DHCPv6 Client FQDN Option (39) is truncated. Minimal option size is 1, got option with "
+                        "size 0")
+    flags, name = data[0], data[1:]
+    try:
+        _client_fqdn_name(name)
+    except _BadValue:
+        kind = "partial" if name[-1] != 0 else "fully qualified"
+        raise _BadValue(f"failed to parse {kind} domain-name from wire format") from None
+    if flags & 0x05 == 0x05:
+        raise _BadValue("both N and S flag of the DHCPv6 Client FQDN Option are set. According to RFC 4704, if "
+                        "the N bit is 1 the S bit MUST be 0")
+
+
+def _client_fqdn_name(name: bytes) -> None:
+    """A client FQDN option's name: wire format, a partial name lacking its final zero."""
+    if name:
+        _read_wire_name(name if name[-1] == 0 else name + b"\0", 0)
+
+
+def _vendor_class(data: bytes, family: int) -> None:
+    """Kea's OptionVendorClass: an enterprise id, then tuples (v4: each block after the first
+    with an enterprise id of its own)."""
+    if len(data) < 4:
+        raise _BadValue(f"parsed Vendor Class option data truncated to size {len(data)}")
+    rest, width, at = data[4:], 1 if family == 4 else 2, 0
+    while at < len(rest):
+        left = len(rest) - at
+        if left < width:
+            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {left}, expected at least "
+                            f"{width}")
+        length = int.from_bytes(rest[at:at + width], "big")
+        if left - width < length:
+            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {left - width}, but the "
+                            f"tuple length is {length}")
+        at += width + length
+        if family == 4 and at != len(rest):
+            at += 4
+            if at + 1 >= len(rest):
+                raise _BadValue("truncated DHCPv4 V-I Vendor Class option - it should contain enterprise id "
+                                "followed by opaque data field tuple")
+
+
+def _vendor_options(data: bytes, family: int) -> None:
+    """Kea's OptionVendor: an enterprise id, then that vendor's options, each read with its
+    definition when Kea has one (DOCSIS 3 for 4491)."""
+    if len(data) < 4:
+        raise _BadValue(f"Truncated vendor-specific information option, length={len(data)}")
+    vendor, rest = int.from_bytes(data[:4], "big"), data[4:]
+    definitions = {d.code: d for d in STANDARD.get(f"docsis3-v{family}", [])} if vendor == 4491 else {}
+    at = 0
+    if family == 6:
+        while at < len(rest):
+            if at + 4 > len(rest):
+                raise _BadValue("Vendor option parse failed: truncated header")
+            code, length = int.from_bytes(rest[at:at + 2], "big"), int.from_bytes(rest[at + 2:at + 4], "big")
+            at += 4
+            if at + length > len(rest):
+                raise _BadValue(f"Vendor option parse failed. Tried to parse {at + length} bytes from {len(rest)}-byte "
+                                "long buffer.")
+            if code in definitions:
+                _build_binary(definitions[code], rest[at:at + length], family)
+            at += length
+        return
+    if not rest:
+        return
+    block = rest[at]
+    at += 1
+    if at + block > len(rest):
+        raise _BadValue("Attempt to parse truncated vendor option")
+    end = (at + block) & 0xFF  # Kea keeps this end in a byte
+    while at < end:  # only the first vendor block is read
+        code = rest[at]
+        at += 1
+        if at + 1 > end:
+            raise _BadValue(f"Attempt to parse truncated vendor option {code}")
+        length = rest[at]
+        at += 1
+        if at + length > end:
+            raise _BadValue(f"Option parse failed. Tried to parse {at + length} bytes from {len(rest)}-byte long "
+                            "buffer.")
+        if code in definitions:
+            _build_binary(definitions[code], rest[at:at + length], family)
+        at += length
+
+
+# the standard options Kea builds with classes of their own, and those classes' checks
+_SPECIAL_FORMAT: dict[tuple[str, int], Callable[[bytes], None]] = {
+    ("dhcp6", 13): _status_code, ("dhcp4", 79): _slp_service_scope, ("dhcp6", 67): _pd_exclude,
+    ("dhcp4", 81): _client_fqdn4, ("dhcp6", 39): _client_fqdn6,
+    ("dhcp4", 124): lambda data: _vendor_class(data, 4), ("dhcp6", 16): lambda data: _vendor_class(data, 6),
+    ("dhcp4", 125): lambda data: _vendor_options(data, 4), ("dhcp6", 17): lambda data: _vendor_options(data, 6)}
 
 
 def _custom_buffers(definition: OptionDefinition, data: bytes, family: int) -> None:
@@ -792,11 +894,15 @@ def _wire_name_text(buffer: bytes) -> str:
     no compression pointer can point anywhere), in its text form."""
     if not buffer:
         raise _BadValue("unable to read FQDN from a buffer. The buffer is empty.")
-    return _read_wire_name(buffer, 0)[0]
+    return _name_text(_read_wire_name(buffer, 0)[0])
 
 
-def _read_wire_name(buffer: bytes, start: int) -> tuple[str, int]:
-    """Kea's Name read from `buffer` at `start`: (its text, where the next name starts). A
+def _name_text(labels: list[bytes]) -> str:
+    return ".".join(_label_text(label) for label in labels) + "." if labels else "."
+
+
+def _read_wire_name(buffer: bytes, start: int) -> tuple[list[bytes], int]:
+    """Kea's Name read from `buffer` at `start`: (its labels, where the next name starts). A
     compression pointer must point before the name and before any earlier pointer of it."""
     labels: list[bytes] = []
     at = biggest = start
@@ -811,8 +917,7 @@ def _read_wire_name(buffer: bytes, start: int) -> tuple[str, int]:
                 raise _BadValue(f"wire name is too long: {used + length + 1} bytes")
             used += length + 1
             if length == 0:
-                text = ".".join(_label_text(label) for label in labels) + "." if labels else "."
-                return text, start + consumed
+                return labels, start + consumed
             label = buffer[at:at + length]
             consumed += 0 if jumped else len(label)
             at += len(label)
@@ -833,13 +938,17 @@ def _read_wire_name(buffer: bytes, start: int) -> tuple[str, int]:
     raise _BadValue("incomplete wire-format name")
 
 
-def _fqdn_list(data: bytes) -> None:
-    """Kea's v4 list of domain names (compression allowed, pointing back into the list)."""
+def _fqdn_list(definition: OptionDefinition, data: bytes) -> None:
+    """Kea's v4 list of domain names: compression allowed (pointing back into the list), then
+    the names, uncompressed, read again by the generic reader (which sizes each by its text)."""
     if not data:
         raise _BadValue("FQDN list option has invalid length of 0")
     at = 0
+    uncompressed = b""
     while at < len(data):
-        at = _read_wire_name(data, at)[1]
+        labels, at = _read_wire_name(data, at)
+        uncompressed += b"".join(bytes([len(label)]) + label for label in labels) + b"\0"
+    _custom_buffers(definition, uncompressed, 4)
 
 
 def _label_text(label: bytes) -> str:

@@ -1461,7 +1461,16 @@ case("config-test/option-data-in-hex-as-kea-builds-it",
      _hex6("status-code", "00"), _hex6("status-code", "0000"), _hex6("pd-exclude", "00"), _hex6("pd-exclude", "0040"),
      _hex6("pd-exclude", "4000"), _hex6("bootfile-param", "0001"), _hex6("bootfile-param", "000161"),
      _hex6("dns-servers", "00" * 17), _hex6("domain-search", _DNS), _hex6("domain-search", "c00c"),
-     _hex6("preference", ""), _hex6("unicast", "00" * 15), _hex6("new-posix-timezone", ""))
+     _hex6("preference", ""), _hex6("unicast", "00" * 15), _hex6("new-posix-timezone", ""),
+     _hex4("fqdn", "0000"), _hex4("fqdn", "090000"), _hex4("fqdn", "040000036162"), _hex4("fqdn", "040000c000"),
+     _hex4("fqdn", "000000612e2e62"), _hex4("vivco-suboptions", "0000118b"), _hex4("vivco-suboptions", "0000118b0161"),
+     _hex4("vivco-suboptions", "0000118b016100"), _hex4("vivso-suboptions", "0000118b"),
+     _hex4("vivso-suboptions", "0000118b050203c00002"), _hex4("vivso-suboptions", "0000118b0602040a000001"),
+     _hex4("vivso-suboptions", "0000118b0301"), _hex4("domain-search", "00015c00"),
+     _hex6("client-fqdn", ""), _hex6("client-fqdn", "05"), _hex6("client-fqdn", "000161"), _hex6("client-fqdn", "00c000"),
+     _hex6("vendor-class", "0000118b00"), _hex6("vendor-class", "0000118b00020061"),
+     _hex6("vendor-opts", "0000118b000100"), _hex6("vendor-opts", "0000118b0020000300000a"),
+     _hex6("vendor-opts", "0000118b000100020001"))
 # option definitions as Kea's option definition parser and its table read them
 def _def4(*definitions: Any) -> dict[str, Any]:
     return _ct4({**_SUB4, "option-def": list(definitions)})

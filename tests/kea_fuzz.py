@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential fuzz: generated request variants against a real Kea 2.2 and a real leasesync.
 
-    cd /work/main && python tests/kea_fuzz.py [--only SUBSTR] [--family lease|agent|http|expression|all|none] [--out results.json]
+    cd /work/main && python tests/kea_fuzz.py [--only SUBSTR] [--family lease|agent|http|expression|option-hex|all|none] [--out results.json]
 
 A tool to find new differences, not a test: pytest does not collect it (the file name does not
 start with ``test_`` and it defines no ``test_*`` functions), and it needs ISC Kea 2.2 installed
@@ -19,7 +19,8 @@ does), sends every variant to both after ``RESET_STEPS``, normalises both answer
   ``dhcp-disable``/``dhcp-enable``, ``config-test``/``config-write``/``config-reload``, the
   ``statistic-*`` commands, odd envelopes;
 * ``expression``: ``config-test`` of a client class whose ``test`` is a valid expression broken by
-  a few random token edits (``--seed`` picks them).
+  a few random token edits (``--seed`` picks them);
+* ``option-hex``: ``config-test`` of every standard option given random bytes in hex.
 
 A variant whose steps equal those of a case in tests/kea_cases.py is skipped (the differential
 sweep covers it). The deliberate differences of README "Where leasesync deliberately differs from
@@ -1234,6 +1235,43 @@ def expression_variants(out: Variants, count: int = 1500) -> None:
                                                                  [f"dhcp{family}"]))
 
 
+def option_hex_variants(out: Variants, per_definition: int = 4) -> None:
+    """config-test of every standard option given random bytes in hex (csv-format false): runs
+    of random bytes, small values, a vendor id with type-length-values, DNS names in wire format
+    (escapes, compression pointers); the bytes Kea's option classes read and refuse."""
+    import random
+
+    from app.kea_options import STANDARD
+
+    rng = random.Random(out.seed)
+
+    def some_bytes() -> bytes:
+        draw = rng.random()
+        if draw < 0.3:
+            return bytes(rng.randrange(256) for _ in range(rng.randrange(12)))
+        if draw < 0.6:
+            return bytes(rng.choice([0, 1, 2, 3, 4, 5, 0x11, 0x8B, 0xC0, 0x40, 0x61]) for _ in range(rng.randrange(30)))
+        if draw < 0.8:
+            return bytes([0, 0, 0x11, 0x8B]) + bytes(rng.choice([0, 1, 2, 3, 4, 5, 6, 0x61]) for _ in range(rng.randrange(20)))
+        name = b""
+        for _ in range(rng.randrange(1, 4)):
+            label = bytes(rng.choice(b"abc-.\x00\\") for _ in range(rng.randrange(5)))
+            name += bytes([len(label)]) + label
+        return name + rng.choice([b"\x00", b"", b"\xc0\x00", b"\x00\x00"])
+
+    for family in (4, 6):
+        spaces = ["dhcp4", "docsis3-v4"] if family == 4 else sorted(s for s in STANDARD if s not in ("dhcp4", "docsis3-v4"))
+        subnet = {"id": 1, "subnet": "10.0.0.0/24" if family == 4 else "2001:db8:1::/64"}
+        for space in spaces:
+            for definition in STANDARD[space]:
+                for index in range(per_definition):
+                    option = {"name": definition.name, "csv-format": False, "data": some_bytes().hex(),
+                              **({"space": space} if space != f"dhcp{family}" else {})}
+                    out.add(f"option-hex/{out.seed}/{space}/{definition.name}/{index}",
+                            cmd("config-test", {f"Dhcp{family}": {f"subnet{family}": [subnet], "option-data": [option]}},
+                                [f"dhcp{family}"]))
+
+
 FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
     "lease": [lease_wrong_type_variants, lease4_add_value_variants, identifier_variants, lease6_variants,
               listing_variants, wipe_resend_bulk_variants, sequence_variants, lease_envelope_variants,
@@ -1242,6 +1280,7 @@ FAMILIES: dict[str, list[Callable[[Variants], None]]] = {
               agent_envelope_variants],
     "http": [http_transport_variants],
     "expression": [expression_variants],
+    "option-hex": [option_hex_variants],
 }
 
 
