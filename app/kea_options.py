@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -631,16 +631,23 @@ _FIXED_SIZES = {**_INTEGER_SIZES, "boolean": 1, "ipv4-address": 4, "ipv6-address
 _TRUNCATED = "option buffer truncated"
 
 
-def _build_binary(definition: OptionDefinition, data: bytes, family: int) -> None:
+class _SkipOption(_BadValue):
+    """Kea's SkipThisOptionError: refused as an option of its own, left out as a sub-option."""
+
+
+def _build_binary(definition: OptionDefinition, data: bytes, family: int,
+                  custom: Sequence[OptionDefinition] = ()) -> None:
     """Kea's option factory on an option given in hex: the class it picks for the definition
     (integers, integer arrays, address lists, strings, tuples, or the generic record reader)
-    and what that class refuses in the bytes."""
+    and what that class refuses in the bytes, sub-options included (`custom`: the
+    configuration's own definitions, for the spaces options encapsulate)."""
     kind, code = definition.type, definition.code
     least = _IA_SIZES.get(code) if definition.space == "dhcp6" else None
     if least is not None:
         if len(data) < least:
             raise _BadValue(f"input option buffer has invalid size, expected at least {least} bytes")
-        return  # the IA option's own sub-options: not reproduced
+        _sub_options(data[least:], "dhcp6", 6, custom)
+        return
     special = _SPECIAL_FORMAT.get((definition.space, code))
     if special is not None:
         special(data)
@@ -648,8 +655,12 @@ def _build_binary(definition: OptionDefinition, data: bytes, family: int) -> Non
     if family == 4 and kind == "fqdn" and definition.array:
         _fqdn_list(definition, data)
         return
-    if kind in ("empty", "binary"):
-        return  # no value read (an encapsulating option's sub-options are not reproduced)
+    if kind == "binary":
+        return
+    if kind == "empty":
+        if definition.encapsulate:
+            _sub_options(data, definition.encapsulate, family, custom)
+        return
     if kind in _INTEGER_SIZES:
         size = _INTEGER_SIZES[kind]
         if definition.array:
@@ -659,6 +670,8 @@ def _build_binary(definition: OptionDefinition, data: bytes, family: int) -> Non
                 raise _BadValue(f"OptionIntArray {code} truncated")
         elif len(data) < size:
             raise _BadValue(f"OptionInt {code} truncated")
+        elif definition.encapsulate:
+            _sub_options(data[size:], definition.encapsulate, family, custom)
         return
     if definition.array and kind == "ipv4-address":
         if len(data) % 4:
@@ -670,13 +683,57 @@ def _build_binary(definition: OptionDefinition, data: bytes, family: int) -> Non
         return
     if kind == "string":
         if not data.rstrip(b"\0"):  # Kea trims trailing NULs first
-            raise _BadValue(f"failed to parse an option '{code}' holding string value' was empty or contained "
+            raise _SkipOption(f"failed to parse an option '{code}' holding string value' was empty or contained "
                             "only nuls")
         return
     if kind == "tuple" and definition.array:
         _opaque_tuples(data, family)
         return
-    _custom_buffers(definition, data, family)
+    _custom_buffers(definition, data, family, custom)
+
+
+def _sub_options(data: bytes, space: str, family: int, custom: Sequence[OptionDefinition]) -> None:
+    """Kea's reading of the options an option encapsulates: each one whole within the bytes is
+    built with its definition in `space` (standard, then the configuration's); a truncated one
+    ends the list quietly, and one Kea skips (an empty string) is left out."""
+    definitions = {d.code: d for d in [*(d for d in custom if d.space == space), *STANDARD.get(space, [])]}
+    at = 0
+    while at < len(data):
+        if family == 4:
+            code = data[at]
+            at += 1
+            if space == "dhcp4" and code in (0, 255):
+                if code == 255:
+                    return
+                continue
+            if at + 1 > len(data):
+                return
+            length = data[at]
+            at += 1
+            if at + length > len(data):
+                return
+            deferred = space == "dhcp4" and (code == 43 or 224 <= code <= 254 or (code == 12 and length == 0))
+        else:
+            if at + 4 > len(data):
+                return
+            code, length = int.from_bytes(data[at:at + 2], "big"), int.from_bytes(data[at + 2:at + 4], "big")
+            at += 4
+            if at + length > len(data):
+                return
+            if code == 17:  # vendor options, whatever the space
+                if at + 4 > len(data):
+                    return
+                _vendor_options(data[at:at + length], 6)
+                at += length
+                continue
+            deferred = False
+        definition = None if deferred else definitions.get(code)
+        if definition is not None:
+            try:
+                _build_binary(definition, data[at:at + length], family, custom)
+            except _SkipOption:
+                pass
+        at += length
 
 
 def _status_code(data: bytes) -> None:
@@ -809,8 +866,10 @@ _SPECIAL_FORMAT: dict[tuple[str, int], Callable[[bytes], None]] = {
     ("dhcp4", 125): lambda data: _vendor_options(data, 4), ("dhcp6", 17): lambda data: _vendor_options(data, 6)}
 
 
-def _custom_buffers(definition: OptionDefinition, data: bytes, family: int) -> None:
-    """Kea's OptionCustom splitting the bytes into its fields (records, single values, arrays)."""
+def _custom_buffers(definition: OptionDefinition, data: bytes, family: int,
+                    custom: Sequence[OptionDefinition] = ()) -> None:
+    """Kea's OptionCustom splitting the bytes into its fields (records, single values, arrays);
+    what follows a single value or a record is sub-options when the option encapsulates a space."""
     fields = definition.records if definition.type == "record" else (definition.type,)
     at = 0
     if definition.type != "record":
@@ -820,6 +879,8 @@ def _custom_buffers(definition: OptionDefinition, data: bytes, family: int) -> N
             size = _field_size(definition, definition.type, False, data, family)
             if size == 0 or len(data) < size:
                 raise _BadValue(_TRUNCATED)
+            if definition.encapsulate:
+                _sub_options(data[size:], definition.encapsulate, family, custom)
             return
     else:
         for kind in fields:
@@ -828,7 +889,9 @@ def _custom_buffers(definition: OptionDefinition, data: bytes, family: int) -> N
                 raise _BadValue(_TRUNCATED)
             at += size
         if not definition.array:
-            return  # what follows is sub-options, when the option encapsulates a space (not reproduced)
+            if definition.encapsulate:
+                _sub_options(data[at:], definition.encapsulate, family, custom)
+            return
     while at < len(data):  # an array: whole values while they fit, a short tail left unread
         size = _field_size(definition, fields[-1], True, data[at:], family)
         if len(data) - at < size:
@@ -1003,7 +1066,7 @@ def check_option(entry: dict[str, Any], family: int, definitions: OptionDefiniti
                                 f"'{space}.{definition.name}'", named)
         try:
             if csv is False:
-                _build_binary(definition, binary, family)
+                _build_binary(definition, binary, family, definitions.custom)
             else:
                 _build(definition, tokens(data), family)
         except _BadValue as exc:

@@ -1470,7 +1470,10 @@ case("config-test/option-data-in-hex-as-kea-builds-it",
      _hex6("client-fqdn", ""), _hex6("client-fqdn", "05"), _hex6("client-fqdn", "000161"), _hex6("client-fqdn", "00c000"),
      _hex6("vendor-class", "0000118b00"), _hex6("vendor-class", "0000118b00020061"),
      _hex6("vendor-opts", "0000118b000100"), _hex6("vendor-opts", "0000118b0020000300000a"),
-     _hex6("vendor-opts", "0000118b000100020001"))
+     _hex6("vendor-opts", "0000118b000100020001"),
+     _hex6("ia-na", "00" * 12 + "0005000100"), _hex6("ia-na", "00" * 12 + "000500"), _hex6("ia-pd", "00" * 12 + "001a0000"),
+     _hex6("s46-cont-mape", "0059000100"), _hex6("s46-cont-mape", "005a000400000000"), _hex6("s46-cont-mape", "005900"),
+     _hex4("dhcp-agent-options", "0500"), _hex4("vendor-encapsulated-options", "0105c0a80001"))
 # option definitions as Kea's option definition parser and its table read them
 def _def4(*definitions: Any) -> dict[str, Any]:
     return _ct4({**_SUB4, "option-def": list(definitions)})

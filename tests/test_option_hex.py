@@ -72,3 +72,11 @@ async def test_client_fqdn_flags_n_and_s_together_are_refused(sqlite_client: Kea
     assert await _hex6(sqlite_client, "client-fqdn", "05") == _refusal(
         "dhcp6", 39, "both N and S flag of the DHCPv6 Client FQDN Option are set. According to RFC 4704, if the N "
                      "bit is 1 the S bit MUST be 0")
+
+
+async def test_sub_options_of_an_encapsulating_option_are_read_with_their_definitions(sqlite_client: KeaClient) -> None:
+    # an IA_NA carrying an IAADDR (option 5) of one byte: the IAADDR's fixed part is 24 bytes
+    assert await _hex6(sqlite_client, "ia-na", "00" * 12 + "0005000100") == _refusal(
+        "dhcp6", 3, "input option buffer has invalid size, expected at least 24 bytes")
+    # a sub-option cut short ends the list quietly, as in Kea
+    assert await _hex6(sqlite_client, "ia-na", "00" * 12 + "000500") == {"result": 0, "text": SANE}
