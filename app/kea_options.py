@@ -603,6 +603,41 @@ def _build(definition: OptionDefinition, values: list[str], family: int) -> None
         raise _BadValue(f"Option {definition.code} malformed: len={total} is not divisible by 16.")
 
 
+def _special_from_csv(definition: OptionDefinition, values: list[str], family: int) -> None:
+    """CSV data of an option Kea builds with a class of its own: Kea writes the values to bytes
+    and that class reads them back (a client FQDN's N and S flags, vendor-class tuples, a
+    PD exclude prefix of length 0), so the bytes are written and read the same way here."""
+    special = _SPECIAL_FORMAT.get((definition.space, definition.code))
+    fields = definition.records or (definition.type,)
+    if special is None or definition.array or not set(fields) <= set(_CSV_WRITERS):
+        return
+    special(b"".join(_CSV_WRITERS[kind](_trim(value)) for kind, value in zip(fields, values, strict=False)))
+
+
+def _prefix_bytes(value: str) -> bytes:
+    address, _, length = value.replace(" ", "").replace("\t", "").partition("/")
+    bits = _integer(length, "uint8")
+    return bytes([bits]) + socket.inet_pton(socket.AF_INET6, address)[:(bits + 7) // 8]
+
+
+def _name_bytes(value: str) -> bytes:
+    labels = [label for label in value.rstrip(".").split(".") if label] if value not in ("", ".") else []
+    return b"".join(bytes([len(label.encode())]) + label.encode() for label in labels) + b"\0"
+
+
+# Kea's writeToBuffer for the field types of the options with classes of their own
+_CSV_WRITERS: dict[str, Callable[[str], bytes]] = {
+    "uint8": lambda value: _integer(value, "uint8").to_bytes(1, "big"),
+    "uint16": lambda value: _integer(value, "uint16").to_bytes(2, "big"),
+    "uint32": lambda value: _integer(value, "uint32").to_bytes(4, "big"),
+    "boolean": lambda value: bytes([value.lower() == "true" or value == "1"]),
+    "string": lambda value: value.encode(),
+    "binary": lambda value: bytes.fromhex("".join(value.split())),
+    "ipv6-prefix": _prefix_bytes,
+    "fqdn": _name_bytes,
+}
+
+
 def valid_space_name(name: str) -> bool:
     """Kea's OptionSpace::validateName (option names are held to the same rule)."""
     return bool(_NAME.fullmatch(name)) and name[0] not in "-_" and name[-1] not in "-_"
@@ -1068,7 +1103,9 @@ def check_option(entry: dict[str, Any], family: int, definitions: OptionDefiniti
             if csv is False:
                 _build_binary(definition, binary, family, definitions.custom)
             else:
-                _build(definition, tokens(data), family)
+                values = tokens(data)
+                _build(definition, values, family)
+                _special_from_csv(definition, values, family)
         except _BadValue as exc:
             raise OptionRefusal(f"option data does not match option definition (space: {space}, code: "
                                 f"{definition.code}): {exc}", (entry, "data")) from None

@@ -1473,7 +1473,13 @@ case("config-test/option-data-in-hex-as-kea-builds-it",
      _hex6("vendor-opts", "0000118b000100020001"),
      _hex6("ia-na", "00" * 12 + "0005000100"), _hex6("ia-na", "00" * 12 + "000500"), _hex6("ia-pd", "00" * 12 + "001a0000"),
      _hex6("s46-cont-mape", "0059000100"), _hex6("s46-cont-mape", "005a000400000000"), _hex6("s46-cont-mape", "005900"),
-     _hex4("dhcp-agent-options", "0500"), _hex4("vendor-encapsulated-options", "0105c0a80001"))
+     _hex4("dhcp-agent-options", "0500"), _hex4("vendor-encapsulated-options", "0105c0a80001"),
+     # CSV data of the options Kea builds with classes of their own: their bytes are read back the same way
+     _opt4({"name": "fqdn", "data": "9, 0, 0, example.com"}), _opt4({"name": "fqdn", "data": "5, 0, 0, a.b"}),
+     _opt4({"name": "vivco-suboptions", "data": "4491, 010203"}), _opt4({"name": "vivco-suboptions", "data": "4491, 0102"}),
+     _opt6({"name": "vendor-class", "data": "4491, 0102"}), _opt6({"name": "vendor-class", "data": "4491, 000161"}),
+     _opt6({"name": "client-fqdn", "data": "5, example.com"}), _opt6({"name": "pd-exclude", "data": "::/0"}),
+     _opt6({"name": "pd-exclude", "data": "2001:db8::/64"}))
 # option definitions as Kea's option definition parser and its table read them
 def _def4(*definitions: Any) -> dict[str, Any]:
     return _ct4({**_SUB4, "option-def": list(definitions)})

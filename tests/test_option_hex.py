@@ -80,3 +80,12 @@ async def test_sub_options_of_an_encapsulating_option_are_read_with_their_defini
         "dhcp6", 3, "input option buffer has invalid size, expected at least 24 bytes")
     # a sub-option cut short ends the list quietly, as in Kea
     assert await _hex6(sqlite_client, "ia-na", "00" * 12 + "000500") == {"result": 0, "text": SANE}
+
+
+async def test_csv_data_of_an_option_with_a_class_of_its_own_is_read_back_as_bytes(sqlite_client: KeaClient) -> None:
+    # v6 vendor-class: Kea writes "0102" as two bytes, then its class reads them as a tuple length
+    answer = await check6(sqlite_client, {**SUBNET6, "option-data": [{"name": "vendor-class", "data": "4491, 0102"}]})
+    assert answer == _refusal("dhcp6", 16, "unable to parse the opaque data tuple, the buffer length is 0, but the "
+                                           "tuple length is 258")
+    tuple_given = await check6(sqlite_client, {**SUBNET6, "option-data": [{"name": "vendor-class", "data": "4491, 000161"}]})
+    assert tuple_given == {"result": 0, "text": SANE}
