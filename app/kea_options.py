@@ -630,7 +630,7 @@ _CSV_WRITERS: dict[str, Callable[[str], bytes]] = {
     "uint8": lambda value: _integer(value, "uint8").to_bytes(1, "big"),
     "uint16": lambda value: _integer(value, "uint16").to_bytes(2, "big"),
     "uint32": lambda value: _integer(value, "uint32").to_bytes(4, "big"),
-    "boolean": lambda value: bytes([value.lower() == "true" or value == "1"]),
+    "boolean": lambda value: bytes([value.lower() == "true" or (value.lower() != "false" and int(value) == 1)]),
     "string": lambda value: value.encode(),
     "binary": lambda value: bytes.fromhex("".join(value.split())),
     "ipv6-prefix": _prefix_bytes,
@@ -834,15 +834,7 @@ def _vendor_class(data: bytes, family: int) -> None:
         raise _BadValue(f"parsed Vendor Class option data truncated to size {len(data)}")
     rest, width, at = data[4:], 1 if family == 4 else 2, 0
     while at < len(rest):
-        left = len(rest) - at
-        if left < width:
-            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {left}, expected at least "
-                            f"{width}")
-        length = int.from_bytes(rest[at:at + width], "big")
-        if left - width < length:
-            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {left - width}, but the "
-                            f"tuple length is {length}")
-        at += width + length
+        at = _opaque_tuple_end(rest, at, width)
         if family == 4 and at != len(rest):
             at += 4
             if at + 1 >= len(rest):
@@ -973,15 +965,20 @@ def _opaque_tuples(data: bytes, family: int) -> None:
         raise _BadValue(f"parsed data tuples option data truncated to size {len(data)}")
     at = 0
     while at < len(data):
-        rest = len(data) - at
-        if rest < width:
-            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {rest}, expected at least "
-                            f"{width}")
-        length = int.from_bytes(data[at:at + width], "big")
-        if rest - width < length:
-            raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {rest - width}, but the "
-                            f"tuple length is {length}")
-        at += width + length
+        at = _opaque_tuple_end(data, at, width)
+
+
+def _opaque_tuple_end(data: bytes, at: int, width: int) -> int:
+    """Kea's OpaqueDataTuple read at `at`: a `width`-byte length, then that many bytes; where it ends."""
+    left = len(data) - at
+    if left < width:
+        raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {left}, expected at least "
+                        f"{width}")
+    length = int.from_bytes(data[at:at + width], "big")
+    if left - width < length:
+        raise _BadValue(f"unable to parse the opaque data tuple, the buffer length is {left - width}, but the tuple "
+                        f"length is {length}")
+    return at + width + length
 
 
 _NAME_SPECIALS = frozenset(b'"().;\\@$')
