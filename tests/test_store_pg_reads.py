@@ -1,4 +1,4 @@
-"""PostgreSQL lease lookups by address on the serving loop (LeaseStore._pg_point): answered over
+"""PostgreSQL lease lookups on the serving loop (LeaseStore._pg_leases): answered over
 the loop's own connection, and by a reader thread whenever that connection is lost."""
 
 from __future__ import annotations

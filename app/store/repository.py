@@ -7,8 +7,8 @@ each, and no answer is ever sent for an uncommitted change. The writer is a thre
 on SQLite, light writes from the serving event loop are applied by the loop itself and only
 their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
 tug-of-war between two threads). Reads run on a small thread pool with their own connections;
-SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of a lease by
-address, over an async connection (_pg_point).
+SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of leases by
+address, identifier or hostname, over an asyncpg connection (_pg_leases).
 
 Every write is keyed by the lease address and all of them are serialised by the database's
 single write lock, so two updates of the same lease can never interleave into a half-written row.
@@ -130,7 +130,7 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]
         stmts["insert" + key] = _insert_ignore(table, name).values(_binds(table))
         if name != "mysql":
             stmts["insert" + key] = stmts["insert" + key].returning(table.c.address)
-        stmts["get" + key] = select(table).where(by_address)
+        stmts["get" + key] = _by_address(int(key))
     stmts["update6_type"] = update(schema.lease6).where(
         and_(schema.lease6.c.address == bindparam("p_address"), schema.lease6.c.lease_type == bindparam("w_lease_type"))
     ).values(_binds(schema.lease6, "address"))
@@ -726,7 +726,7 @@ class LeaseStore:
         self.read_only = False
         self._inline_seq_before = 0  # writer thread: the inline commits its last commit came after
         self._read_loop: asyncio.AbstractEventLoop | None = None  # SQLite: read_point runs on this loop
-        # PostgreSQL: lease lookups by address on the serving loop, over one asyncpg connection
+        # PostgreSQL: lease lookups on the serving loop, over one asyncpg connection
         self._pg_reader: Any = None
         self._pg_lock = asyncio.Lock()  # one query at a time on it (made again with each connection)
         self._pg_reader_loop: asyncio.AbstractEventLoop | None = None
@@ -1144,18 +1144,19 @@ class LeaseStore:
             return lease4_from_row(row) if row is not None else None
 
         if self.dialect == "postgresql":
-            found = await self._pg_point(4, address)
+            found = await self._pg_leases(4, _pg_loop_sql("get4", lambda: _by_address(4)), address)
             if found is not _PG_UNAVAILABLE:
-                return lease4_from_row(found) if found is not None else None
+                return found[0] if found else None
         return await self.read_point(run)
 
-    async def _pg_point(self, family: int, address: Any) -> Any:
-        """PostgreSQL: the lease row at `address` (or None) looked up on the serving loop
-        (`_pg_fetch`), or _PG_UNAVAILABLE."""
-        rows = await self._pg_fetch(_pg_loop_sql(f"get{family}", lambda: _by_address(family)), address)
-        if rows is _PG_UNAVAILABLE or not rows:
-            return rows or None
-        return _row_type(family)._make(rows[0].values())
+    async def _pg_leases(self, family: int, sql: str, *args: Any) -> Any:
+        """PostgreSQL: the leases `sql` selects (whole rows of `family`'s table), looked up on the
+        serving loop (`_pg_fetch`), or _PG_UNAVAILABLE."""
+        rows = await self._pg_fetch(sql, *args)
+        if rows is _PG_UNAVAILABLE:
+            return rows
+        row_type, decode = _row_type(family), lease4_from_row if family == 4 else lease6_from_row
+        return [decode(row_type._make(row.values())) for row in rows]
 
     async def _pg_fetch(self, sql: str, *args: Any) -> Any:
         """PostgreSQL: the rows of `sql` (asyncpg's dialect), queried on the serving loop over an
@@ -1230,9 +1231,9 @@ class LeaseStore:
                 return select(t).where(cond).order_by(t.c.address)
 
             sql = _pg_loop_sql(f"get4_by/{column}/{subnet_id is not None}", build)
-            rows = await self._pg_fetch(sql, value, *(() if subnet_id is None else (subnet_id,)))
-            if rows is not _PG_UNAVAILABLE:
-                return [lease4_from_row(_row_type(4)._make(r.values())) for r in rows]
+            found = await self._pg_leases(4, sql, value, *(() if subnet_id is None else (subnet_id,)))
+            if found is not _PG_UNAVAILABLE:
+                return found  # type: ignore[no-any-return]
         cond = t.c[column] == value
         if subnet_id is not None:
             cond = and_(cond, t.c.subnet_id == subnet_id)
@@ -1244,9 +1245,9 @@ class LeaseStore:
         if self.dialect == "postgresql":
             sql = _pg_loop_sql("get4_by_hostname", lambda: select(t).where(
                 func.lower(t.c.hostname) == bindparam("p_hostname")).order_by(t.c.address))
-            rows = await self._pg_fetch(sql, hostname.lower())
-            if rows is not _PG_UNAVAILABLE:
-                return [lease4_from_row(_row_type(4)._make(r.values())) for r in rows]
+            found = await self._pg_leases(4, sql, hostname.lower())
+            if found is not _PG_UNAVAILABLE:
+                return found  # type: ignore[no-any-return]
         stmt = select(t).where(func.lower(t.c.hostname) == hostname.lower()).order_by(t.c.address)
         return await self.read(lambda c, d: _many(c, stmt, lease4_from_row))
 
@@ -1273,11 +1274,9 @@ class LeaseStore:
     async def get6(self, address: str, lease_type: int | None) -> Lease6 | None:
         if self.dialect == "postgresql":
             # one lease row per address (the table's key): the type is compared here
-            found = await self._pg_point(6, address)
+            found = await self._pg_leases(6, _pg_loop_sql("get6", lambda: _by_address(6)), address)
             if found is not _PG_UNAVAILABLE:
-                if found is None or (lease_type is not None and found.lease_type != lease_type):
-                    return None
-                return lease6_from_row(found)
+                return found[0] if found and (lease_type is None or found[0].type == lease_type) else None
         t = schema.lease6
         cond = t.c.address == address
         if lease_type is not None:
@@ -1298,9 +1297,10 @@ class LeaseStore:
                     cond = and_(cond, t.c[column] == bindparam(f"p_{column}"))
                 return select(t).where(cond)
 
-            rows = await self._pg_fetch(_pg_loop_sql("get6_by_duid/" + "/".join(given), build), duid, *given.values())
-            if rows is not _PG_UNAVAILABLE:
-                return _sorted6(lease6_from_row(_row_type(6)._make(r.values())) for r in rows)
+            found = await self._pg_leases(6, _pg_loop_sql("get6_by_duid/" + "/".join(given), build), duid,
+                                          *given.values())
+            if found is not _PG_UNAVAILABLE:
+                return _sorted6(found)
 
         def run(c: Connection, d: str) -> list[Lease6]:
             cond = t.c.duid == duid
@@ -1320,9 +1320,9 @@ class LeaseStore:
         if self.dialect == "postgresql":
             sql = _pg_loop_sql("get6_by_hostname", lambda: select(t).where(
                 func.lower(t.c.hostname) == bindparam("p_hostname")))
-            rows = await self._pg_fetch(sql, hostname.lower())
-            if rows is not _PG_UNAVAILABLE:
-                return _sorted6(lease6_from_row(_row_type(6)._make(r.values())) for r in rows)
+            found = await self._pg_leases(6, sql, hostname.lower())
+            if found is not _PG_UNAVAILABLE:
+                return _sorted6(found)
         stmt = select(t).where(func.lower(t.c.hostname) == hostname.lower())
         return await self.read(lambda c, d: _sorted6(_many(c, stmt, lease6_from_row)))
 
@@ -1740,7 +1740,7 @@ class StoreConflict(Exception):
 
 # Connection.info key of a connection running LeaseStore.read (SQLite: BEGIN, not BEGIN IMMEDIATE)
 _READ_ONLY = "leasesync_read_only"
-_PG_UNAVAILABLE: Any = object()  # _pg_point: the loop's connection cannot serve this lookup
+_PG_UNAVAILABLE: Any = object()  # _pg_fetch: the loop's connection cannot serve this lookup
 
 # SQLite: WAL size (in pages) beyond which the checkpointer restarts the WAL (about 16 MiB)
 _WAL_RESTART_FRAMES = 4000
