@@ -867,10 +867,11 @@ _BUILT_IN_CLASSES = ("ALL", "KNOWN", "UNKNOWN", "BOOTP")
 
 
 def _kea_client_classes(classes: list[Any], family: int, options: OptionDefinitions, *, raw_utf8: bool) -> None:
-    """Kea's client class parser, class by class: the name, the class's own option definitions
-    and option data, its values, the built-in classes' rules and no name twice. The `test`
-    expression is taken as given (Kea's expression grammar is not reproduced, README)."""
+    """Kea's client class parser, class by class: the name, the `test` expression, the class's
+    own option definitions and option data, its values, the built-in classes' rules and no name
+    twice."""
     names: set[str] = set()
+    held_names: set[str] = set()  # the same, as Kea's bytes (what `member()` names are compared with)
     for index, entry in enumerate(classes):
         if not isinstance(entry, dict):
             raise KeaRefusal(NOT_A_MAP_GET, at=(classes, index))
@@ -887,7 +888,7 @@ def _kea_client_classes(classes: list[Any], family: int, options: OptionDefiniti
 
             raise KeaRefusal(f"expression [{dumps(test).decode()}] must be a string, at", at=(entry, "test"))
         if "test" in entry:
-            _kea_class_test(test, family, options, {_kea_text(n, raw_utf8) for n in names}, raw_utf8, entry)
+            _kea_class_test(test, family, options, held_names, raw_utf8, entry)
         own = _kea_option_defs(entry.get("option-def", []), family, class_defs=True)
         if "option-data" in entry:
             if not isinstance(entry["option-data"], list):
@@ -911,6 +912,7 @@ def _kea_client_classes(classes: list[Any], family: int, options: OptionDefiniti
         if name in names:
             raise KeaRefusal(f"Can't add class: Client Class: {name} has already been defined", at=(entry, None))
         names.add(name)
+        held_names.add(_kea_text(name, raw_utf8))
 
 
 _BUILT_IN_PREFIXES = ("VENDOR_CLASS_", "HA_", "AFTER_", "EXTERNAL_")

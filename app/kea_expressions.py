@@ -44,6 +44,7 @@ _TERMINALS: list[tuple[str, str]] = [
     ("HEXSTRING", "constant hexstring"), ("OPTION_NAME", "option name"), ("IP_ADDRESS", "ip address"),
 ]
 _TERMINAL_INDEX = {name: index for index, (name, _) in enumerate(_TERMINALS)}
+_SHOWN = dict(_TERMINALS)
 
 # precedence, lowest first; all left-associative but NOT, which has no associativity
 _PRECEDENCE = {"PLUS": (1, "left"), "OR": (2, "left"), "AND": (3, "left"), "NOT": (4, None)}
@@ -319,16 +320,12 @@ def _span(first: _Location, last: _Location) -> _Location:
 
 
 class ExpressionError(Exception):
-    """Kea's refusal of an expression: `place` ("1.8-21") and the text after it."""
-
-    def __init__(self, place: str, text: str) -> None:
-        super().__init__(f"{place}: {text}")
-        self.place = place
-        self.text = text
+    """Kea's refusal of an expression, as its text reads: the place, then why
+    (`<string>:1.8-21: option 'foo' is not defined`)."""
 
 
 def _refuse(location: _Location, text: str) -> ExpressionError:
-    return ExpressionError(f"<string>:{location.text()}", text)
+    return ExpressionError(f"<string>:{location.text()}: {text}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,9 +535,7 @@ def check_expression(text: str, family: int, option_code: Callable[[str], int | 
             places.append(lookahead[2])
             lookahead = None
             continue
-        lhs, rhs = _RULES[target]
-        if target == 0:
-            return
+        lhs, rhs = _RULES[target]  # never $accept: shifting its END above accepts
         count = len(rhs)
         result = _reduce_checks(ctx, target, values[-count:], places[-count:])
         place = _span(places[-count], places[-1])
@@ -552,10 +547,9 @@ def check_expression(text: str, family: int, option_code: Callable[[str], int | 
 
 def _syntax_error(lookahead: tuple[str, str, _Location] | None, actions: dict[str, tuple[str, int]]) -> ExpressionError:
     assert lookahead is not None
-    unexpected = _TERMINALS[_TERMINAL_INDEX[lookahead[0]]][1]
     expected = sorted(actions, key=_TERMINAL_INDEX.__getitem__)
-    text = f"syntax error, unexpected {unexpected}"
+    text = f"syntax error, unexpected {_SHOWN[lookahead[0]]}"
     if len(expected) <= 4:
         for index, token in enumerate(expected):
-            text += (", expecting " if index == 0 else " or ") + _TERMINALS[_TERMINAL_INDEX[token]][1]
+            text += (", expecting " if index == 0 else " or ") + _SHOWN[token]
     return _refuse(lookahead[2], text)
