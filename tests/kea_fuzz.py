@@ -9,7 +9,7 @@ start with ``test_`` and it defines no ``test_*`` functions), and it needs ISC K
 
 It starts Kea's "stats" topology of tests/kea_cases.py (the default one plus Kea's stat_cmds hook;
 tests/record_kea_golden.start_topology)
-and one ``leasesync serve`` on SQLite configured the same way (as tests/test_differential_kea.py
+and one ``leasesync serve`` configured the same way, on SQLite or ``--database`` postgresql/mysql (as tests/test_differential_kea.py
 does), sends every variant to both after ``RESET_STEPS``, normalises both answers with
 ``kea_cases.normalise`` and compares status, body, body text and headers. Families:
 
@@ -1434,9 +1434,11 @@ class Servers:
     """Kea 2.2 (the "stats" topology) and one leasesync on SQLite configured alike; each can be
     restarted. Everything lives under ``workdir`` (Kea's own temp dirs are removed by its stop())."""
 
-    def __init__(self, workdir: Path, topology: str = TOPOLOGY) -> None:
+    def __init__(self, workdir: Path, topology: str = TOPOLOGY, database: str = "sqlite") -> None:
         self.workdir = workdir
         self.topology = topology
+        self.database = database  # leasesync's lease database: sqlite, postgresql or mysql
+        self._drop_database: Callable[[], None] = lambda: None
         # a short path (unix sockets are limited to 107 bytes) that never exists, like Kea's offline d2
         self.d2_socket = str(workdir / "d2-not-running.sock")
         self.kea_files = workdir / "kea-files"
@@ -1468,7 +1470,7 @@ class Servers:
         self._leasesync_starts += 1
         rundir = self.workdir / f"leasesync-{self._leasesync_starts}"
         rundir.mkdir()
-        database, _ = make_database("sqlite", rundir)
+        database, self._drop_database = make_database(self.database, rundir)
         config = leasesync_config(database, self.topology, free_port(), self.d2_socket)
         self.leasesync = ServerProcess(config, rundir, "leasesync")
         self.leasesync.start()
@@ -1479,6 +1481,8 @@ class Servers:
             release_port(self.leasesync.port)
             shutil.rmtree(self.leasesync.workdir, ignore_errors=True)
         self.leasesync = None
+        self._drop_database()
+        self._drop_database = lambda: None
 
     def leasesync_log(self) -> str:
         assert self.leasesync is not None
@@ -1629,6 +1633,10 @@ README_DIFFERENCES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
     ("lease4-add/update with no hw-address nor client-id", _is("lease4-add", leasesync="1:LeaseN: N.N.N.N, state")),
     ("statistics: packet counters only via the local Kea", _is("*", anywhere="pkt4-received")),
     ("statistics: packet counters only via the local Kea", _is("*", anywhere="pkt6-received")),
+    # --database postgresql/mysql: what Kea's SQL columns cannot hold, as Kea's SQL backends
+    ("PostgreSQL/MySQL columns hold what Kea's SQL schema holds",
+     _is("*", leasesync="1:the lease database cannot store this lease")),
+    ("PostgreSQL/MySQL columns hold what Kea's SQL schema holds", _is("*", anywhere="the lease database holds at most")),
 ]
 
 
@@ -1717,6 +1725,8 @@ def main() -> int:
     parser.add_argument("--topology", default=TOPOLOGY, choices=sorted(kc.TOPOLOGIES),
                         help=f"the tests/kea_cases.py topology both servers run (default {TOPOLOGY}; "
                              "'selection': nested prefixes, client classes, automatic ids)")
+    parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgresql", "mysql"],
+                        help="leasesync's lease database (default sqlite; the others as in tests/conftest.py)")
     args = parser.parse_args()
 
     unavailable = kea_available()
@@ -1729,7 +1739,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     started = time.monotonic()
-    servers = Servers(Path(tempfile.mkdtemp(prefix="kea-fuzz-", dir="/tmp")), args.topology)
+    servers = Servers(Path(tempfile.mkdtemp(prefix="kea-fuzz-", dir="/tmp")), args.topology, args.database)
     try:
         servers.start_kea()
         servers.start_leasesync()

@@ -70,3 +70,138 @@ def _json(value: Any) -> bytes:
     import json
 
     return json.dumps(value).encode()
+
+
+# --- values Kea's SQL schema cannot hold ------------------------------------------------------
+# PostgreSQL and MySQL hold what Kea's schema holds (hostname VARCHAR(255); on MySQL expire is a
+# TIMESTAMP, which ends in January 2038, and user_context a TEXT of 65,535 bytes). Such a lease is
+# refused with a text naming the field, and nothing changes; SQLite holds it, as Kea's memfile does.
+# Before, MySQL's INSERT IGNORE stored a clipped hostname, and an expire of 0000-00-00 that made
+# every later read of the lease an internal error.
+
+def _limits(client: KeaClient) -> str:
+    return str(lease_store(client).dialect)
+
+
+async def test_a_hostname_longer_than_the_column_is_refused_by_the_sql_servers_and_changes_nothing(
+        client: KeaClient) -> None:
+    hostname = "h" * 256
+    answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.50", "hw-address": HW, "hostname": hostname})
+    stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.50"})
+    if _limits(client) == "sqlite":
+        assert answer["result"] == 0, answer
+        assert stored["arguments"]["hostname"] == hostname
+        return
+    assert answer == {"result": 1, "text": "the lease database cannot store this lease, nothing was changed: "
+                                            "hostname is 256 characters long, the lease database holds at most 255"}
+    assert stored == {"result": 3, "text": "Lease not found."}
+
+
+async def test_a_hostname_of_255_characters_is_stored_whole(client: KeaClient) -> None:
+    hostname = "h" * 255
+    answer = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.51", "hw-address": HW,
+                                                         "hostname": hostname, "force-create": True})
+    assert answer == {"result": 0, "text": "IPv4 lease added."}
+    stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.51"})
+    assert stored["arguments"]["hostname"] == hostname
+
+
+async def test_an_update_to_an_unstorable_hostname_leaves_the_lease_as_it_was(client: KeaClient) -> None:
+    await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.52", "hw-address": HW, "hostname": "before.example"})
+    answer = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.52", "hw-address": HW,
+                                                         "hostname": "x" * 300})
+    stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.52"})
+    if _limits(client) == "sqlite":
+        assert answer["result"] == 0, answer
+        return
+    assert answer["result"] == 1 and "hostname is 300 characters long" in answer["text"], answer
+    assert stored["arguments"]["hostname"] == "before.example"
+
+
+async def test_an_expire_beyond_2038_is_refused_on_mysql_and_kept_elsewhere(client: KeaClient) -> None:
+    answer = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.53", "hw-address": HW,
+                                                         "expire": 2**32, "force-create": True})
+    stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.53"})
+    if _limits(client) != "mysql":
+        assert answer == {"result": 0, "text": "IPv4 lease added."}
+        assert stored["arguments"]["cltt"] == 2**32 - 4000
+        return
+    assert answer == {"result": 1, "text": "the lease database cannot store this lease, nothing was changed: "
+                                            "expire 4294967296 is beyond the lease database's time range "
+                                            "(at most 2147483647)"}
+    assert stored == {"result": 3, "text": "Lease not found."}
+
+
+async def test_the_last_second_mysql_holds_is_stored(client: KeaClient) -> None:
+    answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.54", "hw-address": HW,
+                                                      "expire": 2**31 - 1})
+    assert answer["result"] == 0, answer
+    stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.54"})
+    assert stored["arguments"]["cltt"] == 2**31 - 1 - 4000
+
+
+async def test_a_user_context_beyond_mysqls_text_column_is_refused_there(client: KeaClient) -> None:
+    context = {"note": "n" * 70_000}
+    answer = await client.one("lease6-add", "dhcp6", {"ip-address": "2001:db8:1::50", "duid": "01:02:03:04",
+                                                      "iaid": 5, "user-context": context})
+    stored = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::50"})
+    if _limits(client) != "mysql":
+        assert answer["result"] == 0, answer
+        assert stored["arguments"]["user-context"] == context
+        return
+    assert answer["result"] == 1 and "user-context is 70011 bytes as JSON" in answer["text"], answer
+    assert stored == {"result": 3, "text": "Lease not found."}
+
+
+async def test_bulk_apply_fails_only_the_lease_the_database_cannot_hold(client: KeaClient) -> None:
+    answer = await client.one("lease6-bulk-apply", "dhcp6", {"leases": [
+        {"ip-address": "2001:db8:1::51", "duid": "01:02:03:04", "iaid": 6},
+        {"ip-address": "2001:db8:1::52", "duid": "01:02:03:04", "iaid": 7, "hostname": "y" * 256},
+    ]})
+    second = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::52"})
+    assert (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::51"}))["result"] == 0
+    if _limits(client) == "sqlite":
+        assert answer == {"result": 0, "text": "Bulk apply of 2 IPv6 leases completed."}
+        assert second["result"] == 0
+        return
+    assert answer == {"result": 0, "text": "Bulk apply of 1 IPv6 leases completed.", "arguments": {"failed-leases": [
+        {"error-message": "hostname is 256 characters long, the lease database holds at most 255",
+         "ip-address": "2001:db8:1::52", "result": 1, "type": "IA_NA"}]}}
+    assert second == {"result": 3, "text": "Lease not found."}
+
+
+@pytest.mark.mysql
+async def test_mysql_sessions_are_strict_as_keas(make_client: Any, tmp_path: Any) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import make_database, service_config
+
+    db, drop = make_database("mysql", tmp_path)
+    try:
+        client = await make_client(service_config(db))
+        with lease_store(client).engine.connect() as conn:
+            assert conn.execute(text("SELECT @@SESSION.sql_mode")).scalar() == "STRICT_ALL_TABLES"
+    finally:
+        drop()
+
+
+@pytest.mark.mysql
+async def test_a_mysql_zero_date_written_by_another_tool_reads_without_an_internal_error(
+        make_client: Any, tmp_path: Any) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import make_database, service_config
+
+    db, drop = make_database("mysql", tmp_path)
+    try:
+        client = await make_client(service_config(db))
+        with lease_store(client).engine.begin() as conn:
+            conn.execute(text("SET SESSION sql_mode = ''"))
+            conn.execute(text("INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, fqdn_fwd, "
+                              "fqdn_rev, hostname, state) VALUES (3221226039, x'010203040506', 4000, "
+                              "'0000-00-00 00:00:00', 1, 0, 0, '', 0)"))  # 192.0.2.55
+        found = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.55"})
+        assert found["result"] == 0, found
+        assert found["arguments"]["ip-address"] == "192.0.2.55"
+    finally:
+        drop()

@@ -36,7 +36,7 @@ from app.errors import (
     not_a_map,
 )
 from app.runtime import FamilyRuntime, LeaseChange
-from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6, hex_colon
+from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6, hex_colon, storage_refusal
 from app.store.repository import AddLease, BulkApply, DeleteLease, UpdateLease, WipeLeases
 
 UINT32_MAX = 0xFFFFFFFF
@@ -460,8 +460,12 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
             found = await _lookup(family, query, v, "Delete")
             if found is not None:
                 deletes.append(DeleteLease(v, found.address, found.type if isinstance(found, Lease6) else None))
+    # a lease the database's columns cannot hold fails alone, as an exception of Kea's SQL
+    # backends fails only that lease; the others are applied
+    refusals = [storage_refusal(lease, family.store.dialect) for lease in parsed]
+    storable = [lease for lease, refusal in zip(parsed, refusals, strict=True) if refusal is None]
     ops = BulkApply(deletes=deletes,
-                    upserts=[UpdateLease(lease, force_create=True) for lease in parsed])
+                    upserts=[UpdateLease(lease, force_create=True) for lease in storable])
     counts = await stats.ready(family)
     delete_outcomes, upsert_outcomes = await family.store.write(ops)
     now = time.time()
@@ -477,10 +481,12 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
             type_name = LEASE6_TYPE_NAMES[query.lease_type] if v == 6 and query.lease_type < 3 else "V4"
             failed_deleted.append(_failed(str(query.address), type_name, RESULT_EMPTY, "lease not found"))
         # else: a lease found by identifier and gone since the lookup, as if it had not been found
-    for lease, outcome in zip(parsed, upsert_outcomes, strict=True):
+    outcomes = iter(upsert_outcomes)
+    for lease, refusal in zip(parsed, refusals, strict=True):
+        outcome = next(outcomes) if refusal is None else None
         if outcome is None:
             type_name = lease.type_name if isinstance(lease, Lease6) else "V4"
-            failed_leases.append(_failed(lease.ip, type_name, RESULT_ERROR, "lease could not be stored"))
+            failed_leases.append(_failed(lease.ip, type_name, RESULT_ERROR, refusal or "lease could not be stored"))
         else:
             counts.stored(lease, outcome, now)
             changes.append(LeaseChange("update", lease))

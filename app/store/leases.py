@@ -136,6 +136,13 @@ Lease = Lease4 | Lease6
 
 # --- row codec -----------------------------------------------------------------------------
 
+# what Kea's schema columns hold on PostgreSQL and MySQL (SQLite holds anything): hostname is
+# VARCHAR(255), MySQL's expire a TIMESTAMP (up to 2038-01-19 03:14:07 UTC), user_context a TEXT
+TEXT_COLUMN_CHARS = 255
+MYSQL_MAX_TIME = 2**31 - 1
+MYSQL_TEXT_BYTES = 65535
+
+
 def _expire_seconds(cltt: int, valid: int) -> int:
     # Kea's SQL backends store expire = cltt for infinite leases (MySQL TIMESTAMP would overflow).
     return cltt if valid == INFINITE else cltt + valid
@@ -149,6 +156,9 @@ def encode_time(seconds: int, dialect: str) -> Any:
     """Unix seconds as `dialect`'s expire column holds them."""
     if dialect == "sqlite":
         return seconds
+    if dialect == "mysql" and seconds > MYSQL_MAX_TIME:
+        # TIMESTAMP ends in January 2038; Kea's SQL backends refuse the same (MAX_DB_TIME)
+        raise ValueError(f"expire {seconds} is beyond the lease database's time range (at most {MYSQL_MAX_TIME})")
     try:
         moment = datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
@@ -164,7 +174,24 @@ def _decode_time(value: Any) -> int:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return int(value.timestamp())
+    if isinstance(value, str) and not value.lstrip("-").isdigit():
+        return 0  # MySQL's zero date, which PyMySQL hands over as text (written by another tool)
     return int(value)
+
+
+def _checked_text(name: str, value: str, dialect: str) -> str:
+    """`value` unless `dialect`'s VARCHAR(255) column cannot hold it (SQLite holds any length)."""
+    if dialect != "sqlite" and len(value) > TEXT_COLUMN_CHARS:
+        raise ValueError(f"{name} is {len(value)} characters long, the lease database holds at most {TEXT_COLUMN_CHARS}")
+    return value
+
+
+def _row_context(ctx: dict[str, Any] | None, dialect: str) -> Any:
+    text = _encode_context(ctx)
+    if dialect == "mysql" and len(text.encode()) > MYSQL_TEXT_BYTES:
+        raise ValueError(f"user-context is {len(text.encode())} bytes as JSON, the lease database holds at most "
+                         f"{MYSQL_TEXT_BYTES}")
+    return text or _empty(dialect, "")
 
 
 def _encode_context(ctx: dict[str, Any] | None) -> str:
@@ -197,10 +224,24 @@ def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
         "subnet_id": lease.subnet_id,
         "fqdn_fwd": lease.fqdn_fwd,
         "fqdn_rev": lease.fqdn_rev,
-        "hostname": lease.hostname,
+        "hostname": _checked_text("hostname", lease.hostname, dialect),
         "state": lease.state,
-        "user_context": _encode_context(lease.user_context) or _empty(dialect, ""),
+        "user_context": _row_context(lease.user_context, dialect),
     }
+
+
+def storage_refusal(lease: Lease4 | Lease6, dialect: str) -> str | None:
+    """Why `dialect`'s columns cannot hold `lease` (the ValueError of its row codec), or None."""
+    if dialect == "sqlite":
+        return None  # holds any length and time
+    try:
+        if isinstance(lease, Lease4):
+            lease4_to_row(lease, dialect)
+        else:
+            lease6_to_row(lease, dialect)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def lease4_from_row(row: Any) -> Lease4:
@@ -236,12 +277,12 @@ def lease6_to_row(lease: Lease6, dialect: str) -> dict[str, Any]:
         "prefix_len": lease.prefix_len,
         "fqdn_fwd": lease.fqdn_fwd,
         "fqdn_rev": lease.fqdn_rev,
-        "hostname": lease.hostname,
+        "hostname": _checked_text("hostname", lease.hostname, dialect),
         "state": lease.state,
         "hwaddr": lease.hwaddr or _empty(dialect, b""),
         "hwtype": lease.hwtype if lease.hwaddr else _empty(dialect, 0),
         "hwaddr_source": lease.hwaddr_source if lease.hwaddr else _empty(dialect, 0),
-        "user_context": _encode_context(lease.user_context) or _empty(dialect, ""),
+        "user_context": _row_context(lease.user_context, dialect),
     }
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from app.config import DatabaseConfig
 from app.errors import StoreOutcomeUnknown, StoreRejected, StoreUnavailable
@@ -78,7 +78,7 @@ class WriteOp:
         raise NotImplementedError
 
 
-def _insert_ignore(table: Any, dialect: str) -> Any:
+def _insert_if_absent(table: Any, dialect: str) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -87,16 +87,13 @@ def _insert_ignore(table: Any, dialect: str) -> Any:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         return sqlite_insert(table).on_conflict_do_nothing()
-    return insert(table).prefix_with("IGNORE")
+    # not INSERT IGNORE: besides the duplicate key it ignores every error of the row, storing a
+    # time beyond TIMESTAMP's range as 0000-00-00 and cutting a long hostname to the column's
+    # length; a plain INSERT fails on both, and _inserted_fast tells the duplicate key (1062)
+    return insert(table)
 
 
-def _inserted(conn: Connection, table: Any, dialect: str, row: dict[str, Any]) -> bool:
-    """Insert unless the address exists; True when a row was inserted."""
-    stmt = _insert_ignore(table, dialect)
-    if dialect == "mysql":
-        return bool(conn.execute(stmt, row).rowcount)
-    # psycopg reports no rowcount for ON CONFLICT DO NOTHING: ask for the inserted key instead
-    return conn.execute(stmt.returning(table.c.address), row).first() is not None
+_MYSQL_DUPLICATE_KEY = 1062
 
 
 # --- pre-compiled statements for the hot path -------------------------------------------------
@@ -127,7 +124,7 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, list[tuple[str, str]
     for key, table in (("4", schema.lease4), ("6", schema.lease6)):
         by_address = table.c.address == bindparam("p_address")
         stmts["update" + key] = update(table).where(by_address).values(_binds(table, "address"))
-        stmts["insert" + key] = _insert_ignore(table, name).values(_binds(table))
+        stmts["insert" + key] = _insert_if_absent(table, name).values(_binds(table))
         if name != "mysql":
             stmts["insert" + key] = stmts["insert" + key].returning(table.c.address)
         stmts["get" + key] = _by_address(int(key))
@@ -327,10 +324,17 @@ _LOOP_STATEMENTS: dict[str, str] = {}
 
 def _inserted_fast(conn: Connection, family: int, row: dict[str, Any]) -> bool:
     """`_inserted` with the pre-compiled statement."""
-    cursor = _execute(conn, f"insert{family}", row)
     if conn.dialect.name == "mysql":
-        return bool(cursor.rowcount)
-    return cursor.fetchone() is not None
+        try:
+            _execute(conn, f"insert{family}", row)
+        except IntegrityError as exc:
+            # InnoDB undoes only the failed statement: the batch's transaction goes on
+            if exc.orig is not None and exc.orig.args and exc.orig.args[0] == _MYSQL_DUPLICATE_KEY:
+                return False
+            raise
+        return True
+    # psycopg reports no rowcount for ON CONFLICT DO NOTHING: the statement returns the inserted key
+    return _execute(conn, f"insert{family}", row).fetchone() is not None
 
 
 @dataclass
@@ -614,7 +618,9 @@ def make_engine(db: DatabaseConfig) -> Engine:
             "connect_timeout": db.connect_timeout,
             "read_timeout": max(1, int(db.query_timeout)),
             "write_timeout": max(1, int(db.query_timeout)),
-            "init_command": "SET time_zone = '+00:00'",
+            # strict, as Kea's own connections: a value the column cannot hold is an error, never
+            # a silently clipped or zeroed one
+            "init_command": "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES'",
         }
         kwargs["pool_size"] = db.pool_size + 1
     engine = create_engine(db.url(), **kwargs)
@@ -1000,6 +1006,9 @@ class LeaseStore:
                 results.append(outcome[0])
             except IntegrityError as exc:
                 results.append(StoreConflict(_short(exc)))
+            except DataError as exc:  # a value the column cannot hold; the transaction was rolled back
+                log.warning("the lease database refused a change: %s", _short(exc))
+                results.append(StoreRejected(_short(exc)))
             except (SQLAlchemyError, OSError) as exc:
                 results.append(StoreUnavailable(f"lease database error: {_short(exc)}"))
                 conn = self._reset(conn)
