@@ -192,3 +192,24 @@ def test_pair_with_http_front_ends_syncs_and_replicates(spawn: Any, tmp_path: Pa
         assert add(primary, i)["result"] == 0
     wait_for(lambda: dump4(standby) == dump4(primary), 10, what="standby to hold the primary's leases")
     assert len(dump4(standby)) == 80
+
+
+@pytest.mark.postgres
+def test_sync_skips_only_the_lease_the_standbys_database_cannot_hold(spawn: Any, tmp_path: Path,
+                                                                     request: pytest.FixtureRequest) -> None:
+    # SQLite holds any hostname, PostgreSQL's Kea column 255 characters: as Kea's SQL backends,
+    # the standby skips that one lease (HA_LEASE_SYNC_FAILED) and the sync still completes
+    standby_db, drop = make_database("postgresql", tmp_path)
+    request.addfinalizer(drop)
+    c1, c2 = pair_configs([make_database("sqlite", tmp_path)[0], standby_db])
+    primary = spawn(c1, "server1")
+    for i in range(1, 61):
+        assert add(primary, i)["result"] == 0
+    long_name = primary.command("lease4-add", "dhcp4", {"ip-address": "192.0.2.200", "hw-address": HW,
+                                                        "hostname": "h" * 300})[0]
+    assert long_name["result"] == 0, long_name
+    standby = spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    assert dump4(standby) == [lease for lease in dump4(primary) if lease["ip-address"] != "192.0.2.200"]
+    assert len(dump4(standby)) == 60
+    assert "HA_LEASE_SYNC_FAILED skipping lease 192.0.2.200" in standby.log_path.read_text()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.ha.peer_client import PeerClient, PeerError
-from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6
+from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6, storage_refusal
 from app.store.sync_ops import ApplyIfNewer
 
 log = logging.getLogger("leasesync.ha.sync")
@@ -144,10 +144,20 @@ async def sync_from(
                 if isinstance(item, dict) and isinstance(item.get("ip-address"), str):
                     last_address = item["ip-address"]
                 try:
-                    parsed.append(lease_from_page(item, family))
+                    lease = lease_from_page(item, family)
                 except (ValueError, KeyError, TypeError) as exc:
                     result.skipped += 1
                     log.warning("HA_LEASE_SYNC_FAILED skipping a lease from %s: %s", client.peer.name, exc)
+                    continue
+                # a lease the local columns cannot hold (a memfile partner's long hostname) is
+                # skipped alone, as Kea's SQL backends skip a lease whose write throws
+                refusal = storage_refusal(lease, getattr(store, "dialect", "sqlite"))
+                if refusal is not None:
+                    result.skipped += 1
+                    log.warning("HA_LEASE_SYNC_FAILED skipping lease %s from %s: %s", lease.ip, client.peer.name,
+                                refusal)
+                    continue
+                parsed.append(lease)
             stored, stale = await store.write(ApplyIfNewer(parsed)) if parsed else (0, 0)
             result.stored += stored
             result.stale += stale
