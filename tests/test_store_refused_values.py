@@ -205,3 +205,24 @@ async def test_a_mysql_zero_date_written_by_another_tool_reads_without_an_intern
         assert found["arguments"]["ip-address"] == "192.0.2.55"
     finally:
         drop()
+
+
+@pytest.mark.parametrize(("field", "value", "refusal"), [
+    ("hostname", "a\x00b", "hostname contains a NUL character, which PostgreSQL text cannot hold"),
+    ("user-context", {"note": "x\x00y"},
+     "user-context contains a NUL character, which PostgreSQL's JSON functions cannot read"),
+])
+async def test_a_nul_character_is_refused_by_postgresql_alone_and_in_a_bulk(
+        client: KeaClient, field: str, value: Any, refusal: str) -> None:
+    answer = await client.one("lease4-bulk-apply", "dhcp4", {"leases": [
+        {"ip-address": "192.0.2.60", "hw-address": HW, field: value},
+        {"ip-address": "192.0.2.61", "hw-address": HW},
+    ]})
+    alone = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.62", "hw-address": HW, field: value})
+    if _limits(client) != "postgresql":
+        assert answer == {"result": 0, "text": "Bulk apply of 2 IPv4 leases completed."}
+        assert alone["result"] == 0, alone
+        return
+    assert answer == {"result": 0, "text": "Bulk apply of 1 IPv4 leases completed.", "arguments": {"failed-leases": [
+        {"error-message": refusal, "ip-address": "192.0.2.60", "result": 1, "type": "V4"}]}}
+    assert alone == {"result": 1, "text": f"the lease database cannot store this lease, nothing was changed: {refusal}"}

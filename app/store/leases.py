@@ -183,11 +183,26 @@ def _checked_text(name: str, value: str, dialect: str) -> str:
     """`value` unless `dialect`'s VARCHAR(255) column cannot hold it (SQLite holds any length)."""
     if dialect != "sqlite" and len(value) > TEXT_COLUMN_CHARS:
         raise ValueError(f"{name} is {len(value)} characters long, the lease database holds at most {TEXT_COLUMN_CHARS}")
+    if dialect == "postgresql" and "\x00" in value:
+        raise ValueError(f"{name} contains a NUL character, which PostgreSQL text cannot hold")
     return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _row_context(ctx: dict[str, Any] | None, dialect: str) -> Any:
     text = _encode_context(ctx)
+    if dialect == "postgresql" and "\\u0000" in text and _has_nul(ctx):
+        # Kea's statistics triggers read user_context as JSON, whose text PostgreSQL refuses then
+        raise ValueError("user-context contains a NUL character, which PostgreSQL's JSON functions cannot read")
     if dialect == "mysql" and len(text.encode()) > MYSQL_TEXT_BYTES:
         raise ValueError(f"user-context is {len(text.encode())} bytes as JSON, the lease database holds at most "
                          f"{MYSQL_TEXT_BYTES}")
