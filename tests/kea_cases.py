@@ -708,6 +708,12 @@ err4("lease4-get-by-client-id/err-empty", "lease4-get-by-client-id", {"client-id
 case("lease4-get-by-hostname/case-insensitive", *BY4, c4("lease4-get-by-hostname", {"hostname": "HOST.example.org"}),
      tags=("order",))
 case("lease4-get-by-hostname/not-found", *BY4, c4("lease4-get-by-hostname", {"hostname": "nohost"}))
+# Kea lower-cases hostnames in the C locale: only A-Z, "\u00c4" stays (sent escaped, one character)
+case("lease4-get-by-hostname/only-ascii-letters-lower-cased",
+     c4("lease4-add", {"ip-address": "192.0.2.77", "hw-address": "1a:1b:1c:1d:1e:1f", "hostname": "\u00c4x.Example"}),
+     c4("lease4-get", {"ip-address": "192.0.2.77"}),
+     c4("lease4-get-by-hostname", {"hostname": "\u00c4X.EXAMPLE"}),
+     c4("lease4-get-by-hostname", {"hostname": "\u00e4x.example"}))
 err4("lease4-get-by-hostname/err-missing", "lease4-get-by-hostname", {})
 err4("lease4-get-by-hostname/err-empty", "lease4-get-by-hostname", {"hostname": ""})
 err4("lease4-get-by-hostname/err-int", "lease4-get-by-hostname", {"hostname": 1})
@@ -726,6 +732,10 @@ err6("lease6-get-by-duid/err-empty", "lease6-get-by-duid", {"duid": ""})
 case("lease6-get-by-hostname/case-insensitive", *BY6, c6("lease6-get-by-hostname", {"hostname": "urania.EXAMPLE.org"}),
      tags=("order",))
 case("lease6-get-by-hostname/not-found", c6("lease6-get-by-hostname", {"hostname": "x"}))
+case("lease6-get-by-hostname/only-ascii-letters-lower-cased",
+     c6("lease6-add", {"ip-address": "2001:db8:1::77", "duid": "01:02:03:04", "iaid": 7, "hostname": "\u00d6Y.Example"}),
+     c6("lease6-get-by-hostname", {"hostname": "\u00d6y.example"}),
+     c6("lease6-get-by-hostname", {"hostname": "\u00f6y.example"}))
 err6("lease6-get-by-hostname/err-missing", "lease6-get-by-hostname", {})
 err6("lease6-get-by-hostname/err-empty", "lease6-get-by-hostname", {"hostname": ""})
 err6("lease6-get-by-hostname/err-no-arguments", "lease6-get-by-hostname")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import KeaClient
 
 HW = "1a:1b:1c:1d:1e:1f"
@@ -224,6 +226,31 @@ async def test_lease4_get_by_hostname_ignores_case(client: KeaClient) -> None:
     await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.31", "hw-address": HW, "hostname": "Host.Example.org"})
     found = await client.one("lease4-get-by-hostname", "dhcp4", {"hostname": "HOST.example.org"})
     assert found["result"] == 0 and found["text"] == "1 IPv4 lease(s) found."
+
+
+@pytest.mark.parametrize("v", [4, 6])
+async def test_get_by_hostname_matches_exactly_on_every_database(client: KeaClient, v: int) -> None:
+    # MySQL's collation also ignores accents and trailing spaces: leasesync answers as memfile
+    # and PostgreSQL do on it too
+    service = f"dhcp{v}"
+    for i, hostname in enumerate(["h ", "cafe.example", "\u00c4x.Example"], start=40):
+        lease = ({"ip-address": f"192.0.2.{i}", "hw-address": HW} if v == 4
+                 else {"ip-address": f"2001:db8:1::{i}", "duid": "01:02:03:04", "iaid": i})
+        assert (await client.one(f"lease{v}-add", service, {**lease, "hostname": hostname}))["result"] == 0
+
+    async def count(hostname: str) -> int:
+        found = await client.one(f"lease{v}-get-by-hostname", service, {"hostname": hostname})
+        return len(found["arguments"]["leases"])
+
+    assert await count("h") == 0
+    assert await count("h ") == 1
+    assert await count("h  ") == 0
+    assert await count("caf\u00e9.example") == 0
+    assert await count("CAFE.example") == 1
+    assert await count("\u00c4X.example") == 1  # Kea lower-cases A-Z only (the C locale)
+    assert await count("\u00e4x.example") == 0
+    assert await client.one(f"lease{v}-get-by-hostname", service, {"hostname": "a\u0000b"}) == {
+        "arguments": {"leases": []}, "result": 3, "text": f"0 IPv{v} lease(s) found."}
 
 
 async def test_lease4_wipe_deletes_the_subnet_and_reports_it(client: KeaClient) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.config import FamilyConfig, Subnet
 from app.errors import NOT_A_STRING, NOT_AN_INTEGER, CommandError
-from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6
+from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6, ascii_lower
 
 UINT32_MAX = 0xFFFFFFFF
 MAX_HWADDR_LEN = 20
@@ -264,7 +264,7 @@ def _common_tail(args: dict[str, Any], prefix: bool = False) -> tuple[bool, bool
             raise CommandError(f"Duplicated comment entry '{dumps(comment).decode()}' in user context "
                                f"'{dumps(context).decode()}'")
         context = {**(context or {}), "comment": comment}
-    return fqdn_fwd, fqdn_rev, hostname.lower(), state, context
+    return fqdn_fwd, fqdn_rev, ascii_lower(hostname), state, context
 
 
 @dataclass(frozen=True)

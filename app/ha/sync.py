@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.ha.peer_client import PeerClient, PeerError
-from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6, storage_refusal
+from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6, ascii_lower, storage_refusal
 from app.store.sync_ops import ApplyIfNewer
 
 log = logging.getLogger("leasesync.ha.sync")
@@ -73,7 +73,7 @@ def lease_from_page(item: Any, family: int) -> Lease4 | Lease6:
             subnet_id=int(item["subnet-id"]),
             fqdn_fwd=bool(item["fqdn-fwd"]),
             fqdn_rev=bool(item["fqdn-rev"]),
-            hostname=str(item["hostname"]).lower(),
+            hostname=ascii_lower(str(item["hostname"])),
             state=state,
             user_context=context if isinstance(context, dict) else None,
         )
@@ -91,7 +91,7 @@ def lease_from_page(item: Any, family: int) -> Lease4 | Lease6:
         subnet_id=int(item["subnet-id"]),
         fqdn_fwd=bool(item["fqdn-fwd"]),
         fqdn_rev=bool(item["fqdn-rev"]),
-        hostname=str(item["hostname"]).lower(),
+        hostname=ascii_lower(str(item["hostname"])),
         state=state,
         hwaddr=hwaddr,
         hwtype=1 if hwaddr else 0,

@@ -134,6 +134,15 @@ class Lease6:
 Lease = Lease4 | Lease6
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """`text` with only A-Z lower-cased: Kea lower-cases a hostname in the C locale, so "Ä"
+    stays "Ä" (and a lookup by "ä" does not find it)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
 # --- row codec -----------------------------------------------------------------------------
 
 # what Kea's schema columns hold on PostgreSQL and MySQL (SQLite holds anything): hostname is

@@ -43,6 +43,7 @@ from app.store.leases import (
     STATE_RECLAIMED,
     Lease4,
     Lease6,
+    ascii_lower,
     encode_time,
     lease4_from_row,
     lease4_to_row,
@@ -1250,15 +1251,34 @@ class LeaseStore:
         return await self.read_point(lambda c, d: _many(c, select(t).where(cond).order_by(t.c.address), lease4_from_row))
 
     async def get4_by_hostname(self, hostname: str) -> list[Lease4]:
-        t = schema.lease4
+        found: list[Lease4] = await self._by_hostname(4, hostname)
+        return sorted(found, key=lambda lease: lease.address)
+
+    async def _by_hostname(self, family: int, hostname: str) -> list[Any]:
+        """The leases whose hostname is `hostname`, both with A-Z lower-cased (Kea's lookup: it
+        lower-cases in the C locale, and memfile compares with the stored hostname, which Kea's
+        parser lower-cased so too).
+
+        The SQL finds a superset, on an index: lower() on both sides (PostgreSQL's lower-cases
+        beyond ASCII, SQLite's only ASCII), MySQL's column collation (which also ignores accents
+        and trailing spaces); the exact matches are kept here."""
+        t = schema.lease4 if family == 4 else schema.lease6
+        decode = lease4_from_row if family == 4 else lease6_from_row
+        wanted = ascii_lower(hostname)
+        found: Any = _PG_UNAVAILABLE
         if self.dialect == "postgresql":
-            sql = _pg_loop_sql("get4_by_hostname", lambda: select(t).where(
-                func.lower(t.c.hostname) == bindparam("p_hostname")).order_by(t.c.address))
-            found = await self._pg_leases(4, sql, hostname.lower())
-            if found is not _PG_UNAVAILABLE:
-                return found  # type: ignore[no-any-return]
-        stmt = select(t).where(func.lower(t.c.hostname) == hostname.lower()).order_by(t.c.address)
-        return await self.read(lambda c, d: _many(c, stmt, lease4_from_row))
+            if "\x00" in wanted:
+                return []  # PostgreSQL text holds no NUL: no stored hostname has one
+            sql = _pg_loop_sql(f"get{family}_by_hostname", lambda: select(t).where(
+                func.lower(t.c.hostname) == func.lower(bindparam("p_hostname"))))
+            found = await self._pg_leases(family, sql, wanted)
+        if found is _PG_UNAVAILABLE:
+            if self.dialect == "mysql":
+                stmt = select(t).where(t.c.hostname == wanted)  # Kea's MySQL query
+            else:
+                stmt = select(t).where(func.lower(t.c.hostname) == func.lower(wanted))
+            found = await self.read(lambda c, d: _many(c, stmt, decode))
+        return [lease for lease in found if ascii_lower(lease.hostname) == wanted]
 
     async def all4(self, subnet_ids: Sequence[int] | None = None) -> list[Lease4]:
         t = schema.lease4
@@ -1325,15 +1345,7 @@ class LeaseStore:
         return await self.read_point(run)  # indexed (duid, iaid, subnet_id)
 
     async def get6_by_hostname(self, hostname: str) -> list[Lease6]:
-        t = schema.lease6
-        if self.dialect == "postgresql":
-            sql = _pg_loop_sql("get6_by_hostname", lambda: select(t).where(
-                func.lower(t.c.hostname) == bindparam("p_hostname")))
-            found = await self._pg_leases(6, sql, hostname.lower())
-            if found is not _PG_UNAVAILABLE:
-                return _sorted6(found)
-        stmt = select(t).where(func.lower(t.c.hostname) == hostname.lower())
-        return await self.read(lambda c, d: _sorted6(_many(c, stmt, lease6_from_row)))
+        return _sorted6(await self._by_hostname(6, hostname))
 
     async def all6(self, subnet_ids: Sequence[int] | None = None) -> list[Lease6]:
         t = schema.lease6
