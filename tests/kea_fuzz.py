@@ -229,6 +229,7 @@ def lease4_add_value_variants(out: Variants) -> None:
         ("hostname-quote-backslash", {"hostname": "a\"b\\c/d"}),
         ("hostname-del-char", {"hostname": "a\u007fb"}),
         ("hostname-latin1", {"hostname": "\u00ff"}),
+        ("hostname-latin1-upper", {"hostname": "\u00c0\u00c9.Example"}),  # Kea lower-cases A-Z only
         ("fqdn-fwd-false-hostname-empty", {"fqdn_fwd": False, "hostname": ""}),
         ("fqdn-both-false", {"fqdn_fwd": False, "fqdn_rev": False, "hostname": "h"}),
         ("uc-nested", {"user_context": {"b": {"z": 1, "a": [1, {"y": 2, "x": None}]}, "a": 1.5}}),
@@ -418,11 +419,17 @@ def listing_variants(out: Variants) -> None:
         out.add(f"{command}/args-list", send(command, [key]))
         out.add(f"{command}/args-string", send(command, "x"))
     for hostname in ("host.example.org.", "HOST.EXAMPLE.ORG", " host.example.org", "host", "urania.example.org.",
-                     "Urania.Example.ORG"):
+                     "Urania.Example.ORG", "host.example.org ", "h\u00d6st.example.org"):
         out.add(f"lease4-get-by-hostname/val/{hostname}", *IDENT_SETUP4,
                 c4("lease4-get-by-hostname", {"hostname": hostname}))
         out.add(f"lease6-get-by-hostname/val/{hostname}", *IDENT_SETUP6,
                 c6("lease6-get-by-hostname", {"hostname": hostname}))
+    out.add("lease4-get-by-hostname/latin1-upper-stored", add4(hostname="\u00c4.Example"),
+            c4("lease4-get-by-hostname", {"hostname": "\u00c4.example"}),
+            c4("lease4-get-by-hostname", {"hostname": "\u00e4.example"}))
+    out.add("lease4-get-by-hostname/trailing-space-stored", add4(hostname="a.example "),
+            c4("lease4-get-by-hostname", {"hostname": "a.example"}),
+            c4("lease4-get-by-hostname", {"hostname": "A.example "}))
     out.add("lease4-get-by-hostname/trailing-dot-stored", add4(hostname="a.example."),
             c4("lease4-get-by-hostname", {"hostname": "a.example"}),
             c4("lease4-get-by-hostname", {"hostname": "A.EXAMPLE."}))
