@@ -324,7 +324,7 @@ _LOOP_STATEMENTS: dict[str, str] = {}
 
 
 def _inserted_fast(conn: Connection, family: int, row: dict[str, Any]) -> bool:
-    """`_inserted` with the pre-compiled statement."""
+    """Insert `row` unless a lease holds its address (pre-compiled statement); True when inserted."""
     if conn.dialect.name == "mysql":
         try:
             _execute(conn, f"insert{family}", row)
