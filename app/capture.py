@@ -46,6 +46,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Engine
 
 from app.store import schema
@@ -76,7 +77,7 @@ lease_changes = Table(
     Column("address", String(39), nullable=False),
     Column("op", String(6), nullable=False),
     Column("at", Double, nullable=False),
-    Column("old", Text),
+    Column("old", Text().with_variant(mysql.LONGTEXT(), "mysql")),  # a row whose user_context nears 64 KiB
 )
 
 _FIELDS = {

@@ -404,6 +404,40 @@ def test_database_of_an_older_leasesync_is_completed(empty_db: ScratchDb) -> Non
         engine.dispose()
 
 
+def test_a_database_of_revision_0003_gets_room_for_large_backlog_rows(empty_db: ScratchDb) -> None:
+    """MySQL's TEXT ends at 64 KiB: revision 0004 makes the backlog's arguments and the captured
+    rows' JSON LONGTEXT there, and a backlog row of 200 KB then fits (elsewhere TEXT always did)."""
+    engine = empty_db.engine()
+    cfg = _alembic_config()
+
+    def column_types() -> dict[str, str]:
+        with engine.connect() as conn:
+            return dict(conn.execute(text(
+                "SELECT CONCAT(table_name, '.', column_name), data_type FROM information_schema.columns "
+                "WHERE table_schema = DATABASE() AND column_name IN ('arguments', 'old')")).all())
+
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0003")
+            if empty_db.kind == "mysql":  # as 0001/0002 made them before schema.py asked for LONGTEXT
+                conn.execute(text("ALTER TABLE ls_ha_backlog MODIFY arguments TEXT NOT NULL"))
+                conn.execute(text("ALTER TABLE ls_lease_changes MODIFY old TEXT"))
+        if empty_db.kind == "mysql":
+            assert column_types() == {"ls_ha_backlog.arguments": "text", "ls_lease_changes.old": "text"}
+        upgrade(engine)
+        assert is_current(engine)
+        if empty_db.kind == "mysql":
+            assert column_types() == {"ls_ha_backlog.arguments": "longtext", "ls_lease_changes.old": "longtext"}
+        with engine.begin() as conn:
+            conn.execute(schema.ha_backlog.insert().values(peer="server2", family=6, command="lease6-bulk-apply",
+                                                          arguments="x" * 200_000, created=0))
+            stored = conn.execute(select(schema.ha_backlog.c.arguments)).scalar()
+        assert stored is not None and len(stored) == 200_000
+    finally:
+        engine.dispose()
+
+
 def test_interrupted_run_is_completed(empty_db: ScratchDb) -> None:
     """MySQL cannot roll DDL back: a run that stopped half-way through 0003 is finished next time."""
     migrate(empty_db)

@@ -226,3 +226,16 @@ async def test_a_nul_character_is_refused_by_postgresql_alone_and_in_a_bulk(
     assert answer == {"result": 0, "text": "Bulk apply of 1 IPv4 leases completed.", "arguments": {"failed-leases": [
         {"error-message": refusal, "ip-address": "192.0.2.60", "result": 1, "type": "V4"}]}}
     assert alone == {"result": 1, "text": f"the lease database cannot store this lease, nothing was changed: {refusal}"}
+
+
+async def test_a_durable_backlog_row_beyond_64_kib_is_kept_whole(client: KeaClient) -> None:
+    # a lease6-bulk-apply of 1,000 leases with user contexts: MySQL's TEXT ended at 64 KiB
+    from app.store.sync_ops import enqueue_op, read_backlog
+
+    store = lease_store(client)
+    arguments = {"deleted-leases": [], "leases": [{"ip-address": f"2001:db8:1::{i:x}", "user-context": {"n": "x" * 200}}
+                                                  for i in range(1, 1001)]}
+    assert await store.write(enqueue_op("server2", 6, [("lease6-bulk-apply", arguments)])) == 1
+    [entry] = await store.read(read_backlog("server2", 6, 10))
+    assert entry.command == "lease6-bulk-apply"
+    assert entry.arguments == arguments

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -200,6 +200,24 @@ def lease6_bulk_apply(leases: Iterable[Lease], deleted_leases: Iterable[Lease]) 
             "leases": [lease_with_expire(lease) for lease in leases],
         },
     )
+
+
+# leases (deleted and added) in one lease6-bulk-apply a change set is sent in: Kea sends one per
+# DHCP query, a handful of leases; an administrator's bulk of 100,000 would be a 30 MB request (over
+# a leasesync partner's max-request-size) and one durable backlog row
+BULK_APPLY_CHUNK = 1000
+
+
+def lease6_bulk_applies(leases: Sequence[Lease], deleted_leases: Sequence[Lease],
+                        chunk: int = BULK_APPLY_CHUNK) -> tuple[dict[str, Any], ...]:
+    """The lease6-bulk-apply commands that carry one change set, in order: one command when it
+    fits in `chunk` leases, else several, the deletes first (as one bulk applies them)."""
+    if len(leases) + len(deleted_leases) <= chunk:
+        return (lease6_bulk_apply(leases, deleted_leases),)
+    changes = [(False, lease) for lease in deleted_leases] + [(True, lease) for lease in leases]
+    parts = [changes[start:start + chunk] for start in range(0, len(changes), chunk)]
+    return tuple(lease6_bulk_apply([lease for added, lease in part if added],
+                                   [lease for added, lease in part if not added]) for part in parts)
 
 
 def lease_get_page(service: Service, last_address: str | None, limit: int) -> dict[str, Any]:

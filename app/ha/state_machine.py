@@ -1117,7 +1117,7 @@ class HaStateMachine:
     def lease_commands(self, added: Sequence[Lease], deleted: Sequence[Lease]) -> tuple[dict[str, Any], ...]:
         """The requests that carry one query's lease changes, as Kea sends them."""
         if self.service == "dhcp6":
-            return (messages.lease6_bulk_apply(added, deleted),)
+            return messages.lease6_bulk_applies(added, deleted)
         return tuple(
             [messages.lease4_del(lease) for lease in deleted]
             + [messages.lease4_update(lease) for lease in added]

@@ -181,7 +181,8 @@ ha_backlog = Table(
     Column("peer", String(255), nullable=False),
     Column("family", SmallInteger, nullable=False),
     Column("command", String(64), nullable=False),
-    Column("arguments", Text, nullable=False),
+    # a whole lease update (a bulk of up to 1,000 leases): TEXT ends at 64 KiB on MySQL
+    Column("arguments", Text().with_variant(mysql.LONGTEXT(), "mysql"), nullable=False),
     Column("created", BigInteger, nullable=False),
 )
 Index("ls_ha_backlog_by_peer", ha_backlog.c.peer, ha_backlog.c.id)

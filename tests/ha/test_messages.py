@@ -98,3 +98,28 @@ def test_bare_map_answer_is_a_failure() -> None:
 
 def test_result_3_counts_as_success() -> None:
     assert messages.verify_answer([{"result": 3, "text": "IPv4 lease not found."}]).rcode == 3
+
+
+def _v6(i: int) -> dict[str, Any]:
+    return {"ip-address": f"2001:db8:1::{i:x}", "duid": "01:02", "iaid": i, "valid-lft": 4000, "cltt": 1_700_000_000,
+            "subnet-id": 1, "preferred-lft": 3000, "type": "IA_NA", "prefix-len": 128, "fqdn-fwd": False,
+            "fqdn-rev": False, "hostname": "", "state": 0}
+
+
+def test_a_change_set_that_fits_is_one_bulk_apply_as_kea_sends_it() -> None:
+    leases, deleted = [_v6(i) for i in range(1, 4)], [_v6(9)]
+    assert messages.lease6_bulk_applies(leases, deleted) == (messages.lease6_bulk_apply(leases, deleted),)
+
+
+def test_a_large_change_set_is_split_into_bulks_of_at_most_the_chunk_deletes_first() -> None:
+    leases, deleted = [_v6(i) for i in range(1, 2201)], [_v6(i) for i in range(5001, 5301)]
+    commands = messages.lease6_bulk_applies(leases, deleted, chunk=1000)
+    sizes = [len(c["arguments"]["deleted-leases"]) + len(c["arguments"]["leases"]) for c in commands]
+    assert sizes == [1000, 1000, 500]
+    sent_deleted = [lease["ip-address"] for c in commands for lease in c["arguments"]["deleted-leases"]]
+    sent_leases = [lease["ip-address"] for c in commands for lease in c["arguments"]["leases"]]
+    assert sent_deleted == [lease["ip-address"] for lease in deleted]
+    assert sent_leases == [lease["ip-address"] for lease in leases]
+    # every delete goes out before the first added lease, as within one bulk
+    assert commands[0]["arguments"]["deleted-leases"] and not commands[1]["arguments"]["deleted-leases"]
+    assert all(c["command"] == "lease6-bulk-apply" and c["service"] == ["dhcp6"] for c in commands)
