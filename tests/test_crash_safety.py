@@ -189,7 +189,8 @@ def check_store(server: ServerProcess, writers: list[Writer]) -> int:
 
 # --- SIGKILL under load -------------------------------------------------------------------------
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mysql", marks=pytest.mark.mysql)])
 def crash_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     db, drop = make_database(request.param, tmp_path)
     yield db
@@ -306,7 +307,7 @@ def test_database_outage_fails_fast_and_service_resumes_without_losing_acknowled
 # --- a stalled database -----------------------------------------------------------------------
 
 class TableLock:
-    """Holds the lease4 table (PostgreSQL) or the database write lock (SQLite) from outside."""
+    """Holds the lease4 table (PostgreSQL, MySQL) or the database write lock (SQLite) from outside."""
 
     def __init__(self, db: dict[str, Any]) -> None:
         if db["type"] == "sqlite":
@@ -314,6 +315,12 @@ class TableLock:
 
             self.conn: Any = sqlite3.connect(db["name"], isolation_level=None)
             self.conn.execute("BEGIN IMMEDIATE")
+        elif db["type"] == "mysql":
+            import pymysql
+
+            self.conn = pymysql.connect(host=db["host"], user=db["user"], database=db["name"], connect_timeout=5)
+            with self.conn.cursor() as cursor:
+                cursor.execute("LOCK TABLES lease4 WRITE")
         else:
             import psycopg
 
