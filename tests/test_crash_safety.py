@@ -274,6 +274,74 @@ def private_pg() -> Iterator[PrivateCluster]:
         cluster.destroy()
 
 
+class PrivateMariaDB:
+    """A throw-away MariaDB server run as the `mysql` OS user, on its own port and data directory
+    (no grant tables: the test needs a server to stop, not accounts)."""
+
+    def __init__(self) -> None:
+        install, server = shutil.which("mariadb-install-db"), shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+        if install is None or not os.access(server, os.X_OK):
+            unavailable("MariaDB server binaries (mariadb-install-db, mariadbd) not installed")
+        if os.geteuid() != 0:
+            unavailable("a private MariaDB server needs root (it runs as the mysql user)")
+        self.server = server
+        self.dir = Path(tempfile.mkdtemp(prefix="leasesync-my-"))
+        shutil.chown(self.dir, "mysql", "mysql")
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        done = subprocess.run([install, "--no-defaults", f"--datadir={self.data}", "--user=mysql", "--skip-test-db",
+                               "--auth-root-authentication-method=normal"], capture_output=True, text=True,
+                              timeout=180)
+        assert done.returncode == 0, f"mariadb-install-db failed: {done.stdout}{done.stderr}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.server, "--no-defaults", f"--datadir={self.data}", f"--socket={self.dir / 'sock'}",
+             f"--port={self.port}", "--bind-address=127.0.0.1", "--user=mysql", "--skip-grant-tables",
+             f"--pid-file={self.dir / 'pid'}", f"--log-error={self.dir / 'err'}", "--innodb-buffer-pool-size=16M",
+             "--skip-log-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import pymysql
+
+        def ready() -> bool:
+            try:
+                pymysql.connect(host="127.0.0.1", port=self.port, user="root", connect_timeout=1).close()
+            except pymysql.err.OperationalError:
+                return False
+            return True
+
+        wait_for(ready, 60, "the private MariaDB server to accept connections", interval=0.2)
+
+    def stop(self) -> None:
+        """A normal shutdown (SIGTERM): open connections are closed, as a restart does."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=60)
+        self.proc = None
+
+    def destroy(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_mariadb() -> Iterator[PrivateMariaDB]:
+    server = PrivateMariaDB()
+    try:
+        server.start()
+        import pymysql
+
+        with pymysql.connect(host="127.0.0.1", port=server.port, user="root", connect_timeout=5) as admin:
+            with admin.cursor() as cursor:
+                cursor.execute("CREATE DATABASE leasesync")
+        yield server
+    finally:
+        server.destroy()
+
+
 def timed_update(server: ServerProcess, address: str) -> tuple[dict[str, Any], float]:
     arguments = {"ip-address": address, "hw-address": "02:ff:00:00:00:01", "subnet-id": 1, "force-create": True}
     started = time.monotonic()
@@ -286,17 +354,31 @@ def test_database_outage_fails_fast_and_service_resumes_without_losing_acknowled
         spawn: Any, private_pg: PrivateCluster) -> None:
     db = {"type": "postgresql", "name": "leasesync", "host": "127.0.0.1", "port": private_pg.port, "user": "postgres",
           "query-timeout": QUERY_TIMEOUT, "connect-timeout": 2}
+    check_outage(spawn, db, lambda: private_pg.stop("fast"), private_pg.start)
+
+
+@pytest.mark.mysql
+def test_mariadb_outage_fails_fast_and_service_resumes_without_losing_acknowledged_writes(
+        spawn: Any, private_mariadb: PrivateMariaDB) -> None:
+    db = {"type": "mysql", "name": "leasesync", "host": "127.0.0.1", "port": private_mariadb.port, "user": "root",
+          "query-timeout": QUERY_TIMEOUT, "connect-timeout": 2}
+    check_outage(spawn, db, private_mariadb.stop, private_mariadb.start)
+
+
+def check_outage(spawn: Any, db: dict[str, Any], stop: Callable[[], None], start: Callable[[], None]) -> None:
+    """Writes and reads fail fast while the database is down, resume by themselves when it is
+    back, and nothing acknowledged is lost nor anything answered as failed applied."""
     server = spawn(crash_config(db))
     with Load(server.url, writers=3, seed=SEED) as load:
         load.wait_acks(60)
-        private_pg.stop("fast")
+        stop()
         answer, elapsed = timed_update(server, "10.200.0.1")
         assert answer["result"] == 1
         assert answer["text"].startswith("lease database unavailable, nothing was changed"), answer
         assert elapsed < QUERY_TIMEOUT + 1.5, f"answered after {elapsed:.1f} s"
         read = server.command("lease4-get", "dhcp4", {"ip-address": "10.1.0.1"}, timeout=QUERY_TIMEOUT + 10)[0]
         assert read["result"] == 1 and "lease database" in read["text"], read
-        private_pg.start()
+        start()
         wait_for(lambda: timed_update(server, "10.200.0.2")[0]["result"] == 0, 30, "writes to resume", interval=0.2)
         load.wait_acks(60)
     check_store(server, load.writers)
