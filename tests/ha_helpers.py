@@ -26,21 +26,25 @@ def ha_hook(this: str, mode: str, peers: list[dict[str, Any]], **extra: Any) -> 
 
 
 def pair_configs(dbs: list[dict[str, Any]], mode: str = "hot-standby", roles: tuple[str, ...] = ("primary", "standby"),
-                 **extra: Any) -> list[dict[str, Any]]:
-    """Configs for len(dbs) servers named server1.. with the given roles, on free ports."""
+                 family: int = 4, **extra: Any) -> list[dict[str, Any]]:
+    """Configs for len(dbs) servers named server1.. with the given roles, on free ports; the HA
+    hook in Dhcp4 (and no Dhcp6), or with `family` 6 in Dhcp6 (beside a Dhcp4 without it)."""
     ports = [free_port() for _ in dbs]
     peers = [{"name": f"server{i + 1}", "url": f"http://127.0.0.1:{port}/", "role": role}
              for i, (port, role) in enumerate(zip(ports, roles, strict=True))]
     configs = []
     for i, db in enumerate(dbs):
-        hook = ha_hook(f"server{i + 1}", mode, peers, **extra)
-        configs.append(service_config(db, port=ports[i], dhcp6=False, dhcp4_extra={"hooks-libraries": [hook]}))
+        hooks = {"hooks-libraries": [ha_hook(f"server{i + 1}", mode, peers, **extra)]}
+        if family == 4:
+            configs.append(service_config(db, port=ports[i], dhcp6=False, dhcp4_extra=hooks))
+        else:
+            configs.append(service_config(db, port=ports[i], dhcp6_extra=hooks))
     return configs
 
 
-def ha_state(server: ServerProcess) -> str:
+def ha_state(server: ServerProcess, service: str = "dhcp4") -> str:
     try:
-        answer = server.command("status-get", "dhcp4", timeout=5)[0]
+        answer = server.command("status-get", service, timeout=5)[0]
         return str(answer["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"])
     except Exception:  # noqa: BLE001 - a server that does not answer has no state
         return "unreachable"
@@ -57,9 +61,9 @@ def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.1, what:
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last value: {last!r})")
 
 
-def wait_states(servers: list[ServerProcess], states: list[str], timeout: float = 30.0) -> None:
-    wait_for(lambda: [ha_state(s) for s in servers] == states, timeout, what=f"states {states}: "
-             f"{[ha_state(s) for s in servers]}")
+def wait_states(servers: list[ServerProcess], states: list[str], timeout: float = 30.0, service: str = "dhcp4") -> None:
+    wait_for(lambda: [ha_state(s, service) for s in servers] == states, timeout, what=f"states {states}: "
+             f"{[ha_state(s, service) for s in servers]}")
 
 
 def dump4(server: ServerProcess) -> list[dict[str, Any]]:

@@ -216,21 +216,9 @@ def test_sync_skips_only_the_lease_the_standbys_database_cannot_hold(spawn: Any,
 
 
 def test_a_large_v6_bulk_reaches_the_standby_in_bulks_of_at_most_1000(spawn: Any, tmp_path: Path) -> None:
-    from tests.conftest import free_port, service_config
-    from tests.ha_helpers import ha_hook
-
-    ports = [free_port(), free_port()]
-    peers = [{"name": f"server{i + 1}", "url": f"http://127.0.0.1:{port}/", "role": role}
-             for i, (port, role) in enumerate(zip(ports, ("primary", "standby"), strict=True))]
-    servers = [spawn(service_config(make_database("sqlite", tmp_path)[0], port=ports[i],
-                                    dhcp6_extra={"hooks-libraries": [ha_hook(f"server{i + 1}", "hot-standby", peers)]}),
-                     f"server{i + 1}") for i in range(2)]
-
-    def states() -> list[str]:
-        answers = [s.command("status-get", "dhcp6", timeout=5)[0] for s in servers]
-        return [a["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"] for a in answers]
-
-    wait_for(lambda: states() == ["hot-standby", "hot-standby"], 30, what="both in hot-standby")
+    configs = pair_configs([make_database("sqlite", tmp_path)[0] for _ in range(2)], family=6)
+    servers = [spawn(config, f"server{i + 1}") for i, config in enumerate(configs)]
+    wait_states(servers, ["hot-standby", "hot-standby"], service="dhcp6")
     leases = [{"ip-address": f"2001:db8:1::{i:x}", "duid": "01:02:03", "iaid": i} for i in range(1, 2501)]
     answer = servers[0].command("lease6-bulk-apply", "dhcp6", {"leases": leases}, timeout=60)[0]
     assert answer == {"result": 0, "text": "Bulk apply of 2500 IPv6 leases completed."}
