@@ -10,10 +10,12 @@ import dataclasses
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.errors import StoreRejected
 from app.store.repository import AddLease, FuncOp
-from tests.conftest import KeaClient, lease_store, v4_lease
+from app.store.sync_ops import enqueue_op, read_backlog
+from tests.conftest import KeaClient, lease_store, make_database, service_config, v4_lease
 
 HW = "1a:1b:1c:1d:1e:1f"
 
@@ -79,7 +81,7 @@ def _json(value: Any) -> bytes:
 # Before, MySQL's INSERT IGNORE stored a clipped hostname, and an expire of 0000-00-00 that made
 # every later read of the lease an internal error.
 
-def _limits(client: KeaClient) -> str:
+def _dialect(client: KeaClient) -> str:
     return str(lease_store(client).dialect)
 
 
@@ -88,7 +90,7 @@ async def test_a_hostname_longer_than_the_column_is_refused_by_the_sql_servers_a
     hostname = "h" * 256
     answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.50", "hw-address": HW, "hostname": hostname})
     stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.50"})
-    if _limits(client) == "sqlite":
+    if _dialect(client) == "sqlite":
         assert answer["result"] == 0, answer
         assert stored["arguments"]["hostname"] == hostname
         return
@@ -111,7 +113,7 @@ async def test_an_update_to_an_unstorable_hostname_leaves_the_lease_as_it_was(cl
     answer = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.52", "hw-address": HW,
                                                          "hostname": "x" * 300})
     stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.52"})
-    if _limits(client) == "sqlite":
+    if _dialect(client) == "sqlite":
         assert answer["result"] == 0, answer
         return
     assert answer["result"] == 1 and "hostname is 300 characters long" in answer["text"], answer
@@ -122,7 +124,7 @@ async def test_an_expire_beyond_2038_is_refused_on_mysql_and_kept_elsewhere(clie
     answer = await client.one("lease4-update", "dhcp4", {"ip-address": "192.0.2.53", "hw-address": HW,
                                                          "expire": 2**32, "force-create": True})
     stored = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.53"})
-    if _limits(client) != "mysql":
+    if _dialect(client) != "mysql":
         assert answer == {"result": 0, "text": "IPv4 lease added."}
         assert stored["arguments"]["cltt"] == 2**32 - 4000
         return
@@ -145,7 +147,7 @@ async def test_a_user_context_beyond_mysqls_text_column_is_refused_there(client:
     answer = await client.one("lease6-add", "dhcp6", {"ip-address": "2001:db8:1::50", "duid": "01:02:03:04",
                                                       "iaid": 5, "user-context": context})
     stored = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::50"})
-    if _limits(client) != "mysql":
+    if _dialect(client) != "mysql":
         assert answer["result"] == 0, answer
         assert stored["arguments"]["user-context"] == context
         return
@@ -160,7 +162,7 @@ async def test_bulk_apply_fails_only_the_lease_the_database_cannot_hold(client: 
     ]})
     second = await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::52"})
     assert (await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::51"}))["result"] == 0
-    if _limits(client) == "sqlite":
+    if _dialect(client) == "sqlite":
         assert answer == {"result": 0, "text": "Bulk apply of 2 IPv6 leases completed."}
         assert second["result"] == 0
         return
@@ -172,10 +174,6 @@ async def test_bulk_apply_fails_only_the_lease_the_database_cannot_hold(client: 
 
 @pytest.mark.mysql
 async def test_mysql_sessions_are_strict_as_keas(make_client: Any, tmp_path: Any) -> None:
-    from sqlalchemy import text
-
-    from tests.conftest import make_database, service_config
-
     db, drop = make_database("mysql", tmp_path)
     try:
         client = await make_client(service_config(db))
@@ -188,10 +186,6 @@ async def test_mysql_sessions_are_strict_as_keas(make_client: Any, tmp_path: Any
 @pytest.mark.mysql
 async def test_a_mysql_zero_date_written_by_another_tool_reads_without_an_internal_error(
         make_client: Any, tmp_path: Any) -> None:
-    from sqlalchemy import text
-
-    from tests.conftest import make_database, service_config
-
     db, drop = make_database("mysql", tmp_path)
     try:
         client = await make_client(service_config(db))
@@ -219,7 +213,7 @@ async def test_a_nul_character_is_refused_by_postgresql_alone_and_in_a_bulk(
         {"ip-address": "192.0.2.61", "hw-address": HW},
     ]})
     alone = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.62", "hw-address": HW, field: value})
-    if _limits(client) != "postgresql":
+    if _dialect(client) != "postgresql":
         assert answer == {"result": 0, "text": "Bulk apply of 2 IPv4 leases completed."}
         assert alone["result"] == 0, alone
         return
@@ -230,8 +224,6 @@ async def test_a_nul_character_is_refused_by_postgresql_alone_and_in_a_bulk(
 
 async def test_a_durable_backlog_row_beyond_64_kib_is_kept_whole(client: KeaClient) -> None:
     # a lease6-bulk-apply of 1,000 leases with user contexts: MySQL's TEXT ended at 64 KiB
-    from app.store.sync_ops import enqueue_op, read_backlog
-
     store = lease_store(client)
     arguments = {"deleted-leases": [], "leases": [{"ip-address": f"2001:db8:1::{i:x}", "user-context": {"n": "x" * 200}}
                                                   for i in range(1, 1001)]}
