@@ -151,7 +151,7 @@ async def sync_from(
                     continue
                 # a lease the local columns cannot hold (a memfile partner's long hostname) is
                 # skipped alone, as Kea's SQL backends skip a lease whose write throws
-                refusal = storage_refusal(lease, getattr(store, "dialect", "sqlite"))
+                refusal = storage_refusal(lease, store.dialect)
                 if refusal is not None:
                     result.skipped += 1
                     log.warning("HA_LEASE_SYNC_FAILED skipping lease %s from %s: %s", lease.ip, client.peer.name,
