@@ -1438,7 +1438,8 @@ TOPOLOGY = "stats"
 
 
 class Servers:
-    """Kea 2.2 (the "stats" topology) and one leasesync on SQLite configured alike; each can be
+    """Kea 2.2 (the "stats" topology) and one leasesync configured alike, on `database` (SQLite
+    unless --database says otherwise, in a fresh database at each start); each can be
     restarted. Everything lives under ``workdir`` (Kea's own temp dirs are removed by its stop())."""
 
     def __init__(self, workdir: Path, topology: str = TOPOLOGY, database: str = "sqlite") -> None:
