@@ -54,7 +54,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval:
 @dataclass
 class Attempt:
     arguments: dict[str, Any]
-    outcome: str  # "ack" (result 0), "rejected" (answered, result != 0) or "unknown" (no answer)
+    outcome: str  # "ack" (result 0), "rejected" (answered "nothing was changed" or any other error) or
+    # "unknown" (no answer, or "it may have been applied")
     text: str = ""
 
 
@@ -114,6 +115,10 @@ class Writer:
                     if answer["result"] == 0:
                         attempt.outcome = "ack"
                         self.acks += 1
+                    elif "it may have been applied" in answer.get("text", ""):
+                        # its COMMIT was under way when the database went: as unknown as no answer
+                        attempt.text = answer["text"]
+                        time.sleep(0.01)
                     else:
                         attempt.outcome, attempt.text = "rejected", answer.get("text", "")
                         time.sleep(0.01)  # the database is away; do not spin

@@ -860,6 +860,12 @@ class LeaseStore:
                 if conn is None or conn.closed:
                     conn = self._connect_writer()
                 batch, results = self._commit_batch(conn, batch)
+            except _CommitUnconfirmed as unconfirmed:
+                log.warning("lease database COMMIT of %d change(s) failed (%s): they may have been applied",
+                            len(unconfirmed.batch), _short(unconfirmed.error))
+                self.failed_commits += 1
+                conn = self._reset(conn)
+                batch, results = unconfirmed.batch, [unconfirmed.outcome()] * len(unconfirmed.batch)
             except Exception as exc:  # noqa: BLE001 - also a driver's own error (OverflowError): this thread must live on
                 log.warning("lease database write failed (%s); retrying the %d queued change(s) one by one",
                             _short(exc), len(batch))
@@ -924,10 +930,15 @@ class LeaseStore:
             self._inline_seq_before = self._inline.committed_seq if self._inline is not None else 0
             try:
                 trans.commit()
+            except DBAPIError as exc:
+                if self.dialect != "sqlite":
+                    # the server may have committed and the reply been what was lost (a restart,
+                    # a dropped connection): neither "nothing was changed" nor a retry is true
+                    raise _CommitUnconfirmed(batch, exc) from exc
+                self._retryable(batch)
+                raise
             except BaseException:
-                with self._cond:  # not committed: they may be retried one by one
-                    for pending in batch:
-                        pending.state = _TAKEN
+                self._retryable(batch)
                 raise
             self.commits += 1
             self.committed_ops += len(batch)
@@ -935,6 +946,11 @@ class LeaseStore:
                 self._checkpoint_due.set()
             return batch, results
         return [], []
+
+    def _retryable(self, batch: list[_Pending]) -> None:
+        with self._cond:  # not committed: they may be retried one by one
+            for pending in batch:
+                pending.state = _TAKEN
 
     def _apply(self, conn: Connection, batch: list[_Pending]) -> list[Any]:
         """Apply a batch in order. On PostgreSQL a batch of single-statement ops goes out in
@@ -1005,6 +1021,9 @@ class LeaseStore:
                 if not done:
                     continue
                 results.append(outcome[0])
+            except _CommitUnconfirmed as unconfirmed:
+                results.append(unconfirmed.outcome())
+                conn = self._reset(conn)
             except IntegrityError as exc:
                 results.append(StoreConflict(_short(exc)))
             except DataError as exc:  # a value the column cannot hold; the transaction was rolled back
@@ -1757,6 +1776,18 @@ def _checkpoint_quietly(raw: Any) -> None:
 
 class StoreConflict(Exception):
     """A write collided with a concurrent writer of the same database (e.g. Kea itself)."""
+
+
+class _CommitUnconfirmed(Exception):
+    """The COMMIT of `batch` failed on a client/server database: it may have been applied."""
+
+    def __init__(self, batch: list[_Pending], error: BaseException) -> None:
+        super().__init__(_short(error))
+        self.batch = batch
+        self.error = error
+
+    def outcome(self) -> StoreOutcomeUnknown:
+        return StoreOutcomeUnknown(f"the COMMIT failed ({_short(self.error)})")
 
 
 # Connection.info key of a connection running LeaseStore.read (SQLite: BEGIN, not BEGIN IMMEDIATE)
