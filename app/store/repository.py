@@ -207,44 +207,46 @@ def _execute_many(conn: Connection, key: str, rows: list[dict[str, Any]]) -> Non
     _run(conn, sql, params, many=True)
 
 
-_UPSERT_CHUNK = 1000  # rows per multi-row INSERT: 17,000 parameters at most, PostgreSQL allows 65,535
+_UNNEST_UPSERTS: dict[int, tuple[str, list[str]]] = {}
 
 
-_MULTI_ROW_UPSERTS: dict[tuple[str, int], tuple[str, str, str, list[str]]] = {}
+def _array_type(column: Any, dialect: Any) -> str:
+    """`column`'s PostgreSQL type as an array cast, without a length: a cast to varchar(n) would cut
+    a longer value silently, while storing a plain varchar into the column raises the error."""
+    return re.sub(r"\(\d+\)", "", column.type.compile(dialect=dialect)) + "[]"
 
 
-def _multi_row_upsert(dialect: Any, family: int) -> tuple[str, str, str, list[str]]:
-    """The PostgreSQL upsert of `family` cut for many rows, once: (the text before VALUES, one
-    row's positional placeholders, the ON CONFLICT clause, the row keys in placeholder order)."""
-    cut = _MULTI_ROW_UPSERTS.get((dialect.name, family))
-    if cut is None:
+def _unnest_upsert(dialect: Any, family: int) -> tuple[str, list[str]]:
+    """The PostgreSQL upsert of `family` for many rows, built once: `INSERT .. SELECT * FROM
+    unnest(%s::type[], ..) ON CONFLICT (address) DO UPDATE ..`, and the row keys in array order."""
+    cached = _UNNEST_UPSERTS.get(family)
+    if cached is None:
         sql, _ = _statements(dialect)[f"upsert{family}"]
         head, _, rest = sql.partition(" VALUES (")
         values, _, conflict = rest.partition(") ON CONFLICT ")
         keys = [name[2:] for name in re.findall(r"%\((\w+)\)s", values)]  # p_address -> address
-        cut = _MULTI_ROW_UPSERTS[(dialect.name, family)] = (head, "(" + re.sub(r"%\(\w+\)s", "%s", values) + ")", conflict, keys)
-    return cut
+        table = schema.lease4 if family == 4 else schema.lease6
+        arrays = ", ".join(f"%b::{_array_type(table.c[key], dialect)}" for key in keys)
+        cached = _UNNEST_UPSERTS[family] = (f"{head} SELECT * FROM unnest({arrays}) ON CONFLICT {conflict}", keys)
+    return cached
 
 
 def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, Any]],
                             returning: str = "") -> list[Any]:
-    """Upsert `rows` as one multi-row `INSERT .. ON CONFLICT (address) DO UPDATE` per chunk; the
-    rows of the `returning` clause (e.g. " RETURNING address"), if any.
+    """Upsert `rows` as one `INSERT .. ON CONFLICT (address) DO UPDATE` that takes one array per
+    column, sent in binary (psycopg's text form of an array is built in Python: 4x the CPU); the rows of the `returning` clause (e.g. " RETURNING address"), if any.
 
-    Pipelined one statement per row, PostgreSQL parsed and planned every row again (no prepared
-    statements, see make_engine): 50 leases took ~14 ms, ~4.5 ms as one statement. One statement
-    may not touch a row twice, so of repeated addresses only the last row is sent, which leaves
-    the table (and Kea's lease-statistics triggers) as applying them in turn would."""
-    head, one, conflict, keys = _multi_row_upsert(conn.dialect, family)
+    One statement per row, PostgreSQL parsed and planned every row again (no prepared statements,
+    see make_engine): 50 leases took ~14 ms. One multi-row VALUES list took ~4.5 ms, but its text
+    changed with the row count and was too long for psycopg's cache of converted queries, so
+    psycopg's client-side placeholder scan took two thirds of the process's CPU under a
+    lease6-bulk-apply load; this statement's text never changes. One statement may not touch a row
+    twice, so of repeated addresses only the last row is sent, which leaves the table (and Kea's
+    lease-statistics triggers) as applying them in turn would."""
+    sql, keys = _unnest_upsert(conn.dialect, family)
     last = list({row["address"]: row for row in rows}.values())
-    returned: list[Any] = []
-    for start in range(0, len(last), _UPSERT_CHUNK):
-        chunk = last[start:start + _UPSERT_CHUNK]
-        cursor = _run(conn, f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT {conflict}{returning}",
-                      [row[key] for row in chunk for key in keys])
-        if returning:
-            returned += cursor.fetchall()
-    return returned
+    cursor = _run(conn, sql + returning, [[row[key] for row in last] for key in keys])
+    return cursor.fetchall() if returning else []
 
 
 def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
@@ -274,6 +276,12 @@ _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable l
 def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
     """Which of `addresses` (in their row form) have a lease row. Straight on the DB-API cursor:
     through SQLAlchemy the expanding `IN` was compiled again on every call (a tenth of a bulk's CPU)."""
+    if conn.dialect.name == "postgresql":
+        # one array, one statement text: psycopg converts a query's placeholders once per text
+        table = schema.lease4 if family == 4 else schema.lease6
+        cursor = _run(conn, f"SELECT address FROM lease{family} WHERE address = ANY(%b::"
+                      f"{_array_type(table.c.address, conn.dialect)})", (addresses,))
+        return {row[0] for row in cursor.fetchall()}
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     present: set[Any] = set()
     for start in range(0, len(addresses), _PRESENT_CHUNK):
