@@ -27,7 +27,10 @@ def hex_colon(data: bytes | None) -> str:
     return ":".join(f"{b:02x}" for b in data) if data else ""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, 3 us per Lease6
+# against 0.5, a sixth of lease6-bulk-apply's CPU. Leases are treated as values all the same:
+# a change is a new lease (`replace`), never an assignment.
+@dataclass(slots=True)
 class Lease4:
     address: int
     hwaddr: bytes | None
@@ -72,7 +75,7 @@ class Lease4:
         return replace(self, **changes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Lease6:
     address: str  # Kea's canonical compressed form
     duid: bytes
