@@ -261,6 +261,23 @@ def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
     return rows if len({row["address"] for row in rows}) == len(rows) else None
 
 
+def _merged_bulk_upserts(batch: list[_Pending]) -> tuple[BulkApply, list[int]] | None:
+    """A batch of bulks that only upsert leases of one family (concurrent lease6-bulk-apply
+    requests, a partner's stream of them) as one BulkApply, so that PostgreSQL gets one statement
+    per batch instead of one per bulk; None for any other batch. Bulks with deletes stay apart:
+    their deletes run before their own upserts. Also the upsert count of each bulk, in order."""
+    upserts: list[UpdateLease] = []
+    sizes: list[int] = []
+    for pending in batch:
+        op = pending.op
+        if not (isinstance(op, BulkApply) and not op.deletes and op.upserts):
+            return None
+        upserts += op.upserts
+        sizes.append(len(op.upserts))
+    merged = BulkApply(upserts=upserts)
+    return (merged, sizes) if merged._plain_upserts() else None
+
+
 def _force4_rows_postgresql(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     """Force-create updates of distinct v4 addresses as one multi-row upsert, each told "added" or
     "updated" by `xmax = 0` as the one-row statement does (sent one by one, pipelined, PostgreSQL
@@ -276,12 +293,6 @@ _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable l
 def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
     """Which of `addresses` (in their row form) have a lease row. Straight on the DB-API cursor:
     through SQLAlchemy the expanding `IN` was compiled again on every call (a tenth of a bulk's CPU)."""
-    if conn.dialect.name == "postgresql":
-        # one array, one statement text: psycopg converts a query's placeholders once per text
-        table = schema.lease4 if family == 4 else schema.lease6
-        cursor = _run(conn, f"SELECT address FROM lease{family} WHERE address = ANY(%b::"
-                      f"{_array_type(table.c.address, conn.dialect)})", (addresses,))
-        return {row[0] for row in cursor.fetchall()}
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     present: set[Any] = set()
     for start in range(0, len(addresses), _PRESENT_CHUNK):
@@ -554,6 +565,17 @@ class BulkApply(WriteOp):
             return deleted, self._upsert_many(conn, dialect)
         return deleted, [u.apply(conn, dialect) for u in self.upserts]
 
+    def apply_merged(self, conn: Connection, dialect: str, sizes: list[int]) -> list[Any]:
+        """The outcomes of the bulks this one merges (`sizes`: their upsert counts, in order), each
+        (deleted, upserted) as its own `apply` would have returned them."""
+        outcomes = self._upsert_many(conn, dialect)
+        results: list[Any] = []
+        start = 0
+        for size in sizes:
+            results.append(([], outcomes[start:start + size]))
+            start += size
+        return results
+
     def _plain_upserts(self) -> bool:
         """Every upsert is a force-create of one family: then, whatever type a v6 lease already at the
         address has, UpdateLease ends with the new row at that address, i.e. an upsert by address."""
@@ -562,22 +584,25 @@ class BulkApply(WriteOp):
 
     def _upsert_many(self, conn: Connection, dialect: str) -> list[Any]:
         # One INSERT .. ON CONFLICT (address) DO UPDATE for all leases instead of 2 statements per
-        # lease (an executemany; on PostgreSQL one multi-row statement). Outcomes stay UpdateLease's:
-        # "updated" when a row was at the address before (asked once, with IN), else "added"; a
-        # later duplicate of an address in the same batch finds the earlier one.
+        # lease (an executemany; on PostgreSQL one statement). Outcomes stay UpdateLease's:
+        # "updated" when a row was at the address before, else "added"; a later duplicate of an
+        # address in the same batch finds the earlier one.
         v4 = isinstance(self.upserts[0].lease, Lease4)
         family = 4 if v4 else 6
         rows = [lease4_to_row(u.lease, dialect) if v4 else lease6_to_row(u.lease, dialect)  # type: ignore[arg-type]
                 for u in self.upserts]
-        present = _present_addresses(conn, family, list({r["address"] for r in rows}))
+        if dialect == "postgresql":
+            # which rows were there before, from the upsert itself: `xmax = 0` holds for a row the
+            # statement inserted (one round trip and one index probe per lease less than asking)
+            returned = _upsert_rows_postgresql(conn, family, rows, " RETURNING address, (xmax = 0)")
+            present = {address for address, inserted in returned if not inserted}
+        else:
+            present = _present_addresses(conn, family, list({r["address"] for r in rows}))
+            _execute_many(conn, f"upsert{family}", rows)
         outcomes: list[Any] = []
         for row in rows:
             outcomes.append("updated" if row["address"] in present else "added")
             present.add(row["address"])
-        if dialect == "postgresql":
-            _upsert_rows_postgresql(conn, family, rows)
-        else:
-            _execute_many(conn, f"upsert{family}", rows)
         return outcomes
 
 
@@ -969,6 +994,10 @@ class LeaseStore:
             rows = _distinct_force4_rows(batch)
             if rows is not None:
                 return _force4_rows_postgresql(conn, rows)
+            merged = _merged_bulk_upserts(batch)
+            if merged is not None:
+                bulk, sizes = merged
+                return bulk.apply_merged(conn, dialect, sizes)
         if len(batch) > 1 and all(p.op.sendable(dialect) for p in batch):
             raw: Any = conn.connection.dbapi_connection
             with raw.pipeline() as pipeline:
