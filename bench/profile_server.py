@@ -5,7 +5,9 @@
 Starts leasesync (SQLite by default) like bench/control.py does, drives it with the same load
 generator, records it with `py-spy record --format raw --gil` (only the thread holding the GIL: where the
 CPU of the one Python core goes), and prints the functions with the most samples, "self"
-(the frame on top) and "total" (anywhere on the stack).
+(the frame on top) and "total" (anywhere on the stack). `--wall` records every thread at every
+sample instead (`--idle`), waiting or not: where a thread's time goes when the process is not
+CPU-bound, e.g. PostgreSQL's writer thread waiting for its statements and commits.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import control  # noqa: E402
 
 
-def summarize(raw: Path, top: int) -> None:
+def summarize(raw: Path, top: int, wall: bool = False) -> None:
     """Print the functions with most samples from py-spy's raw (collapsed stacks) output."""
     total: collections.Counter[str] = collections.Counter()
     self_time: collections.Counter[str] = collections.Counter()
@@ -36,7 +38,7 @@ def summarize(raw: Path, top: int) -> None:
             total[name] += count
         if frames:
             self_time[frames[-1]] += count
-    print(f"\n{samples} samples (GIL holder only)")
+    print(f"\n{samples} samples ({'every thread, waiting or not' if wall else 'GIL holder only'})")
     for title, counter in (("self", self_time), ("total", total)):
         print(f"-- {title}")
         for name, n in counter.most_common(top):
@@ -55,13 +57,16 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--out", default="/tmp/leasesync-profile.txt")
     parser.add_argument("--native", action="store_true", help="also C frames (py-spy --native)")
+    parser.add_argument("--wall", action="store_true",
+                        help="every thread at every sample, waiting or not (py-spy --idle instead of --gil): where "
+                             "a thread's wall-clock time goes, e.g. the writer's wait for the database")
     args = parser.parse_args()
     with control.make_target(args.target) as target:
         if args.command == "lease4-get":
             control.prefill(target, 2)
         host, port = target.v6 if args.command.startswith("lease6") else target.v4
         cmd = ["py-spy", "record", "--pid", str(target.pids[args.process]), "--format", "raw", "--threads",
-               "--gil", "--rate", str(args.rate), "--duration", str(int(args.seconds)), "--output", args.out]
+               "--idle" if args.wall else "--gil", "--rate", str(args.rate), "--duration", str(int(args.seconds)), "--output", args.out]
         if args.native:
             cmd.append("--native")
         spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -78,7 +83,7 @@ def main() -> int:
         cell = result[0]
         print(f"{args.command} c={args.conns}: {cell.rps:.0f} req/s p50 {cell.p50:.2f} ms p99 {cell.p99:.2f} ms "
               f"errors {cell.errors} srv {cell.srv_cpu:.0%} (under py-spy)")
-    summarize(Path(args.out), args.top)
+    summarize(Path(args.out), args.top, args.wall)
     return 0
 
 
