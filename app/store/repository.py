@@ -218,7 +218,7 @@ def _array_type(column: Any, dialect: Any) -> str:
 
 def _unnest_upsert(dialect: Any, family: int) -> tuple[str, list[str]]:
     """The PostgreSQL upsert of `family` for many rows, built once: `INSERT .. SELECT * FROM
-    unnest(%s::type[], ..) ON CONFLICT (address) DO UPDATE ..`, and the row keys in array order."""
+    unnest(%b::type[], ..) ON CONFLICT (address) DO UPDATE ..`, and the row keys in array order."""
     cached = _UNNEST_UPSERTS.get(family)
     if cached is None:
         sql, _ = _statements(dialect)[f"upsert{family}"]
@@ -234,7 +234,8 @@ def _unnest_upsert(dialect: Any, family: int) -> tuple[str, list[str]]:
 def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, Any]],
                             returning: str = "") -> list[Any]:
     """Upsert `rows` as one `INSERT .. ON CONFLICT (address) DO UPDATE` that takes one array per
-    column, sent in binary (psycopg's text form of an array is built in Python: 4x the CPU); the rows of the `returning` clause (e.g. " RETURNING address"), if any.
+    column, sent in binary (psycopg builds an array's text form in Python: 4x the CPU); the rows
+    of the `returning` clause (e.g. " RETURNING address"), if any.
 
     One statement per row, PostgreSQL parsed and planned every row again (no prepared statements,
     see make_engine): 50 leases took ~14 ms. One multi-row VALUES list took ~4.5 ms, but its text
@@ -624,6 +625,7 @@ _LIGHT_BULK = 64
 _GATHER_SECONDS = 0.0005
 _GATHER_AT_MOST = 16  # ... and only for batches up to this size
 
+
 def _on_sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
     def setup(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
@@ -766,7 +768,7 @@ class LeaseStore:
         self._inline_reader: Connection | None = None
         self._writer_busy = False  # the writer thread holds a batch (guarded by _cond)
         # PostgreSQL/MySQL: how many writes the last transaction saw (its batch and those queued
-        # while it ran), and how long the writer may wait for that many (see _take_batch)
+        # while it ran), and how long the writer may wait for that many (see _gather)
         self._expected_batch = 1
         self._gather_for = 0.0 if self.dialect == "sqlite" else _GATHER_SECONDS
         self._gathering = False
