@@ -1,7 +1,7 @@
 """How the writer of a server database (PostgreSQL, MySQL) batches concurrent writes.
 
 Concurrent lease6-bulk-apply requests that the writer takes as one batch are sent to PostgreSQL as
-one statement (LeaseStore._apply, _merged_bulk_upserts), and each request still gets the outcomes
+one statement (LeaseStore._apply, _merged_bulk_outcomes), and each request still gets the outcomes
 of its own leases, in order, as if the bulks had been applied one after the other. Lease updates
 are gathered into a batch as large as the last one before the writer begins it
 (LeaseStore._gather), and a lone update never waits."""

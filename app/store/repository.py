@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import itertools
 import logging
 import os
 import re
@@ -262,21 +263,23 @@ def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
     return rows if len({row["address"] for row in rows}) == len(rows) else None
 
 
-def _merged_bulk_upserts(batch: list[_Pending]) -> tuple[BulkApply, list[int]] | None:
+def _merged_bulk_outcomes(conn: Connection, batch: list[_Pending]) -> list[Any] | None:
     """A batch of bulks that only upsert leases of one family (concurrent lease6-bulk-apply
-    requests, a partner's stream of them) as one BulkApply, so that PostgreSQL gets one statement
-    per batch instead of one per bulk; None for any other batch. Bulks with deletes stay apart:
-    their deletes run before their own upserts. Also the upsert count of each bulk, in order."""
-    upserts: list[UpdateLease] = []
-    sizes: list[int] = []
+    requests, a partner's stream of them) applied as one BulkApply, so that PostgreSQL gets one
+    statement per batch instead of one per bulk; each bulk's outcome (deleted, upserted) as its own
+    `apply` would have returned it. None for any other batch: bulks with deletes stay apart, as
+    their deletes run before their own upserts."""
+    bulks: list[BulkApply] = []
     for pending in batch:
         op = pending.op
         if not (isinstance(op, BulkApply) and not op.deletes and op.upserts):
             return None
-        upserts += op.upserts
-        sizes.append(len(op.upserts))
-    merged = BulkApply(upserts=upserts)
-    return (merged, sizes) if merged._plain_upserts() else None
+        bulks.append(op)
+    merged = BulkApply(upserts=[upsert for op in bulks for upsert in op.upserts])
+    if not merged._plain_upserts():
+        return None
+    outcomes = iter(merged._upsert_many(conn, "postgresql"))
+    return [([], list(itertools.islice(outcomes, len(op.upserts)))) for op in bulks]
 
 
 def _force4_rows_postgresql(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
@@ -292,13 +295,13 @@ _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable l
 
 
 def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
-    """Which of `addresses` (in their row form) have a lease row. Straight on the DB-API cursor:
-    through SQLAlchemy the expanding `IN` was compiled again on every call (a tenth of a bulk's CPU)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    """SQLite: which of `addresses` (in their row form) have a lease row (PostgreSQL's upsert tells
+    it itself). Straight on the DB-API cursor: through SQLAlchemy the expanding `IN` was compiled
+    again on every call (a tenth of a bulk's CPU)."""
     present: set[Any] = set()
     for start in range(0, len(addresses), _PRESENT_CHUNK):
         chunk = addresses[start:start + _PRESENT_CHUNK]
-        cursor = _run(conn, f"SELECT address FROM lease{family} WHERE address IN ({', '.join([mark] * len(chunk))})",
+        cursor = _run(conn, f"SELECT address FROM lease{family} WHERE address IN ({', '.join(['?'] * len(chunk))})",
                       tuple(chunk))
         present.update(row[0] for row in cursor.fetchall())
     return present
@@ -565,17 +568,6 @@ class BulkApply(WriteOp):
         if dialect in ("sqlite", "postgresql") and len(self.upserts) > 1 and self._plain_upserts():
             return deleted, self._upsert_many(conn, dialect)
         return deleted, [u.apply(conn, dialect) for u in self.upserts]
-
-    def apply_merged(self, conn: Connection, dialect: str, sizes: list[int]) -> list[Any]:
-        """The outcomes of the bulks this one merges (`sizes`: their upsert counts, in order), each
-        (deleted, upserted) as its own `apply` would have returned them."""
-        outcomes = self._upsert_many(conn, dialect)
-        results: list[Any] = []
-        start = 0
-        for size in sizes:
-            results.append(([], outcomes[start:start + size]))
-            start += size
-        return results
 
     def _plain_upserts(self) -> bool:
         """Every upsert is a force-create of one family: then, whatever type a v6 lease already at the
@@ -1037,10 +1029,9 @@ class LeaseStore:
             rows = _distinct_force4_rows(batch)
             if rows is not None:
                 return _force4_rows_postgresql(conn, rows)
-            merged = _merged_bulk_upserts(batch)
-            if merged is not None:
-                bulk, sizes = merged
-                return bulk.apply_merged(conn, dialect, sizes)
+            outcomes = _merged_bulk_outcomes(conn, batch)
+            if outcomes is not None:
+                return outcomes
         if len(batch) > 1 and all(p.op.sendable(dialect) for p in batch):
             raw: Any = conn.connection.dbapi_connection
             with raw.pipeline() as pipeline:
