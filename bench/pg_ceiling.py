@@ -7,7 +7,7 @@ lease-statistics triggers as `kea-admin` / `leasesync db upgrade` create them an
 
 No HTTP, no JSON, no lease checks: each connection runs, in a loop, one transaction holding one
 `INSERT .. SELECT * FROM unnest(..) ON CONFLICT (address) DO UPDATE` of `--rows` new leases (the
-statement leasesync's store sends, arrays in binary) and a durable COMMIT. The database is a new
+statement and row encoding of leasesync's store, arrays in binary) and a durable COMMIT. The database is a new
 one, upgraded by `leasesync db upgrade` and dropped at the end. Kea's triggers keep one
 lease*_stat row per (subnet, type, state) and take that row's lock until COMMIT, so concurrent
 writers of one subnet queue behind each other's commits: more connections do not add throughput
@@ -18,7 +18,6 @@ bounded by this one. Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import ipaddress
 import itertools
 import json
@@ -31,35 +30,41 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.dialects import postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.store.leases import Lease4, Lease6, lease4_to_row, lease6_to_row  # noqa: E402
+from app.store.repository import _unnest_upsert  # noqa: E402
+
 V6_BASE = int(ipaddress.IPv6Address("2001:db8:1::"))
 
-LEASE6 = ("INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, pref_lifetime, lease_type, iaid, "
-          "prefix_len, fqdn_fwd, fqdn_rev, hostname, state) SELECT * FROM unnest(%b::varchar[], %b::bytea[], "
-          "%b::bigint[], %b::timestamptz[], %b::bigint[], %b::bigint[], %b::smallint[], %b::integer[], %b::smallint[], "
-          "%b::boolean[], %b::boolean[], %b::varchar[], %b::bigint[]) ON CONFLICT (address) DO UPDATE SET "
-          "duid = excluded.duid, expire = excluded.expire")
-LEASE4 = ("INSERT INTO lease4 (address, hwaddr, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state) "
-          "SELECT * FROM unnest(%b::bigint[], %b::bytea[], %b::bigint[], %b::timestamptz[], %b::bigint[], "
-          "%b::boolean[], %b::boolean[], %b::varchar[], %b::bigint[]) ON CONFLICT (address) DO UPDATE SET "
-          "hwaddr = excluded.hwaddr, expire = excluded.expire")
+
+def _statement(kind: str) -> tuple[str, list[str]]:
+    """The store's own many-row upsert of `kind` (app/store/repository.py) and its row keys."""
+    return _unnest_upsert(postgresql.dialect(), 6 if kind == "lease6" else 4)
 
 
-def _params(kind: str, first: int, rows: int) -> list[list[object]]:
-    expire = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+def _params(kind: str, keys: list[str], first: int, rows: int) -> list[list[object]]:
+    """One array per column, of `rows` leases encoded as the store encodes them."""
+    now = int(time.time())
     n = range(first, first + rows)
     if kind == "lease6":
-        return [[str(ipaddress.IPv6Address(V6_BASE + 1 + i)) for i in n], [b"\x00\x03\x00\x01" + i.to_bytes(6, "big") for i in n],
-                [3600] * rows, [expire] * rows, [1] * rows, [1800] * rows, [0] * rows, [i & 0x7FFFFFFF for i in n],
-                [128] * rows, [False] * rows, [False] * rows, [""] * rows, [0] * rows]
-    return [[0xC0000200 + (i % 250) for i in n], [i.to_bytes(6, "big") for i in n], [3600] * rows, [expire] * rows,
-            [1] * rows, [False] * rows, [False] * rows, [f"h{i}.example.org" for i in n], [0] * rows]
+        encoded = [lease6_to_row(Lease6(address=str(ipaddress.IPv6Address(V6_BASE + 1 + i)),
+                                        duid=b"\x00\x03\x00\x01" + i.to_bytes(6, "big"), iaid=i & 0x7FFFFFFF,
+                                        type=0, prefix_len=128, valid_lft=3600, preferred_lft=1800, cltt=now,
+                                        subnet_id=1), "postgresql") for i in n]
+    else:
+        encoded = [lease4_to_row(Lease4(address=0xC0000200 + (i % 250), hwaddr=i.to_bytes(6, "big"), client_id=None,
+                                        valid_lft=3600, cltt=now, subnet_id=1, hostname=f"h{i}.example.org"),
+                                 "postgresql") for i in n]
+    return [[row[key] for row in encoded] for key in keys]
 
 
 def measure(dsn: str, kind: str, rows: int, conns: int, seconds: float) -> float:
     """Transactions per second over `conns` connections for `seconds`."""
-    sql = LEASE6 if kind == "lease6" else LEASE4
+    sql, keys = _statement(kind)
     counter = itertools.count()
     done = [0] * conns
     stop = time.monotonic() + seconds
@@ -68,7 +73,7 @@ def measure(dsn: str, kind: str, rows: int, conns: int, seconds: float) -> float
         with psycopg.connect(dsn) as conn:
             while time.monotonic() < stop:
                 # lease6: a new range of addresses per bulk (inserts); lease4: 250 addresses in turn
-                conn.execute(sql, _params(kind, next(counter) * rows, rows))
+                conn.execute(sql, _params(kind, keys, next(counter) * rows, rows))
                 conn.commit()
                 done[slot] += 1
 
