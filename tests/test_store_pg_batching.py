@@ -133,3 +133,18 @@ async def test_bulks_committed_in_one_batch_each_get_their_own_outcomes(make_cli
     # ::700 was there (updated), ::701 and ::703 new (added), ::701 again (updated): 3 assigned
     assigned = await client.one("statistic-get", "dhcp6", {"name": "subnet[1].assigned-nas"})
     assert assigned["arguments"]["subnet[1].assigned-nas"][0][0] == 3
+
+
+async def test_a_write_of_another_kind_does_not_count_as_a_client_to_wait_for(make_client: Any,
+                                                                              server_database: Any) -> None:
+    client = await make_client(service_config(server_database))
+    store = client.runtime.families[4].store
+    store._gather_for = 30.0
+    held, release = await _hold_writer(store)  # a transaction of another kind (as a reclamation's)
+    update = asyncio.ensure_future(client.one("lease4-update", "dhcp4", _update("192.0.2.40")))
+    await _queued(store, 1)
+    release.set()
+    await held
+
+    # one client writes: its update must not wait for a second one
+    assert (await asyncio.wait_for(update, timeout=10))["result"] == 0

@@ -618,6 +618,12 @@ _GATHER_SECONDS = 0.0005
 _GATHER_AT_MOST = 16  # ... and only for batches up to this size
 
 
+def _gathered(pendings: Iterable[_Pending]) -> int:
+    """How many of `pendings` are single-lease writes, the kind the writer gathers (see
+    LeaseStore._gather): a client's leaseX-update, -add or -del."""
+    return sum(isinstance(p.op, (UpdateLease, AddLease, DeleteLease)) for p in pendings)
+
+
 def _on_sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
     def setup(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
@@ -759,7 +765,7 @@ class LeaseStore:
         self._inline: _InlineWriter | None = None
         self._inline_reader: Connection | None = None
         self._writer_busy = False  # the writer thread holds a batch (guarded by _cond)
-        # PostgreSQL/MySQL: how many writes the last transaction saw (its batch and those queued
+        # PostgreSQL/MySQL: how many lease writes the last transaction saw (in its batch and queued
         # while it ran), and how long the writer may wait for that many (see _gather)
         self._expected_batch = 1
         self._gather_for = 0.0 if self.dialect == "sqlite" else _GATHER_SECONDS
@@ -913,6 +919,10 @@ class LeaseStore:
                 batch, results = self._commit_one_by_one(conn, batch)
                 if conn is not None and conn.invalidated:
                     conn = self._reset(conn)
+            with self._cond:
+                # before the answers go out: a client they answer may write again at once, and
+                # would be counted as one more that wrote during this transaction
+                self._expected_batch = _gathered(batch) + _gathered(self._queue)
             # one wake-up of each event loop per batch, not one per write
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
             for pending, outcome in zip(batch, results, strict=True):
@@ -930,7 +940,6 @@ class LeaseStore:
                     pass
             with self._cond:
                 self._writer_busy = False
-                self._expected_batch = len(batch) + len(self._queue)
             if self._wal_restart_wanted and conn is not None and not conn.invalidated:
                 # after the answers went out: the checkpointer found the WAL long; copying the
                 # few frames it could not catch up with, here between transactions, lets the
@@ -958,12 +967,14 @@ class LeaseStore:
         could not bring the rest within the wait); nor for bulks, whose transaction is long."""
         if self._gather_for <= 0 or not len(self._queue) < self._expected_batch <= _GATHER_AT_MOST:
             return
-        if not all(isinstance(p.op, (UpdateLease, AddLease, DeleteLease)) for p in self._queue):
+        if _gathered(self._queue) < len(self._queue):
             return
         deadline = time.monotonic() + self._gather_for
         self._gathering = True
         try:
-            while len(self._queue) < self._expected_batch and not self._stopping:
+            # a write of another kind queued meanwhile (a reclamation, the HA backlog) rides along
+            # but does not count: only lease writes say how many clients are writing
+            while _gathered(self._queue) < self._expected_batch and not self._stopping:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
