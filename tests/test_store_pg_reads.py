@@ -1,5 +1,5 @@
 """PostgreSQL lease lookups on the serving loop (LeaseStore._pg_leases): answered over
-the loop's own connection, and by a reader thread whenever that connection is lost."""
+the loop's own connections, and by a reader thread whenever they are lost."""
 
 from __future__ import annotations
 
@@ -28,9 +28,13 @@ async def test_lease4_get_is_answered_over_the_loops_own_connection(make_client:
     assert (await client.one("lease4-add", "dhcp4", ADD))["result"] == 0
     got = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
     assert got["result"] == 0 and got["arguments"]["hw-address"] == ADD["hw-address"]
-    assert lease_store(client)._pg_reader is not None  # the lookup went over the loop's connection
+    assert len(lease_store(client)._pg_lookups.connections()) == 1  # the lookup went over the loop's connection
     missing = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.21"})
     assert missing == {"result": 3, "text": "Lease not found."}
+
+
+def _server_pids(store: Any) -> list[int]:
+    return [conn.get_server_pid() for conn in store._pg_lookups.connections()]
 
 
 async def _looked_up_once(make_client: Any, pg_database: Any) -> tuple[Any, Any]:
@@ -44,18 +48,18 @@ async def _looked_up_once(make_client: Any, pg_database: Any) -> tuple[Any, Any]
 async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connection(
         make_client: Any, pg_database: Any) -> None:
     client, store = await _looked_up_once(make_client, pg_database)
-    dropped = store._pg_reader.get_server_pid()
+    [dropped] = _server_pids(store)
     with _pg_admin() as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
 
     got = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
 
     assert got["result"] == 0 and got["arguments"]["ip-address"] == "192.0.2.20"  # a reader thread answered
-    assert store._pg_reader is None
-    store._pg_retry_at = 0.0  # the pause after a failure is over
+    assert _server_pids(store) == []
+    store._pg_lookups.retry_at = 0.0  # the pause after a failure is over
     again = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
     assert again["result"] == 0
-    assert store._pg_reader is not None and store._pg_reader.get_server_pid() != dropped
+    assert len(_server_pids(store)) == 1 and dropped not in _server_pids(store)
 
 
 async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connection(
@@ -71,21 +75,22 @@ async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connect
     assert got["result"] == 0 and got["arguments"]["duid"] == "01:02:03:04:05:06"
     assert of_its_type == got
     assert of_another_type == {"result": 3, "text": "Lease not found."}
-    assert client.runtime.families[6].store._pg_reader is not None
+    assert client.runtime.families[6].store._pg_lookups.connections()
 
 
-async def test_concurrent_lookups_queue_on_the_loops_connection_without_dropping_it(
+async def test_concurrent_lookups_share_at_most_pool_size_connections_without_dropping_any(
         make_client: Any, pg_database: Any) -> None:
-    client, store = await _looked_up_once(make_client, pg_database)
-    first_pid = store._pg_reader.get_server_pid()
+    client = await make_client(service_config({**pg_database, "pool-size": 3}))
+    await client.one("lease4-add", "dhcp4", ADD)
+    store = lease_store(client)
 
     answers = await asyncio.gather(*(client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
-                                     for _ in range(16)))
+                                     for _ in range(32)))
 
     assert all(a["result"] == 0 and a["arguments"]["hw-address"] == ADD["hw-address"] for a in answers)
-    # one query at a time: a second one sent meanwhile would have failed the connection
-    assert store._pg_reader is not None and store._pg_reader.get_server_pid() == first_pid
-    assert store._pg_retry_at == 0.0
+    # one query at a time on each: a second one sent meanwhile would have failed a connection
+    assert store._pg_lookups.retry_at == 0.0
+    assert len(_server_pids(store)) == 3  # opened as the lookups overlapped, no more than pool-size
 
 
 async def test_lookups_by_identifier_and_hostname_are_answered_over_the_loops_connection(

@@ -8,7 +8,7 @@ on SQLite, light writes from the serving event loop are applied by the loop itse
 their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
 tug-of-war between two threads). Reads run on a small thread pool with their own connections;
 SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of leases by
-address, identifier or hostname, over an asyncpg connection (_pg_leases).
+address, identifier or hostname, over asyncpg connections (_pg_leases, pg_lookups.py).
 
 Every write is keyed by the lease address and all of them are serialised by the database's
 single write lock, so two updates of the same lease can never interleave into a half-written row.
@@ -52,6 +52,7 @@ from app.store.leases import (
     lease6_to_row,
     v6_sort_key,
 )
+from app.store.pg_lookups import PgLookupConnections, PgLookupsUnavailable
 
 log = logging.getLogger("leasesync.store")
 
@@ -774,13 +775,8 @@ class LeaseStore:
         self.read_only = False
         self._inline_seq_before = 0  # writer thread: the inline commits its last commit came after
         self._read_loop: asyncio.AbstractEventLoop | None = None  # SQLite: read_point runs on this loop
-        # PostgreSQL: lease lookups on the serving loop, over one asyncpg connection
-        self._pg_reader: Any = None
-        self._pg_lock = asyncio.Lock()  # one query at a time on it (made again with each connection)
-        self._pg_reader_loop: asyncio.AbstractEventLoop | None = None
-        self._pg_reader_thread = 0  # the thread of that loop
-        self._pg_connecting: asyncio.Task[Any] | None = None  # one connect for every lookup waiting
-        self._pg_retry_at = 0.0  # after a failure the reader threads answer for a while
+        # PostgreSQL: lease lookups on the serving loop, over asyncpg connections of its own
+        self._pg_lookups = PgLookupConnections(self._connect_pg_lookup, db.pool_size)
 
     # lifecycle
     def start(self, *, read_only: bool = False) -> None:
@@ -816,7 +812,7 @@ class LeaseStore:
             self._inline_reader.info.pop(_READ_ONLY, None)
             self._inline_reader.close()
             self._inline_reader = None
-        self._drop_pg_reader()
+        self._pg_lookups.close()
         if self._writer is not None:
             self._writer.join(timeout=10)
         self._checkpoint_due.set()
@@ -1270,67 +1266,36 @@ class LeaseStore:
         return [decode(row_type._make(row.values())) for row in rows]
 
     async def _pg_fetch(self, sql: str, *args: Any) -> Any:
-        """PostgreSQL: the rows of `sql` (asyncpg's dialect), queried on the serving loop over an
-        asyncpg connection of its own (autocommit, prepared statements: one round trip). A reader
-        thread costs a lease4-get about 250 us of CPU in hand-offs between threads, psycopg's async
-        connection about 40 us of Python around the query; asyncpg, about 12. Returns
-        _PG_UNAVAILABLE when that connection cannot serve it (another loop, shutting down, a
-        failure), and the caller takes the reader-thread way; a lookup that outlives the
-        query-timeout is answered as `read` answers it."""
-        loop = asyncio.get_running_loop()
-        if (self._stopping or (self._pg_reader_loop is not None and loop is not self._pg_reader_loop)
-                or (self._pg_retry_at and time.monotonic() < self._pg_retry_at)):
+        """PostgreSQL: the rows of `sql` (asyncpg's dialect), queried on the serving loop over
+        asyncpg connections of its own (autocommit, prepared statements: one round trip;
+        app/store/pg_lookups.py). A reader thread costs a lease4-get about 250 us of CPU in
+        hand-offs between threads, psycopg's async connection about 40 us of Python around the
+        query; asyncpg, about 12. Returns _PG_UNAVAILABLE when those connections cannot serve it
+        (another loop, shutting down, a failure), and the caller takes the reader-thread way; a
+        lookup that outlives the query-timeout is answered as `read` answers it."""
+        lookups = self._pg_lookups
+        if self._stopping or not lookups.usable(asyncio.get_running_loop()):
             return _PG_UNAVAILABLE
         try:
             async with asyncio.timeout(self.config.query_timeout):
-                conn = self._pg_reader
-                if conn is None or conn.is_closed():
-                    if self._pg_connecting is None or self._pg_connecting.done():
-                        self._pg_connecting = loop.create_task(self._connect_pg_reader(loop))
-                    conn = await asyncio.shield(self._pg_connecting)
-                # one query at a time on a connection (asyncpg refuses a second one meanwhile);
-                # a round trip takes ~25 us, so lookups queue here only briefly
-                async with self._pg_lock:
-                    return await conn.fetch(sql, *args)
+                return await lookups.fetch(sql, *args)
+        except PgLookupsUnavailable:
+            return _PG_UNAVAILABLE
         except TimeoutError:
-            self._drop_pg_reader(failed=True)
+            lookups.failed()
             raise self._read_timed_out() from None
         except Exception as exc:  # noqa: BLE001 - a reader thread's connection answers instead
             log.debug("PostgreSQL lookup on the loop failed (%s): using a reader thread", _short(exc))
-            self._drop_pg_reader(failed=True)
+            lookups.failed()
             return _PG_UNAVAILABLE
 
-    async def _connect_pg_reader(self, loop: asyncio.AbstractEventLoop) -> Any:
+    async def _connect_pg_lookup(self) -> Any:
         import asyncpg
 
         url = self.engine.url
-        conn = await asyncpg.connect(
+        return await asyncpg.connect(
             host=url.host, port=url.port or 5432, user=url.username, password=url.password or None,
             database=url.database, timeout=self.config.connect_timeout)
-        self._pg_reader, self._pg_reader_loop, self._pg_lock = conn, loop, asyncio.Lock()
-        self._pg_reader_thread = threading.get_ident()
-        if self._stopping:  # closed while connecting: nothing may be left open
-            self._drop_pg_reader()
-            raise StoreUnavailable("the lease store is shutting down")
-        return conn
-
-    def _drop_pg_reader(self, failed: bool = False) -> None:
-        """Close the loop's PostgreSQL connection without waiting for the server (on the loop's
-        own thread: its transport is the loop's); after a failure the reader threads answer for
-        a second before the loop connects again."""
-        if failed:
-            self._pg_retry_at = time.monotonic() + 1.0
-        conn, self._pg_reader = self._pg_reader, None
-        if conn is None:
-            return
-        loop = self._pg_reader_loop
-        try:
-            if loop is not None and loop.is_running() and threading.get_ident() != self._pg_reader_thread:
-                loop.call_soon_threadsafe(conn.terminate)
-            else:
-                conn.terminate()
-        except Exception:  # noqa: BLE001 - it was broken already, or its loop is gone
-            pass
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
