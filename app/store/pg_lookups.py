@@ -3,12 +3,13 @@
 One connection answers one query at a time (asyncpg refuses a second one meanwhile), so with one
 connection concurrent lookups queued behind each other's round trips: the loop waited while a
 PostgreSQL backend worked on the other core. With a connection per lookup in flight (up to
-`pool-size`), the backends work side by side while the loop parses the next requests
-(bench/RESULTS.md, session 17: lease4-get at 8 connections +60 %).
+twice `pool-size`), the backends work side by side while the loop parses the next requests
+(bench/RESULTS.md, session 17: lease4-get +38 % at 8 connections, +29 % at 32).
 
 Connections are opened only as concurrency asks for them, and handed back LIFO, so a quiet
-service keeps using one. A lookup waits its turn in FIFO order once all are busy. Plain asyncio:
-no pool object of asyncpg's, whose acquire/release cost more than the lookup itself.
+service keeps using one. A lookup waits its turn in FIFO order once all are busy, and is handed
+the connection directly, so a new lookup cannot overtake it. Plain asyncio, in the loop's own
+terms: a connection whose query did not end cleanly is closed here, never handed on.
 """
 
 from __future__ import annotations
