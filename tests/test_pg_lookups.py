@@ -219,3 +219,24 @@ async def test_close_terminates_idle_and_busy_connections_and_refuses_later_look
     with pytest.raises(PgLookupsUnavailable):
         await lookups.fetch("q")
     busy.cancel()
+
+
+async def test_lookups_from_another_event_loop_are_refused() -> None:
+    server = StandInServer()
+    lookups = PgLookupConnections(server.connect, 2)
+    lookup = asyncio.ensure_future(lookups.fetch("q"))
+    await _settle()
+    _answer_all(server)
+    await lookup
+
+    def from_another_loop() -> BaseException | None:
+        try:
+            asyncio.run(lookups.fetch("q"))
+        except BaseException as exc:  # noqa: BLE001 - returned for the assertion
+            return exc
+        return None
+
+    refused = await asyncio.to_thread(from_another_loop)
+
+    assert isinstance(refused, PgLookupsUnavailable)
+    assert len(server.opened) == 1  # the other loop opened nothing

@@ -92,6 +92,8 @@ class PgLookupConnections:
                 return conn
 
     async def _open_one(self, loop: asyncio.AbstractEventLoop) -> Any:
+        if self.loop is None:  # from the first attempt on: another loop must not connect meanwhile
+            self.loop, self._thread = loop, threading.get_ident()
         self._opening += 1
         try:
             conn = await self._connect()
@@ -100,8 +102,6 @@ class PgLookupConnections:
             self._wake_one()  # a lookup waiting for this place may open a connection itself
             raise
         self._opening -= 1
-        if self.loop is None:
-            self.loop, self._thread = loop, threading.get_ident()
         if self.closed:  # closed while connecting: nothing may be left open
             conn.terminate()
             raise StoreUnavailable("the lease store is shutting down")
