@@ -69,14 +69,25 @@ def _answer_all(server: StandInServer) -> None:
         conn.answer.set_result([])
 
 
+async def _started(lookups: PgLookupConnections, sql: str = "q", *args: Any) -> asyncio.Future[Any]:
+    """A lookup, run until it holds a connection (its query unanswered) or waits for one."""
+    lookup = asyncio.ensure_future(lookups.fetch(sql, *args))
+    await _settle()
+    return lookup
+
+
+async def _served(lookups: PgLookupConnections, server: StandInServer, sql: str = "q") -> Any:
+    """One lookup, answered."""
+    lookup = await _started(lookups, sql)
+    _answer_all(server)
+    return await lookup
+
+
 async def test_a_quiet_loop_keeps_using_one_connection() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 4)
     for _ in range(3):
-        lookup = asyncio.ensure_future(lookups.fetch("q"))
-        await _settle()
-        _answer_all(server)
-        await lookup
+        await _served(lookups, server)
     assert len(server.opened) == 1 and server.opened[0].queries == ["q"] * 3
 
 
@@ -97,12 +108,9 @@ async def test_overlapping_lookups_open_one_connection_each_up_to_the_size() -> 
 async def test_waiting_lookups_are_served_in_arrival_order() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 1)
-    first = asyncio.ensure_future(lookups.fetch("first"))
-    await _settle()
-    second = asyncio.ensure_future(lookups.fetch("second"))
-    await _settle()
-    third = asyncio.ensure_future(lookups.fetch("third"))
-    await _settle()
+    first = await _started(lookups, "first")
+    second = await _started(lookups, "second")
+    third = await _started(lookups, "third")
     for _ in range(3):
         _answer_all(server)
         await _settle()
@@ -113,10 +121,8 @@ async def test_waiting_lookups_are_served_in_arrival_order() -> None:
 async def test_a_lookup_cancelled_while_it_runs_closes_its_connection_and_a_waiter_opens_another() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 1)
-    running = asyncio.ensure_future(lookups.fetch("slow"))
-    await _settle()
-    waiting = asyncio.ensure_future(lookups.fetch("next"))
-    await _settle()
+    running = await _started(lookups, "slow")
+    waiting = await _started(lookups, "next")
 
     running.cancel()  # what query-timeout does: the connection is in mid-query
     await _settle()
@@ -131,10 +137,8 @@ async def test_a_lookup_cancelled_while_it_runs_closes_its_connection_and_a_wait
 async def test_a_lookup_cancelled_just_as_it_is_handed_a_connection_gives_it_back() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 1)
-    running = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
-    waiting = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
+    running = await _started(lookups)
+    waiting = await _started(lookups)
 
     assert server.opened[0].answer is not None
     server.opened[0].answer.set_result([])
@@ -144,20 +148,14 @@ async def test_a_lookup_cancelled_just_as_it_is_handed_a_connection_gives_it_bac
     with pytest.raises(asyncio.CancelledError):
         await waiting
 
-    again = asyncio.ensure_future(lookups.fetch("again"))
-    await _settle()
-    _answer_all(server)
-    assert (await again)[0][0] == server.opened[0].pid  # the connection was not lost
+    assert (await _served(lookups, server, "again"))[0][0] == server.opened[0].pid  # the connection was not lost
     assert len(server.opened) == 1 and not server.opened[0].closed
 
 
 async def test_after_a_failure_lookups_are_refused_and_idle_connections_closed() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 2)
-    lookup = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
-    _answer_all(server)
-    await lookup
+    await _served(lookups, server)
 
     lookups.failed()
 
@@ -166,20 +164,15 @@ async def test_after_a_failure_lookups_are_refused_and_idle_connections_closed()
     with pytest.raises(PgLookupsUnavailable):
         await lookups.fetch("q")
     lookups.retry_at = 0.0  # the pause is over
-    lookup = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
-    _answer_all(server)
-    await lookup
+    await _served(lookups, server)
     assert len(server.opened) == 2
 
 
 async def test_a_lookup_waiting_during_a_failure_is_refused_rather_than_left_waiting() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 1)
-    running = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
-    waiting = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
+    running = await _started(lookups)
+    waiting = await _started(lookups)
 
     lookups.failed()
     await _settle()
@@ -207,8 +200,7 @@ async def test_close_terminates_idle_and_busy_connections_and_refuses_later_look
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 2)
     first = asyncio.ensure_future(lookups.fetch("q"))
-    busy = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
+    busy = await _started(lookups)
     assert server.opened[0].answer is not None
     server.opened[0].answer.set_result([])
     await first
@@ -224,10 +216,7 @@ async def test_close_terminates_idle_and_busy_connections_and_refuses_later_look
 async def test_lookups_from_another_event_loop_are_refused() -> None:
     server = StandInServer()
     lookups = PgLookupConnections(server.connect, 2)
-    lookup = asyncio.ensure_future(lookups.fetch("q"))
-    await _settle()
-    _answer_all(server)
-    await lookup
+    await _served(lookups, server)
 
     def from_another_loop() -> BaseException | None:
         try:
