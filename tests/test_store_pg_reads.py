@@ -62,6 +62,26 @@ async def test_lease4_get_still_answers_when_the_server_drops_the_loops_connecti
     assert len(_server_pids(store)) == 1 and dropped not in _server_pids(store)
 
 
+async def test_concurrent_lookups_all_answer_when_the_server_drops_every_lookup_connection(
+        make_client: Any, pg_database: Any) -> None:
+    client = await make_client(service_config({**pg_database, "pool-size": 2}))
+    await client.one("lease4-add", "dhcp4", ADD)
+    store = lease_store(client)
+    await asyncio.gather(*(client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"}) for _ in range(8)))
+    dropped = _server_pids(store)
+    assert len(dropped) == 4
+    with _pg_admin() as admin:
+        for pid in dropped:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    answers = await asyncio.gather(*(client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
+                                     for _ in range(16)))
+
+    # the first to find its connection dead falls back, and so does every lookup waiting behind it
+    assert all(a["result"] == 0 and a["arguments"]["hw-address"] == ADD["hw-address"] for a in answers)
+    assert not set(_server_pids(store)) & set(dropped)
+
+
 async def test_lease6_get_by_address_and_type_is_answered_over_the_loops_connection(
         make_client: Any, pg_database: Any) -> None:
     client = await make_client(service_config(pg_database))
