@@ -21,8 +21,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.errors import StoreUnavailable
-
 RETRY_AFTER_FAILURE = 1.0  # seconds during which the reader threads answer instead
 
 
@@ -104,17 +102,13 @@ class PgLookupConnections:
         self._opening -= 1
         if self.closed:  # closed while connecting: nothing may be left open
             conn.terminate()
-            raise StoreUnavailable("the lease store is shutting down")
+            raise PgLookupsUnavailable()
         self._open.add(conn)
         return conn
 
     def _release(self, conn: Any) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self._idle.append(conn)
+        if not self._hand_to_waiter(conn):
+            self._idle.append(conn)
 
     def _discard(self, conn: Any) -> None:
         self._open.discard(conn)
@@ -125,11 +119,16 @@ class PgLookupConnections:
         self._wake_one()  # a place to open a connection is free
 
     def _wake_one(self) -> None:
+        self._hand_to_waiter(None)
+
+    def _hand_to_waiter(self, conn: Any) -> bool:
+        """Give `conn` (None: "try again") to the oldest lookup still waiting; False if none is."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
-                return
+                waiter.set_result(conn)
+                return True
+        return False
 
     def failed(self) -> None:
         """A lookup failed or outlived query-timeout: close the idle connections and let the
@@ -139,8 +138,8 @@ class PgLookupConnections:
         idle, self._idle = self._idle, []
         for conn in idle:
             self._discard(conn)
-        while self._waiters:  # they look again, find the pause and go the other way
-            self._wake_one()
+        while self._hand_to_waiter(None):  # they look again, find the pause and go the other way
+            pass
 
     def close(self) -> None:
         """Close every connection, without waiting for the server; from any thread (a

@@ -1276,7 +1276,7 @@ class LeaseStore:
         (another loop, shutting down, a failure), and the caller takes the reader-thread way; a
         lookup that outlives the query-timeout is answered as `read` answers it."""
         lookups = self._pg_lookups
-        if self._stopping or not lookups.usable(asyncio.get_running_loop()):
+        if self._stopping:
             return _PG_UNAVAILABLE
         try:
             async with asyncio.timeout(self.config.query_timeout):
