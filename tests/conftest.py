@@ -99,6 +99,14 @@ def sqlite_database(tmp_path: Path) -> dict[str, Any]:
     return make_database("sqlite", tmp_path)[0]
 
 
+@pytest.fixture
+def pg_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A fresh PostgreSQL lease database (for tests of PostgreSQL's own paths)."""
+    db, drop = make_database("postgresql", tmp_path)
+    yield db
+    drop()
+
+
 def service_config(db: dict[str, Any], *, port: int = 8000, extra_agent: dict[str, Any] | None = None,
                    dhcp4_extra: dict[str, Any] | None = None, dhcp6_extra: dict[str, Any] | None = None,
                    dhcp6: bool = True) -> dict[str, Any]:

@@ -22,13 +22,6 @@ from tests.conftest import make_database, service_config
 DUID = "01:02:03:04:05:06:07:08"
 
 
-@pytest.fixture
-def pg_database(tmp_path: Path) -> Any:
-    db, drop = make_database("postgresql", tmp_path)
-    yield db
-    drop()
-
-
 @pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres),
                         pytest.param("mysql", marks=pytest.mark.mysql)])
 def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Any:

@@ -4,23 +4,15 @@ the loop's own connections, and by a reader thread whenever they are lost."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import _pg_admin, lease_store, make_database, service_config
+from tests.conftest import _pg_admin, lease_store, service_config
 
 pytestmark = pytest.mark.postgres
 
 ADD = {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}
-
-
-@pytest.fixture
-def pg_database(tmp_path: Path) -> Any:
-    db, drop = make_database("postgresql", tmp_path)
-    yield db
-    drop()
 
 
 async def test_lease4_get_is_answered_over_the_loops_own_connection(make_client: Any, pg_database: Any) -> None:

@@ -8,23 +8,14 @@ step with the table. The store's connections must therefore not prepare statemen
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.store.repository import FuncOp
-from tests.conftest import KeaClient, _pg_admin, make_database, service_config
+from tests.conftest import KeaClient, _pg_admin, service_config
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db, drop = make_database("postgresql", tmp_path)
-    yield db
-    drop()
 
 
 def _bulk(first: int) -> dict[str, Any]:
