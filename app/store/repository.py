@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -79,6 +80,26 @@ class WriteOp:
         """Send this op's statement without waiting for it, and return what reads its outcome
         once the results are in (only when `sendable`)."""
         raise NotImplementedError
+
+    def lease_keys(self) -> frozenset[LeaseKey] | None:
+        """The leases this op may change, by family and address; None when that is not known
+        beforehand (a wipe, a reclamation, any FuncOp): such an op has the database to itself
+        (see LeaseStore._claim_batch)."""
+        return None
+
+
+LeaseKey = tuple[int, int | bytes]
+
+
+def lease_key(family: int, address: int | str) -> LeaseKey:
+    """A lease's row by family and address, whatever spelling of a v6 address names it."""
+    if family == 4:
+        return (4, int(address))
+    return (6, socket.inet_pton(socket.AF_INET6, str(address)))
+
+
+def _key_of(lease: Lease4 | Lease6) -> LeaseKey:
+    return lease_key(4, lease.address) if isinstance(lease, Lease4) else lease_key(6, lease.address)
 
 
 def _insert_if_absent(table: Any, dialect: str) -> Any:
@@ -247,9 +268,15 @@ def _upsert_rows_postgresql(conn: Connection, family: int, rows: list[dict[str, 
     twice, so of repeated addresses only the last row is sent, which leaves the table (and Kea's
     lease-statistics triggers) as applying them in turn would."""
     sql, keys = _unnest_upsert(conn.dialect, family)
-    last = list({row["address"]: row for row in rows}.values())
+    # in the order of Kea's statistics rows, whose locks the triggers take row by row: two
+    # writers' transactions (see _claim_batch) then take the ones they share in the same order
+    last = sorted({row["address"]: row for row in rows}.values(), key=_stat_order)
     cursor = _run(conn, sql + returning, [[row[key] for row in last] for key in keys])
     return cursor.fetchall() if returning else []
+
+
+def _stat_order(row: dict[str, Any]) -> tuple[int, int, int]:
+    return row["subnet_id"], row.get("lease_type", 0), row["state"]
 
 
 def _distinct_force4_rows(batch: list[_Pending]) -> list[dict[str, Any]] | None:
@@ -372,6 +399,9 @@ class AddLease(WriteOp):
     def light(self) -> bool:
         return True
 
+    def lease_keys(self) -> frozenset[LeaseKey]:
+        return frozenset((_key_of(self.lease),))
+
     def apply(self, conn: Connection, dialect: str) -> bool:
         if isinstance(self.lease, Lease4):
             return _inserted_fast(conn, 4, lease4_to_row(self.lease, dialect))
@@ -403,6 +433,9 @@ class UpdateLease(WriteOp):
     @property
     def light(self) -> bool:
         return True
+
+    def lease_keys(self) -> frozenset[LeaseKey]:
+        return frozenset((_key_of(self.lease),))
 
     def apply(self, conn: Connection, dialect: str) -> str | None:
         if self.sendable(dialect):  # PostgreSQL force-create: one statement, one round trip
@@ -460,6 +493,9 @@ class DeleteLease(WriteOp):
     @property
     def light(self) -> bool:
         return True
+
+    def lease_keys(self) -> frozenset[LeaseKey]:
+        return frozenset((lease_key(self.family, self.address),))
 
     def apply(self, conn: Connection, dialect: str) -> Lease4 | Lease6 | None:
         if self.family == 4:
@@ -564,6 +600,10 @@ class BulkApply(WriteOp):
     def light(self) -> bool:
         return len(self.deletes) + len(self.upserts) <= _LIGHT_BULK
 
+    def lease_keys(self) -> frozenset[LeaseKey]:
+        return frozenset([lease_key(d.family, d.address) for d in self.deletes]
+                         + [_key_of(u.lease) for u in self.upserts])
+
     def apply(self, conn: Connection, dialect: str) -> tuple[list[Any], list[Any]]:
         deleted = [d.apply(conn, dialect) for d in self.deletes]
         if dialect in ("sqlite", "postgresql") and len(self.upserts) > 1 and self._plain_upserts():
@@ -617,6 +657,15 @@ _LIGHT_BULK = 64
 # PostgreSQL/MySQL: the longest the writer waits to gather a batch as large as the last one
 _GATHER_SECONDS = 0.0005
 _GATHER_AT_MOST = 16  # ... and only for batches up to this size
+# PostgreSQL: writer connections. With two, one batch's statement runs while the other batch's
+# Kea statistics triggers and COMMIT finish (bench/pg_ceiling.py: 1.9x the bulks of one
+# connection, and eight commit no more than two; bench/RESULTS.md, session 18)
+_PG_WRITE_CONNECTIONS = 2
+# how long a transaction begun beside another writer's waits for a row lock before it is rolled
+# back and redone alone: two batches taking Kea's statistics rows in opposite orders would
+# otherwise wait for PostgreSQL's deadlock check (deadlock_timeout, 1 s by default) and fail
+_LOCK_TIMEOUT_BESIDE = "100ms"
+_LOCK_CONFLICTS = frozenset({"55P03", "40P01"})  # lock_not_available (lock_timeout), deadlock_detected
 
 
 def _gathered(pendings: Iterable[_Pending]) -> int:
@@ -650,7 +699,7 @@ def make_engine(db: DatabaseConfig) -> Engine:
         # sequential scan and lease6-bulk-apply slowed in step with the table (4.6 -> 67 ms per 50
         # leases over 60,000 rows). Unprepared, each query is planned for the table as it is.
         kwargs["connect_args"] = {"connect_timeout": db.connect_timeout, "prepare_threshold": None}
-        kwargs["pool_size"] = db.pool_size + 1
+        kwargs["pool_size"] = db.pool_size + _PG_WRITE_CONNECTIONS
     else:
         kwargs["connect_args"] = {
             "connect_timeout": db.connect_timeout,
@@ -692,6 +741,9 @@ class _Pending:
     # QUEUED → TAKEN (in the writer's open transaction) → COMMITTING; a request whose
     # query-timeout fires before COMMITTING is ABANDONED and the writer leaves it out.
     state: int = 0
+    keys: frozenset[LeaseKey] | None = None  # op.lease_keys(), once `keyed` (LeaseStore._keys_of)
+    keyed: bool = False
+    alone: bool = False  # rolled back after a lock conflict: redone with no other batch in flight
 
 
 _QUEUED, _TAKEN, _COMMITTING, _ABANDONED = range(4)
@@ -747,7 +799,10 @@ class LeaseStore:
         self._queue: deque[_Pending] = deque()
         self._cond = threading.Condition()
         self._stopping = False
-        self._writer: threading.Thread | None = None
+        self._writers: list[threading.Thread] = []
+        # PostgreSQL: two writer threads, each with its connection, so that one transaction's
+        # statement runs while the other one commits (see _claim_batch); elsewhere one
+        self._write_connections = _PG_WRITE_CONNECTIONS if self.dialect == "postgresql" else 1
         self._readers = ThreadPoolExecutor(max_workers=db.pool_size, thread_name_prefix="leasesync-read")
         self._reader_local = threading.local()  # each reader thread's own connection
         self._reader_conns: list[Connection] = []
@@ -765,7 +820,13 @@ class LeaseStore:
         # SQLite: light writes and point reads from the serving event loop run on that loop (below)
         self._inline: _InlineWriter | None = None
         self._inline_reader: Connection | None = None
-        self._writer_busy = False  # the writer thread holds a batch (guarded by _cond)
+        # guarded by _cond: writer threads holding a batch, the leases those batches may change,
+        # whether one of them is an op of unknown reach, whether a writer is taking a batch
+        self._busy_writers = 0
+        self._in_flight: dict[LeaseKey, int] = {}
+        self._exclusive_in_flight = False
+        self._claiming = False
+        self.lock_conflicts = 0  # concurrent transactions redone alone (_commit_batch)
         # PostgreSQL/MySQL: how many lease writes the last transaction saw (in its batch and queued
         # while it ran), and how long the writer may wait for that many (see _gather)
         self._expected_batch = 1
@@ -789,9 +850,12 @@ class LeaseStore:
             if self.dialect == "sqlite":
                 self._read_loop = asyncio.get_running_loop()
             return
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._writer_loop, name="leasesync-writer", daemon=True)
-            self._writer.start()
+        if not self._writers:
+            for number in range(self._write_connections):
+                name = "leasesync-writer" + (f"-{number + 1}" if number else "")
+                self._writers.append(threading.Thread(target=self._writer_loop, name=name, daemon=True))
+            for thread in self._writers:
+                thread.start()
         if self.dialect == "sqlite" and self._inline is None:
             try:
                 home = asyncio.get_running_loop()
@@ -815,8 +879,8 @@ class LeaseStore:
             self._inline_reader.close()
             self._inline_reader = None
         self._pg_lookups.close()
-        if self._writer is not None:
-            self._writer.join(timeout=10)
+        for thread in self._writers:
+            thread.join(timeout=10)
         self._checkpoint_due.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
@@ -843,7 +907,7 @@ class LeaseStore:
             if self._stopping:
                 raise StoreUnavailable("the lease store is shutting down")
             if (inline is not None and loop is inline.loop and op.light and inline.usable
-                    and not self._queue and not self._writer_busy):
+                    and not self._queue and not self._busy_writers):
                 inline.queue.append(pending)
                 inline.kick()
             else:
@@ -854,8 +918,9 @@ class LeaseStore:
                 self._queue.append(pending)
                 if len(self._queue) == 1 or len(self._queue) >= self._expected_batch or not self._gathering:
                     # (a writer gathering a batch sleeps until it is complete: each wake-up in
-                    # between would take the GIL from this loop for nothing)
-                    self._cond.notify()
+                    # between would take the GIL from this loop for nothing; while one gathers,
+                    # the other writer waits on the same condition and must not take its wake-up)
+                    self._cond.notify(self._write_connections if self._gathering else 1)
         # query-timeout: on expiry the request is withdrawn if its transaction has not begun to
         # commit, so "nothing was changed" stays true (see _abandon)
         deadlines = self._deadlines.get(loop)
@@ -889,20 +954,22 @@ class LeaseStore:
         conn: Connection | None = None
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if not self._queue and self._stopping:
-                    break
-                self._gather()
-                batch = list(self._queue)
-                self._queue.clear()
-                for pending in batch:
-                    pending.state = _TAKEN
-                self._writer_busy = True
+                claimed = self._claim_batch()
+            if claimed is None:
+                break
+            batch, keys = claimed
             try:
                 if conn is None or conn.closed:
                     conn = self._connect_writer()
                 batch, results = self._commit_batch(conn, batch)
+            except _LockConflict as conflict:
+                log.debug("a lease write waited too long for a lock held beside it (%s); redoing %d "
+                          "change(s) alone", _short(conflict.error), len(conflict.batch))
+                with self._cond:
+                    self.lock_conflicts += 1
+                    self._requeue_alone(conflict.batch)
+                    self._release(keys)
+                continue
             except _CommitUnconfirmed as unconfirmed:
                 log.warning("lease database COMMIT of %d change(s) failed (%s): they may have been applied",
                             len(unconfirmed.batch), _short(unconfirmed.error))
@@ -937,7 +1004,7 @@ class LeaseStore:
                 except RuntimeError:  # that loop is closed: nobody waits any more
                     pass
             with self._cond:
-                self._writer_busy = False
+                self._release(keys)
             if self._wal_restart_wanted and conn is not None and not conn.invalidated:
                 # after the answers went out: the checkpointer found the WAL long; copying the
                 # few frames it could not catch up with, here between transactions, lets the
@@ -949,6 +1016,117 @@ class LeaseStore:
                     log.debug("WAL checkpoint in the writer failed: %s", exc)
         if conn is not None:
             conn.close()
+
+    def _claim_batch(self) -> tuple[list[_Pending], frozenset[LeaseKey] | None] | None:
+        """Under `_cond`: wait for writes this writer may take, take them and mark them in flight;
+        None once the store stops and nothing is left.
+
+        With two writers (PostgreSQL) a batch is taken while the other one's transaction runs
+        only if no lease of it is in that transaction: then the row locks cannot reorder two
+        changes of one lease, and both commit as if one after the other. It is the longest run
+        of such writes from the head of the queue, so writes are still taken in the order they
+        came. An op whose leases are not known beforehand (a wipe, a reclamation, the HA backlog)
+        waits until no other batch is in flight and is in flight alone."""
+        while True:
+            if self._queue and self._claimable():
+                self._claiming = True  # the other writer waits while this one gathers
+                try:
+                    self._gather()
+                finally:
+                    self._claiming = False
+                batch, keys = self._take()
+                if batch:
+                    break
+                continue  # what was queued was withdrawn (query-timeout) meanwhile
+            if self._stopping and not self._queue:
+                return None
+            self._cond.wait()
+        for pending in batch:
+            pending.state = _TAKEN
+        if self._queue and self._write_connections > 1:
+            self._cond.notify()  # what is left may be the other writer's to take
+        self._busy_writers += 1
+        if keys is None:
+            self._exclusive_in_flight = True
+        else:
+            for key in keys:
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        return batch, keys
+
+    def _claimable(self) -> bool:
+        if self._claiming:
+            return False
+        if not self._busy_writers:
+            return True
+        if self._exclusive_in_flight or not isinstance(self._queue[0].op, BulkApply):
+            # single-lease writes are cheaper gathered into the next transaction than run in a
+            # small one beside the open one (lease4-update at 8 clients: 12 % slower so)
+            return False
+        keys = self._keys_of(self._queue[0])
+        return keys is not None and all(key not in self._in_flight for key in keys)
+
+    def _take(self) -> tuple[list[_Pending], frozenset[LeaseKey] | None]:
+        """The batch _claim_batch takes (see there) and the leases it may change (None: unknown)."""
+        if self._write_connections == 1:
+            batch = list(self._queue)
+            self._queue.clear()
+            return batch, None
+        if not self._busy_writers:
+            # alone: everything queued, as one writer would (a FuncOp rides along); in flight
+            # alone too if it holds an op of unknown reach
+            batch = list(self._queue)
+            self._queue.clear()
+            union: set[LeaseKey] = set()
+            for pending in batch:
+                more = self._keys_of(pending)
+                if more is None:
+                    return batch, None
+                union |= more
+            return batch, frozenset(union)
+        taken: list[_Pending] = []
+        keys: set[LeaseKey] = set()
+        for pending in self._queue:
+            more = self._keys_of(pending)
+            if more is None or any(key in self._in_flight for key in more):
+                break
+            taken.append(pending)
+            keys |= more
+        for _ in taken:
+            self._queue.popleft()
+        return taken, frozenset(keys)
+
+    @staticmethod
+    def _keys_of(pending: _Pending) -> frozenset[LeaseKey] | None:
+        if pending.alone:
+            return None
+        if not pending.keyed:
+            pending.keys = pending.op.lease_keys()
+            pending.keyed = True
+        return pending.keys
+
+    def _release(self, keys: frozenset[LeaseKey] | None) -> None:
+        """Under `_cond`: a writer's batch is done (answered, or queued again)."""
+        self._busy_writers -= 1
+        if keys is None:
+            self._exclusive_in_flight = False
+        else:
+            for key in keys:
+                left = self._in_flight[key] - 1
+                if left:
+                    self._in_flight[key] = left
+                else:
+                    del self._in_flight[key]
+        if self._queue:
+            self._cond.notify()  # the other writer may take what this batch held back
+
+    def _requeue_alone(self, batch: list[_Pending]) -> None:
+        """Under `_cond`: a batch rolled back after a lock conflict goes back to the head of the
+        queue, to be taken when no other batch is in flight (it cannot conflict then)."""
+        waiting = [p for p in batch if p.state != _ABANDONED]
+        for pending in waiting:
+            pending.state = _QUEUED
+            pending.alone = True
+        self._queue.extendleft(reversed(waiting))
 
     def _gather(self) -> None:
         """Wait (under `_cond`, briefly) until as many writes are queued as the last transaction
@@ -980,18 +1158,30 @@ class LeaseStore:
         finally:
             self._gathering = False
 
-    def _commit_batch(self, conn: Connection, batch: list[_Pending]) -> tuple[list[_Pending], list[Any]]:
+    def _commit_batch(self, conn: Connection, batch: list[_Pending], *,
+                      may_yield: bool = True) -> tuple[list[_Pending], list[Any]]:
         """Apply and commit `batch`; returns the requests that committed and their outcomes.
+
+        With `may_yield`, a batch begun while another writer's transaction is open gives way on a
+        lock conflict (_LockConflict) rather than waiting long for the lock.
 
         Requests abandoned (query-timeout) while their transaction was open are left out: the
         transaction is rolled back and redone without them, so an answer saying that nothing
         was changed is true."""
         while batch:
             trans = conn.begin()
+            beside = False  # another writer's transaction may be open meanwhile
             try:
+                if may_yield and self._write_connections > 1:
+                    with self._cond:
+                        beside = self._busy_writers > 1
+                    if beside:
+                        _run(conn, f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT_BESIDE}'", None)
                 results = self._apply(conn, batch)
-            except BaseException:
+            except BaseException as exc:
                 trans.rollback()
+                if beside and _lock_conflict(exc):
+                    raise _LockConflict(batch, exc) from exc
                 raise
             with self._cond:
                 live = [p for p in batch if p.state != _ABANDONED]
@@ -1097,7 +1287,8 @@ class LeaseStore:
             try:
                 if conn is None or conn.closed or conn.invalidated:
                     conn = self._reset(conn) or self._connect_writer()
-                done, outcome = self._commit_batch(conn, [pending])
+                # no giving way here: a conflict would leave PostgreSQL's deadlock check to settle
+                done, outcome = self._commit_batch(conn, [pending], may_yield=False)
                 if not done:
                     continue
                 results.append(outcome[0])
@@ -1821,6 +2012,23 @@ def _checkpoint_quietly(raw: Any) -> None:
         raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except Exception as exc:  # noqa: BLE001 - only an optimisation; the next commit reports real trouble
         log.debug("WAL checkpoint after an inline commit failed: %s", exc)
+
+
+def _lock_conflict(exc: BaseException) -> bool:
+    """`exc` (a driver error, or SQLAlchemy's wrapping of one) is a lock timeout or a deadlock."""
+    for error in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if getattr(error, "sqlstate", None) in _LOCK_CONFLICTS:
+            return True
+    return False
+
+
+class _LockConflict(Exception):
+    """A batch begun beside another writer's was rolled back on a lock conflict (_commit_batch)."""
+
+    def __init__(self, batch: list[_Pending], error: BaseException) -> None:
+        super().__init__(str(error))
+        self.batch = batch
+        self.error = error
 
 
 class StoreConflict(Exception):
