@@ -973,13 +973,13 @@ class LeaseStore:
             except _CommitUnconfirmed as unconfirmed:
                 log.warning("lease database COMMIT of %d change(s) failed (%s): they may have been applied",
                             len(unconfirmed.batch), _short(unconfirmed.error))
-                self.failed_commits += 1
+                self._count(failed=1)
                 conn = self._reset(conn)
                 batch, results = unconfirmed.batch, [unconfirmed.outcome()] * len(unconfirmed.batch)
             except Exception as exc:  # noqa: BLE001 - also a driver's own error (OverflowError): this thread must live on
                 log.warning("lease database write failed (%s); retrying the %d queued change(s) one by one",
                             _short(exc), len(batch))
-                self.failed_commits += 1
+                self._count(failed=1)
                 conn = self._reset(conn)
                 batch, results = self._commit_one_by_one(conn, batch)
                 if conn is not None and conn.invalidated:
@@ -1207,12 +1207,18 @@ class LeaseStore:
             except BaseException:
                 self._retryable(batch)
                 raise
-            self.commits += 1
-            self.committed_ops += len(batch)
+            self._count(commits=1, ops=len(batch))
             if self._checkpointer is not None:
                 self._checkpoint_due.set()
             return batch, results
         return [], []
+
+    def _count(self, *, commits: int = 0, ops: int = 0, failed: int = 0) -> None:
+        """Add to the counters, which the writer threads and the serving loop all update."""
+        with self._cond:
+            self.commits += commits
+            self.committed_ops += ops
+            self.failed_commits += failed
 
     def _retryable(self, batch: list[_Pending]) -> None:
         with self._cond:  # not committed: they may be retried one by one
@@ -1796,7 +1802,7 @@ class _InlineWriter:
         """The inline COMMIT failed: nothing of the batch is committed; the writer thread retries it."""
         log.warning("lease database commit failed (%s); retrying the %d change(s) on the writer thread",
                     _short(error), len(batch))
-        self.store.failed_commits += 1
+        self.store._count(failed=1)
         self._rollback(trans)
         self._drop_connection(failed=True)
         self._hand_over(batch)
@@ -1815,8 +1821,7 @@ class _InlineWriter:
         """Answer inline batch number `seq` (in order), with the writer-thread batches around it."""
         self._release_held(seq - 1)
         store = self.store
-        store.commits += 1
-        store.committed_ops += len(batch)
+        store._count(commits=1, ops=len(batch))
         if store._checkpointer is not None:
             store._checkpoint_due.set()
         for pending, outcome in zip(batch, results, strict=True):
@@ -1849,7 +1854,7 @@ class _InlineWriter:
             # committed and visible, but not known to be on disk: say so, as for a commit that timed out
             log.error("lease database: fsync of the SQLite WAL failed (%s); %d change(s) may not survive "
                       "a power loss", _short(error), sum(len(batch) for _, batch, _ in waiting))
-            self.store.failed_commits += 1
+            self.store._count(failed=1)
             self._wal = None
         for seq, batch, results in waiting:
             if error is None:
