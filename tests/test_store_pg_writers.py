@@ -10,6 +10,7 @@ back and redone alone, and its request is answered as if nothing had happened.""
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,3 +180,44 @@ async def test_a_write_blocked_by_the_open_transaction_s_lock_is_redone_alone(ma
 def test_lease_keys_name_a_v6_address_by_its_bytes() -> None:
     assert lease_key(6, "2001:db8::1") == lease_key(6, "2001:0db8:0:0::1")
     assert lease_key(4, 3221225985) != lease_key(6, "::c000:201")
+
+
+async def test_concurrent_bulks_over_shared_leases_leave_table_and_statistics_consistent(make_client: Any,
+                                                                                          pg_database: Any) -> None:
+    client = await make_client(service_config(pg_database))
+    store = client.runtime.families[6].store
+    shared = [f"2001:db8:{subnet}::{n:x}" for subnet in (1, 2) for n in range(1, 16)]
+    rng = random.Random(18)
+
+    async def owner(number: int) -> None:
+        # 10 rounds over its own leases (in both subnets), each waiting for the last: the last round stays
+        own = [f"2001:db8:{subnet}::{0x100 * (number + 1) + n:x}" for subnet in (1, 2) for n in range(5)]
+        for round_ in range(10):
+            answer = await client.one("lease6-bulk-apply", "dhcp6", {"leases": [
+                {"subnet-id": int(a.split(":")[2]), "ip-address": a, "duid": DUID, "iaid": round_} for a in own]})
+            assert answer["result"] == 0, answer
+
+    async def crowd(picks: list[list[str]], deletes: list[list[str]]) -> None:
+        # bulks over the shared leases, in both subnets and in no order, with deletes among them
+        for leases, gone in zip(picks, deletes, strict=True):
+            answer = await client.one("lease6-bulk-apply", "dhcp6", {
+                "deleted-leases": [{"ip-address": a} for a in gone],
+                "leases": [{"subnet-id": int(a.split(":")[2]), "ip-address": a, "duid": DUID, "iaid": 7}
+                           for a in leases]})
+            assert answer["result"] in (0, 3), answer
+
+    crowds = [([rng.sample(shared, 8) for _ in range(10)], [rng.sample(shared, 2) for _ in range(10)])
+              for _ in range(6)]
+    await asyncio.wait_for(asyncio.gather(*(owner(n) for n in range(6)),
+                                          *(crowd(picks, gone) for picks, gone in crowds)), timeout=120)
+
+    for number in range(6):
+        for subnet in (1, 2):
+            address = f"2001:db8:{subnet}::{0x100 * (number + 1) + 4:x}"
+            stored = await client.one("lease6-get", "dhcp6", {"ip-address": address})
+            assert stored["arguments"]["iaid"] == 9, stored
+    counted = await store.read(lambda c, _d: sorted(c.exec_driver_sql(
+        "SELECT subnet_id, lease_type, state, count(*) FROM lease6 GROUP BY subnet_id, lease_type, state").all()))
+    kept = await store.read(lambda c, _d: sorted(c.exec_driver_sql(
+        "SELECT subnet_id, lease_type, state, leases FROM lease6_stat WHERE leases <> 0").all()))
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted]  # Kea's triggers saw every change once
