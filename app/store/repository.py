@@ -1100,7 +1100,12 @@ class LeaseStore:
         if pending.alone:
             return None
         if not pending.keyed:
-            pending.keys = pending.op.lease_keys()
+            try:
+                pending.keys = pending.op.lease_keys()
+            except (OSError, ValueError, TypeError):
+                # an address that does not parse (a row some other writer stored): unknown reach,
+                # never an exception on the writer thread, which would then stop writing
+                pending.keys = None
             pending.keyed = True
         return pending.keys
 
