@@ -18,6 +18,7 @@ log = logging.getLogger("leasesync")
 def build_runtime(config: Config, *, migrate: bool = True) -> Runtime:
     runtime = Runtime(config)
     runtime.metrics = Metrics()
+    runtime.metrics.store_counters.stores = lambda: list(runtime.stores.values())  # as they are at each scrape
     if migrate:
         runtime.prepare_databases()
     if config.agent.control_sockets:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -55,12 +56,41 @@ class CommandMetrics(Collector):
         yield latency
 
 
+class StoreCounters(Collector):
+    """The lease stores' own counters (LeaseStore.commits, failed_commits, lock_conflicts), by
+    database: the store keeps plain integers on its hot path; a scrape reads them through
+    `stores` (set by the runtime) and reports them as counters."""
+
+    def __init__(self) -> None:
+        self.stores: Callable[[], Iterable[Any]] = lambda: ()
+
+    def collect(self) -> Iterator[Metric]:
+        commits = CounterMetricFamily("leasesync_store_commits", "Transactions the lease database committed",
+                                      labels=["database"])
+        failed = CounterMetricFamily("leasesync_store_failed_commits",
+                                     "Lease database writes or commits that failed (retried or answered as failed)",
+                                     labels=["database"])
+        conflicts = CounterMetricFamily("leasesync_store_lock_conflicts",
+                                        "PostgreSQL batches that waited too long for a lock beside another "
+                                        "writer's transaction and were redone alone", labels=["database"])
+        for store in self.stores():
+            database = [store.config.redacted_url()]
+            commits.add_metric(database, store.commits)
+            failed.add_metric(database, store.failed_commits)
+            conflicts.add_metric(database, store.lock_conflicts)
+        yield commits
+        yield failed
+        yield conflicts
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.commands = CommandMetrics()
         r.register(self.commands)
+        self.store_counters = StoreCounters()
+        r.register(self.store_counters)
         self.observe_command = self.commands.observe
         self.auth_failures = Counter("leasesync_auth_failures_total", "Requests refused for bad credentials", registry=r)
         self.leases = Gauge("leasesync_leases", "Leases in the store, by family, subnet and state",

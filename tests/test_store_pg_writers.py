@@ -175,6 +175,8 @@ async def test_a_write_blocked_by_the_open_transaction_s_lock_is_redone_alone(ma
     rows = await store.read(lambda c, _d: c.exec_driver_sql(
         "SELECT leases FROM lease4_stat WHERE subnet_id = 1 AND state = 0").scalar())
     assert rows == 2  # Kea's statistics trigger ran once for the lease, in the transaction redone
+    metrics = (await client.http.get("/metrics")).text
+    assert f'leasesync_store_lock_conflicts_total{{database="{store.config.redacted_url()}"}} 1.0' in metrics
 
 
 def test_lease_keys_name_a_v6_address_by_its_bytes() -> None:

@@ -79,3 +79,14 @@ async def test_command_latency_is_observed(sqlite_client: KeaClient) -> None:
 async def test_openapi_docs_are_served(sqlite_client: KeaClient) -> None:
     response = await sqlite_client.http.get("/docs")
     assert response.status_code == 200 and "swagger" in response.text.lower()
+
+
+async def test_metrics_count_the_store_s_commits_and_failures(sqlite_client: KeaClient) -> None:
+    store = sqlite_client.runtime.families[4].store
+    database = store.config.redacted_url()
+    before = await sample(sqlite_client, "leasesync_store_commits_total", database=database)
+    await add4(sqlite_client, "192.0.2.77")
+
+    assert (await sample(sqlite_client, "leasesync_store_commits_total", database=database) or 0) > (before or 0)
+    assert await sample(sqlite_client, "leasesync_store_failed_commits_total", database=database) == 0
+    assert await sample(sqlite_client, "leasesync_store_lock_conflicts_total", database=database) == 0
