@@ -132,8 +132,8 @@ class PgLookupConnections:
 
     def failed(self) -> None:
         """A lookup failed or outlived query-timeout: close the idle connections and let the
-        reader threads answer for RETRY_AFTER_FAILURE (the server may be restarting); the busy
-        ones are closed when their lookups end."""
+        reader threads answer for RETRY_AFTER_FAILURE (the server may be restarting). A busy one
+        is closed if its own lookup fails (`fetch`), and kept if that lookup ends cleanly."""
         self.retry_at = time.monotonic() + RETRY_AFTER_FAILURE
         idle, self._idle = self._idle, []
         for conn in idle:

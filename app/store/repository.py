@@ -3,15 +3,16 @@
 Writes practise *group commit*: every write queued while the previous transaction was
 committing is applied in the next single transaction, and each caller's future is resolved only
 after that commit returned. Concurrent requests therefore share one fsync instead of paying one
-each, and no answer is ever sent for an uncommitted change. The writer is a thread of its own;
-on SQLite, light writes from the serving event loop are applied by the loop itself and only
+each, and no answer is ever sent for an uncommitted change. The writer is a thread of its own
+(PostgreSQL has two: LeaseStore._claim_batch); on SQLite, light writes from the serving event loop are applied by the loop itself and only
 their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
 tug-of-war between two threads). Reads run on a small thread pool with their own connections;
 SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of leases by
 address, identifier or hostname, over asyncpg connections (_pg_leases, pg_lookups.py).
 
-Every write is keyed by the lease address and all of them are serialised by the database's
-single write lock, so two updates of the same lease can never interleave into a half-written row.
+Two updates of the same lease can never interleave into a half-written row: on SQLite and MySQL
+one writer applies every write in turn; on PostgreSQL a write is taken beside an open transaction
+only if it names none of that transaction's leases (by family and address, WriteOp.lease_keys).
 """
 
 from __future__ import annotations
@@ -965,8 +966,8 @@ class LeaseStore:
             except _LockConflict as conflict:
                 log.debug("a lease write waited too long for a lock held beside it (%s); redoing %d "
                           "change(s) alone", _short(conflict.error), len(conflict.batch))
+                self._count(conflicts=1)
                 with self._cond:
-                    self.lock_conflicts += 1
                     self._requeue_alone(conflict.batch)
                     self._release(keys)
                 continue
@@ -1067,15 +1068,13 @@ class LeaseStore:
 
     def _take(self) -> tuple[list[_Pending], frozenset[LeaseKey] | None]:
         """The batch _claim_batch takes (see there) and the leases it may change (None: unknown)."""
-        if self._write_connections == 1:
-            batch = list(self._queue)
-            self._queue.clear()
-            return batch, None
         if not self._busy_writers:
             # alone: everything queued, as one writer would (a FuncOp rides along); in flight
             # alone too if it holds an op of unknown reach
             batch = list(self._queue)
             self._queue.clear()
+            if self._write_connections == 1:
+                return batch, None  # nothing ever runs beside the one writer: no keys to work out
             union: set[LeaseKey] = set()
             for pending in batch:
                 more = self._keys_of(pending)
@@ -1218,12 +1217,13 @@ class LeaseStore:
             return batch, results
         return [], []
 
-    def _count(self, *, commits: int = 0, ops: int = 0, failed: int = 0) -> None:
+    def _count(self, *, commits: int = 0, ops: int = 0, failed: int = 0, conflicts: int = 0) -> None:
         """Add to the counters, which the writer threads and the serving loop all update."""
         with self._cond:
             self.commits += commits
             self.committed_ops += ops
             self.failed_commits += failed
+            self.lock_conflicts += conflicts
 
     def _retryable(self, batch: list[_Pending]) -> None:
         with self._cond:  # not committed: they may be retried one by one
