@@ -202,6 +202,12 @@ class Subnet:
     def contains(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return address in self.prefix
 
+    @cached_property
+    def bounds(self) -> tuple[int, int]:
+        """(network address, netmask) as integers: `address & mask == network` is the prefix
+        test of the lease parsers' fast path, without building an address object."""
+        return int(self.prefix.network_address), int(self.prefix.netmask)
+
 
 _SUBNET_KEYS = {
     "id", "subnet", "pools", "pd-pools", "valid-lifetime", "min-valid-lifetime", "max-valid-lifetime",
