@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from app.errors import StoreUnavailable
-from app.store.repository import AddLease, FuncOp, StoreConflict, UpdateLease
+from app.store import repository
+from app.store.repository import AddLease, FuncOp, StoreConflict, UpdateLease, lease_key
 from tests.conftest import KeaClient, lease_store, service_config, v4_lease
 
 
@@ -37,6 +38,39 @@ async def test_concurrent_updates_from_the_loop_share_commits(sqlite_client: Kea
     assert store.commits - commits_before < 40, "every write paid its own commit: no group commit"
     for i in range(40):
         assert (await sqlite_client.one("lease4-get", "dhcp4", {"ip-address": f"192.0.2.{10 + i}"}))["result"] == 0
+
+
+def _force_create(address: str, hostname: str) -> dict[str, Any]:
+    return {"ip-address": address, "hw-address": "1a:1b:1c:1d:1e:1f", "hostname": hostname, "force-create": True}
+
+
+async def test_concurrent_force_creates_are_one_upsert_told_added_or_updated(sqlite_client: KeaClient,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    upserted: list[int] = []
+    batch_upsert = repository._force4_rows_sqlite
+
+    def counted(conn: Any, rows: list[dict[str, Any]]) -> list[str]:
+        upserted.append(len(rows))
+        return batch_upsert(conn, rows)
+
+    monkeypatch.setattr(repository, "_force4_rows_sqlite", counted)
+    for i in range(20):
+        await sqlite_client.one("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{10 + i}", "hw-address": "0a:0b:0c:0d:0e:0f"})
+    answers = await asyncio.gather(*(
+        sqlite_client.one("lease4-update", "dhcp4", _force_create(f"192.0.2.{10 + i}", f"new{i}")) for i in range(40)))
+    assert [a["text"] for a in answers] == ["IPv4 lease updated."] * 20 + ["IPv4 lease added."] * 20
+    assert sum(upserted) > 1, "no batch of force-creates went out as one upsert"
+    for i in range(40):
+        assert await _hostname(sqlite_client, f"192.0.2.{10 + i}") == f"new{i}"
+    assigned = await sqlite_client.one("statistic-get", "dhcp4", {"name": "subnet[1].assigned-addresses"})
+    assert assigned["arguments"]["subnet[1].assigned-addresses"][0][0] == 40
+
+
+async def test_concurrent_force_creates_of_one_address_are_applied_in_order(sqlite_client: KeaClient) -> None:
+    answers = await asyncio.gather(*(
+        sqlite_client.one("lease4-update", "dhcp4", _force_create("192.0.2.70", f"take{i}")) for i in range(6)))
+    assert [a["text"] for a in answers] == ["IPv4 lease added."] + ["IPv4 lease updated."] * 5
+    assert await _hostname(sqlite_client, "192.0.2.70") == "take5"
 
 
 async def test_a_write_waits_for_another_writers_lock_then_commits(sqlite_client: KeaClient,
@@ -296,3 +330,10 @@ async def test_a_writer_thread_batch_is_answered_after_the_loop_batch_it_committ
     await asyncio.gather(light, heavy)
     assert answered == ["light", "heavy"]
     assert await _hostname(sqlite_client, "192.0.2.210") == "heavy"
+
+
+def test_lease_keys_name_a_v6_address_by_its_bytes() -> None:
+    # what keeps two PostgreSQL writers off one lease (LeaseStore._claim_batch): any spelling of
+    # an address names the same lease, and a v4 address never names a v6 one
+    assert lease_key(6, "2001:db8::1") == lease_key(6, "2001:0db8:0:0::1")
+    assert lease_key(4, 3221225985) != lease_key(6, "::c000:201")

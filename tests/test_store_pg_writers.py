@@ -179,11 +179,6 @@ async def test_a_write_blocked_by_the_open_transaction_s_lock_is_redone_alone(ma
     assert f'leasesync_store_lock_conflicts_total{{database="{store.config.redacted_url()}"}} 1.0' in metrics
 
 
-def test_lease_keys_name_a_v6_address_by_its_bytes() -> None:
-    assert lease_key(6, "2001:db8::1") == lease_key(6, "2001:0db8:0:0::1")
-    assert lease_key(4, 3221225985) != lease_key(6, "::c000:201")
-
-
 async def test_concurrent_bulks_over_shared_leases_leave_table_and_statistics_consistent(make_client: Any,
                                                                                           pg_database: Any) -> None:
     client = await make_client(service_config(pg_database))
