@@ -139,8 +139,13 @@ class Statistic:
 
     def record(self, value: int, now: float) -> None:
         self.value = value
-        self.samples.insert(0, (value, now))
-        self.trim(now)
+        samples = self.samples
+        samples.insert(0, (value, now))
+        if self.max_samples > 0:  # trim's usual case, inline: a bulk records a sample per lease
+            if len(samples) > self.max_samples:
+                del samples[self.max_samples:]
+        else:
+            self.trim(now)
 
     def trim(self, now: float) -> None:
         if self.max_samples > 0:
@@ -312,6 +317,12 @@ class FamilyStats:
             self.odd[key] = (lease.subnet_id, lease.state, _lease_type(lease))
 
     def added(self, lease: Lease4 | Lease6, now: float) -> None:
+        if lease.state == STATE_DEFAULT:  # the usual lease: it adds 1 to its assigned value only
+            name = _assigned_name(self.v4, lease.subnet_id, _lease_type(lease))
+            self.raw[name] = self.raw.get(name, 0) + 1
+            self.add_value(name, 1, now)
+            self.odd.pop(lease.address, None)
+            return
         self._move(contributions(self.v4, lease.subnet_id, _lease_type(lease), lease.state), 1, now)
         self._remember(lease.address, lease)
 
@@ -353,6 +364,10 @@ class FamilyStats:
         """Kea's updateStatsOnUpdate(existing, lease): the assigned value moves only when the
         subnet changes or the old lease was expired-reclaimed; a declined old lease is taken off
         the declined values and a declined new one put back (two samples each)."""
+        if lease.state == STATE_DEFAULT and lease.address not in self.odd:
+            # a lease in the default state replaced by another in the default state, in the same
+            # subnet (what `odd` does not hold is so): no value moves and no sample is taken
+            return
         kind = _lease_type(lease)
         old_subnet, old_state, old_type = self.odd.get(lease.address, (lease.subnet_id, STATE_DEFAULT, kind))
         self._count(contributions(self.v4, old_subnet, old_type, old_state), -1)
