@@ -1,13 +1,14 @@
-"""The serving loop's own CPU per lease4-update, without sockets: the real HTTP protocol class,
+"""The serving loop's own CPU per lease4-update (or lease6-bulk-apply), without sockets: the real HTTP protocol class,
 command path and SQLite store (WAL, synchronous FULL), driven in-process by N fake connections.
 
-    python bench/inprocess.py [--tree PATH] [--conns 8] [--requests 20000] [--rounds 2]
+    python bench/inprocess.py [--tree PATH] [--command lease4-update|lease6-bulk-apply] [--conns 8]
+                              [--requests 20000] [--rounds 2]
 
 Each fake connection hands the protocol its next request as soon as the previous answer was
 written (one loop turn later), as a closed-loop client on a keep-alive connection would. Printed
 per round: requests/s, the loop thread's CPU per request (what limits one Python process), the
-whole process's CPU per request (the fsync thread included), the time `UpdateLease.apply` took
-per lease (its SQL), leases per commit and the WAL fsync's duration. With no kernel socket work
+whole process's CPU per request (the fsync thread included), the time the store's op took per
+request (`UpdateLease.apply`, `BulkApply.apply`: its SQL), requests per commit and the WAL fsync's duration. With no kernel socket work
 in the way the figures vary less than bench/control.py's, which makes small A/B comparisons of
 the command path possible (`--tree` runs another source tree, e.g. `git archive REV | tar -x -C
 /tmp/before`).
@@ -30,6 +31,7 @@ from typing import Any
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tree", default=str(Path(__file__).resolve().parent.parent), help="source tree to run")
+    parser.add_argument("--command", choices=["lease4-update", "lease6-bulk-apply"], default="lease4-update")
     parser.add_argument("--conns", type=int, default=8)
     parser.add_argument("--requests", type=int, default=20000, help="per round")
     parser.add_argument("--rounds", type=int, default=2)
@@ -45,8 +47,9 @@ def main() -> int:
     from app.config import parse_config
     from app.main import build_app, build_runtime
 
-    applied = [0.0, 0]  # seconds in UpdateLease.apply (the lease's SQL), leases applied
-    original_apply = repository.UpdateLease.apply
+    applied = [0.0, 0]  # seconds in the op's apply (its SQL), ops applied
+    op_class = repository.UpdateLease if args.command == "lease4-update" else repository.BulkApply
+    original_apply = op_class.apply
 
     def timed_apply(self: Any, conn: Any, dialect: str) -> Any:
         started = time.perf_counter()
@@ -56,7 +59,7 @@ def main() -> int:
             applied[0] += time.perf_counter() - started
             applied[1] += 1
 
-    repository.UpdateLease.apply = timed_apply  # type: ignore[method-assign]
+    op_class.apply = timed_apply  # type: ignore[method-assign]
     synced = [0.0, 0]  # seconds in the WAL's fsync (the committer thread), fsyncs
     original_sync = repository._InlineWriter._sync_wal
 
@@ -74,6 +77,8 @@ def main() -> int:
     config = parse_config({
         "LeaseSync": {"http-host": "127.0.0.1", "http-port": 1},
         "Dhcp4": {"lease-database": database, "valid-lifetime": 4000, "subnet4": [{"id": 1, "subnet": control.SUBNET4}]},
+        "Dhcp6": {"lease-database": {**database, "name": str(tmp / "leases6.db")}, "valid-lifetime": 4000,
+                  "subnet6": [{"id": 1, "subnet": control.SUBNET6}]},
     }, tmp / "leasesync.json")
     runtime = build_runtime(config)
     app = build_app(runtime)
@@ -81,7 +86,8 @@ def main() -> int:
 
     class Run:
         def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-            self.index, self.left, self.errors, self.active = control.PREFILL, args.requests, 0, args.conns
+            first = control.PREFILL if args.command == "lease4-update" else 0
+            self.index, self.left, self.errors, self.active = first, args.requests, 0, args.conns
             self.done: asyncio.Future[None] = loop.create_future()
             self.server_state = types.SimpleNamespace(connections=set(), tasks=set(), total_requests=0,
                                                       default_headers=[])
@@ -91,7 +97,7 @@ def main() -> int:
                 return None
             self.left -= 1
             self.index += 1
-            return control.build_request("lease4-update", self.index)
+            return control.build_request(args.command, self.index)
 
         def finished(self) -> None:
             self.active -= 1
@@ -137,7 +143,7 @@ def main() -> int:
     async def bench() -> None:
         await app.start()
         loop = asyncio.get_running_loop()
-        store = runtime.families[4].store
+        store = runtime.families[4 if args.command == "lease4-update" else 6].store
         try:
             for round_number in range(args.rounds):
                 run = Run(loop)
@@ -152,8 +158,8 @@ def main() -> int:
                 wall, cpu, thread = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - thread
                 n = args.requests
                 print(f"round {round_number}: {n / wall:8,.0f} req/s  loop thread {thread / n * 1e6:6.1f} us/req  "
-                      f"process {cpu / n * 1e6:6.1f} us/req  SQL {applied[0] / max(applied[1], 1) * 1e6:5.1f} us/lease  "
-                      f"{(store.committed_ops - ops) / max(store.commits - commits, 1):4.1f} leases/commit  "
+                      f"process {cpu / n * 1e6:6.1f} us/req  SQL {applied[0] / max(applied[1], 1) * 1e6:5.1f} us/req  "
+                      f"{(store.committed_ops - ops) / max(store.commits - commits, 1):4.1f} reqs/commit  "
                       f"fsync {synced[0] / max(synced[1], 1) * 1e3:4.2f} ms  "
                       f"errors {run.errors}")
         finally:
