@@ -161,6 +161,7 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, _RowParams | None]]:
         if name != "mysql":
             stmts["insert" + key] = stmts["insert" + key].returning(table.c.address)
         stmts["get" + key] = _by_address(int(key))
+        stmts["delete" + key] = delete(table).where(by_address)
     stmts["update6_type"] = update(schema.lease6).where(
         and_(schema.lease6.c.address == bindparam("p_address"), schema.lease6.c.lease_type == bindparam("w_lease_type"))
     ).values(_binds(schema.lease6, "address"))
@@ -520,22 +521,12 @@ class DeleteLease(WriteOp):
         return frozenset((lease_key(self.family, self.address),))
 
     def apply(self, conn: Connection, dialect: str) -> Lease4 | Lease6 | None:
-        if self.family == 4:
-            table = schema.lease4
-            row = conn.execute(select(table).where(table.c.address == self.address)).first()
-            if row is None:
-                return None
-            conn.execute(delete(table).where(table.c.address == self.address))
-            return lease4_from_row(row)
-        table = schema.lease6
-        cond = table.c.address == self.address
-        if self.lease_type is not None:
-            cond = and_(cond, table.c.lease_type == self.lease_type)
-        row = conn.execute(select(table).where(cond)).first()
-        if row is None:
-            return None
-        conn.execute(delete(table).where(cond))
-        return lease6_from_row(row)
+        # pre-compiled statements: an HA partner's releases arrive as a stream of these
+        row = _fetch_one(conn, self.family, self.address)
+        if row is None or (self.family == 6 and self.lease_type is not None and row.lease_type != self.lease_type):
+            return None  # (one row per address: a lease of another type there is not this lease)
+        _execute(conn, f"delete{self.family}", {"address": self.address})
+        return lease4_from_row(row) if self.family == 4 else lease6_from_row(row)
 
 
 @dataclass

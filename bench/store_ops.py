@@ -1,0 +1,59 @@
+"""The store's write ops alone: microseconds per `apply` of AddLease, UpdateLease (force-create,
+over an existing lease) and DeleteLease, v4, on an in-memory SQLite table in Kea's schema, inside
+one transaction (no commit, no fsync, no HTTP): what each op's SQL path costs in Python and SQLite.
+
+    python bench/store_ops.py [--tree PATH] [--leases 3000] [--rounds 3]
+
+`--tree` runs another source tree (`git archive REV | tar -x -C /tmp/before`) for before/after
+comparisons. The best of the rounds is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", default=str(Path(__file__).resolve().parent.parent), help="source tree to run")
+    parser.add_argument("--leases", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(args.tree).resolve()))
+    from sqlalchemy import create_engine
+
+    from app.store import schema
+    from app.store.leases import Lease4
+    from app.store.repository import AddLease, DeleteLease, UpdateLease
+
+    def lease(i: int, hostname: str = "") -> Any:
+        return Lease4(0x0A000000 + i, b"\x01\x02\x03\x04\x05\x06", None, 3600, 1_700_000_000, 1, hostname=hostname)
+
+    ops = {
+        "AddLease": lambda i: AddLease(lease(i)),
+        "UpdateLease force-create": lambda i: UpdateLease(lease(i, "h"), force_create=True),
+        "DeleteLease": lambda i: DeleteLease(4, 0x0A000000 + i),
+    }
+    best = {name: float("inf") for name in ops}
+    for _ in range(args.rounds):
+        engine = create_engine("sqlite://")
+        schema.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for name, make in ops.items():
+                batch = [make(i) for i in range(args.leases)]
+                started = time.perf_counter()
+                for op in batch:
+                    op.apply(conn, "sqlite")
+                best[name] = min(best[name], (time.perf_counter() - started) / args.leases)
+        engine.dispose()
+    for name, seconds in best.items():
+        print(f"{name:28} {seconds * 1e6:7.1f} us per apply")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
