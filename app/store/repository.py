@@ -195,7 +195,6 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, _RowParams | None]]:
     return out
 
 
-
 _STATEMENTS: dict[str, dict[str, tuple[str, _RowParams | None]]] = {}
 _ROW_TYPES: dict[str, Any] = {}
 
