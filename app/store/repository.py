@@ -162,6 +162,10 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, _RowParams | None]]:
             stmts["insert" + key] = stmts["insert" + key].returning(table.c.address)
         stmts["get" + key] = _by_address(int(key))
         stmts["delete" + key] = delete(table).where(by_address)
+        # reclamation: an expired lease kept as expired-reclaimed, without its name
+        stmts["reclaim" + key] = update(table).where(by_address).values(
+            state=bindparam("p_state"), hostname=bindparam("p_hostname"),
+            fqdn_fwd=bindparam("p_fqdn_fwd"), fqdn_rev=bindparam("p_fqdn_rev"))
     stmts["update6_type"] = update(schema.lease6).where(
         and_(schema.lease6.c.address == bindparam("p_address"), schema.lease6.c.lease_type == bindparam("w_lease_type"))
     ).values(_binds(schema.lease6, "address"))
@@ -569,18 +573,24 @@ class ReclaimExpired(WriteOp):
         if self.limit > 0:
             stmt = stmt.limit(self.limit)
         outcome: list[tuple[Lease4 | Lease6, bool]] = []
+        deleted: list[dict[str, Any]] = []
+        reclaimed: list[dict[str, Any]] = []
         for row in conn.execute(stmt).all():
             lease = decode(row)
-            where = table.c.address == row.address
-            if self.family == 6:
-                where = and_(where, table.c.lease_type == row.lease_type)
             removed = self.remove or lease.state == STATE_DECLINED
+            # by address alone: it is the table's key, and the row was read in this transaction
             if removed:
-                conn.execute(delete(table).where(where))
+                deleted.append({"address": row.address})
             else:
-                conn.execute(update(table).where(where).values(state=STATE_RECLAIMED, hostname="",
-                                                               fqdn_fwd=False, fqdn_rev=False))
+                reclaimed.append({"address": row.address, "state": STATE_RECLAIMED, "hostname": "",
+                                  "fqdn_fwd": False, "fqdn_rev": False})
             outcome.append((lease, removed))
+        # pre-compiled, one executemany each: built through SQLAlchemy Core per lease, a chunk of
+        # 500 held the writer (and every write queued behind it) for about 150 ms
+        if deleted:
+            _execute_many(conn, f"delete{self.family}", deleted)
+        if reclaimed:
+            _execute_many(conn, f"reclaim{self.family}", reclaimed)
         return outcome
 
 
