@@ -1,6 +1,8 @@
 """The store's write ops alone: microseconds per `apply` of AddLease, UpdateLease (force-create,
-over an existing lease), ReclaimExpired (per lease reclaimed) and DeleteLease, v4, on an in-memory SQLite table in Kea's schema, inside
-one transaction (no commit, no fsync, no HTTP): what each op's SQL path costs in Python and SQLite.
+over an existing lease), ReclaimExpired (per lease reclaimed) and DeleteLease, v4, on an in-memory
+SQLite table in Kea's schema, inside one transaction (no commit, no fsync, no HTTP): what each op's
+SQL path costs in Python and SQLite. Then a lookup by hardware address (`LeaseStore.get4_by`,
+what lease4-get-by-hw-address runs) on a running store over a SQLite file of 200 leases.
 
     python bench/store_ops.py [--tree PATH] [--leases 3000] [--rounds 3]
 
@@ -11,7 +13,10 @@ comparisons. The best of the rounds is printed.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -57,7 +62,35 @@ def main() -> int:
         engine.dispose()
     for name, seconds in best.items():
         print(f"{name:28} {seconds * 1e6:7.1f} us per apply")
+    print(f"{'get4_by hw-address':28} {asyncio.run(_lookups(args.rounds)) * 1e6:7.1f} us per lookup")
     return 0
+
+
+async def _lookups(rounds: int) -> float:
+    from app.config import parse_config
+    from app.main import build_runtime
+    from app.store.leases import Lease4
+    from app.store.repository import AddLease
+
+    tmp = Path(tempfile.mkdtemp(prefix="ls-store-ops-"))
+    config = parse_config({"LeaseSync": {}, "Dhcp4": {
+        "lease-database": {"type": "sqlite", "name": str(tmp / "leases.db")},
+        "subnet4": [{"id": 1, "subnet": "10.0.0.0/16"}]}}, tmp / "leasesync.json")
+    store = build_runtime(config).families[4].store
+    store.start()
+    try:
+        for i in range(200):
+            await store.write(AddLease(Lease4(0x0A000000 + i, bytes([1, 2, 3, 4, 5, i]), None, 3600, 1_700_000_000, 1)))
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for i in range(2000):
+                assert len(await store.get4_by("hwaddr", bytes([1, 2, 3, 4, 5, i % 200]), 1)) == 1
+            best = min(best, (time.perf_counter() - started) / 2000)
+        return best
+    finally:
+        store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -381,6 +381,29 @@ def _row_type(family: int) -> Any:
     return row_type
 
 
+_COMPILED_READS: dict[tuple[str, str], tuple[str, _RowParams | None]] = {}
+
+
+def _compiled_rows(conn: Connection, family: int, key: str, build: Callable[[], Any],
+                   params: dict[str, Any]) -> list[Any]:
+    """The lease rows of `build()`, a SELECT of a whole lease table whose bind parameters are
+    named `p_<key of params>`: compiled once per dialect under `key`, then run on the DB-API
+    cursor. Built through SQLAlchemy Core on every call, a lookup cost about 200 µs of the
+    serving loop before SQLite did anything (bench/RESULTS.md, session 19)."""
+    cached = _COMPILED_READS.get((conn.dialect.name, key))
+    if cached is None:
+        compiled = build().compile(dialect=conn.dialect)
+        getter = None
+        if compiled.positional:
+            names = [n[2:] for n in compiled.positiontup]
+            getter = itemgetter(*names) if len(names) > 1 else _one_item(names[0])
+        cached = _COMPILED_READS[(conn.dialect.name, key)] = (compiled.string, getter)
+    sql, row_params = cached
+    cursor = _run(conn, sql, row_params(params) if row_params is not None else {f"p_{k}": v for k, v in params.items()})
+    row_type = _row_type(family)
+    return [row_type._make(raw) for raw in cursor.fetchall()]
+
+
 def _by_address(family: int) -> Any:
     table = schema.lease4 if family == 4 else schema.lease6
     return select(table).where(table.c.address == bindparam("p_address"))
@@ -1530,22 +1553,23 @@ class LeaseStore:
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
-        if self.dialect == "postgresql":
-            def build() -> Any:
-                cond = t.c[column] == bindparam("p_value")
-                if subnet_id is not None:
-                    cond = and_(cond, t.c.subnet_id == bindparam("p_subnet_id"))
-                return select(t).where(cond).order_by(t.c.address)
+        key = f"get4_by/{column}/{subnet_id is not None}"
 
-            sql = _pg_loop_sql(f"get4_by/{column}/{subnet_id is not None}", build)
-            found = await self._pg_leases(4, sql, value, *(() if subnet_id is None else (subnet_id,)))
+        def build() -> Any:
+            cond = t.c[column] == bindparam("p_value")
+            if subnet_id is not None:
+                cond = and_(cond, t.c.subnet_id == bindparam("p_subnet_id"))
+            return select(t).where(cond).order_by(t.c.address)
+
+        if self.dialect == "postgresql":
+            found = await self._pg_leases(4, _pg_loop_sql(key, build), value,
+                                          *(() if subnet_id is None else (subnet_id,)))
             if found is not _PG_UNAVAILABLE:
                 return found  # type: ignore[no-any-return]
-        cond = t.c[column] == value
-        if subnet_id is not None:
-            cond = and_(cond, t.c.subnet_id == subnet_id)
+        params = {"value": value} if subnet_id is None else {"value": value, "subnet_id": subnet_id}
         # hwaddr and client_id are indexed (Kea's lease4_by_hwaddr_subnet_id, lease4_by_client_id_subnet_id)
-        return await self.read_point(lambda c, d: _many(c, select(t).where(cond).order_by(t.c.address), lease4_from_row))
+        return await self.read_point(
+            lambda c, d: [lease4_from_row(row) for row in _compiled_rows(c, 4, key, build, params)])
 
     async def get4_by_hostname(self, hostname: str) -> list[Lease4]:
         found: list[Lease4] = await self._by_hostname(4, hostname)
@@ -1570,11 +1594,13 @@ class LeaseStore:
                 func.lower(t.c.hostname) == func.lower(bindparam("p_hostname"))))
             found = await self._pg_leases(family, sql, wanted)
         if found is _PG_UNAVAILABLE:
-            if self.dialect == "mysql":
-                stmt = select(t).where(t.c.hostname == wanted)  # Kea's MySQL query
-            else:
-                stmt = select(t).where(func.lower(t.c.hostname) == func.lower(wanted))
-            found = await self.read(lambda c, d: _many(c, stmt, decode))
+            def build() -> Any:
+                if self.dialect == "mysql":
+                    return select(t).where(t.c.hostname == bindparam("p_hostname"))  # Kea's MySQL query
+                return select(t).where(func.lower(t.c.hostname) == func.lower(bindparam("p_hostname")))
+
+            found = await self.read(lambda c, d: [decode(row) for row in _compiled_rows(
+                c, family, f"get{family}_by_hostname", build, {"hostname": wanted})])
         return [lease for lease in found if ascii_lower(lease.hostname) == wanted]
 
     async def all4(self, subnet_ids: Sequence[int] | None = None) -> list[Lease4]:
@@ -1629,15 +1655,18 @@ class LeaseStore:
                 return _sorted6(found)
 
         def run(c: Connection, d: str) -> list[Lease6]:
-            cond = t.c.duid == duid
-            if iaid is not None:
-                stored_iaid = iaid - 2**32 if d == "postgresql" and iaid >= 2**31 else iaid
-                cond = and_(cond, t.c.iaid == stored_iaid)
-            if subnet_id is not None:
-                cond = and_(cond, t.c.subnet_id == subnet_id)
-            if lease_type is not None:
-                cond = and_(cond, t.c.lease_type == lease_type)
-            return _sorted6(_many(c, select(t).where(cond), lease6_from_row))
+            stored_iaid = iaid - 2**32 if iaid is not None and d == "postgresql" and iaid >= 2**31 else iaid
+            given = {column: value for column, value in
+                     (("iaid", stored_iaid), ("subnet_id", subnet_id), ("lease_type", lease_type)) if value is not None}
+
+            def build() -> Any:
+                cond = t.c.duid == bindparam("p_duid")
+                for column in given:
+                    cond = and_(cond, t.c[column] == bindparam(f"p_{column}"))
+                return select(t).where(cond)
+
+            rows = _compiled_rows(c, 6, "get6_by_duid/" + "/".join(given), build, {"duid": duid, **given})
+            return _sorted6(lease6_from_row(row) for row in rows)
 
         return await self.read_point(run)  # indexed (duid, iaid, subnet_id)
 
