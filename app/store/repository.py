@@ -388,7 +388,7 @@ def _compiled_rows(conn: Connection, family: int, key: str, build: Callable[[], 
                    params: dict[str, Any]) -> list[Any]:
     """The lease rows of `build()`, a SELECT of a whole lease table whose bind parameters are
     named `p_<key of params>`: compiled once per dialect under `key`, then run on the DB-API
-    cursor. Built through SQLAlchemy Core on every call, a lookup cost about 200 µs of the
+    cursor. Built through SQLAlchemy Core on every call, a lookup cost about 300 µs of the
     serving loop before SQLite did anything (bench/RESULTS.md, session 19)."""
     cached = _COMPILED_READS.get((conn.dialect.name, key))
     if cached is None:
