@@ -4,11 +4,12 @@ Writes practise *group commit*: every write queued while the previous transactio
 committing is applied in the next single transaction, and each caller's future is resolved only
 after that commit returned. Concurrent requests therefore share one fsync instead of paying one
 each, and no answer is ever sent for an uncommitted change. The writer is a thread of its own
-(PostgreSQL has two: LeaseStore._claim_batch); on SQLite, light writes from the serving event loop are applied by the loop itself and only
-their COMMIT waits on a thread (_InlineWriter: it keeps the batch's statements off the GIL
-tug-of-war between two threads). Reads run on a small thread pool with their own connections;
-SQLite point lookups run on the loop (read_point), and so do PostgreSQL's lookups of leases by
-address, identifier or hostname, over asyncpg connections (_pg_leases, pg_lookups.py).
+(PostgreSQL has two: LeaseStore._claim_batch); on SQLite, light writes from the serving event
+loop are applied by the loop itself and only their COMMIT waits on a thread (_InlineWriter: it
+keeps the batch's statements off the GIL tug-of-war between two threads). Reads run on a small
+thread pool with their own connections; SQLite point lookups run on the loop (read_point), and
+so do PostgreSQL's lookups of leases by address, identifier or hostname, over asyncpg
+connections (_pg_leases, pg_lookups.py).
 
 Two updates of the same lease can never interleave into a half-written row: on SQLite and MySQL
 one writer applies every write in turn; on PostgreSQL a write is taken beside an open transaction
@@ -147,7 +148,15 @@ def _replace_at_address(ins: Any, table: Any, where: Any = None) -> Any:
 _RowParams = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
-def _one_item(key: str) -> _RowParams:
+def _row_params(compiled: Any) -> _RowParams | None:
+    """A positional paramstyle's parameters taken from a lease row in the statement's order, by
+    one C call (itemgetter): bind `p_x` (or `w_x`) takes row["x"]. None: named style."""
+    if not compiled.positional:
+        return None
+    keys = [name[2:] for name in compiled.positiontup]
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    key = keys[0]
     return lambda row: (row[key],)
 
 
@@ -189,13 +198,7 @@ def _build_statements(dialect: Any) -> dict[str, tuple[str, _RowParams | None]]:
     out: dict[str, tuple[str, _RowParams | None]] = {}
     for key, stmt in stmts.items():
         compiled = stmt.compile(dialect=dialect)
-        # a positional paramstyle's parameters, taken from a lease row in the statement's order by
-        # one C call (itemgetter); None: named style
-        getter = None
-        if compiled.positional:
-            keys = ["lease_type" if n == "w_lease_type" else n[2:] for n in compiled.positiontup]
-            getter = itemgetter(*keys) if len(keys) > 1 else _one_item(keys[0])
-        out[key] = (compiled.string, getter)
+        out[key] = (compiled.string, _row_params(compiled))
     return out
 
 
@@ -393,11 +396,7 @@ def _compiled_rows(conn: Connection, family: int, key: str, build: Callable[[], 
     cached = _COMPILED_READS.get((conn.dialect.name, key))
     if cached is None:
         compiled = build().compile(dialect=conn.dialect)
-        getter = None
-        if compiled.positional:
-            names = [n[2:] for n in compiled.positiontup]
-            getter = itemgetter(*names) if len(names) > 1 else _one_item(names[0])
-        cached = _COMPILED_READS[(conn.dialect.name, key)] = (compiled.string, getter)
+        cached = _COMPILED_READS[(conn.dialect.name, key)] = (compiled.string, _row_params(compiled))
     sql, row_params = cached
     cursor = _run(conn, sql, row_params(params) if row_params is not None else {f"p_{k}": v for k, v in params.items()})
     row_type = _row_type(family)
