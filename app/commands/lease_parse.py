@@ -357,6 +357,12 @@ def _fast_uint(value: Any, maximum: int = UINT32_MAX) -> int | None:
     return value if type(value) is int and 0 <= value <= maximum else None
 
 
+def _fast_uint_or(args: dict[str, Any], name: str, default: int) -> int | None:
+    """An optional uint32 argument, `default` when absent."""
+    value = args.get(name, _MISSING)
+    return default if value is _MISSING else _fast_uint(value)
+
+
 def _fast_colon_hex(text: Any) -> bytes | None:
     """Bytes spelt two hex digits each, colon-separated ("0a:1b"), or a single byte ("0a")."""
     if type(text) is not str:
@@ -371,6 +377,14 @@ def _fast_colon_hex(text: Any) -> bytes | None:
         return bytes.fromhex(digits)
     except ValueError:
         return None
+
+
+def _fast_hwaddr(text: Any) -> bytes | None:
+    """`parse_hwaddr` for the usual spelling: "" is no address (b"")."""
+    if text == "":
+        return b""
+    hwaddr = _fast_colon_hex(text)
+    return hwaddr if hwaddr is not None and len(hwaddr) <= MAX_HWADDR_LEN else None
 
 
 def _fast_subnet(args: dict[str, Any], family: FamilyConfig, address: int, prefix_lease: bool) -> Subnet | None:
@@ -389,8 +403,7 @@ def _fast_subnet(args: dict[str, Any], family: FamilyConfig, address: int, prefi
 
 def _fast_lifetimes(args: dict[str, Any], subnet: Subnet, now: int | None) -> tuple[int, int] | None:
     """(valid-lft, cltt)."""
-    valid = args.get("valid-lft", _MISSING)
-    valid = subnet.valid_lifetime if valid is _MISSING else _fast_uint(valid)
+    valid = _fast_uint_or(args, "valid-lft", subnet.valid_lifetime)
     if valid is None:
         return None
     expire = args.get("expire", _MISSING)
@@ -430,13 +443,9 @@ def _fast_lease4(args: dict[str, Any], family: FamilyConfig, now: int | None) ->
         address = int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
     except OSError:
         return None
-    hw_text = args.get("hw-address")
-    if hw_text == "":
-        hwaddr: bytes | None = b""
-    else:
-        hwaddr = _fast_colon_hex(hw_text)
-        if hwaddr is None or len(hwaddr) > MAX_HWADDR_LEN:
-            return None
+    hwaddr = _fast_hwaddr(args.get("hw-address"))
+    if hwaddr is None:
+        return None
     subnet = _fast_subnet(args, family, address, prefix_lease=False)
     if subnet is None:
         return None
@@ -485,15 +494,11 @@ def _fast_lease6(args: dict[str, Any], family: FamilyConfig, now: int | None) ->
     iaid = _fast_uint(args.get("iaid"))
     if subnet is None or iaid is None or prefix_len is None:
         return None
-    hwaddr: bytes | None = b""
-    if "hw-address" in args:
-        hw_text = args["hw-address"]
-        if hw_text != "":
-            hwaddr = _fast_colon_hex(hw_text)
-            if hwaddr is None or len(hwaddr) > MAX_HWADDR_LEN:
-                return None
-    preferred = args.get("preferred-lft", _MISSING)
-    preferred = subnet.valid_lifetime if preferred is _MISSING else _fast_uint(preferred)
+    hwaddr = _fast_hwaddr(args["hw-address"]) if "hw-address" in args else b""
+    if hwaddr is None:
+        return None
+    # Kea 2.2's quirk, as the parser above: without preferred-lft the subnet's *valid* lifetime
+    preferred = _fast_uint_or(args, "preferred-lft", subnet.valid_lifetime)
     lifetimes = _fast_lifetimes(args, subnet, now)
     tail = _fast_tail(args, prefix=lease_type == 2)
     force_create = _fast_force_create(args)
