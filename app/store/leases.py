@@ -241,6 +241,13 @@ def _empty(dialect: str, value: Any) -> Any:
     return None if dialect == "mysql" else value
 
 
+def _flag(value: bool, dialect: str) -> Any:
+    """A boolean column's value: an int on SQLite, whose driver binds an exact int directly but
+    sends a bool through its adapter lookup first (0.5 us a value, a tenth of a bulk's row binding);
+    PostgreSQL's boolean columns take only a bool."""
+    return int(value) if dialect == "sqlite" else value
+
+
 def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
     return {
         "address": lease.address,
@@ -249,8 +256,8 @@ def lease4_to_row(lease: Lease4, dialect: str) -> dict[str, Any]:
         "valid_lifetime": lease.valid_lft,
         "expire": encode_time(_expire_seconds(lease.cltt, lease.valid_lft), dialect),
         "subnet_id": lease.subnet_id,
-        "fqdn_fwd": lease.fqdn_fwd,
-        "fqdn_rev": lease.fqdn_rev,
+        "fqdn_fwd": _flag(lease.fqdn_fwd, dialect),
+        "fqdn_rev": _flag(lease.fqdn_rev, dialect),
         "hostname": _checked_text("hostname", lease.hostname, dialect),
         "state": lease.state,
         "user_context": _row_context(lease.user_context, dialect),
@@ -302,8 +309,8 @@ def lease6_to_row(lease: Lease6, dialect: str) -> dict[str, Any]:
         "lease_type": lease.type,
         "iaid": iaid,
         "prefix_len": lease.prefix_len,
-        "fqdn_fwd": lease.fqdn_fwd,
-        "fqdn_rev": lease.fqdn_rev,
+        "fqdn_fwd": _flag(lease.fqdn_fwd, dialect),
+        "fqdn_rev": _flag(lease.fqdn_rev, dialect),
         "hostname": _checked_text("hostname", lease.hostname, dialect),
         "state": lease.state,
         "hwaddr": lease.hwaddr or _empty(dialect, b""),
