@@ -2,7 +2,7 @@
 command path and SQLite store (WAL, synchronous FULL), driven in-process by N fake connections.
 
     python bench/inprocess.py [--tree PATH] [--command lease4-update|lease6-bulk-apply] [--conns 8]
-                              [--requests 20000] [--rounds 2]
+                              [--requests 20000] [--rounds 2] [--random-hw] [--renew] [--addresses N]
 
 Each fake connection hands the protocol its next request as soon as the previous answer was
 written (one loop turn later), as a closed-loop client on a keep-alive connection would. Printed
@@ -35,11 +35,36 @@ def main() -> int:
     parser.add_argument("--conns", type=int, default=8)
     parser.add_argument("--requests", type=int, default=20000, help="per round")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--random-hw", action="store_true",
+                        help="hardware addresses (and DUIDs) drawn at random, as a site's are: its index pages "
+                             "are written all over instead of at the end of the index")
+    parser.add_argument("--renew", action="store_true",
+                        help="lease4-update as renewals: each address keeps its hardware address and hostname "
+                             "from one request to the next, only the expiry moves: now + valid-lft (run "
+                             "--requests 65534, every address of the subnet, and read the second round)")
+    parser.add_argument("--addresses", type=int, default=0,
+                        help="lease4-update cycles over this many addresses (default: the /16 of bench/control.py)")
     args = parser.parse_args()
     tree = Path(args.tree).resolve()
     os.chdir(tree)
     sys.path[:0] = [str(tree), str(Path(__file__).resolve().parent)]
     import control  # bench/control.py: the same requests as the loopback benchmark
+    if args.addresses:
+        control.V4_HOSTS = args.addresses
+    if args.renew:
+        def renewal(command: str, index: int) -> bytes:
+            slot = (index * control.V4_STRIDE) % control.V4_HOSTS
+            body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
+                    f'{control.v4_address(index)}","hw-address":"02:00:{slot >> 8:02x}:{slot & 255:02x}:17:42",'
+                    f'"subnet-id":1,"valid-lft":3600,'
+                    f'"hostname":"h{slot}.example.org","force-create":true}}}}')
+            return control._post(body.encode())
+
+        control.build_request = renewal
+    if args.random_hw:
+        import random
+        draw = random.Random(1)
+        control._hw = lambda index: "02:00:" + ":".join(f"{draw.randrange(256):02x}" for _ in range(4))
     import uvloop
 
     import app.store.repository as repository
