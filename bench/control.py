@@ -25,7 +25,9 @@ Targets, each started (and stopped) by this script:
                   leasesync cannot.
 
 Commands: ``lease4-update`` (force-create, a new address of a /16 each time), ``lease4-get``
-(addresses prefilled before the cells), ``lease6-bulk-apply`` (50 leases per request).
+(addresses prefilled before the cells), ``lease6-bulk-apply`` (50 leases per request); on
+request ``lease4-renew``: lease4-update renewing a prefilled lease (same hardware address and
+hostname, a later expiry), most of what an HA partner sends.
 
 The load generator runs in separate processes (``--client-procs``): raw asyncio protocols on
 uvloop over keep-alive connections, requests formatted from pre-built byte templates, one
@@ -68,6 +70,10 @@ V4_STRIDE = 40503  # coprime with 65534: consecutive requests hit addresses spre
 PREFILL = 4096  # leases created before the lease4-get cells
 BULK = 50
 COMMANDS = ("lease4-update", "lease4-get", "lease6-bulk-apply")
+# on request only (--commands): lease4-update as an HA partner mostly sends it, a renewal of a
+# lease that is there (the prefilled ones), the same hardware address and hostname, a later expiry
+EXTRA_COMMANDS = ("lease4-renew",)
+RENEW_EXPIRE = 1_900_000_000  # + the request's index: every renewal moves the expiry
 DEFAULT_TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
 FLOORS = ("floor-http", "floor-fsync", "floor-sqlite")
 TARGETS = (*DEFAULT_TARGETS, *FLOORS)
@@ -106,6 +112,11 @@ def build_request(command: str, index: int) -> bytes:
         body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
                 f'{v4_address(index)}","hw-address":"{_hw(index)}","subnet-id":1,"valid-lft":3600,'
                 f'"hostname":"h{index}.example.org","force-create":true}}}}')
+    elif command == "lease4-renew":
+        slot = index % PREFILL
+        body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
+                f'{v4_address(slot)}","hw-address":"{_hw(slot)}","subnet-id":1,"valid-lft":3600,'
+                f'"expire":{RENEW_EXPIRE + index},"hostname":"h{slot}.example.org","force-create":true}}}}')
     elif command == "lease4-get":
         body = ('{"command":"lease4-get","service":["dhcp4"],"arguments":{"ip-address":"'
                 f'{v4_address(index % PREFILL)}"}}}}')
@@ -636,9 +647,10 @@ def bench_all(targets: list[Target], args: argparse.Namespace) -> list[Cell]:
     for target in targets:
         print(f"== {title(target.name)}", flush=True)
         check_commands(target)
-        if "lease4-get" in args.commands:
+        if "lease4-get" in args.commands or "lease4-renew" in args.commands:
             prefill(target, args.client_procs)
-    cursor = {t.name: {"lease4-update": PREFILL, "lease4-get": 0, "lease6-bulk-apply": 0} for t in targets}
+    cursor = {t.name: {"lease4-update": PREFILL, "lease4-get": 0, "lease6-bulk-apply": 0, "lease4-renew": 0}
+              for t in targets}
     runs: dict[tuple[str, str, int], list[Cell]] = {}
     for round_ in range(args.rounds):
         for command in args.commands:
@@ -671,7 +683,8 @@ def render(cells: list[Cell], targets: list[str]) -> str:
         "| command | conns | target | req/s | p50 ms | p99 ms | errors | ×(c) CA | ×(d) HA | srv cpu | srv µs/req | cli cpu |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    seen = sorted({(c.command, c.conns) for c in cells}, key=lambda k: (COMMANDS.index(k[0]), k[1]))
+    order = COMMANDS + EXTRA_COMMANDS
+    seen = sorted({(c.command, c.conns) for c in cells}, key=lambda k: (order.index(k[0]), k[1]))
     for command, conns in seen:
         ca = by.get(("kea-ca", command, conns))
         ha = by.get(("kea-ha", command, conns))
@@ -699,7 +712,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each cell (default 1)")
     parser.add_argument("--targets", type=_csv, default=list(DEFAULT_TARGETS),
                         help=f"comma list of {','.join(TARGETS)} (default: the first four)")
-    parser.add_argument("--commands", type=_csv, default=list(COMMANDS), help=f"comma list of {','.join(COMMANDS)}")
+    parser.add_argument("--commands", type=_csv, default=list(COMMANDS),
+                        help=f"comma list of {','.join(COMMANDS + EXTRA_COMMANDS)} (default: the first three)")
     parser.add_argument("--conns", type=lambda v: [int(x) for x in _csv(v)], default=[1, 8, 32],
                         help="comma list of concurrent keep-alive connections (default 1,8,32)")
     parser.add_argument("--client-procs", type=int, default=2, help="load generator processes (default 2)")
@@ -722,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind not in TARGETS or (tree and (tree not in TREES or kind.startswith(("kea", "floor")))):
             parser.error(f"unknown target {name}")
     for command in args.commands:
-        if command not in COMMANDS:
+        if command not in COMMANDS + EXTRA_COMMANDS:
             parser.error(f"unknown command {command}")
     with contextlib.ExitStack() as stack:
         targets = [stack.enter_context(make_target(name)) for name in args.targets]
