@@ -351,6 +351,7 @@ def _force4_rows_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> list[st
 _VALUE_COLUMNS = {family: tuple(c.name for c in table.c if c.name != "address")
                   for family, table in ((4, schema.lease4), (6, schema.lease6))}
 _VALUES_OF = {family: itemgetter(*names) for family, names in _VALUE_COLUMNS.items()}
+_WHOLE_ROW = {family: ", ".join(("address", *names)) for family, names in _VALUE_COLUMNS.items()}
 _CHANGED_UPDATES: dict[tuple[int, tuple[int, ...]], str] = {}
 
 
@@ -365,13 +366,8 @@ def _upsert_changed_sqlite(conn: Connection, family: int, rows: list[dict[str, A
     to the same value or not, and an upsert sets them all, so a renewal (a new expiry, nothing
     else: most of an HA partner's updates) rewrote the entries of all five indexes, each a page
     to write to the WAL. The row ends the same either way."""
-    current: dict[Any, tuple[Any, ...]] = {}
-    addresses = [row["address"] for row in rows]
-    select = f"SELECT address, {', '.join(_VALUE_COLUMNS[family])} FROM lease{family} WHERE address IN "
-    for start in range(0, len(addresses), _PRESENT_CHUNK):
-        chunk = addresses[start:start + _PRESENT_CHUNK]
-        for found in _run(conn, select + f"({', '.join(['?'] * len(chunk))})", tuple(chunk)).fetchall():
-            current[found[0]] = found[1:]
+    current = {found[0]: found[1:]
+               for found in _rows_at(conn, family, _WHOLE_ROW[family], [row["address"] for row in rows])}
     values_of = _VALUES_OF[family]
     added: list[dict[str, Any]] = []
     changes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
@@ -399,17 +395,22 @@ def _upsert_changed_sqlite(conn: Connection, family: int, rows: list[dict[str, A
 _PRESENT_CHUNK = 500  # addresses per query: far below SQLite's bound-variable limit (32766)
 
 
-def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
-    """SQLite: which of `addresses` (in their row form) have a lease row (PostgreSQL's upsert tells
-    it itself). Straight on the DB-API cursor: through SQLAlchemy the expanding `IN` was compiled
-    again on every call (a tenth of a bulk's CPU)."""
-    present: set[Any] = set()
+def _rows_at(conn: Connection, family: int, columns: str, addresses: list[Any]) -> list[Any]:
+    """SQLite: `columns` of the lease rows at `addresses` (in their row form), as DB-API tuples.
+    Straight on the DB-API cursor: through SQLAlchemy the expanding `IN` was compiled again on
+    every call (a tenth of a bulk's CPU)."""
+    found: list[Any] = []
     for start in range(0, len(addresses), _PRESENT_CHUNK):
         chunk = addresses[start:start + _PRESENT_CHUNK]
-        cursor = _run(conn, f"SELECT address FROM lease{family} WHERE address IN ({', '.join(['?'] * len(chunk))})",
+        cursor = _run(conn, f"SELECT {columns} FROM lease{family} WHERE address IN ({', '.join(['?'] * len(chunk))})",
                       tuple(chunk))
-        present.update(row[0] for row in cursor.fetchall())
-    return present
+        found += cursor.fetchall()
+    return found
+
+
+def _present_addresses(conn: Connection, family: int, addresses: list[Any]) -> set[Any]:
+    """SQLite: which of `addresses` have a lease row (PostgreSQL's upsert tells it itself)."""
+    return {row[0] for row in _rows_at(conn, family, "address", addresses)}
 
 
 def _fetch_one(conn: Connection, family: int, address: Any) -> Any:
@@ -722,11 +723,13 @@ class BulkApply(WriteOp):
             # statement inserted (one round trip and one index probe per lease less than asking)
             returned = _upsert_rows_postgresql(conn, family, rows, " RETURNING address, (xmax = 0)")
             present = {address for address, inserted in returned if not inserted}
-        elif dialect == "sqlite" and len({r["address"] for r in rows}) == len(rows):
-            present = _upsert_changed_sqlite(conn, family, rows)
         else:
-            present = _present_addresses(conn, family, list({r["address"] for r in rows}))
-            _execute_many(conn, f"upsert{family}", rows)
+            addresses = {r["address"] for r in rows}
+            if len(addresses) == len(rows):
+                present = _upsert_changed_sqlite(conn, family, rows)
+            else:  # an address twice: the upsert applies them in order
+                present = _present_addresses(conn, family, list(addresses))
+                _execute_many(conn, f"upsert{family}", rows)
         outcomes: list[Any] = []
         for row in rows:
             outcomes.append("updated" if row["address"] in present else "added")
