@@ -106,18 +106,23 @@ def _post(body: bytes) -> bytes:
             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
+def lease4_update(address: str, hw: str, hostname: str, expire: int | None = None) -> bytes:
+    """A force-create lease4-update request of subnet 1 (without `expire`, Kea's cltt is now)."""
+    when = "" if expire is None else f'"expire":{expire},'
+    body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
+            f'{address}","hw-address":"{hw}","subnet-id":1,"valid-lft":3600,{when}'
+            f'"hostname":"{hostname}","force-create":true}}}}')
+    return _post(body.encode())
+
+
 def build_request(command: str, index: int) -> bytes:
     """The request number `index` of a command (deterministic, so every target gets the same)."""
     if command == "lease4-update":
-        body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
-                f'{v4_address(index)}","hw-address":"{_hw(index)}","subnet-id":1,"valid-lft":3600,'
-                f'"hostname":"h{index}.example.org","force-create":true}}}}')
-    elif command == "lease4-renew":
+        return lease4_update(v4_address(index), _hw(index), f"h{index}.example.org")
+    if command == "lease4-renew":
         slot = index % PREFILL
-        body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
-                f'{v4_address(slot)}","hw-address":"{_hw(slot)}","subnet-id":1,"valid-lft":3600,'
-                f'"expire":{RENEW_EXPIRE + index},"hostname":"h{slot}.example.org","force-create":true}}}}')
-    elif command == "lease4-get":
+        return lease4_update(v4_address(slot), _hw(slot), f"h{slot}.example.org", RENEW_EXPIRE + index)
+    if command == "lease4-get":
         body = ('{"command":"lease4-get","service":["dhcp4"],"arguments":{"ip-address":"'
                 f'{v4_address(index % PREFILL)}"}}}}')
     elif command == "lease6-bulk-apply":

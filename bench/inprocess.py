@@ -54,11 +54,8 @@ def main() -> int:
     if args.renew:
         def renewal(command: str, index: int) -> bytes:
             slot = (index * control.V4_STRIDE) % control.V4_HOSTS
-            body = ('{"command":"lease4-update","service":["dhcp4"],"arguments":{"ip-address":"'
-                    f'{control.v4_address(index)}","hw-address":"02:00:{slot >> 8:02x}:{slot & 255:02x}:17:42",'
-                    f'"subnet-id":1,"valid-lft":3600,'
-                    f'"hostname":"h{slot}.example.org","force-create":true}}}}')
-            return control._post(body.encode())
+            return control.lease4_update(control.v4_address(index), f"02:00:{slot >> 8:02x}:{slot & 255:02x}:17:42",
+                                         f"h{slot}.example.org")
 
         control.build_request = renewal
     if args.random_hw:
