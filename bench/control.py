@@ -27,7 +27,8 @@ Targets, each started (and stopped) by this script:
 Commands: ``lease4-update`` (force-create, a new address of a /16 each time), ``lease4-get``
 (addresses prefilled before the cells), ``lease6-bulk-apply`` (50 leases per request); on
 request ``lease4-renew``: lease4-update renewing a prefilled lease (same hardware address and
-hostname, a later expiry), most of what an HA partner sends.
+hostname, a later expiry), most of what an HA partner sends; ``lease6-bulk-renew``: lease6-bulk-apply
+renewing 50 prefilled leases (the same leases, a later expiry), a partner's bulk renewals.
 
 The load generator runs in separate processes (``--client-procs``): raw asyncio protocols on
 uvloop over keep-alive connections, requests formatted from pre-built byte templates, one
@@ -70,10 +71,13 @@ V4_STRIDE = 40503  # coprime with 65534: consecutive requests hit addresses spre
 PREFILL = 4096  # leases created before the lease4-get cells
 BULK = 50
 COMMANDS = ("lease4-update", "lease4-get", "lease6-bulk-apply")
-# on request only (--commands): lease4-update as an HA partner mostly sends it, a renewal of a
-# lease that is there (the prefilled ones), the same hardware address and hostname, a later expiry
-EXTRA_COMMANDS = ("lease4-renew",)
+# on request only (--commands): what an HA partner mostly sends, renewals of leases that are there
+# (prefilled): lease4-update with the same hardware address and hostname and a later expiry, and
+# lease6-bulk-apply of the same 50 leases with a later expiry
+EXTRA_COMMANDS = ("lease4-renew", "lease6-bulk-renew")
 RENEW_EXPIRE = 1_900_000_000  # + the request's index: every renewal moves the expiry
+BULK_RENEW_FIRST = 20_000_000  # lease6-bulk-apply index of the first bulk that lease6-bulk-renew renews
+BULK_RENEW_SLOTS = 64  # bulks prefilled for lease6-bulk-renew (3,200 leases)
 DEFAULT_TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
 FLOORS = ("floor-http", "floor-fsync", "floor-sqlite")
 TARGETS = (*DEFAULT_TARGETS, *FLOORS)
@@ -115,6 +119,17 @@ def lease4_update(address: str, hw: str, hostname: str, expire: int | None = Non
     return _post(body.encode())
 
 
+def _bulk6(index: int, expire: int | None = None) -> str:
+    """The lease6-bulk-apply of bulk number `index` (without `expire`, Kea's cltt is now)."""
+    when = "" if expire is None else f',"expire":{expire}'
+    leases = ",".join(
+        f'{{"ip-address":"{ipaddress.IPv6Address(V6_BASE + 1 + j)}","duid":"00:03:00:01:{_hw(j)[6:]}",'
+        f'"iaid":{j & 0xFFFF},"subnet-id":1,"valid-lft":3600,"preferred-lft":1800{when}}}'
+        for j in range(index * BULK, (index + 1) * BULK)
+    )
+    return '{"command":"lease6-bulk-apply","service":["dhcp6"],"arguments":{"leases":[' + leases + "]}}"
+
+
 def build_request(command: str, index: int) -> bytes:
     """The request number `index` of a command (deterministic, so every target gets the same)."""
     if command == "lease4-update":
@@ -126,12 +141,9 @@ def build_request(command: str, index: int) -> bytes:
         body = ('{"command":"lease4-get","service":["dhcp4"],"arguments":{"ip-address":"'
                 f'{v4_address(index % PREFILL)}"}}}}')
     elif command == "lease6-bulk-apply":
-        leases = ",".join(
-            f'{{"ip-address":"{ipaddress.IPv6Address(V6_BASE + 1 + j)}","duid":"00:03:00:01:{_hw(j)[6:]}",'
-            f'"iaid":{j & 0xFFFF},"subnet-id":1,"valid-lft":3600,"preferred-lft":1800}}'
-            for j in range(index * BULK, (index + 1) * BULK)
-        )
-        body = '{"command":"lease6-bulk-apply","service":["dhcp6"],"arguments":{"leases":[' + leases + "]}}"
+        body = _bulk6(index)
+    elif command == "lease6-bulk-renew":
+        body = _bulk6(BULK_RENEW_FIRST + index % BULK_RENEW_SLOTS, RENEW_EXPIRE + index)
     else:
         raise ValueError(command)
     return _post(body.encode())
@@ -645,6 +657,13 @@ def prefill(target: Target, procs: int) -> None:
         raise RuntimeError(f"prefill of {target.name} failed: {cell.error_sample}")
 
 
+def prefill_bulks(target: Target, procs: int) -> None:
+    """Create the leases the lease6-bulk-renew cells renew."""
+    cell, _ = run_clients(*target.v6, "lease6-bulk-apply", 8, procs, BULK_RENEW_FIRST, count=BULK_RENEW_SLOTS)
+    if cell.errors:
+        raise RuntimeError(f"prefill of {target.name}'s bulks failed: {cell.error_sample}")
+
+
 def bench_all(targets: list[Target], args: argparse.Namespace) -> list[Cell]:
     """Every (command, conns) cell on every target back to back, then the next cell: the targets
     of one cell are measured seconds apart, so a noisy neighbour hits them alike. With
@@ -654,8 +673,9 @@ def bench_all(targets: list[Target], args: argparse.Namespace) -> list[Cell]:
         check_commands(target)
         if "lease4-get" in args.commands or "lease4-renew" in args.commands:
             prefill(target, args.client_procs)
-    cursor = {t.name: {"lease4-update": PREFILL, "lease4-get": 0, "lease6-bulk-apply": 0, "lease4-renew": 0}
-              for t in targets}
+        if "lease6-bulk-renew" in args.commands:
+            prefill_bulks(target, args.client_procs)
+    cursor = {t.name: dict.fromkeys(COMMANDS + EXTRA_COMMANDS, 0) | {"lease4-update": PREFILL} for t in targets}
     runs: dict[tuple[str, str, int], list[Cell]] = {}
     for round_ in range(args.rounds):
         for command in args.commands:

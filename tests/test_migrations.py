@@ -269,6 +269,7 @@ STAT_SCENARIO: list[Any] = [
     UpdateLease(v4("192.0.2.11", subnet_id=2, user_context=classes("bar", "baz"))),  # subnet + classes
     UpdateLease(v4("198.51.100.5", subnet_id=2, state=0)),  # reclaimed -> default
     UpdateLease(v4("192.0.2.10", hostname="other.example.org")),  # no counted change
+    UpdateLease(v4("192.0.2.11", subnet_id=2, user_context=classes("bar", "qux"))),  # classes alone
     DeleteLease(4, int(ipaddress.IPv4Address("198.51.100.6"))),
     AddLease(v6("2001:db8:1::10", user_context=classes("six"))),
     AddLease(v6("2001:db8:1::11", iaid=2**32 - 1)),
@@ -354,7 +355,7 @@ def test_stat_triggers_keep_the_stat_tables_right(empty_db: ScratchDb) -> None:
         with store.engine.connect() as conn:
             stats = actual_stats(conn)
         assert stats["lease4_stat"] == Counter({(1, 0): 2, (2, 0): 2})
-        assert stats["lease4_stat_by_client_class"] == Counter({("foo",): 1, ("bar",): 1, ("baz",): 1})
+        assert stats["lease4_stat_by_client_class"] == Counter({("foo",): 1, ("bar",): 1, ("qux",): 1})
         assert stats["lease6_stat"] == Counter({(1, 0, 1): 1, (1, 1, 0): 1, (2, 0, 0): 1})
         assert stats["lease6_stat_by_client_class"] == Counter({("six", 0): 1, ("seven", 0): 1})
     finally:
@@ -434,6 +435,42 @@ def test_a_database_of_revision_0003_gets_room_for_large_backlog_rows(empty_db: 
                                                           arguments="x" * 200_000, created=0))
             stored = conn.execute(select(schema.ha_backlog.c.arguments)).scalar()
         assert stored is not None and len(stored) == 200_000
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_revision_0004_keeps_right_statistics_with_narrowed_update_triggers(
+        empty_db: ScratchDb) -> None:
+    """Revision 0005 starts SQLite's statistics UPDATE triggers only when a counted column
+    changes; leases written before it and changed after it are still counted right."""
+    engine = empty_db.engine()
+    cfg = _alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
+        store = LeaseStore(empty_db.config)
+        store.start()
+        try:
+            asyncio.run(run_ops(store, STAT_SCENARIO[:5]))
+        finally:
+            store.close()
+        upgrade(engine)
+        assert is_current(engine)
+        if empty_db.kind == "sqlite":
+            with engine.connect() as conn:
+                update_triggers = conn.execute(text(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'lease%_aupd'")).scalars().all()
+            assert len(update_triggers) == 2
+            assert all("AFTER UPDATE OF subnet_id, state, user_context" in sql and " WHEN OLD.subnet_id IS NOT"
+                       in sql for sql in update_triggers)
+        store = LeaseStore(empty_db.config)
+        store.start()
+        try:
+            asyncio.run(run_ops(store, STAT_SCENARIO[5:]))
+        finally:
+            store.close()
+        assert_stats_consistent(engine)
     finally:
         engine.dispose()
 

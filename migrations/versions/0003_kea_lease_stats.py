@@ -632,7 +632,8 @@ _SQLITE_TABLES = [
 ]
 
 
-def _sqlite_trigger(family: int, event: str) -> _Object:
+def _sqlite_trigger(family: int, event: str, narrowed: bool = False) -> _Object:
+    """`narrowed` (revision 0005): the UPDATE trigger runs only when a counted column changed."""
     t, tag = f"lease{family}", {"INSERT": "ains", "UPDATE": "aupd", "DELETE": "adel"}[event]
     v6 = family == 6
     key = "subnet_id, lease_type, state" if v6 else "subnet_id, state"
@@ -681,8 +682,13 @@ def _sqlite_trigger(family: int, event: str) -> _Object:
                       f""" OR json_extract({ctx('OLD')}, '$.ISC."client-classes"')"""
                       f""" IS NOT json_extract({ctx('NEW')}, '$.ISC."client-classes"'))""")
         body = remove("OLD", subnet_cond, class_cond) + add("NEW", subnet_cond, class_cond)
+    when = ""
+    if narrowed and tag == "aupd":
+        counted = ["subnet_id", "state", "user_context", *(["lease_type"] if v6 else [])]
+        event = f"UPDATE OF {', '.join(counted)}"
+        when = " WHEN " + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in counted)
     return _Object("trigger", f"{t}_{tag}", family,
-                   f"CREATE TRIGGER {t}_{tag} AFTER {event} ON {t} FOR EACH ROW BEGIN{body}\nEND")
+                   f"CREATE TRIGGER {t}_{tag} AFTER {event} ON {t} FOR EACH ROW{when} BEGIN{body}\nEND")
 
 
 _SQLITE = _SQLITE_TABLES + [
