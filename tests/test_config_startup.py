@@ -270,3 +270,32 @@ def test_a_reservation_outside_its_subnet_fails_start_up_with_the_subnet_s_path(
     text = refusal({"subnet4": [{"id": 1, "subnet": NET4, "reservations": [
         {"hw-address": "1a:1b:1c:1d:1e:1f", "ip-address": "10.0.0.1"}]}]})
     assert text.endswith(f"Dhcp4.subnet4[0]: specified reservation '10.0.0.1' is not within the IPv4 subnet '{NET4}'")
+
+
+async def test_a_serving_process_hides_what_start_up_made_from_the_collector(sqlite_database: dict[str, Any]) -> None:
+    """Once `serve` listens, start-up's objects are frozen (cli.settle_heap): a full collection under
+    load then walks only what came later instead of stopping the loop for tens of milliseconds."""
+    import asyncio
+    import gc
+    import socket
+
+    from app.cli import _uvicorn_server
+    from app.main import build_app, build_runtime
+
+    config = parse_config(service_config(sqlite_database))
+    server = _uvicorn_server(build_app(build_runtime(config)), config)
+    listener = socket.create_server(("127.0.0.1", 0))
+    assert gc.get_freeze_count() == 0
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        for _ in range(500):
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.01)
+        assert server.started
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 30)
+        listener.close()
+        gc.unfreeze()
