@@ -259,6 +259,16 @@ async def run_ops(store: LeaseStore, ops: list[Any]) -> list[Any]:
     return [await store.write(op) for op in ops]
 
 
+def write_with_a_store(db: ScratchDb, ops: list[Any]) -> None:
+    """`ops` through a LeaseStore of its own, started and closed around them."""
+    store = LeaseStore(db.config)
+    store.start()
+    try:
+        asyncio.run(run_ops(store, ops))
+    finally:
+        store.close()
+
+
 STAT_SCENARIO: list[Any] = [
     AddLease(v4("192.0.2.10")),
     AddLease(v4("192.0.2.11", user_context=classes("foo", "bar"))),
@@ -389,12 +399,7 @@ def test_database_of_an_older_leasesync_is_completed(empty_db: ScratchDb) -> Non
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "0002")
             conn.execute(schema.agent_state.delete())
-        store = LeaseStore(empty_db.config)
-        store.start()
-        try:
-            asyncio.run(run_ops(store, STAT_SCENARIO))
-        finally:
-            store.close()
+        write_with_a_store(empty_db, STAT_SCENARIO)
         assert not STAT_TABLES & table_names(empty_db)
         upgrade(engine)
         assert is_current(engine)
@@ -444,17 +449,12 @@ def test_a_database_of_revision_0004_keeps_right_statistics_with_narrowed_update
     """Revision 0005 starts SQLite's statistics UPDATE triggers only when a counted column
     changes; leases written before it and changed after it are still counted right."""
     engine = empty_db.engine()
-    cfg = _alembic_config()
     try:
         with engine.begin() as conn:
+            cfg = _alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "0004")
-        store = LeaseStore(empty_db.config)
-        store.start()
-        try:
-            asyncio.run(run_ops(store, STAT_SCENARIO[:5]))
-        finally:
-            store.close()
+        write_with_a_store(empty_db, STAT_SCENARIO[:5])
         upgrade(engine)
         assert is_current(engine)
         if empty_db.kind == "sqlite":
@@ -464,12 +464,7 @@ def test_a_database_of_revision_0004_keeps_right_statistics_with_narrowed_update
             assert len(update_triggers) == 2
             assert all("AFTER UPDATE OF subnet_id, state, user_context" in sql and " WHEN OLD.subnet_id IS NOT"
                        in sql for sql in update_triggers)
-        store = LeaseStore(empty_db.config)
-        store.start()
-        try:
-            asyncio.run(run_ops(store, STAT_SCENARIO[5:]))
-        finally:
-            store.close()
+        write_with_a_store(empty_db, STAT_SCENARIO[5:])
         assert_stats_consistent(engine)
     finally:
         engine.dispose()
@@ -480,12 +475,7 @@ def test_interrupted_run_is_completed(empty_db: ScratchDb) -> None:
     migrate(empty_db)
     engine = empty_db.engine()
     try:
-        store = LeaseStore(empty_db.config)
-        store.start()
-        try:
-            asyncio.run(run_ops(store, STAT_SCENARIO[:5]))
-        finally:
-            store.close()
+        write_with_a_store(empty_db, STAT_SCENARIO[:5])
         with engine.begin() as conn:
             # leasesync's own objects in a leasesync-made test database: simulate the half-done run
             drop = {"postgresql": "DROP TRIGGER lease4_aupd ON lease4", "mysql": "DROP TRIGGER lease4_AUPD"}
