@@ -115,6 +115,24 @@ def test_backlog_grows_while_the_standby_is_down_and_drains_after_it_is_back(pai
     wait_for(lambda: metric(standby, "leasesync_leases", family="4") == 15, 10, what="all 15 leases on the standby")
 
 
+def test_a_backlog_the_standby_synced_is_delivered_without_sending_it_again(pair: Callable[[], Pair]) -> None:
+    """Updates queued while the standby was away reach it with its sync, which reads the
+    primary's leases: replaying them after the sync would write every lease a second time."""
+    primary, standby = pair()
+    standby.kill()
+    for i in range(120, 135):
+        add(primary, i)
+    wait_for(lambda: metric(primary, "leasesync_ha_backlog_depth", peer="server2") >= 15, 10,
+             what="the backlog to hold the 15 updates")
+    standby.start()
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    wait_for(lambda: metric(primary, "leasesync_ha_backlog_depth", peer="server2") == 0, 20,
+             what="the backlog to drain")
+    assert metric(standby, "leasesync_leases", family="4") == 15
+    assert metric(standby, "leasesync_ha_lease_updates_received_total") == 0, "the synced updates were sent again"
+    assert metric(primary, "leasesync_ha_lease_updates_sent_total", peer="server2") == 15  # delivered, by the sync
+
+
 def test_replayed_backlog_counts_as_sent(spawn: Any, tmp_path: Path) -> None:
     """A standby paused for about a second (less than max-response-delay, so the pair stays in
     hot-standby): the update that timed out and the two queued behind it are replayed from the

@@ -51,6 +51,7 @@ HA_UPDATE_COMMANDS = frozenset({
 })
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR, "debug": logging.DEBUG}
 REPLAY_BATCH = 200
+ALREADY_THERE: dict[str, Any] = {}  # _still_current: the peer holds this update's lease exactly as it would
 
 
 def _endpoint(config: HaConfig, peer: PeerConfig) -> PeerEndpoint:
@@ -472,10 +473,16 @@ class HaService:
             entries = await store.read(read_backlog(peer_name, self.family.family, REPLAY_BATCH))
             log.info("HA_LEASES_BACKLOG_START sending %d outstanding lease updates to %s", len(entries), peer_name)
             delivered: list[int] = []
-            acknowledged = superseded = 0
+            acknowledged = superseded = already = 0
             failed = False
             for entry in entries:
                 arguments = await self._still_current(peer_name, entry.command, entry.arguments)
+                if arguments is ALREADY_THERE:
+                    # the peer synced from us since it was queued: delivered, without a write there
+                    delivered.append(entry.id)
+                    acknowledged += 1
+                    already += 1
+                    continue
                 if arguments is None:
                     # superseded: the lease changed here since (a later update is queued behind this
                     # one, or the partner's own copy arrived), or the peer holds a newer copy; sending
@@ -501,6 +508,9 @@ class HaService:
             if superseded:
                 log.info("HA_LEASES_BACKLOG_SUPERSEDED %d outstanding lease updates to %s were not sent: the "
                          "leases changed here since", superseded, peer_name)
+            if already:
+                log.info("HA_LEASES_BACKLOG_ALREADY_THERE %d outstanding lease updates to %s were not sent: the "
+                         "peer holds those leases as they are here", already, peer_name)
             if delivered:
                 await store.write(delete_entries_op(delivered))
                 self.updates_sent += len(delivered)
@@ -526,10 +536,12 @@ class HaService:
             current = await store.get6(str(ipaddress.IPv6Address(address)), lease_type)
         return None if current is None else messages.lease_with_expire(current.to_kea())
 
-    async def _partner_has_newer(self, peer: str, lease_map: dict[str, Any]) -> bool:
+    async def _partner_has_newer(self, peer: str, lease_map: dict[str, Any], *, or_same: bool = False) -> bool | None:
         """Does the peer hold a newer copy (greater cltt) of this lease than the queued one? Then
         the queued copy is stale there too: the newer lease wins (as for refused updates). A
-        peer that cannot be asked gets the update (its failure is handled by the send)."""
+        peer that cannot be asked gets the update (its failure is handled by the send).
+        With `or_same`, None when the peer holds exactly the queued lease (it synced from us
+        since): an update that would change nothing there."""
         ours = int(lease_map.get("expire", 0)) - int(lease_map.get("valid-lft", 0))
         arguments: dict[str, Any] = {"ip-address": lease_map["ip-address"]}
         if self.family.family == 6:
@@ -541,7 +553,11 @@ class HaService:
         except PeerError:
             return False
         lease = theirs.get("arguments")
-        return theirs.get("result") == 0 and isinstance(lease, dict) and int(lease.get("cltt", 0)) > ours
+        if theirs.get("result") != 0 or not isinstance(lease, dict):
+            return False
+        if int(lease.get("cltt", 0)) > ours:
+            return True
+        return None if or_same and _same_lease(lease, lease_map) else False
 
     async def _still_current(self, peer: str, command: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
         """The arguments to replay for a backlog entry, limited to what is still the local state;
@@ -550,24 +566,35 @@ class HaService:
         from the partner (sync, lease update, reconciliation) is already there. A queued delete
         is superseded when the lease exists again. Either is also superseded when the peer already
         holds a newer copy of the lease (after the partner restarted and synced from us, or took
-        writes itself while we could not reach it)."""
+        writes itself while we could not reach it). ALREADY_THERE when the peer holds every lease
+        of an update exactly as queued (it synced from us since): delivered, nothing to send."""
         try:
             if command == "lease4-update":
                 current = await self._local_copy(arguments)
                 if current is None or {**current, "force-create": True} != arguments:
                     return None
-                return None if await self._partner_has_newer(peer, arguments) else arguments
+                held = await self._partner_has_newer(peer, arguments, or_same=True)
+                return None if held else ALREADY_THERE if held is None else arguments
             if command in ("lease4-del", "lease6-del"):
                 if await self._local_copy(arguments) is not None or await self._partner_has_newer(peer, arguments):
                     return None
                 return arguments
             if command == "lease6-bulk-apply":
-                leases = [lease for lease in arguments.get("leases") or [] if await self._local_copy(lease) == lease
-                          and not await self._partner_has_newer(peer, lease)]
+                leases, there = [], 0
+                for lease in arguments.get("leases") or []:
+                    if await self._local_copy(lease) != lease:
+                        continue
+                    held = await self._partner_has_newer(peer, lease, or_same=True)
+                    if held is None:
+                        there += 1
+                    elif not held:
+                        leases.append(lease)
+                # a delete is never "already there" by the lease's copy: the peer holding the very
+                # lease we deleted is why the delete must go
                 deleted = [lease for lease in arguments.get("deleted-leases") or []
                            if await self._local_copy(lease) is None and not await self._partner_has_newer(peer, lease)]
                 if not leases and not deleted:
-                    return None
+                    return ALREADY_THERE if there else None
                 return {**arguments, "leases": leases, "deleted-leases": deleted}
         except (ValueError, TypeError, AttributeError):
             pass  # an entry we cannot check is sent as it was queued
@@ -646,6 +673,16 @@ class HaService:
         if command.endswith("bulk-apply") and "leases" in arguments and "deleted-leases" in arguments:
             return partner
         return None
+
+
+def _same_lease(held: dict[str, Any], queued: dict[str, Any]) -> bool:
+    """Is the peer's copy (a leaseX-get answer's lease) exactly the lease a queued update carries?
+    Any difference in any field, or a field only one side has, means the update must go."""
+    try:
+        copy = messages.lease_with_expire(held)
+    except ValueError:
+        return False
+    return copy == {k: v for k, v in queued.items() if k not in ("force-create", "origin")}
 
 
 def attach_ha(runtime: Runtime) -> None:
