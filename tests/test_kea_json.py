@@ -1,4 +1,5 @@
-"""Kea's JSON printing: the short path for the usual answer prints what the general printer prints."""
+"""Kea's JSON printing: the short path for the usual answer and the item-by-item path for long
+lists print what the general printer prints."""
 
 from __future__ import annotations
 

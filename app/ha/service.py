@@ -15,7 +15,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from app.errors import CommandError
 from app.ha import messages
@@ -536,12 +536,11 @@ class HaService:
             current = await store.get6(str(ipaddress.IPv6Address(address)), lease_type)
         return None if current is None else messages.lease_with_expire(current.to_kea())
 
-    async def _partner_has_newer(self, peer: str, lease_map: dict[str, Any], *, or_same: bool = False) -> bool | None:
-        """Does the peer hold a newer copy (greater cltt) of this lease than the queued one? Then
-        the queued copy is stale there too: the newer lease wins (as for refused updates). A
-        peer that cannot be asked gets the update (its failure is handled by the send).
-        With `or_same`, None when the peer holds exactly the queued lease (it synced from us
-        since): an update that would change nothing there."""
+    async def _partner_copy(self, peer: str, lease_map: dict[str, Any]) -> Literal["newer", "same", "other"]:
+        """How the peer's copy of this lease compares with the queued one. "newer" (greater
+        cltt): the queued copy is stale there too, the newer lease wins (as for refused updates).
+        "same": the peer holds exactly the queued lease (it synced from us since). "other":
+        older, different or absent, or a peer that cannot be asked (the send handles its failure)."""
         ours = int(lease_map.get("expire", 0)) - int(lease_map.get("valid-lft", 0))
         arguments: dict[str, Any] = {"ip-address": lease_map["ip-address"]}
         if self.family.family == 6:
@@ -551,13 +550,13 @@ class HaService:
                 {"command": f"lease{self.family.family}-get", "service": [self.service], "arguments": arguments},
                 request_timeout=self.update_timeout, accept=(0, 3))
         except PeerError:
-            return False
+            return "other"
         lease = theirs.get("arguments")
         if theirs.get("result") != 0 or not isinstance(lease, dict):
-            return False
+            return "other"
         if int(lease.get("cltt", 0)) > ours:
-            return True
-        return None if or_same and _same_lease(lease, lease_map) else False
+            return "newer"
+        return "same" if _same_lease(lease, lease_map) else "other"
 
     async def _still_current(self, peer: str, command: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
         """The arguments to replay for a backlog entry, limited to what is still the local state;
@@ -573,10 +572,12 @@ class HaService:
                 current = await self._local_copy(arguments)
                 if current is None or {**current, "force-create": True} != arguments:
                     return None
-                held = await self._partner_has_newer(peer, arguments, or_same=True)
-                return None if held else ALREADY_THERE if held is None else arguments
+                copy = await self._partner_copy(peer, arguments)
+                if copy == "newer":
+                    return None
+                return ALREADY_THERE if copy == "same" else arguments
             if command in ("lease4-del", "lease6-del"):
-                if await self._local_copy(arguments) is not None or await self._partner_has_newer(peer, arguments):
+                if await self._local_copy(arguments) is not None or await self._partner_copy(peer, arguments) == "newer":
                     return None
                 return arguments
             if command == "lease6-bulk-apply":
@@ -584,15 +585,15 @@ class HaService:
                 for lease in arguments.get("leases") or []:
                     if await self._local_copy(lease) != lease:
                         continue
-                    held = await self._partner_has_newer(peer, lease, or_same=True)
-                    if held is None:
+                    copy = await self._partner_copy(peer, lease)
+                    if copy == "same":
                         there += 1
-                    elif not held:
+                    elif copy == "other":
                         leases.append(lease)
                 # a delete is never "already there" by the lease's copy: the peer holding the very
                 # lease we deleted is why the delete must go
                 deleted = [lease for lease in arguments.get("deleted-leases") or []
-                           if await self._local_copy(lease) is None and not await self._partner_has_newer(peer, lease)]
+                           if await self._local_copy(lease) is None and await self._partner_copy(peer, lease) != "newer"]
                 if not leases and not deleted:
                     return ALREADY_THERE if there else None
                 return {**arguments, "leases": leases, "deleted-leases": deleted}
