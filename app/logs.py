@@ -34,4 +34,9 @@ def configure(fmt: str = "text", severity: str = "INFO") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5s [%(name)s] %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(_LEVELS.get(severity.upper(), "INFO"))
+    level = _LEVELS.get(severity.upper(), "INFO")
+    root.setLevel(level)
+    # httpx logs every request it makes at INFO: a line for each heartbeat and each lease update
+    # sent to a partner, thousands a second under load. Kea logs those exchanges at debug level.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

@@ -3,8 +3,11 @@
 1. Administrator lease4-update/s (force-create, 8 concurrent keep-alive connections) against a
    single leasesync, a hot-standby pair with send-lease-updates true, and a pair with it false.
 2. Time for a standby to sync 100k leases from its partner with ha-sync (target ≤ 10 s).
+3. How fast a primary delivers its durable backlog: the standby is paused (SIGSTOP, the pair
+   stays in hot-standby under a long max-response-delay), --backlog updates are made on the
+   primary and queued for it, and after SIGCONT the time until the backlog is empty is measured.
 
-    python bench/ha.py [--seconds 5] [--leases 100000] [--connections 8]
+    python bench/ha.py [--seconds 5] [--leases 100000] [--connections 8] [--backlog 5000] [--only backlog]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -29,6 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.ha.peer_client import PeerClient, PeerEndpoint  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.ha_helpers import ha_hook  # noqa: E402
 
@@ -99,8 +104,9 @@ async def update_load(url: str, seconds: float, connections: int) -> tuple[float
     errors = 0
     counter = 0
     stop_at = time.monotonic() + seconds
+    client = load_client(url, connections)
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         nonlocal counter, errors
         while time.monotonic() < stop_at:
             counter += 1
@@ -108,19 +114,25 @@ async def update_load(url: str, seconds: float, connections: int) -> tuple[float
             body = {"command": "lease4-update", "service": ["dhcp4"],
                     "arguments": {"ip-address": address, "hw-address": "0a:0b:0c:0d:0e:0f", "force-create": True}}
             started = time.perf_counter()
-            answer = (await client.post(url, json=body)).json()[0]
+            answer = await client.send(body)
             latencies.append(time.perf_counter() - started)
             if answer["result"] != 0:
                 errors += 1
 
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections), timeout=30) as client:
-        started = time.monotonic()
-        await asyncio.gather(*(worker(client) for _ in range(connections)))
-        elapsed = time.monotonic() - started
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.monotonic() - started
+    await client.close()
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     return len(latencies) / elapsed, p50, p99, errors
+
+
+def load_client(url: str, connections: int) -> PeerClient:
+    """The load generator's client: leasesync's own peer client, whose keep-alive connections cost
+    a tenth of httpx's CPU per request, so that the servers, not the client, set the pace."""
+    return PeerClient(PeerEndpoint("bench", url), timeout=60, max_connections=connections)
 
 
 def pair(workdir: Path, mode_extra: dict[str, Any]) -> tuple[Server, Server]:
@@ -132,12 +144,76 @@ def pair(workdir: Path, mode_extra: dict[str, Any]) -> tuple[Server, Server]:
     return a, b
 
 
+def backlog_depth(server: Server) -> float:
+    text = httpx.get(server.url + "metrics", timeout=10).text
+    match = re.search(r'^leasesync_ha_backlog_depth\{[^}]*peer="server2"[^}]*\} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else -1.0
+
+
+def backlog_drain(workdir: Path, updates: int, connections: int) -> tuple[float, float, float, int]:
+    """(seconds to queue, seconds from SIGCONT to an empty backlog, seconds from the first entry
+    delivered to an empty backlog, leases on the standby afterwards)."""
+    a, b = pair(workdir, {"heartbeat-delay": 1000, "max-response-delay": 60000})
+    try:
+        wait_state([a, b], "hot-standby")
+        os.kill(b.proc.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            asyncio.run(queue_updates(a.url, updates, connections))
+            queue_seconds = time.monotonic() - started
+            deadline = time.monotonic() + 60
+            while (queued := backlog_depth(a)) < updates and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            os.kill(b.proc.pid, signal.SIGCONT)
+        started = time.monotonic()
+        first_delivered = None
+        deadline = started + 600
+        # the updates in flight when the standby stopped time out first (the peer client's 10 s)
+        while (depth := backlog_depth(a)) != 0 and time.monotonic() < deadline:
+            if first_delivered is None and depth < queued:
+                first_delivered = time.monotonic()
+            time.sleep(0.02)
+        ended = time.monotonic()
+        count = len(b.command("lease4-get-all", timeout=300)["arguments"]["leases"])
+        return queue_seconds, ended - started, ended - (first_delivered or started), count
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def queue_updates(url: str, updates: int, connections: int) -> None:
+    base = int(ipaddress.IPv4Address("10.3.0.0"))
+    addresses = iter(range(updates))
+    client = load_client(url, connections)
+
+    async def worker() -> None:
+        for i in addresses:
+            body = {"command": "lease4-update", "service": ["dhcp4"],
+                    "arguments": {"ip-address": str(ipaddress.IPv4Address(base + i)),
+                                  "hw-address": "0a:0b:0c:0d:0e:0f", "force-create": True}}
+            answer = await client.send(body)
+            assert answer["result"] == 0, answer
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    await client.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--leases", type=int, default=100_000)
+    parser.add_argument("--backlog", type=int, default=5000, help="updates queued for the paused standby")
+    parser.add_argument("--only", choices=("backlog",), help="run only the backlog part")
     args = parser.parse_args()
+    if args.only == "backlog":
+        with tempfile.TemporaryDirectory(prefix="ls-bench-ha-") as tmp:
+            print_backlog(args, *backlog_drain(Path(tmp), args.backlog, args.connections))
+            if os.environ.get("BENCH_KEEP_LOGS"):
+                shutil.copy(Path(tmp) / "a.log", "/tmp/backlog-a.log")
+                shutil.copy(Path(tmp) / "b.log", "/tmp/backlog-b.log")
+        return
     rows: list[tuple[str, float, float, float, int]] = []
     with tempfile.TemporaryDirectory(prefix="ls-bench-ha-") as tmp:
         for label, extra in (("single server", None), ("pair, send-lease-updates true", {}),
@@ -183,6 +259,9 @@ def main() -> None:
         finally:
             a.stop()
             b.stop()
+        work = Path(tmp) / "backlog"
+        work.mkdir()
+        drained = backlog_drain(work, args.backlog, args.connections)
 
     print(f"\nadmin lease4-update, {args.connections} connections, {args.seconds:g} s each (SQLite, synchronous FULL)")
     print(f"{'target':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs single':>10}")
@@ -192,6 +271,15 @@ def main() -> None:
     print(f"\nsync of {args.leases} leases with ha-sync (sync-page-limit 10000): {sync_seconds:.2f} s "
           f"({args.leases / sync_seconds:.0f} leases/s), {count} leases on the standby afterwards "
           f"(answer: {answer.get('text')}); loading the primary took {load_seconds:.1f} s")
+    print_backlog(args, *drained)
+
+
+
+def print_backlog(args: argparse.Namespace, queue_seconds: float, after_sigcont: float, draining: float,
+                  count: int) -> None:
+    print(f"\nbacklog of {args.backlog} lease4-updates queued for a paused standby in {queue_seconds:.1f} s "
+          f"({args.connections} connections): empty {after_sigcont:.2f} s after SIGCONT, {draining:.2f} s after "
+          f"the first entry was delivered ({args.backlog / draining:.0f} updates/s); {count} leases on the standby")
 
 
 if __name__ == "__main__":

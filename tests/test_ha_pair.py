@@ -33,6 +33,21 @@ def test_hot_standby_pair_reaches_hot_standby_and_replicates_admin_leases(spawn:
     assert len(dump4(standby)) == 19
 
 
+def test_a_pair_at_work_does_not_log_every_request_it_sends(spawn: Any, tmp_path: Path) -> None:
+    """Heartbeats and lease updates are not logged one line each at the default severity (INFO):
+    httpx would, and a busy pair would fill its log with them."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    for i in range(10, 15):
+        assert add(primary, i)["result"] == 0
+    wait_for(lambda: len(dump4(standby)) == 5, 10, what="the standby to hold the 5 leases")
+    log = primary.log_path.read_text()
+    assert "HA_STATE_TRANSITION" in log  # the log is the one the HA service writes to
+    assert "HTTP Request" not in log
+
+
 def test_standby_syncs_the_primarys_leases_at_start_up(spawn: Any, tmp_path: Path) -> None:
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
     c1, c2 = pair_configs(dbs)
@@ -114,6 +129,38 @@ def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> 
         standby.signal(signal.SIGCONT)
     wait_states([primary, standby], ["hot-standby", "hot-standby"], timeout=40)
     wait_for(lambda: dump4(standby) == dump4(primary), 20, what="identical stores")
+
+
+def test_a_replayed_backlog_keeps_each_leases_changes_in_the_order_made(spawn: Any, tmp_path: Path) -> None:
+    """The backlog is replayed many leases at a time: the changes of one lease (added, deleted,
+    added again with another client, renamed twice) still reach the standby in their order."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, **{"max-response-delay": 60000})  # paused, the pair stays in hot-standby
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    standby.signal(signal.SIGSTOP)
+    try:
+        for i in range(80, 120):
+            assert add(primary, i)["result"] == 0
+        for command, arguments in (
+            ("lease4-del", {"ip-address": "192.0.2.82"}),
+            ("lease4-add", {"ip-address": "192.0.2.82", "hw-address": "2a:2b:2c:2d:2e:2f"}),
+            ("lease4-update", {"ip-address": "192.0.2.84", "hw-address": HW, "hostname": "first.example.org"}),
+            ("lease4-update", {"ip-address": "192.0.2.84", "hw-address": HW, "hostname": "second.example.org"}),
+            ("lease4-del", {"ip-address": "192.0.2.86"}),
+        ):
+            assert primary.command(command, "dhcp4", arguments)[0]["result"] == 0
+    finally:
+        standby.signal(signal.SIGCONT)
+    wait_for(lambda: metric(primary, "leasesync_ha_backlog_depth", peer="server2") == 0, 30,
+             what="the backlog to be replayed")
+    assert ha_state(primary) == "hot-standby"
+    by_address = {lease["ip-address"]: lease for lease in dump4(standby)}
+    assert dump4(standby) == dump4(primary)
+    assert len(by_address) == 39
+    assert by_address["192.0.2.82"]["hw-address"] == "2a:2b:2c:2d:2e:2f"
+    assert by_address["192.0.2.84"]["hostname"] == "second.example.org"
+    assert metric(standby, "leasesync_ha_lease_updates_received_total") >= 35  # replayed, not synced
 
 
 def test_two_servers_with_one_name_are_refused_naming_both(spawn: Any, tmp_path: Path) -> None:

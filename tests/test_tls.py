@@ -6,6 +6,7 @@ the host. Every process is stopped at the end of its test.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import json
@@ -284,3 +285,36 @@ def test_unreadable_key_file_stops_serve_with_a_configuration_error(tmp_path: Pa
     assert done.returncode == 1
     assert "configuration error: LeaseSync.cert-file: cannot load cert-file/key-file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- the HA peer client over TLS --------------------------------------------------------------
+
+def _peer_send(server: TlsServer, pki: Pki, cert: tuple[Path, Path]) -> Any:
+    from app.ha.peer_client import PeerClient, PeerEndpoint
+
+    async def send() -> Any:
+        client = PeerClient(PeerEndpoint("server2", server.url, trust_anchor=str(pki.ca.path),
+                                         cert_file=str(cert[0]), key_file=str(cert[1])), timeout=5)
+        try:
+            return [await client.send({"command": "list-commands"}) for _ in range(2)]
+        finally:
+            await client.close()
+
+    return asyncio.run(send())
+
+
+def test_an_ha_peer_client_talks_mutual_tls_to_a_partner(tls_server: Any, pki: Pki) -> None:
+    server = tls_server(cert_required=True)
+    answers = _peer_send(server, pki, pki.client)
+    assert [a["result"] for a in answers] == [0, 0]
+    assert "list-commands" in answers[0]["arguments"]
+
+
+def test_an_ha_peer_client_with_an_untrusted_certificate_gets_a_communication_failure(tls_server: Any,
+                                                                                      pki: Pki) -> None:
+    from app.ha.peer_client import PeerError
+
+    server = tls_server(cert_required=True)
+    with pytest.raises(PeerError) as raised:
+        _peer_send(server, pki, pki.rogue_client)
+    assert raised.value.kind == "communication"

@@ -1,4 +1,4 @@
-"""Talking to one HA peer over HTTP: one pooled keep-alive httpx client per peer.
+"""Talking to one HA peer over HTTP: a pool of keep-alive connections per peer (http_transport).
 
 Every call has a timeout; every failure is raised as `PeerError` with the kind Kea
 distinguishes (communication failure vs. an error answer), so the caller can log, count and
@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
+
+from app import __version__
+from app.ha.http_transport import PeerConnections
 
 # Kea's HA HTTP client gives up on a request after 10 s (its default request timeout).
 DEFAULT_TIMEOUT = 10.0
@@ -46,9 +49,9 @@ class PeerEndpoint:
     key_file: str | None = None
 
 
-def _ssl_context(peer: PeerEndpoint) -> ssl.SSLContext | bool:
+def _ssl_context(peer: PeerEndpoint) -> ssl.SSLContext | None:
     if not peer.url.startswith("https"):
-        return True
+        return None
     ctx = ssl.create_default_context(cafile=peer.trust_anchor or None)
     # Kea peers are addressed by IP literal, and Kea checks the chain, not the host name.
     ctx.check_hostname = False
@@ -58,38 +61,33 @@ def _ssl_context(peer: PeerEndpoint) -> ssl.SSLContext | bool:
 
 
 class PeerClient:
-    def __init__(self, peer: PeerEndpoint, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, peer: PeerEndpoint, timeout: float = DEFAULT_TIMEOUT, max_connections: int = 8) -> None:
         self.peer = peer
         self.timeout = timeout
-        headers = {"Content-Type": "application/json", "Host": urlsplit(peer.url).hostname or ""}
+        headers = {"Host": urlsplit(peer.url).hostname or "", "User-Agent": f"leasesync/{__version__}",
+                   "Content-Type": "application/json", "Accept": "application/json"}
         if peer.basic_auth_user:
             token = base64.b64encode(f"{peer.basic_auth_user}:{peer.basic_auth_password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=25.0),
-            verify=_ssl_context(peer),
-            trust_env=False,
-        )
+        self._connections = PeerConnections(peer.url, headers, _ssl_context(peer), max_connections=max_connections,
+                                            keepalive_expiry=25.0)
         self.requests = 0
         self.failures = 0
         self.last_rtt: float | None = None
 
     async def close(self) -> None:
-        await self._client.aclose()
+        self._connections.close()
 
     async def post(self, body: dict[str, Any], request_timeout: float | None = None) -> Any:
         """POST one command and return the parsed JSON body, whatever it is (the HA core checks
         heartbeat answers itself, exactly as Kea does). Transport failures raise PeerError."""
         self.requests += 1
         started = time.monotonic()
+        timeout = request_timeout if request_timeout is not None else self.timeout
         try:
-            response = await self._client.post(
-                self.peer.url,
-                content=orjson.dumps(body, option=orjson.OPT_SORT_KEYS),
-                timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            status, content = await self._connections.post(
+                orjson.dumps(body, option=orjson.OPT_SORT_KEYS), timeout,
+                connect_timeout=timeout if request_timeout is not None else min(timeout, 5.0))
         except httpx.TimeoutException:
             self.failures += 1
             raise PeerError("communication", "Connection timed out") from None
@@ -98,10 +96,10 @@ class PeerClient:
             raise PeerError("communication", str(exc) or type(exc).__name__) from None
         self.last_rtt = time.monotonic() - started
         try:
-            return orjson.loads(response.content)
+            return orjson.loads(content)
         except orjson.JSONDecodeError:
             self.failures += 1
-            raise PeerError("communication", f"invalid JSON answer (HTTP {response.status_code})") from None
+            raise PeerError("communication", f"invalid JSON answer (HTTP {status})") from None
 
     async def send(
         self, body: dict[str, Any], request_timeout: float | None = None, accept: tuple[int, ...] = (0, 3)

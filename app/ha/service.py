@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.errors import CommandError
@@ -41,7 +42,14 @@ from app.ha.states import HaState
 from app.ha.sync import SyncResult, sync_from
 from app.runtime import FamilyRuntime, LeaseChange, Runtime
 from app.store.leases import LEASE6_TYPE_CODES
-from app.store.sync_ops import backlog_stats, clear_peer_op, delete_entries_op, enqueue_op, read_backlog
+from app.store.sync_ops import (
+    BacklogEntry,
+    backlog_stats,
+    clear_peer_op,
+    delete_entries_op,
+    enqueue_op,
+    read_backlog,
+)
 
 log = logging.getLogger("leasesync.ha")
 
@@ -51,6 +59,10 @@ HA_UPDATE_COMMANDS = frozenset({
 })
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR, "debug": logging.DEBUG}
 REPLAY_BATCH = 200
+# Backlog entries for different leases are replayed side by side, this many at a time (the peer
+# client's connection limit): one at a time, each a lookup and a durable write at the peer, a
+# long backlog drained at a few hundred updates a second.
+REPLAY_CONCURRENCY = 8
 ALREADY_THERE: dict[str, Any] = {}  # _still_current: the peer holds this update's lease exactly as it would
 
 
@@ -449,7 +461,6 @@ class HaService:
 
     async def _replay_loop(self, peer_name: str) -> None:
         peer = self.config.peer(peer_name)
-        client = self.clients[peer_name]
         wake = self._replay_wake[peer_name]
         delay = max(self.config.heartbeat_delay / 1000.0, 0.5)
         store = self.family.store
@@ -472,55 +483,77 @@ class HaService:
                 continue
             entries = await store.read(read_backlog(peer_name, self.family.family, REPLAY_BATCH))
             log.info("HA_LEASES_BACKLOG_START sending %d outstanding lease updates to %s", len(entries), peer_name)
-            delivered: list[int] = []
-            acknowledged = superseded = already = 0
-            failed = False
-            for entry in entries:
-                arguments = await self._still_current(peer_name, entry.command, entry.arguments)
-                if arguments is ALREADY_THERE:
-                    # the peer synced from us since it was queued: delivered, without a write there
-                    delivered.append(entry.id)
-                    acknowledged += 1
-                    already += 1
-                    continue
-                if arguments is None:
-                    # superseded: the lease changed here since (a later update is queued behind this
-                    # one, or the partner's own copy arrived), or the peer holds a newer copy; sending
-                    # this old copy would overwrite a newer lease at the peer
-                    delivered.append(entry.id)
-                    superseded += 1
-                    continue
-                try:
-                    await client.send({"command": entry.command, "service": [self.service],
-                                       "arguments": arguments})
-                except PeerError as exc:
-                    if exc.kind == "answer" and exc.result in (1, 4):
-                        await self._reconcile(peer_name, {"command": entry.command, "arguments": entry.arguments}, exc)
-                        delivered.append(entry.id)  # settled by reconciliation, not to be retried
-                        continue
-                    log.warning("HA_LEASE_UPDATE_FAILED replaying the backlog to %s failed: %s", peer_name, exc.text)
-                    failed = True
-                    if not peer.is_backup:
-                        self._execute(self.sm.on_lease_update_done(peer_name, False, self.clock(), exc.text))
+            tally = _ReplayTally()
+            for segment in _replay_segments(entries, self.family.family):
+                await self._replay_segment(peer_name, segment, tally)
+                if tally.failure is not None:
                     break
-                delivered.append(entry.id)
-                acknowledged += 1
-            if superseded:
+            if tally.failure is not None and not peer.is_backup:
+                self._execute(self.sm.on_lease_update_done(peer_name, False, self.clock(), tally.failure))
+            if tally.superseded:
                 log.info("HA_LEASES_BACKLOG_SUPERSEDED %d outstanding lease updates to %s were not sent: the "
-                         "leases changed here since", superseded, peer_name)
-            if already:
+                         "leases changed here since", tally.superseded, peer_name)
+            if tally.already:
                 log.info("HA_LEASES_BACKLOG_ALREADY_THERE %d outstanding lease updates to %s were not sent: the "
-                         "peer holds those leases as they are here", already, peer_name)
-            if delivered:
-                await store.write(delete_entries_op(delivered))
-                self.updates_sent += len(delivered)
-                if metrics is not None and acknowledged:
+                         "peer holds those leases as they are here", tally.already, peer_name)
+            if tally.delivered:
+                await store.write(delete_entries_op(tally.delivered))
+                self.updates_sent += len(tally.delivered)
+                if metrics is not None and tally.acknowledged:
                     # refusals settled by reconciliation are counted as failed (reason "rejected")
-                    metrics.updates_sent.labels(self.service, peer_name).inc(acknowledged)
-            if failed:
+                    metrics.updates_sent.labels(self.service, peer_name).inc(tally.acknowledged)
+            if tally.failure is not None:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), delay)
+
+    async def _replay_segment(self, peer_name: str, segment: list[list[BacklogEntry]], tally: _ReplayTally) -> None:
+        """Replay a segment's lanes side by side, each lane's entries in order. A failure stops
+        every lane before its next entry; what was not delivered stays in the backlog."""
+        limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
+
+        async def lane(entries: list[BacklogEntry]) -> None:
+            async with limit:
+                for entry in entries:
+                    if tally.failure is not None or not await self._replay_entry(peer_name, entry, tally):
+                        return
+
+        if len(segment) == 1:
+            await lane(segment[0])
+        else:
+            await asyncio.gather(*(lane(entries) for entries in segment))
+
+    async def _replay_entry(self, peer_name: str, entry: BacklogEntry, tally: _ReplayTally) -> bool:
+        """Deliver one backlog entry; False when the peer could not be reached (stop replaying)."""
+        arguments = await self._still_current(peer_name, entry.command, entry.arguments)
+        if arguments is ALREADY_THERE:
+            # the peer synced from us since it was queued: delivered, without a write there
+            tally.delivered.append(entry.id)
+            tally.acknowledged += 1
+            tally.already += 1
+            return True
+        if arguments is None:
+            # superseded: the lease changed here since (a later update is queued behind this
+            # one, or the partner's own copy arrived), or the peer holds a newer copy; sending
+            # this old copy would overwrite a newer lease at the peer
+            tally.delivered.append(entry.id)
+            tally.superseded += 1
+            return True
+        try:
+            await self.clients[peer_name].send({"command": entry.command, "service": [self.service],
+                                                "arguments": arguments})
+        except PeerError as exc:
+            if exc.kind == "answer" and exc.result in (1, 4):
+                await self._reconcile(peer_name, {"command": entry.command, "arguments": entry.arguments}, exc)
+                tally.delivered.append(entry.id)  # settled by reconciliation, not to be retried
+                return True
+            log.warning("HA_LEASE_UPDATE_FAILED replaying the backlog to %s failed: %s", peer_name, exc.text)
+            if tally.failure is None:
+                tally.failure = exc.text
+            return False
+        tally.delivered.append(entry.id)
+        tally.acknowledged += 1
+        return True
 
     async def _local_copy(self, lease_map: dict[str, Any]) -> dict[str, Any] | None:
         """The local lease at the address of `lease_map`, as a lease update would carry it."""
@@ -558,6 +591,16 @@ class HaService:
             return "newer"
         return "same" if _same_lease(lease, lease_map) else "other"
 
+    async def _partner_copies(self, peer: str, leases: list[dict[str, Any]]) -> list[str]:
+        """`_partner_copy` of each lease, REPLAY_CONCURRENCY questions in flight at a time."""
+        limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
+
+        async def ask(lease: dict[str, Any]) -> str:
+            async with limit:
+                return await self._partner_copy(peer, lease)
+
+        return list(await asyncio.gather(*(ask(lease) for lease in leases)))
+
     async def _still_current(self, peer: str, command: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
         """The arguments to replay for a backlog entry, limited to what is still the local state;
         None when nothing of it is. A queued update whose lease changed locally since is
@@ -581,19 +624,15 @@ class HaService:
                     return None
                 return arguments
             if command == "lease6-bulk-apply":
-                leases, there = [], 0
-                for lease in arguments.get("leases") or []:
-                    if await self._local_copy(lease) != lease:
-                        continue
-                    copy = await self._partner_copy(peer, lease)
-                    if copy == "same":
-                        there += 1
-                    elif copy == "other":
-                        leases.append(lease)
+                unchanged = [lease for lease in arguments.get("leases") or [] if await self._local_copy(lease) == lease]
+                copies = await self._partner_copies(peer, unchanged)
+                leases = [lease for lease, copy in zip(unchanged, copies, strict=True) if copy == "other"]
+                there = copies.count("same")
                 # a delete is never "already there" by the lease's copy: the peer holding the very
                 # lease we deleted is why the delete must go
-                deleted = [lease for lease in arguments.get("deleted-leases") or []
-                           if await self._local_copy(lease) is None and await self._partner_copy(peer, lease) != "newer"]
+                gone = [lease for lease in arguments.get("deleted-leases") or [] if await self._local_copy(lease) is None]
+                deleted = [lease for lease, copy in zip(gone, await self._partner_copies(peer, gone), strict=True)
+                           if copy != "newer"]
                 if not leases and not deleted:
                     return ALREADY_THERE if there else None
                 return {**arguments, "leases": leases, "deleted-leases": deleted}
@@ -674,6 +713,46 @@ class HaService:
         if command.endswith("bulk-apply") and "leases" in arguments and "deleted-leases" in arguments:
             return partner
         return None
+
+
+@dataclass
+class _ReplayTally:
+    """What one replay round did with its entries."""
+    delivered: list[int] = field(default_factory=list)  # entry ids: sent, already there, superseded or settled
+    acknowledged: int = 0
+    superseded: int = 0
+    already: int = 0
+    failure: str | None = None  # the first send that could not reach the peer
+
+
+def _replay_segments(entries: list[BacklogEntry], family: int) -> list[list[list[BacklogEntry]]]:
+    """Split a backlog batch into segments to replay one after the other; a segment is a list of
+    lanes that can go side by side, each lane the entries of one lease in queue order. A bulk
+    entry (many leases) is a segment and a lane of its own, so nothing passes it either way."""
+    segments: list[list[list[BacklogEntry]]] = []
+    lanes: dict[tuple[str, str], list[BacklogEntry]] = {}
+    for entry in entries:
+        key = _lease_key(entry, family)
+        if key is None:
+            if lanes:
+                segments.append(list(lanes.values()))
+                lanes = {}
+            segments.append([[entry]])
+        else:
+            lanes.setdefault(key, []).append(entry)
+    if lanes:
+        segments.append(list(lanes.values()))
+    return segments
+
+
+def _lease_key(entry: BacklogEntry, family: int) -> tuple[str, str] | None:
+    """The one lease a backlog entry is about (its address, and its type for v6), None for a bulk."""
+    if entry.command not in (f"lease{family}-update", f"lease{family}-del"):
+        return None
+    address = entry.arguments.get("ip-address") if isinstance(entry.arguments, dict) else None
+    if not isinstance(address, str):
+        return None
+    return address.lower(), str(entry.arguments.get("type", "IA_NA")) if family == 6 else ""
 
 
 def _same_lease(held: dict[str, Any], queued: dict[str, Any]) -> bool:

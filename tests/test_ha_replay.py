@@ -1,0 +1,40 @@
+"""How a backlog batch is split for replay (app/ha/service.py): lanes of one lease each, side by
+side, a lease's entries in queue order, and a bulk entry alone between the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.ha.service import _replay_segments
+from app.store.sync_ops import BacklogEntry
+
+
+def entry(ident: int, command: str, arguments: dict[str, Any]) -> BacklogEntry:
+    return BacklogEntry(ident, "server2", 4 if command.startswith("lease4") else 6, command, arguments, 0)
+
+
+def ids(segments: list[list[list[BacklogEntry]]]) -> list[list[list[int]]]:
+    return [[[e.id for e in lane] for lane in segment] for segment in segments]
+
+
+def test_the_changes_of_one_lease_share_a_lane_in_queue_order() -> None:
+    batch = [entry(1, "lease4-update", {"ip-address": "192.0.2.1"}),
+             entry(2, "lease4-update", {"ip-address": "192.0.2.2"}),
+             entry(3, "lease4-del", {"ip-address": "192.0.2.1"}),
+             entry(4, "lease4-update", {"ip-address": "192.0.2.1"})]
+    assert ids(_replay_segments(batch, 4)) == [[[1, 3, 4], [2]]]
+
+
+def test_a_bulk_entry_is_replayed_alone_between_the_entries_around_it() -> None:
+    batch = [entry(1, "lease6-del", {"ip-address": "2001:db8::1"}),
+             entry(2, "lease6-bulk-apply", {"leases": [], "deleted-leases": []}),
+             entry(3, "lease6-del", {"ip-address": "2001:db8::1"}),
+             entry(4, "lease6-del", {"ip-address": "2001:db8::1", "type": "IA_PD"})]
+    assert ids(_replay_segments(batch, 6)) == [[[1]], [[2]], [[3], [4]]]
+
+
+def test_an_entry_without_an_address_is_replayed_alone() -> None:
+    batch = [entry(1, "lease4-update", {"ip-address": "192.0.2.1"}),
+             entry(2, "lease4-update", {"hw-address": "0a:0b:0c:0d:0e:0f"}),
+             entry(3, "lease4-update", {"ip-address": "192.0.2.1"})]
+    assert ids(_replay_segments(batch, 4)) == [[[1]], [[2]], [[3]]]

@@ -1,0 +1,243 @@
+"""The HA peer client's connections (app/ha/http_transport.py), against small servers of the
+tests' own on loopback that answer, stall, close or misbehave as a peer might."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.ha.peer_client import PeerClient, PeerEndpoint, PeerError
+
+LIST_COMMANDS = {"command": "list-commands"}
+OK = b'[{"result": 0, "text": "ok"}]'
+
+
+@dataclass
+class FakePeer:
+    """Reads one request at a time per connection and lets `behave` answer it."""
+
+    behave: Callable[[FakePeer, asyncio.StreamWriter, bytes], object]
+    connections: int = 0
+    requests: list[bytes] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    port: int = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                request = head + await reader.readexactly(length)
+                self.requests.append(request)
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+                try:
+                    outcome = self.behave(self, writer, request)
+                    if asyncio.iscoroutine(outcome):
+                        outcome = await outcome
+                finally:
+                    self.in_flight -= 1
+                await writer.drain()
+                if outcome == "close":
+                    writer.close()
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+def answer(body: bytes = OK, extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s" % (
+        extra, len(body), body)
+
+
+@pytest.fixture
+async def fake_peer() -> AsyncIterator[Callable[..., object]]:
+    servers: list[asyncio.Server] = []
+
+    async def start(behave: Callable[[FakePeer, asyncio.StreamWriter, bytes], object]) -> FakePeer:
+        peer = FakePeer(behave)
+        server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+        servers.append(server)
+        peer.port = server.sockets[0].getsockname()[1]
+        return peer
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def client_for(peer: FakePeer, timeout: float = 5.0) -> PeerClient:
+    return PeerClient(PeerEndpoint("server2", f"http://127.0.0.1:{peer.port}/", basic_auth_user="ha",
+                                   basic_auth_password="s3cret"), timeout=timeout)
+
+
+async def test_requests_share_one_kept_alive_connection(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(answer()))
+    client = client_for(peer)
+    for _ in range(3):
+        assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert peer.connections == 1
+    await client.close()
+
+
+async def test_a_request_carries_the_json_body_and_the_credentials(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(answer()))
+    client = client_for(peer)
+    await client.send(LIST_COMMANDS)
+    head, _, body = peer.requests[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"POST / HTTP/1.1\r\n")
+    assert b"\r\nContent-Type: application/json" in head
+    assert b"\r\nAuthorization: Basic aGE6czNjcmV0" in head  # ha:s3cret
+    assert body == b'{"command":"list-commands"}'
+    await client.close()
+
+
+async def test_a_connection_the_peer_closed_while_idle_is_replaced_without_an_error(fake_peer) -> None:
+    # the peer's keep-alive ran out between two requests: it closes without saying so beforehand
+    peer = await fake_peer(lambda p, w, r: (w.write(answer()), "close")[1])
+    client = client_for(peer)
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    await asyncio.sleep(0.05)  # the close reaches the client while the connection is idle
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert peer.connections == 2
+    assert len(peer.requests) == 2
+    await client.close()
+
+
+async def test_a_kept_alive_connection_that_hangs_up_on_the_next_request_is_replaced_once(fake_peer) -> None:
+    # the race the idle check cannot see: the peer closed just as the request went out
+    served: dict[int, int] = {}
+
+    def first_only(p: FakePeer, w: asyncio.StreamWriter, r: bytes) -> str | None:
+        served[id(w)] = served.get(id(w), 0) + 1
+        if served[id(w)] > 1:
+            return "close"
+        w.write(answer())
+        return None
+
+    peer = await fake_peer(first_only)
+    client = client_for(peer)
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert peer.connections == 2
+    assert len(peer.requests) == 3  # the second request went out twice: once unanswered, once answered
+    await client.close()
+
+
+async def test_connection_close_in_the_answer_is_obeyed(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(answer(extra=b"Connection: close\r\n")))
+    client = client_for(peer)
+    for _ in range(2):
+        assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert peer.connections == 2
+    await client.close()
+
+
+async def test_a_chunked_answer_is_read_whole(fake_peer) -> None:
+    def chunked(p: FakePeer, w: asyncio.StreamWriter, r: bytes) -> None:
+        w.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, OK[:10], len(OK) - 10, OK[10:]))
+
+    peer = await fake_peer(chunked)
+    client = client_for(peer)
+    assert (await client.send(LIST_COMMANDS))["text"] == "ok"
+    assert (await client.send(LIST_COMMANDS))["text"] == "ok"
+    assert peer.connections == 1
+    await client.close()
+
+
+async def test_a_peer_that_does_not_answer_times_out_as_a_communication_failure(fake_peer) -> None:
+    async def stall(p: FakePeer, w: asyncio.StreamWriter, r: bytes) -> None:
+        await p.release.wait()
+
+    peer = await fake_peer(stall)
+    client = client_for(peer, timeout=0.3)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert (raised.value.kind, raised.value.text) == ("communication", "Connection timed out")
+    peer.release.set()
+    await client.close()
+
+
+async def test_a_late_answer_is_not_taken_for_the_next_requests(fake_peer) -> None:
+    async def slow_first(p: FakePeer, w: asyncio.StreamWriter, r: bytes) -> None:
+        if len(p.requests) == 1:
+            await asyncio.sleep(0.5)
+            w.write(answer(b'[{"result": 1, "text": "late"}]'))
+        else:
+            w.write(answer())
+
+    peer = await fake_peer(slow_first)
+    client = client_for(peer, timeout=0.2)
+    with pytest.raises(PeerError):
+        await client.send(LIST_COMMANDS)
+    assert (await client.send(LIST_COMMANDS, request_timeout=2))["text"] == "ok"
+    assert peer.connections == 2  # the timed-out connection was dropped, not reused
+    await client.close()
+
+
+async def test_a_refused_connection_is_a_communication_failure(unused_tcp_port: int) -> None:
+    client = PeerClient(PeerEndpoint("server2", f"http://127.0.0.1:{unused_tcp_port}/"))
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert raised.value.kind == "communication"
+    assert client.failures == 1
+    await client.close()
+
+
+async def test_a_malformed_answer_is_a_communication_failure(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(b"HTTP/1.1 abc\r\n\r\n"))
+    client = client_for(peer)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert raised.value.kind == "communication"
+    assert "malformed HTTP answer" in raised.value.text
+    await client.close()
+
+
+async def test_an_answer_cut_off_half_way_fails_without_sending_the_request_again(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: (w.write(answer()[:-5]), "close")[1])
+    client = client_for(peer)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert "in the middle of its answer" in raised.value.text
+    assert len(peer.requests) == 1
+    await client.close()
+
+
+async def test_a_peer_that_always_hangs_up_without_answering_fails_after_one_fresh_try(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: "close")
+    client = client_for(peer)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert "closed the connection without answering" in raised.value.text
+    assert len(peer.requests) == 1  # a new connection is not retried
+    await client.close()
+
+
+async def test_no_more_than_eight_requests_are_in_flight_at_once(fake_peer) -> None:
+    async def hold(p: FakePeer, w: asyncio.StreamWriter, r: bytes) -> None:
+        await p.release.wait()
+        w.write(answer())
+
+    peer = await fake_peer(hold)
+    client = client_for(peer)
+    sends = [asyncio.ensure_future(client.send(LIST_COMMANDS)) for _ in range(12)]
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if peer.in_flight == 8:
+            break
+    await asyncio.sleep(0.05)
+    assert peer.in_flight == 8
+    peer.release.set()
+    assert [a["result"] for a in await asyncio.gather(*sends)] == [0] * 12
+    assert peer.most_in_flight == 8
+    assert peer.connections == 8
+    await client.close()
