@@ -163,6 +163,43 @@ def test_a_replayed_backlog_keeps_each_leases_changes_in_the_order_made(spawn: A
     assert metric(standby, "leasesync_ha_lease_updates_received_total") >= 35  # replayed, not synced
 
 
+def test_a_replayed_v6_backlog_keeps_each_leases_changes_in_the_order_made(spawn: Any, tmp_path: Path) -> None:
+    """The same for v6, whose every local change is queued as a lease6-bulk-apply of its lease."""
+    configs = pair_configs([make_database("sqlite", tmp_path)[0] for _ in range(2)], family=6,
+                           **{"max-response-delay": 60000})
+    primary, standby = (spawn(config, f"server{i + 1}") for i, config in enumerate(configs))
+    wait_states([primary, standby], ["hot-standby", "hot-standby"], service="dhcp6")
+
+    def dump6(server: Any) -> list[dict[str, Any]]:
+        leases = server.command("lease6-get-all", "dhcp6")[0]["arguments"]["leases"]
+        return sorted(leases, key=lambda lease: lease["ip-address"])
+
+    standby.signal(signal.SIGSTOP)
+    try:
+        for i in range(1, 31):
+            lease = {"ip-address": f"2001:db8:1::{i:x}", "duid": "01:02:03", "iaid": i}
+            assert primary.command("lease6-add", "dhcp6", lease)[0]["result"] == 0
+        for command, arguments in (
+            ("lease6-del", {"ip-address": "2001:db8:1::2"}),
+            ("lease6-add", {"ip-address": "2001:db8:1::2", "duid": "0a:0b:0c", "iaid": 99}),
+            ("lease6-update", {"ip-address": "2001:db8:1::4", "duid": "01:02:03", "iaid": 4, "hostname": "a.example"}),
+            ("lease6-update", {"ip-address": "2001:db8:1::4", "duid": "01:02:03", "iaid": 4, "hostname": "b.example"}),
+            ("lease6-del", {"ip-address": "2001:db8:1::6"}),
+        ):
+            assert primary.command(command, "dhcp6", arguments)[0]["result"] == 0
+    finally:
+        standby.signal(signal.SIGCONT)
+    wait_for(lambda: metric(primary, "leasesync_ha_backlog_depth", peer="server2") == 0, 30,
+             what="the backlog to be replayed")
+    assert ha_state(primary, "dhcp6") == "hot-standby"
+    assert dump6(standby) == dump6(primary)
+    by_address = {lease["ip-address"]: lease for lease in dump6(standby)}
+    assert len(by_address) == 29
+    assert by_address["2001:db8:1::2"]["duid"] == "0a:0b:0c"
+    assert by_address["2001:db8:1::4"]["hostname"] == "b.example"
+    assert metric(standby, "leasesync_ha_lease_updates_received_total") >= 25  # replayed, not synced
+
+
 def test_two_servers_with_one_name_are_refused_naming_both(spawn: Any, tmp_path: Path) -> None:
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
     c1, c2 = pair_configs(dbs)

@@ -25,12 +25,28 @@ def test_the_changes_of_one_lease_share_a_lane_in_queue_order() -> None:
     assert ids(_replay_segments(batch, 4)) == [[[1, 3, 4], [2]]]
 
 
-def test_a_bulk_entry_is_replayed_alone_between_the_entries_around_it() -> None:
+def test_a_bulk_of_several_leases_is_replayed_alone_between_the_entries_around_it() -> None:
+    two = {"leases": [{"ip-address": "2001:db8::1"}], "deleted-leases": [{"ip-address": "2001:db8::2"}]}
     batch = [entry(1, "lease6-del", {"ip-address": "2001:db8::1"}),
-             entry(2, "lease6-bulk-apply", {"leases": [], "deleted-leases": []}),
+             entry(2, "lease6-bulk-apply", two),
              entry(3, "lease6-del", {"ip-address": "2001:db8::1"}),
              entry(4, "lease6-del", {"ip-address": "2001:db8::1", "type": "IA_PD"})]
     assert ids(_replay_segments(batch, 6)) == [[[1]], [[2]], [[3], [4]]]
+
+
+def test_a_bulk_of_one_lease_shares_that_leases_lane() -> None:
+    # what one local v6 change queues for a partner: a lease6-bulk-apply of that lease
+    batch = [entry(1, "lease6-bulk-apply", {"leases": [{"ip-address": "2001:db8::1"}], "deleted-leases": []}),
+             entry(2, "lease6-bulk-apply", {"leases": [{"ip-address": "2001:db8::2"}], "deleted-leases": []}),
+             entry(3, "lease6-bulk-apply", {"leases": [], "deleted-leases": [{"ip-address": "2001:db8::1"}]}),
+             entry(4, "lease6-bulk-apply", {"leases": [{"ip-address": "2001:db8::1", "type": "IA_PD"}],
+                                            "deleted-leases": []})]
+    assert ids(_replay_segments(batch, 6)) == [[[1, 3], [2], [4]]]
+
+
+def test_an_empty_bulk_is_replayed_alone() -> None:
+    batch = [entry(1, "lease6-bulk-apply", {"leases": [], "deleted-leases": []})]
+    assert ids(_replay_segments(batch, 6)) == [[[1]]]
 
 
 def test_an_entry_without_an_address_is_replayed_alone() -> None:

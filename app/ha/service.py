@@ -727,8 +727,8 @@ class _ReplayTally:
 
 def _replay_segments(entries: list[BacklogEntry], family: int) -> list[list[list[BacklogEntry]]]:
     """Split a backlog batch into segments to replay one after the other; a segment is a list of
-    lanes that can go side by side, each lane the entries of one lease in queue order. A bulk
-    entry (many leases) is a segment and a lane of its own, so nothing passes it either way."""
+    lanes that can go side by side, each lane the entries of one lease in queue order. An entry
+    of several leases (a bulk) is a segment and a lane of its own, so nothing passes it either way."""
     segments: list[list[list[BacklogEntry]]] = []
     lanes: dict[tuple[str, str], list[BacklogEntry]] = {}
     for entry in entries:
@@ -746,13 +746,21 @@ def _replay_segments(entries: list[BacklogEntry], family: int) -> list[list[list
 
 
 def _lease_key(entry: BacklogEntry, family: int) -> tuple[str, str] | None:
-    """The one lease a backlog entry is about (its address, and its type for v6), None for a bulk."""
-    if entry.command not in (f"lease{family}-update", f"lease{family}-del"):
+    """The one lease a backlog entry is about (its address, and its type for v6); None for an
+    entry of several leases or none. A lease6-bulk-apply of one lease (what one local change
+    queues for a v6 partner) is about that lease."""
+    arguments = entry.arguments if isinstance(entry.arguments, dict) else {}
+    if entry.command == f"lease{family}-bulk-apply":
+        leases = list(arguments.get("leases") or []) + list(arguments.get("deleted-leases") or [])
+        if len(leases) != 1 or not isinstance(leases[0], dict):
+            return None
+        arguments = leases[0]
+    elif entry.command not in (f"lease{family}-update", f"lease{family}-del"):
         return None
-    address = entry.arguments.get("ip-address") if isinstance(entry.arguments, dict) else None
+    address = arguments.get("ip-address")
     if not isinstance(address, str):
         return None
-    return address.lower(), str(entry.arguments.get("type", "IA_NA")) if family == 6 else ""
+    return address.lower(), str(arguments.get("type", "IA_NA")) if family == 6 else ""
 
 
 def _same_lease(held: dict[str, Any], queued: dict[str, Any]) -> bool:
