@@ -1,9 +1,10 @@
 """`GET /metrics` of a real hot-standby pair (two leasesync processes, SQLite each): the HA
-figures move as leases are written and as the states change. Polls only (wait_for), no sleeps."""
+figures move as leases are written and as the states change. Polls (wait_for); one test watches for a while that nothing is sent."""
 
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,42 @@ def test_a_backlog_the_standby_synced_is_delivered_without_sending_it_again(pair
     assert metric(standby, "leasesync_leases", family="4") == 15
     assert metric(standby, "leasesync_ha_lease_updates_received_total") == 0, "the synced updates were sent again"
     assert metric(primary, "leasesync_ha_lease_updates_sent_total", peer="server2") == 15  # delivered, by the sync
+
+
+def test_a_backlog_waits_while_the_restarted_standby_has_yet_to_sync(spawn: Any, tmp_path: Path) -> None:
+    """A standby restarted before the primary noticed it gone (the primary still in hot-standby)
+    comes back in waiting, then syncs every lease from the primary. The primary's backlog waits
+    for a heartbeat that shows the standby past that: replayed into a waiting standby, each lease
+    would be written there twice (the update, then the sync). Held here by pausing the standby's
+    state machine in waiting (Kea's `state-machine` setting)."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, **{"max-response-delay": 60000})
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    standby.kill()
+    for i in range(140, 155):
+        add(primary, i)
+    ha = standby.config["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]
+    ha["state-machine"] = {"states": [{"state": "waiting", "pause": "always"}]}
+    standby.start()
+
+    def partner_seen_as(state: str) -> bool:
+        status = primary.command("status-get", "dhcp4")[0]["arguments"]["high-availability"][0]
+        return bool(status["ha-servers"]["remote"].get("last-state") == state)
+
+    wait_for(lambda: partner_seen_as("waiting"), 10, what="the primary to see the standby waiting")
+    assert ha_state(primary) == "hot-standby"
+    # several heartbeats and replay rounds (300 ms, 500 ms) with the standby seen waiting: nothing sent
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        assert metric(standby, "leasesync_ha_lease_updates_received_total") == 0
+        time.sleep(0.1)
+    assert standby.command("ha-continue", "dhcp4")[0]["result"] == 0
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    wait_for(lambda: metric(primary, "leasesync_ha_backlog_depth", peer="server2") == 0, 20,
+             what="the backlog to drain")
+    assert metric(standby, "leasesync_leases", family="4") == 15
+    assert metric(standby, "leasesync_ha_lease_updates_received_total") == 0  # all 15 came with the sync
 
 
 def test_replayed_backlog_counts_as_sent(spawn: Any, tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ REPLAY_BATCH = 200
 # client's connection limit): one at a time, each a lookup and a durable write at the peer, a
 # long backlog drained at a few hundred updates a second.
 REPLAY_CONCURRENCY = 8
+_PARTNER_STATES_NOT_REPLAYED_TO = (None, HaState.UNAVAILABLE, HaState.WAITING, HaState.SYNCING)
 ALREADY_THERE: dict[str, Any] = {}  # _still_current: the peer holds this update's lease exactly as it would
 
 
@@ -457,6 +458,11 @@ class HaService:
     def _peer_ready_for_replay(self, peer: PeerConfig) -> bool:
         if not self.config.send_lease_updates:
             return False
+        if not peer.is_backup and self.sm.partner_state in _PARTNER_STATES_NOT_REPLAYED_TO:
+            # not heard from since it failed, or about to fetch every lease with its own sync:
+            # the backlog waits for a heartbeat that shows the partner past that (sent earlier, it
+            # would write each lease there twice; sent after, most entries are already there)
+            return False
         return self.sm.should_send_lease_updates(peer)
 
     async def _replay_loop(self, peer_name: str) -> None:
@@ -488,8 +494,12 @@ class HaService:
                 await self._replay_segment(peer_name, segment, tally)
                 if tally.failure is not None:
                     break
-            if tally.failure is not None and not peer.is_backup:
-                self._execute(self.sm.on_lease_update_done(peer_name, False, self.clock(), tally.failure))
+            if tally.failure is not None:
+                # one line a round, however many entries were in flight when the peer went away
+                log.warning("HA_LEASE_UPDATE_FAILED replaying the backlog to %s failed: %s%s", peer_name,
+                            tally.failure, f" ({tally.failed} entries)" if tally.failed > 1 else "")
+                if not peer.is_backup:
+                    self._execute(self.sm.on_lease_update_done(peer_name, False, self.clock(), tally.failure))
             if tally.superseded:
                 log.info("HA_LEASES_BACKLOG_SUPERSEDED %d outstanding lease updates to %s were not sent: the "
                          "leases changed here since", tally.superseded, peer_name)
@@ -547,7 +557,7 @@ class HaService:
                 await self._reconcile(peer_name, {"command": entry.command, "arguments": entry.arguments}, exc)
                 tally.delivered.append(entry.id)  # settled by reconciliation, not to be retried
                 return True
-            log.warning("HA_LEASE_UPDATE_FAILED replaying the backlog to %s failed: %s", peer_name, exc.text)
+            tally.failed += 1
             if tally.failure is None:
                 tally.failure = exc.text
             return False
@@ -723,6 +733,7 @@ class _ReplayTally:
     superseded: int = 0
     already: int = 0
     failure: str | None = None  # the first send that could not reach the peer
+    failed: int = 0  # sends that could not reach it
 
 
 def _replay_segments(entries: list[BacklogEntry], family: int) -> list[list[list[BacklogEntry]]]:
