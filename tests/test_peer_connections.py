@@ -241,3 +241,47 @@ async def test_no_more_than_eight_requests_are_in_flight_at_once(fake_peer) -> N
     assert peer.most_in_flight == 8
     assert peer.connections == 8
     await client.close()
+
+
+async def test_a_kept_alive_connection_closed_before_its_loss_is_reported_is_not_used(fake_peer) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(answer()))
+    client = client_for(peer)
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    [idle] = client._connections._idle
+    assert idle.transport is not None
+    idle.transport.close()  # closing now; connection_lost only runs on a later turn of the loop
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert peer.connections == 2
+    assert len(peer.requests) == 2
+    await client.close()
+
+
+async def test_a_connection_whose_write_fails_is_replaced_without_an_error(fake_peer) -> None:
+    # uvloop raises RuntimeError writing to a handle that closed before the loss was reported
+    peer = await fake_peer(lambda p, w, r: w.write(answer()))
+    client = client_for(peer)
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    [idle] = client._connections._idle
+
+    def closed_handle(data: bytes) -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
+
+    idle.transport.write = closed_handle  # type: ignore[method-assign,union-attr]
+    assert (await client.send(LIST_COMMANDS))["result"] == 0
+    assert peer.connections == 2
+    await client.close()
+
+
+async def test_an_unexpected_error_in_the_connection_is_a_communication_failure(fake_peer, monkeypatch) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(answer()))
+    client = client_for(peer)
+
+    async def broken(*args: object, **kwargs: object) -> tuple[int, bytes]:
+        raise ValueError("something nobody foresaw")
+
+    monkeypatch.setattr(client._connections, "post", broken)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert raised.value.kind == "communication"
+    assert "something nobody foresaw" in raised.value.text
+    await client.close()

@@ -95,7 +95,14 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self._reset()
         self.answered = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
+        try:
+            self.transport.write(request)
+        except (RuntimeError, OSError):
+            # closed under us before its loss was reported (uvloop raises RuntimeError for a
+            # closed handle): nothing of this request went out
+            self.answered = None
+            self.close()
+            raise _StaleConnection() from None
         try:
             await asyncio.wait_for(self.answered, read_timeout)
         except TimeoutError:
@@ -168,7 +175,8 @@ class PeerConnections:
         now = time.monotonic()
         while self._idle:
             connection = self._idle.pop()  # the most recently used: the least likely to have timed out there
-            if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
+            usable = connection.transport is not None and not connection.transport.is_closing()
+            if usable and not connection.closed and now - connection.idle_since < self.keepalive_expiry:
                 return connection
             connection.close()
         return None

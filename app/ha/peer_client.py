@@ -8,6 +8,7 @@ recover as the HA spec says.
 from __future__ import annotations
 
 import base64
+import logging
 import ssl
 import time
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import orjson
 
 from app import __version__
 from app.ha.http_transport import PeerConnections
+
+log = logging.getLogger("leasesync.ha")
 
 # Kea's HA HTTP client gives up on a request after 10 s (its default request timeout).
 DEFAULT_TIMEOUT = 10.0
@@ -94,6 +97,10 @@ class PeerClient:
         except httpx.HTTPError as exc:
             self.failures += 1
             raise PeerError("communication", str(exc) or type(exc).__name__) from None
+        except Exception as exc:  # noqa: BLE001 - whatever the connection did, the command that sent it must not fail
+            self.failures += 1
+            log.warning("unexpected failure talking to %s (%s): %r", self.peer.name, self.peer.url, exc)
+            raise PeerError("communication", f"{type(exc).__name__}: {exc}") from None
         self.last_rtt = time.monotonic() - started
         try:
             return orjson.loads(content)
