@@ -36,7 +36,9 @@ def configure(fmt: str = "text", severity: str = "INFO") -> None:
     root.handlers[:] = [handler]
     level = _LEVELS.get(severity.upper(), "INFO")
     root.setLevel(level)
-    # httpx logs every request it makes at INFO: a line for each heartbeat and each lease update
-    # sent to a partner, thousands a second under load. Kea logs those exchanges at debug level.
+    # httpx logs every request it makes at INFO. The peer client used it until session 22 (a line
+    # for each heartbeat and lease update sent, thousands a second under load); peer calls now go
+    # through app/ha/http_transport.py, and any that go through httpx again stay at debug level,
+    # where Kea logs those exchanges.
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

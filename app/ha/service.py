@@ -14,9 +14,9 @@ import contextlib
 import ipaddress
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from app.errors import CommandError
 from app.ha import messages
@@ -63,6 +63,8 @@ REPLAY_BATCH = 200
 # client's connection limit): one at a time, each a lookup and a durable write at the peer, a
 # long backlog drained at a few hundred updates a second.
 REPLAY_CONCURRENCY = 8
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 _PARTNER_STATES_NOT_REPLAYED_TO = (None, HaState.UNAVAILABLE, HaState.WAITING, HaState.SYNCING)
 ALREADY_THERE: dict[str, Any] = {}  # _still_current: the peer holds this update's lease exactly as it would
 
@@ -520,18 +522,12 @@ class HaService:
     async def _replay_segment(self, peer_name: str, segment: list[list[BacklogEntry]], tally: _ReplayTally) -> None:
         """Replay a segment's lanes side by side, each lane's entries in order. A failure stops
         every lane before its next entry; what was not delivered stays in the backlog."""
-        limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
-
         async def lane(entries: list[BacklogEntry]) -> None:
-            async with limit:
-                for entry in entries:
-                    if tally.failure is not None or not await self._replay_entry(peer_name, entry, tally):
-                        return
+            for entry in entries:
+                if tally.failure is not None or not await self._replay_entry(peer_name, entry, tally):
+                    return
 
-        if len(segment) == 1:
-            await lane(segment[0])
-        else:
-            await asyncio.gather(*(lane(entries) for entries in segment))
+        await _side_by_side(lane, segment)
 
     async def _replay_entry(self, peer_name: str, entry: BacklogEntry, tally: _ReplayTally) -> bool:
         """Deliver one backlog entry; False when the peer could not be reached (stop replaying)."""
@@ -603,13 +599,7 @@ class HaService:
 
     async def _partner_copies(self, peer: str, leases: list[dict[str, Any]]) -> list[str]:
         """`_partner_copy` of each lease, REPLAY_CONCURRENCY questions in flight at a time."""
-        limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
-
-        async def ask(lease: dict[str, Any]) -> str:
-            async with limit:
-                return await self._partner_copy(peer, lease)
-
-        return list(await asyncio.gather(*(ask(lease) for lease in leases)))
+        return await _side_by_side(lambda lease: self._partner_copy(peer, lease), leases)
 
     async def _still_current(self, peer: str, command: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
         """The arguments to replay for a backlog entry, limited to what is still the local state;
@@ -723,6 +713,17 @@ class HaService:
         if command.endswith("bulk-apply") and "leases" in arguments and "deleted-leases" in arguments:
             return partner
         return None
+
+
+async def _side_by_side(run: Callable[[_Item], Awaitable[_Result]], items: list[_Item]) -> list[_Result]:
+    """`run` of each item, in the items' order, at most REPLAY_CONCURRENCY at a time."""
+    limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
+
+    async def bounded(item: _Item) -> _Result:
+        async with limit:
+            return await run(item)
+
+    return list(await asyncio.gather(*(bounded(item) for item in items)))
 
 
 @dataclass
