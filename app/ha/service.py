@@ -91,7 +91,8 @@ class HaService:
         self.clock = clock
         self.wall = wall
         self.service = family.service
-        self.sm = HaStateMachine(config, clock(), self.service)  # type: ignore[arg-type]
+        # every update skipped for the partner goes to the durable backlog (on_local_changes)
+        self.sm = HaStateMachine(config, clock(), self.service, durable_backlog=True)  # type: ignore[arg-type]
         self.clients = {peer.name: PeerClient(_endpoint(config, peer)) for peer in config.other_peers}
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -204,9 +204,17 @@ BacklogOp = Literal["add", "delete"]
 class HaStateMachine:
     """One HA relationship of this server. Not thread-safe: drive it from one task."""
 
-    def __init__(self, config: HaConfig, now: float, service: Service = "dhcp4") -> None:
+    def __init__(self, config: HaConfig, now: float, service: Service = "dhcp4", *,
+                 durable_backlog: bool = False) -> None:
+        """`durable_backlog`: the caller keeps every lease update skipped for the partner
+        (`LeaseUpdatePlan.skipped_partner`) in a durable backlog and replays it once updates
+        flow again (app/ha/service.py). The partner then needs no resync for those updates and
+        none is asked for: in partner-down under a steady stream of lease changes, each resync
+        would end with new skipped updates and ask for the next one, for as long as the stream
+        lasts."""
         self.config = config
         self.service: Service = service
+        self._durable_backlog = durable_backlog
         self.comm = CommunicationState(config, now)
         self.partner: PeerConfig | None = config.partner
         self._state = S.WAITING
@@ -610,7 +618,8 @@ class HaStateMachine:
             if not self.should_send_lease_updates(peer):
                 if not peer.is_backup:
                     self.comm.increase_unsent_update_count()
-                    self._partner_missing_our_updates = True
+                    # without a durable backlog only a resync can bring these to the partner
+                    self._partner_missing_our_updates = not self._durable_backlog
                     plan.skipped_partner = True
                 continue
             plan.requests.append(

@@ -184,6 +184,25 @@ def test_partner_down_asks_a_ready_partner_to_resync_when_it_lacks_our_leases() 
     assert pair.states() == {"server1": S.HOT_STANDBY, "server2": S.HOT_STANDBY}
 
 
+def test_partner_down_with_a_durable_backlog_returns_to_normal_without_asking_a_resync() -> None:
+    """The skipped updates are replayed from the durable backlog: no ha-reset, whose resync
+    would end with more skipped updates under a steady stream of lease changes."""
+    pair = hs_pair()
+    pair.machines["server1"] = HaStateMachine(make_config("server1"), pair.now, durable_backlog=True)
+    pair.start()
+    pair.advance(10)
+    pair.cut("server1", "server2", both=False)  # server2 still reaches server1
+    pair.advance(13)
+    assert pair.states() == {"server1": S.PARTNER_DOWN, "server2": S.READY}
+    plan = pair["server1"].plan_lease_updates([lease()], [])
+    assert plan.skipped_partner  # the caller's durable backlog takes it
+    pair.heal()
+    pair.advance(3)
+    assert not pair.actions_of("server1", SendHaReset)
+    pair.advance(10)
+    assert pair.states() == {"server1": S.HOT_STANDBY, "server2": S.HOT_STANDBY}
+
+
 # ---- load-balancing communication-recovery ------------------------------------------
 def test_first_failed_heartbeat_in_load_balancing_enters_communication_recovery() -> None:
     pair = lb_pair(**{"max-response-delay": 60000})
