@@ -3,6 +3,8 @@
     python bench/soak.py                          # 60 s, one process, SQLite
     python bench/soak.py --seconds 20 --processes 2 --db postgresql
     python bench/soak.py --ha --seconds 60        # a hot-standby pair, partner killed/paused every 8 s
+    python bench/soak.py --ha --seconds 60 --db mysql   # the same pair, each server on a MariaDB database
+    python bench/soak.py --ha --mode load-balancing     # a load-balancing pair, writes to both servers
 
 Single-process mode starts one or two ``leasesync serve`` processes on one lease database (two
 agents over a shared SQL store), runs writer threads (``lease4-update`` with ``force-create``:
@@ -13,7 +15,8 @@ acknowledged fields (or those of a later write whose answer never arrived). Prin
 writes, lost writes (must be 0) and the store check; exits 1 when anything was lost or wrong.
 
 HA mode (``--ha``) starts a hot-standby pair (server1 primary, server2 standby, each on its own
-SQLite database, ``send-lease-updates`` true). Writers send administrator writes
+database of ``--db``: a SQLite file, or a new PostgreSQL or MySQL/MariaDB database dropped at the
+end; ``send-lease-updates`` true). Writers send administrator writes
 (``lease4-update`` with ``force-create`` but without ``expire``, so they are not taken for a
 partner's update) to the primary; when the primary cannot be connected to, the same write goes
 to the standby (as DHCP traffic would, with ``--no-failover`` it is counted as unanswered).
@@ -22,7 +25,9 @@ Every ``--chaos-every`` seconds the standby is alternately SIGKILLed (restarted 
 primary is SIGKILLed once and restarted. After the load stops, the pair must be back in
 hot-standby with both durable backlogs drained (bounded by ``--settle``); then every
 acknowledged write must be present, with acknowledged fields, on the primary *and* on the
-standby, and both stores must be equal.
+standby, and both stores must be equal. ``--mode load-balancing`` runs a load-balancing pair
+(server1 primary, server2 secondary) the same way, except that half the writers write to server2
+first (failing over to server1), and the pair must end in load-balancing.
 """
 
 from __future__ import annotations
@@ -45,6 +50,47 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DSN = os.environ.get("LEASESYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+MYSQL_HOST = os.environ.get("LEASESYNC_TEST_MYSQL_HOST", "127.0.0.1")
+
+
+class Databases:
+    """A new lease database per server of the run (`lease-database` maps), dropped at the end."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self.workdir = workdir
+        self.dropped: list[Any] = []
+
+    def new(self, label: str) -> dict[str, Any]:
+        if self.kind == "sqlite":
+            return {"type": "sqlite", "name": str(self.workdir / f"{label}.db")}
+        name = f"ls_soak_{label}_{uuid.uuid4().hex[:8]}"
+        if self.kind == "postgresql":
+            import psycopg
+
+            admin = psycopg.connect(PG_DSN, autocommit=True)
+            admin.execute(f'CREATE DATABASE "{name}"')
+            self.dropped.append(lambda: admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return {"type": "postgresql", "name": name, "host": "127.0.0.1", "user": "postgres"}
+        import pymysql
+
+        mysql = pymysql.connect(host=MYSQL_HOST, user="root", password="", autocommit=True)
+        with mysql.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}`")
+
+        def drop() -> None:
+            with mysql.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+        self.dropped.append(drop)
+        return {"type": "mysql", "name": name, "host": MYSQL_HOST, "user": "root"}
+
+    def drop(self) -> None:
+        for drop in self.dropped:
+            try:
+                drop()
+            except Exception as exc:  # noqa: BLE001 - clean-up: say so, keep going
+                print(f"could not drop a soak database: {exc}", file=sys.stderr)
 
 
 def free_port() -> int:
@@ -119,11 +165,11 @@ class Stats:
 
 def writer(index: int, urls: list[str], stop: threading.Event, stats: Stats,
            history: dict[str, list[tuple[str, dict[str, Any]]]], seed: int, ha: bool = False,
-           failover: bool = True) -> None:
+           failover: bool = True, names: tuple[str, str] = ("primary", "standby")) -> None:
     """Owns addresses 10.<index>.x.y; records (outcome, fields) per address in order.
 
-    Single mode spreads writes over `urls`; HA mode writes to urls[0] (the primary) and, when
-    it refuses the connection (the request was never sent), to urls[1] (the standby)."""
+    Single mode spreads writes over `urls`; HA mode writes to urls[0] (the server `names[0]`) and,
+    when it refuses the connection (the request was never sent), to urls[1] (`names[1]`)."""
     rng = random.Random(seed + index)
     acked: list[str] = []
     serial = 0
@@ -148,14 +194,14 @@ def writer(index: int, urls: list[str], stop: threading.Event, stats: Stats,
             try:
                 if ha:
                     try:
-                        entry.append(("primary", time.time()))
+                        entry.append((names[0], time.time()))
                         answer = http.post(urls[0], json=body)
                     except httpx.ConnectError:
                         if not failover:
                             raise
                         with stats.lock:
                             stats.failovers += 1
-                        entry[2] = ("standby", time.time())
+                        entry[2] = (names[1], time.time())
                         answer = http.post(urls[1], json=body)
                 else:
                     answer = http.post(urls[serial % len(urls)], json=body)
@@ -228,13 +274,14 @@ def check(url: str, histories: list[dict[str, list[Any]]]) -> tuple[int, int, in
     return lost, wrong, ties
 
 
-def ha_config(workdir: Path, name: str, port: int, peers: list[dict[str, Any]]) -> dict[str, Any]:
+def ha_config(database: dict[str, Any], name: str, port: int, peers: list[dict[str, Any]],
+              mode: str) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from tests.ha_helpers import ha_hook
 
-    hook = ha_hook(name, "hot-standby", peers)
+    hook = ha_hook(name, mode, peers)
     return {"LeaseSync": {"http-host": "127.0.0.1", "http-port": port},
-            "Dhcp4": {"lease-database": {"type": "sqlite", "name": str(workdir / f"{name}.db")},
+            "Dhcp4": {"lease-database": database,
                       "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}], "hooks-libraries": [hook]}}
 
 
@@ -253,10 +300,13 @@ def wait_until(predicate: Any, timeout: float) -> bool:
 def run_ha(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="leasesync-soak-ha-"))
     ports = [free_port(), free_port()]
+    normal = args.mode  # the state both servers end in
+    second_role = "standby" if normal == "hot-standby" else "secondary"
     peers = [{"name": "server1", "url": f"http://127.0.0.1:{ports[0]}/", "role": "primary"},
-             {"name": "server2", "url": f"http://127.0.0.1:{ports[1]}/", "role": "standby"}]
-    primary = Server(ha_config(workdir, "server1", ports[0], peers), workdir, "server1")
-    standby = Server(ha_config(workdir, "server2", ports[1], peers), workdir, "server2")
+             {"name": "server2", "url": f"http://127.0.0.1:{ports[1]}/", "role": second_role}]
+    databases = Databases(args.db, workdir)
+    primary = Server(ha_config(databases.new("server1"), "server1", ports[0], peers, normal), workdir, "server1")
+    standby = Server(ha_config(databases.new("server2"), "server2", ports[1], peers, normal), workdir, "server2")
     stop = threading.Event()
     stats = Stats()
     histories: list[dict[str, list[Any]]] = [{} for _ in range(args.writers)]
@@ -276,11 +326,22 @@ def run_ha(args: argparse.Namespace) -> int:
     try:
         primary.start()
         standby.start()
-        if not wait_until(lambda: primary.state() == standby.state() == "hot-standby", 60):
-            raise SystemExit(f"the pair did not reach hot-standby: {primary.state()}/{standby.state()}")
+        if not wait_until(lambda: primary.state() == standby.state() == normal, 60):
+            raise SystemExit(f"the pair did not reach {normal}: {primary.state()}/{standby.state()}")
         urls = [primary.url, standby.url]
-        threads = [threading.Thread(target=writer, args=(i + 1, urls, stop, stats, histories[i], args.seed, True,
-                                                         args.failover)) for i in range(args.writers)]
+
+        def order(i: int) -> tuple[list[str], tuple[str, str]]:
+            """The servers writer i writes to, first choice first (load-balancing: every other one
+            writes to server2 first)."""
+            if normal == "load-balancing" and i % 2:
+                return [standby.url, primary.url], ("server2", "server1")
+            return urls, ("primary", "standby") if normal == "hot-standby" else ("server1", "server2")
+
+        threads = []
+        for i in range(args.writers):
+            servers, names = order(i)
+            threads.append(threading.Thread(target=writer, args=(i + 1, servers, stop, stats, histories[i], args.seed,
+                                                                 True, args.failover, names)))
         threads += [threading.Thread(target=reader, args=(i, urls, stop, stats, args.seed)) for i in range(args.readers)]
         started = time.monotonic()
         for t in threads:
@@ -328,7 +389,7 @@ def run_ha(args: argparse.Namespace) -> int:
         note(f"load stopped: {stats.acked} writes acknowledged")
 
         def settled() -> bool:
-            return (primary.state() == standby.state() == "hot-standby"
+            return (primary.state() == standby.state() == normal
                     and primary.metric("leasesync_ha_backlog_depth") == 0
                     and standby.metric("leasesync_ha_backlog_depth") == 0)
 
@@ -352,6 +413,7 @@ def run_ha(args: argparse.Namespace) -> int:
         stop.set()
         for server in (primary, standby):
             server.stop()
+        databases.drop()
     lost_p, wrong_p, ties_p = result["primary"]
     lost_s, wrong_s, ties_s = result["standby"]
     print(f"acknowledged writes : {stats.acked} ({stats.failovers} failed over to the standby)")
@@ -361,7 +423,7 @@ def run_ha(args: argparse.Namespace) -> int:
     print(f"lost writes         : primary {lost_p}, standby {lost_s}")
     print(f"wrong fields        : primary {wrong_p}, standby {wrong_s} (of which same-second cltt ties: "
           f"{ties_p}, {ties_s}; an older acknowledged write of the same second kept)")
-    print(f"pair settled        : {'yes' if result['settled'] else 'NO'} (hot-standby/hot-standby, backlogs 0)")
+    print(f"pair settled        : {'yes' if result['settled'] else 'NO'} ({normal}/{normal}, backlogs 0)")
     print(f"store equality      : {'equal' if result['equal'] else 'DIFFERENT'} ({result['sizes'][0]}/"
           f"{result['sizes'][1]} leases; {result['only_one_side']} on one side only, {result['different']} differ)")
     print(f"logs                : {workdir}")
@@ -373,13 +435,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run at which to SIGKILL "
                         "(the primary, in HA mode)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ha", action="store_true", help="HA mode: a hot-standby pair with partner chaos")
+    parser.add_argument("--mode", choices=("hot-standby", "load-balancing"), default="hot-standby",
+                        help="HA: the pair's mode (load-balancing: half the writers write to server2 first)")
     parser.add_argument("--chaos-every", type=float, default=8.0, help="HA: seconds between standby kills/pauses")
     parser.add_argument("--down", type=float, default=3.0, help="HA: seconds a killed/paused server stays down")
     parser.add_argument("--settle", type=float, default=90.0, help="HA: seconds to wait for hot-standby and "
@@ -391,20 +455,8 @@ def main() -> int:
         return run_ha(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="leasesync-soak-"))
-    drop = None
-    if args.db == "sqlite":
-        db: dict[str, Any] = {"type": "sqlite", "name": str(workdir / "soak.db")}
-    else:
-        import psycopg
-
-        name = f"ls_soak_{uuid.uuid4().hex[:8]}"
-        admin = psycopg.connect(PG_DSN, autocommit=True)
-        admin.execute(f'CREATE DATABASE "{name}"')
-        db = {"type": "postgresql", "name": name, "host": "127.0.0.1", "user": "postgres"}
-
-        def drop() -> None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
+    databases = Databases(args.db, workdir)
+    db = databases.new("soak")
     servers = [Server({"LeaseSync": {"http-host": "127.0.0.1", "http-port": free_port()},
                        "Dhcp4": {"lease-database": db, "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}},
                       workdir, f"soak{i}") for i in range(args.processes)]
@@ -436,8 +488,7 @@ def main() -> int:
         stop.set()
         for server in servers:
             server.stop()
-        if drop is not None:
-            drop()
+        databases.drop()
     print(f"acknowledged writes : {stats.acked}")
     print(f"rejected writes     : {stats.rejected} (answered with result != 0)")
     print(f"unanswered writes   : {stats.unanswered} (connection lost; may or may not be stored)")
