@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ class LeaseChange:
 class ChangeListener(Protocol):
     """Something that must hear of committed local lease changes (the HA service)."""
 
-    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None: ...
+    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool,
+                               handoff: int | None = None) -> None: ...
 
 
 class DhcpServiceState:
@@ -72,6 +74,9 @@ class FamilyRuntime:
     # leasesync reclaims this family's expired leases (app.reclaim): it then keeps Kea's reclaimed-*
     # and cumulative-* statistics too, which otherwise only the local Kea knows
     reclaims: bool = False
+    # the HA service hands this family's local changes to peers and journals them until it has
+    # (ls_ha_handoff): lease commands then ask for a token (handoff_token)
+    journals_handoffs: bool = False
 
     @property
     def family(self) -> int:
@@ -81,12 +86,20 @@ class FamilyRuntime:
     def service(self) -> str:
         return self.config.service
 
-    async def committed(self, changes: list[LeaseChange], from_partner: bool) -> None:
-        """Tell listeners (HA) about changes that are already committed."""
-        if not changes:
+    def handoff_token(self, from_partner: bool) -> int | None:
+        """The token under which a local change's write op journals it for the HA peers (set
+        as the op's `handoff`, then given to `committed`); None when nothing will be sent."""
+        if from_partner or not self.journals_handoffs:
+            return None
+        return secrets.randbits(62)
+
+    async def committed(self, changes: list[LeaseChange], from_partner: bool, handoff: int | None = None) -> None:
+        """Tell listeners (HA) about changes that are already committed; `handoff`: the token
+        they were journaled under (handoff_token)."""
+        if not changes and handoff is None:
             return
         for listener in self.listeners:
-            await listener.on_local_changes(self.family, changes, from_partner)
+            await listener.on_local_changes(self.family, changes, from_partner, handoff)
 
 
 class EmptyStore:

@@ -48,7 +48,8 @@ class Recorder:
         self.fail_next = 0
         self._changed = asyncio.Event()
 
-    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None:
+    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool,
+                               handoff: int | None = None) -> None:
         if self.fail_next:
             self.fail_next -= 1
             raise RuntimeError("listener failed")

@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from app.config import parse_lease_database
+from app.store import schema
+from app.store.repository import make_engine
 from tests.conftest import make_database
-from tests.ha_helpers import dump4, ha_state, metric, pair_configs, wait_for, wait_states
+from tests.ha_helpers import BlackHoleProxy, dump4, ha_state, metric, pair_configs, wait_for, wait_states
 
 pytestmark = pytest.mark.slow
 
@@ -157,6 +161,47 @@ def test_a_restarted_standby_returns_to_hot_standby_while_the_primarys_changes_g
     assert len(dump4(standby)) == min(len(written), 100)
 
 
+def test_a_change_committed_by_a_primary_killed_before_sending_it_reaches_the_standby(spawn: Any,
+                                                                                     tmp_path: Path) -> None:
+    """The crash window: a change committed, its update not applied by the standby (sent into a
+    stopped standby that is then killed too) and the primary killed before it could queue it.
+    The change was journaled in its own transaction; the restarted primary queues it again."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs)
+    # the primary reaches the standby through a proxy that can swallow what it sends
+    proxy = BlackHoleProxy(c2["LeaseSync"]["http-port"])
+    c1["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][1]["url"] = \
+        f"http://127.0.0.1:{proxy.port}/"
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    try:
+        wait_states([primary, standby], ["hot-standby", "hot-standby"])
+        proxy.swallowing.set()
+        update = threading.Thread(target=lambda: _quietly(lambda: add(primary, 77)))
+        update.start()
+        # committed on the primary (its answer waits for an acknowledgement that cannot come)
+        wait_for(lambda: primary.command("lease4-get", "dhcp4", {"ip-address": "192.0.2.77"})[0]["result"] == 0,
+                 10, what="the change committed on the primary")
+        primary.kill()
+        update.join(timeout=15)
+        proxy.swallowing.clear()
+        wait_for(lambda: ha_state(standby) == "partner-down", 15, what="standby in partner-down")
+        primary.start()
+        wait_states([primary, standby], ["hot-standby", "hot-standby"], timeout=40)
+    finally:
+        proxy.close()
+    wait_for(lambda: any(lease["ip-address"] == "192.0.2.77" for lease in dump4(standby)), 20,
+             what="the standby to get the change the killed primary had committed")
+    assert "HA_HANDOFF_RECOVERED 1 lease changes" in primary.log_path.read_text()
+
+
+def _quietly(call: Any) -> None:
+    """Run `call`; its connection dies with the server it talks to."""
+    try:
+        call()
+    except Exception:  # noqa: BLE001 - the server was killed under it, on purpose
+        pass
+
+
 def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> None:
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
     c1, c2 = pair_configs(dbs)
@@ -273,6 +318,29 @@ def test_three_servers_primary_standby_backup_on_three_databases(spawn: Any, tmp
     # updates the standby and the backup received were not sent on again (no echo)
     assert metric(servers[0], "leasesync_commands_total", command="lease4-update") == 0
     assert metric(servers[2], "leasesync_commands_total", command="lease4-update") == 10
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+def test_changes_handed_to_the_standby_leave_the_primarys_journal(spawn: Any, tmp_path: Path, kind: str,
+                                                                  request: pytest.FixtureRequest) -> None:
+    db, drop = make_database(kind, tmp_path)
+    request.addfinalizer(drop)
+    c1, c2 = pair_configs([db, make_database("sqlite", tmp_path)[0]])
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    for i in range(100, 110):
+        assert add(primary, i)["result"] == 0
+    assert primary.command("lease4-del", "dhcp4", {"ip-address": "192.0.2.100"})[0]["result"] == 0
+    wait_for(lambda: dump4(standby) == dump4(primary), 15, what="equal stores")
+    engine = make_engine(parse_lease_database(db, "lease-database", Path("/")))
+    try:
+        def journal_rows() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(schema.ha_handoff)).scalar_one())
+
+        wait_for(lambda: journal_rows() == 0, 10, what="an empty hand-off journal")
+    finally:
+        engine.dispose()
 
 
 def test_updates_off_reports_leases_the_partner_lacks_until_they_arrive(spawn: Any, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from app.commands import stats
 from app.commands.context import CommandContext
@@ -37,7 +37,7 @@ from app.errors import (
 )
 from app.runtime import FamilyRuntime, LeaseChange
 from app.store.leases import LEASE6_TYPE_NAMES, Lease4, Lease6, hex_colon, storage_refusal
-from app.store.repository import AddLease, BulkApply, DeleteLease, UpdateLease, WipeLeases
+from app.store.repository import AddLease, BulkApply, DeleteLease, UpdateLease, WipeLeases, WriteOp
 
 UINT32_MAX = 0xFFFFFFFF
 
@@ -69,6 +69,16 @@ def _added_text(lease: Lease4 | Lease6) -> str:
 
 # --- add / update -----------------------------------------------------------------------------
 
+_Op = TypeVar("_Op", bound=WriteOp)
+
+
+def _journaled(ctx: CommandContext, family: FamilyRuntime, op: _Op) -> _Op:
+    """`op` with the token under which it journals its changes for the HA peers, when this
+    change is to be sent to them (FamilyRuntime.handoff_token)."""
+    op.handoff = family.handoff_token(ctx.origin.from_partner)
+    return op
+
+
 async def _add(ctx: CommandContext, v: int) -> dict[str, Any]:
     family = _family(ctx)
     if not ctx.has_arguments:
@@ -78,10 +88,11 @@ async def _add(ctx: CommandContext, v: int) -> dict[str, Any]:
     parsed = parse_lease4(ctx.arguments, family.config) if v == 4 else parse_lease6(ctx.arguments, family.config)
     lease = parsed.lease
     counts = await stats.ready(family)
-    if not await family.store.write(AddLease(lease)):
+    op = _journaled(ctx, family, AddLease(lease))
+    if not await family.store.write(op):
         raise CommandError(f"IPv{v} lease already exists.")
     counts.added(lease, time.time())
-    await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner)
+    await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner, op.handoff)
     return answer(RESULT_SUCCESS, _added_text(lease))
 
 
@@ -96,8 +107,8 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
     counts = await stats.ready(family)
     # Kea replaces only a lease of the same type at the address (it looks up (type, address)):
     # another type is "failed to update", or with force-create an add that finds the address taken
-    outcome = await family.store.write(UpdateLease(lease, force_create=parsed.force_create,
-                                                   replace_other_type=False))
+    op = _journaled(ctx, family, UpdateLease(lease, force_create=parsed.force_create, replace_other_type=False))
+    outcome = await family.store.write(op)
     if outcome == "exists":
         raise CommandError(f"IPv{v} lease already exists.")
     if outcome is None:
@@ -106,7 +117,7 @@ async def _update(ctx: CommandContext, v: int) -> dict[str, Any]:
             "has changed in the database, in both cases a retry might succeed"
         )
     counts.stored(lease, outcome, time.time())
-    await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner)
+    await family.committed([LeaseChange("update", lease)], ctx.origin.from_partner, op.handoff)
     return answer(RESULT_SUCCESS, f"IPv{v} lease {'added' if outcome == 'added' else 'updated'}.")
 
 
@@ -179,11 +190,12 @@ async def _del(ctx: CommandContext, v: int) -> dict[str, Any]:
         return answer(RESULT_EMPTY, f"IPv{v} lease not found.")
     key: int | str = lease.address
     counts = await stats.ready(family)
-    deleted = await family.store.write(DeleteLease(v, key, lease.type if isinstance(lease, Lease6) else None))
+    op = _journaled(ctx, family, DeleteLease(v, key, lease.type if isinstance(lease, Lease6) else None))
+    deleted = await family.store.write(op)
     if deleted is None:
         return answer(RESULT_EMPTY, f"IPv{v} lease not found.")
     counts.deleted(deleted, time.time())
-    await family.committed([LeaseChange("delete", deleted)], ctx.origin.from_partner)
+    await family.committed([LeaseChange("delete", deleted)], ctx.origin.from_partner, op.handoff)
     return answer(RESULT_SUCCESS, f"IPv{v} lease deleted.")
 
 
@@ -352,9 +364,10 @@ async def _wipe(ctx: CommandContext, v: int) -> dict[str, Any]:
             subnet_id = get_uint(args, "subnet-id")
     ids = [subnet_id] if subnet_id else sorted(family.config.subnets)
     counts = await stats.ready(family)
-    deleted = await family.store.write(WipeLeases(v, ids))
+    op = _journaled(ctx, family, WipeLeases(v, ids))
+    deleted = await family.store.write(op)
     counts.wiped(subnet_id, deleted, time.time())
-    await family.committed([LeaseChange("delete", lease) for lease in deleted], ctx.origin.from_partner)
+    await family.committed([LeaseChange("delete", lease) for lease in deleted], ctx.origin.from_partner, op.handoff)
     text = f"Deleted {len(deleted)} IPv{v} lease(s) from subnet(s)" + "".join(f" {i}" for i in ids)
     return answer(RESULT_SUCCESS if deleted else RESULT_EMPTY, text)
 
@@ -464,8 +477,8 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
     # backends fails only that lease; the others are applied
     refusals = [storage_refusal(lease, family.store.dialect) for lease in parsed]
     storable = [lease for lease, refusal in zip(parsed, refusals, strict=True) if refusal is None]
-    ops = BulkApply(deletes=deletes,
-                    upserts=[UpdateLease(lease, force_create=True) for lease in storable])
+    ops = _journaled(ctx, family, BulkApply(deletes=deletes,
+                                            upserts=[UpdateLease(lease, force_create=True) for lease in storable]))
     counts = await stats.ready(family)
     delete_outcomes, upsert_outcomes = await family.store.write(ops)
     now = time.time()
@@ -490,7 +503,7 @@ async def _bulk_apply(ctx: CommandContext, v: int) -> dict[str, Any]:
         else:
             counts.stored(lease, outcome, now)
             changes.append(LeaseChange("update", lease))
-    await family.committed(changes, ctx.origin.from_partner)
+    await family.committed(changes, ctx.origin.from_partner, ops.handoff)
     extra: dict[str, Any] | None = None
     if failed_deleted or failed_leases:
         extra = {}

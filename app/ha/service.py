@@ -41,14 +41,17 @@ from app.ha.state_machine import HaStateMachine
 from app.ha.states import HaState
 from app.ha.sync import SyncResult, sync_from
 from app.runtime import FamilyRuntime, LeaseChange, Runtime
-from app.store.leases import LEASE6_TYPE_CODES
+from app.store.leases import LEASE6_TYPE_CODES, LEASE6_TYPE_NAMES
 from app.store.sync_ops import (
     BacklogEntry,
     backlog_stats,
     clear_peer_op,
     delete_entries_op,
     enqueue_op,
+    handoffs_done_op,
+    handoffs_to_backlog_op,
     read_backlog,
+    read_handoffs,
 )
 
 log = logging.getLogger("leasesync.ha")
@@ -63,6 +66,9 @@ REPLAY_BATCH = 200
 # client's connection limit): one at a time, each a lookup and a durable write at the peer, a
 # long backlog drained at a few hundred updates a second.
 REPLAY_CONCURRENCY = 8
+# Journal rows of changes handed off are deleted this long after the first of a batch: one delete
+# for the changes of many requests (a row left by a crash is only checked again, never lost).
+HANDOFF_FLUSH_SECONDS = 0.05
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 _PARTNER_STATES_NOT_REPLAYED_TO = (None, HaState.UNAVAILABLE, HaState.WAITING, HaState.SYNCING)
@@ -98,6 +104,9 @@ class HaService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._replay_wake: dict[str, asyncio.Event] = {name: asyncio.Event() for name in self.clients}
+        # tokens of journaled changes handed to every peer, deleted from ls_ha_handoff in batches
+        self._handoffs_done: list[int] = []
+        self._handoff_flush = asyncio.Event()
         self._backlog_pending: dict[str, bool] = dict.fromkeys(self.clients, True)
         self._sync_lock = asyncio.Lock()
         self.last_sync: SyncResult | None = None
@@ -142,8 +151,11 @@ class HaService:
                 self.replication_warning = f"could not read the replication settings: {exc}"
             if self.replication_warning:
                 log.warning("LEASESYNC_REPLICATION_ASYNCHRONOUS %s", self.replication_warning)
+        if self.family.journals_handoffs:
+            await self._recover_handoffs()
         self._execute(self.sm.start(self.clock()))
         self._main = asyncio.create_task(self._timer_loop(), name=f"ha-{self.service}-timers")
+        self._spawn(self._flush_handoffs_loop(), f"ha-{self.service}-handoffs")
         for name in self.clients:
             self._spawn(self._replay_loop(name), f"ha-{self.service}-replay-{name}")
 
@@ -156,6 +168,7 @@ class HaService:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._flush_handoffs()  # (what is not flushed is re-checked after the restart)
         for client in self.clients.values():
             await client.close()
 
@@ -332,19 +345,87 @@ class HaService:
         self._execute(self.sm.on_ha_reset_done(ok, self.clock(), error))
 
     # --- lease updates out ---------------------------------------------------------------------
-    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None:
+    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool,
+                               handoff: int | None = None) -> None:
+        if family != self.family.family:
+            return
+        # (should this raise, the journal row stays: the change is handed off again after a restart)
+        deliveries = await self._hand_off(family, changes, from_partner)
+        if handoff is None:
+            return
+        if deliveries:
+            # (backups are sent to in the background: the row goes once those sends are settled)
+            done = asyncio.ensure_future(asyncio.gather(*deliveries, return_exceptions=True))
+            done.add_done_callback(lambda _: self._handed_off(handoff))
+        else:
+            self._handed_off(handoff)
+
+    def _handed_off(self, token: int) -> None:
+        """A journaled change reached every peer or its backlog: its row may go (in the next
+        flush: one delete for many changes, off the answer path)."""
+        self._handoffs_done.append(token)
+        self._handoff_flush.set()
+
+    async def _flush_handoffs_loop(self) -> None:
+        while True:
+            await self._handoff_flush.wait()
+            await asyncio.sleep(HANDOFF_FLUSH_SECONDS)
+            await self._flush_handoffs()
+
+    async def _flush_handoffs(self) -> None:
+        self._handoff_flush.clear()
+        tokens, self._handoffs_done = self._handoffs_done, []
+        if tokens:
+            try:
+                await self.family.store.write(handoffs_done_op(tokens))
+            except Exception as exc:  # noqa: BLE001 - rows left behind are re-checked after a restart
+                log.warning("HA_HANDOFF_JOURNAL_CLEANUP_FAILED %d journal rows kept: %s", len(tokens), exc)
+
+    async def _recover_handoffs(self) -> None:
+        """Changes journaled before a restart and never confirmed handed off: committed here,
+        perhaps never sent. Queue each lease as it is now (a delete where it is gone) for every
+        peer; the replay skips what a peer already holds."""
+        store = self.family.store
+        rows = await store.read(read_handoffs(self.family.family))
+        if not rows:
+            return
+        updated: list[dict[str, Any]] = []
+        deleted: list[dict[str, Any]] = []
+        seen: set[tuple[str, int]] = set()
+        for row in reversed(rows):  # the latest row of a lease says how it left
+            if (row.address, row.lease_type) in seen:
+                continue
+            seen.add((row.address, row.lease_type))
+            lease_map = {"ip-address": row.address, "type": LEASE6_TYPE_NAMES[row.lease_type]} \
+                if self.family.family == 6 else {"ip-address": row.address}
+            current = await self._local_lease(lease_map)
+            if current is not None:
+                updated.append(current)
+            elif row.deleted is not None:
+                deleted.append(row.deleted)
+        peers = [peer.name for peer in self.config.other_peers]
+        commands = self.sm.lease_commands(updated[::-1], deleted[::-1]) if updated or deleted else ()
+        items = [(body["command"], body.get("arguments", {})) for body in commands]
+        await store.write(handoffs_to_backlog_op([row.id for row in rows], peers, self.family.family, items))
+        for peer in peers:
+            self._backlog_pending[peer] = True
+        log.warning("HA_HANDOFF_RECOVERED %d lease changes made before the restart may not have reached the peers: "
+                    "queued for %s", len(seen), ", ".join(peers))
+
+    async def _hand_off(self, family: int, changes: list[LeaseChange], from_partner: bool) -> list[asyncio.Task[Any]]:
+        """Send or queue one change set; the deliveries still running in the background."""
         if self.verifier is not None:
             await self.verifier.on_local_changes(family, changes, from_partner)
         if from_partner:
             self.updates_received += len(changes)
             metrics = self.runtime.metrics
-            if metrics is not None and family == self.family.family:
+            if metrics is not None:
                 # the command carries no peer name: count it against the partner, as identify_peer does
                 peer = self.config.partner.name if self.config.partner else "ha-peer"
                 metrics.updates_received.labels(self.service, peer).inc(len(changes))
-            return
-        if not self.config.send_lease_updates or family != self.family.family:
-            return
+            return []
+        if not self.config.send_lease_updates or not changes:
+            return []
         updated = [c.lease.to_kea() for c in changes if c.kind == "update"]
         deleted = [c.lease.to_kea() for c in changes if c.kind == "delete"]
         plan = self.sm.plan_lease_updates(updated, deleted)
@@ -358,6 +439,7 @@ class HaService:
             # Kea counts these (unsent-update-count) and relies on a resync; leasesync also keeps
             # them so that nothing acknowledged is ever missing on the partner.
             await self._persist(self.config.partner.name, list(self.sm.lease_commands(updated, deleted)))
+        background: list[asyncio.Task[Any]] = []
         for request in plan.requests:
             task = asyncio.ensure_future(self._deliver(request))
             if request.must_ack:
@@ -365,10 +447,12 @@ class HaService:
             else:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+                background.append(task)
         if waits:
             await asyncio.gather(*waits)
         if waits or plan.requests:
             self._wake.set()
+        return background
 
     async def _persist(self, peer: str, commands: list[dict[str, Any]]) -> None:
         items = [(body["command"], body.get("arguments", {})) for body in commands]
@@ -564,6 +648,11 @@ class HaService:
 
     async def _local_copy(self, lease_map: dict[str, Any]) -> dict[str, Any] | None:
         """The local lease at the address of `lease_map`, as a lease update would carry it."""
+        current = await self._local_lease(lease_map)
+        return None if current is None else messages.lease_with_expire(current)
+
+    async def _local_lease(self, lease_map: dict[str, Any]) -> dict[str, Any] | None:
+        """The local lease at the address (and v6 type) of `lease_map`, as Kea's map (`cltt`)."""
         address = lease_map.get("ip-address")
         if not isinstance(address, str):
             raise ValueError("no ip-address")
@@ -574,7 +663,7 @@ class HaService:
         else:
             lease_type = LEASE6_TYPE_CODES.get(str(lease_map.get("type", "IA_NA")), 0)
             current = await store.get6(str(ipaddress.IPv6Address(address)), lease_type)
-        return None if current is None else messages.lease_with_expire(current.to_kea())
+        return None if current is None else current.to_kea()
 
     async def _partner_copy(self, peer: str, lease_map: dict[str, Any]) -> Literal["newer", "same", "other"]:
         """How the peer's copy of this lease compares with the queued one. "newer" (greater
@@ -792,6 +881,7 @@ def attach_ha(runtime: Runtime) -> None:
         if fam.config.ha is None:
             continue
         service = HaService(runtime, fam, fam.config.ha)
+        fam.journals_handoffs = fam.config.ha.send_lease_updates and bool(fam.config.ha.other_peers)
         runtime.ha[family] = service
         fam.listeners.append(service)
         runtime.services.append(service)

@@ -50,7 +50,8 @@ class ReplicationVerifier:
         self.confirmed_lag: list[float] = []  # seconds from local commit to seen at the partner
 
     # listener of committed local changes (FamilyRuntime.listeners)
-    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool) -> None:
+    async def on_local_changes(self, family: int, changes: list[LeaseChange], from_partner: bool,
+                               handoff: int | None = None) -> None:
         if from_partner or family != self.family:
             return
         now = self.wall()

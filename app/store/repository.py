@@ -35,6 +35,7 @@ from operator import itemgetter
 from queue import SimpleQueue
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
@@ -68,6 +69,12 @@ log = logging.getLogger("leasesync.store")
 class WriteOp:
     # A light op is a few indexed statements (one lease, a small bulk): on SQLite it may be applied
     # on the event loop itself (see _InlineWriter); anything larger or arbitrary runs on the writer thread.
+
+    # Set by whoever hands this op's changes to the HA peers afterwards (app/commands/leases.py):
+    # the changes are then recorded in ls_ha_handoff under this token, in the op's own transaction
+    # (see LeaseStore._apply and app/ha/service.py).
+    handoff: int | None = None
+
     @property
     def light(self) -> bool:
         return False
@@ -89,6 +96,17 @@ class WriteOp:
         beforehand (a wipe, a reclamation, any FuncOp): such an op has the database to itself
         (see LeaseStore._claim_batch)."""
         return None
+
+    def changed(self, outcome: Any) -> list[tuple[Lease4 | Lease6, bool]]:
+        """The leases this op's outcome says it changed, each with True when it was deleted (the
+        HA hand-off journal's rows); only for ops that may carry `handoff`."""
+        raise NotImplementedError
+
+
+def _handoff_row(token: int, lease: Lease4 | Lease6, deleted: bool) -> dict[str, Any]:
+    return {"token": token, "family": 4 if isinstance(lease, Lease4) else 6, "address": lease.ip,
+            "lease_type": lease.type if isinstance(lease, Lease6) else 0,
+            "deleted": orjson.dumps(lease.to_kea()).decode() if deleted else None}
 
 
 LeaseKey = tuple[int, int | bytes]
@@ -504,6 +522,9 @@ class AddLease(WriteOp):
             return _inserted_fast(conn, 4, lease4_to_row(self.lease, dialect))
         return _inserted_fast(conn, 6, lease6_to_row(self.lease, dialect))
 
+    def changed(self, outcome: Any) -> list[tuple[Lease4 | Lease6, bool]]:
+        return [(self.lease, False)] if outcome is True else []
+
     def sendable(self, dialect: str) -> bool:
         return dialect == "postgresql"
 
@@ -578,6 +599,9 @@ class UpdateLease(WriteOp):
 
         return outcome
 
+    def changed(self, outcome: Any) -> list[tuple[Lease4 | Lease6, bool]]:
+        return [(self.lease, False)] if outcome in ("added", "updated") else []
+
 
 @dataclass
 class DeleteLease(WriteOp):
@@ -602,6 +626,9 @@ class DeleteLease(WriteOp):
         _execute(conn, f"delete{self.family}", {"address": self.address})
         return lease4_from_row(row) if self.family == 4 else lease6_from_row(row)
 
+    def changed(self, outcome: Any) -> list[tuple[Lease4 | Lease6, bool]]:
+        return [(outcome, True)] if isinstance(outcome, (Lease4, Lease6)) else []
+
 
 @dataclass
 class WipeLeases(WriteOp):
@@ -618,6 +645,9 @@ class WipeLeases(WriteOp):
         if rows:
             conn.execute(delete(table).where(cond))
         return [decode(r) for r in rows]
+
+    def changed(self, outcome: Any) -> list[tuple[Lease4 | Lease6, bool]]:
+        return [(lease, True) for lease in outcome]
 
 
 @dataclass
@@ -696,6 +726,11 @@ class BulkApply(WriteOp):
     def lease_keys(self) -> frozenset[LeaseKey]:
         return frozenset([lease_key(d.family, d.address) for d in self.deletes]
                          + [_key_of(u.lease) for u in self.upserts])
+
+    def changed(self, outcome: Any) -> list[tuple[Lease4 | Lease6, bool]]:
+        deleted, upserted = outcome
+        return ([change for d, result in zip(self.deletes, deleted, strict=True) for change in d.changed(result)]
+                + [change for u, result in zip(self.upserts, upserted, strict=True) for change in u.changed(result)])
 
     def apply(self, conn: Connection, dialect: str) -> tuple[list[Any], list[Any]]:
         deleted = [d.apply(conn, dialect) for d in self.deletes]
@@ -1327,6 +1362,17 @@ class LeaseStore:
                 pending.state = _TAKEN
 
     def _apply(self, conn: Connection, batch: list[_Pending]) -> list[Any]:
+        """Apply a batch in order (`_apply_ops`), and record in the HA hand-off journal, in the
+        same transaction, what the ops carrying a `handoff` token changed."""
+        results = self._apply_ops(conn, batch)
+        rows = [_handoff_row(p.op.handoff, lease, deleted)
+                for p, result in zip(batch, results, strict=True) if p.op.handoff is not None
+                for lease, deleted in p.op.changed(result)]
+        if rows:
+            conn.execute(insert(schema.ha_handoff), rows)
+        return results
+
+    def _apply_ops(self, conn: Connection, batch: list[_Pending]) -> list[Any]:
         """Apply a batch in order. A batch of v4 force-creates of distinct addresses is one
         upsert (PostgreSQL: one statement; SQLite: one executemany). Otherwise, on PostgreSQL a
         batch of single-statement ops goes out in pipeline mode: every statement is sent before

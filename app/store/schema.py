@@ -187,6 +187,23 @@ ha_backlog = Table(
 )
 Index("ls_ha_backlog_by_peer", ha_backlog.c.peer, ha_backlog.c.id)
 
+# HA hand-off journal: a lease change made here is recorded in the transaction that makes it,
+# and the record is deleted once the change was handed to every peer (delivered, or written to
+# ls_ha_backlog). What a restart finds here was committed but may never have left: it goes to the
+# backlog (app/ha/service.py). `deleted` holds a deleted lease's last state (Kea's map, JSON),
+# which a delete sent to a peer carries; a change that left a lease is sent as the lease is now.
+ha_handoff = Table(
+    "ls_ha_handoff",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("token", BigInteger, nullable=False),
+    Column("family", SmallInteger, nullable=False),
+    Column("address", String(39), nullable=False),
+    Column("lease_type", SmallInteger, nullable=False),
+    Column("deleted", Text().with_variant(mysql.LONGTEXT(), "mysql")),
+)
+Index("ls_ha_handoff_by_token", ha_handoff.c.token)
+
 # Key/value facts leasesync keeps about itself (e.g. the HA state before a restart).
 agent_state = Table(
     "ls_agent_state",

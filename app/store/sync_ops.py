@@ -122,3 +122,54 @@ def backlog_stats(peer: str, family: int) -> Any:
         return int(count), (int(oldest) if oldest is not None else None)
 
     return run
+
+
+# --- HA hand-off journal (ls_ha_handoff, see app/store/schema.py) --------------------------------
+
+@dataclass
+class Handoff:
+    id: int
+    family: int
+    address: str
+    lease_type: int
+    deleted: dict[str, Any] | None  # the deleted lease's last state (Kea's map), for a delete
+
+
+def handoffs_done_op(tokens: Sequence[int]) -> WriteOp:
+    """Forget the journal rows of changes handed to every peer."""
+    from app.store.repository import FuncOp
+
+    def run(conn: Connection, dialect: str) -> int:
+        t = schema.ha_handoff
+        return int(conn.execute(delete(t).where(t.c.token.in_(list(tokens)))).rowcount or 0)
+
+    return FuncOp(run)
+
+
+def read_handoffs(family: int) -> Any:
+    def run(conn: Connection, dialect: str) -> list[Handoff]:
+        t = schema.ha_handoff
+        rows = conn.execute(select(t).where(t.c.family == family).order_by(t.c.id))
+        return [Handoff(r.id, r.family, r.address, r.lease_type, None if r.deleted is None else orjson.loads(r.deleted))
+                for r in rows]
+
+    return run
+
+
+def handoffs_to_backlog_op(ids: Sequence[int], peers: Sequence[str], family: int,
+                           items: Sequence[tuple[str, dict[str, Any]]]) -> WriteOp:
+    """Queue `items` for each peer and forget the journal rows `ids`, in one transaction."""
+    from app.store.repository import FuncOp
+
+    def run(conn: Connection, dialect: str) -> int:
+        now = int(time.time())
+        rows = [{"peer": peer, "family": family, "command": command, "arguments": orjson.dumps(args).decode(),
+                 "created": now} for peer in peers for command, args in items]
+        if rows:
+            conn.execute(insert(schema.ha_backlog), rows)
+        t = schema.ha_handoff
+        for start in range(0, len(ids), 500):  # (bind-parameter limits)
+            conn.execute(delete(t).where(t.c.id.in_(list(ids[start:start + 500]))))
+        return len(rows)
+
+    return FuncOp(run)
