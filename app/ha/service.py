@@ -354,9 +354,13 @@ class HaService:
         if handoff is None:
             return
         if deliveries:
-            # (backups are sent to in the background: the row goes once those sends are settled)
-            done = asyncio.ensure_future(asyncio.gather(*deliveries, return_exceptions=True))
-            done.add_done_callback(lambda _: self._handed_off(handoff))
+            # (backups are sent to in the background: the row goes once those sends are settled,
+            # and stays when one was cancelled at shutdown or failed before its backlog took it)
+            def settled(_: Any) -> None:
+                if not any(task.cancelled() or task.exception() is not None for task in deliveries):
+                    self._handed_off(handoff)
+
+            asyncio.ensure_future(asyncio.gather(*deliveries, return_exceptions=True)).add_done_callback(settled)
         else:
             self._handed_off(handoff)
 
