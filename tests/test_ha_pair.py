@@ -423,3 +423,29 @@ def test_a_large_v6_bulk_reaches_the_standby_in_bulks_of_at_most_1000(spawn: Any
     held = servers[1].command("lease6-get-all", "dhcp6", timeout=30)[0]["arguments"]["leases"]
     assert len(held) == 2500
     assert metric(servers[1], "leasesync_commands_total", command="lease6-bulk-apply") == 3
+
+
+def test_an_update_that_failed_before_communication_recovery_survives_its_backlog_delivery(
+        spawn: Any, tmp_path: Path) -> None:
+    """Load-balancing with delayed-updates-limit: the update whose send fails is what starts
+    communication-recovery; the updates after it wait in that state's backlog. When the partner
+    answers again that backlog is delivered, and the first update must reach the partner too."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, mode="load-balancing", roles=("primary", "secondary"),
+                          **{"delayed-updates-limit": 100, "max-response-delay": 20000})
+    proxy = BlackHoleProxy(c2["LeaseSync"]["http-port"])
+    c1["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][1]["url"] = \
+        f"http://127.0.0.1:{proxy.port}/"
+    server1, server2 = spawn(c1, "server1"), spawn(c2, "server2")
+    try:
+        wait_states([server1, server2], ["load-balancing", "load-balancing"])
+        proxy.swallowing.set()
+        assert add(server1, 50)["result"] == 0  # its send times out (max-ack-delay)
+        wait_for(lambda: ha_state(server1) == "communication-recovery", 10, what="communication-recovery")
+        assert add(server1, 51)["result"] == 0  # queued in communication-recovery's backlog
+        proxy.swallowing.clear()
+        wait_states([server1, server2], ["load-balancing", "load-balancing"], timeout=40)
+    finally:
+        proxy.close()
+    wait_for(lambda: sorted(lease["ip-address"] for lease in dump4(server2)) == ["192.0.2.50", "192.0.2.51"], 20,
+             what="both updates on server2")

@@ -328,9 +328,10 @@ class HaService:
             if metrics is not None:
                 metrics.updates_sent.labels(self.service, action.peer).inc()
         if ok:
-            # delivered: the durable copies of these updates are no longer needed
-            await self.family.store.write(clear_peer_op(action.peer, self.family.family))
-            self._backlog_pending[action.peer] = False
+            # Delivered. Their durable copies stay for the replay, which finds them there
+            # (ALREADY_THERE) and forgets them: the durable backlog also holds what this one
+            # lacks, such as the update whose failed send began communication-recovery.
+            self._replay_wake[action.peer].set()
         self._execute(self.sm.on_backlog_done(ok, self.clock(), error))
 
     async def _send_ha_reset(self, action: SendHaReset) -> None:
