@@ -130,3 +130,11 @@ class BlackHoleProxy:
     def close(self) -> None:
         self._closed.set()
         self._listener.close()
+
+
+def proxy_to_server2(configs: list[dict[str, Any]]) -> BlackHoleProxy:
+    """A BlackHoleProxy in front of server2 of `pair_configs`, through which server1 reaches it."""
+    proxy = BlackHoleProxy(configs[1]["LeaseSync"]["http-port"])
+    relationship = configs[0]["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]
+    relationship["peers"][1]["url"] = f"http://127.0.0.1:{proxy.port}/"
+    return proxy

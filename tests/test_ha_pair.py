@@ -15,7 +15,7 @@ from app.config import parse_lease_database
 from app.store import schema
 from app.store.repository import make_engine
 from tests.conftest import make_database
-from tests.ha_helpers import BlackHoleProxy, dump4, ha_state, metric, pair_configs, wait_for, wait_states
+from tests.ha_helpers import dump4, ha_state, metric, pair_configs, proxy_to_server2, wait_for, wait_states
 
 pytestmark = pytest.mark.slow
 
@@ -169,9 +169,7 @@ def test_a_change_committed_by_a_primary_killed_before_sending_it_reaches_the_st
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
     c1, c2 = pair_configs(dbs)
     # the primary reaches the standby through a proxy that can swallow what it sends
-    proxy = BlackHoleProxy(c2["LeaseSync"]["http-port"])
-    c1["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][1]["url"] = \
-        f"http://127.0.0.1:{proxy.port}/"
+    proxy = proxy_to_server2([c1, c2])
     primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
     try:
         wait_states([primary, standby], ["hot-standby", "hot-standby"])
@@ -433,9 +431,7 @@ def test_an_update_that_failed_before_communication_recovery_survives_its_backlo
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
     c1, c2 = pair_configs(dbs, mode="load-balancing", roles=("primary", "secondary"),
                           **{"delayed-updates-limit": 100, "max-response-delay": 20000})
-    proxy = BlackHoleProxy(c2["LeaseSync"]["http-port"])
-    c1["Dhcp4"]["hooks-libraries"][0]["parameters"]["high-availability"][0]["peers"][1]["url"] = \
-        f"http://127.0.0.1:{proxy.port}/"
+    proxy = proxy_to_server2([c1, c2])
     server1, server2 = spawn(c1, "server1"), spawn(c2, "server2")
     try:
         wait_states([server1, server2], ["load-balancing", "load-balancing"])
