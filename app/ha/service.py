@@ -14,7 +14,7 @@ import contextlib
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -41,7 +41,7 @@ from app.ha.state_machine import HaStateMachine
 from app.ha.states import HaState
 from app.ha.sync import SyncResult, sync_from
 from app.runtime import FamilyRuntime, LeaseChange, Runtime
-from app.store.leases import LEASE6_TYPE_CODES, LEASE6_TYPE_NAMES
+from app.store.leases import LEASE6_TYPE_CODES
 from app.store.sync_ops import (
     BacklogEntry,
     backlog_stats,
@@ -401,19 +401,15 @@ class HaService:
             if (row.address, row.lease_type) in seen:
                 continue
             seen.add((row.address, row.lease_type))
-            lease_map = {"ip-address": row.address, "type": LEASE6_TYPE_NAMES[row.lease_type]} \
-                if self.family.family == 6 else {"ip-address": row.address}
-            current = await self._local_lease(lease_map)
+            current = await self._lease_at(row.address, row.lease_type)
             if current is not None:
                 updated.append(current)
             elif row.deleted is not None:
                 deleted.append(row.deleted)
         peers = [peer.name for peer in self.config.other_peers]
         commands = self.sm.lease_commands(updated[::-1], deleted[::-1]) if updated or deleted else ()
-        items = [(body["command"], body.get("arguments", {})) for body in commands]
-        await store.write(handoffs_to_backlog_op([row.id for row in rows], peers, self.family.family, items))
-        for peer in peers:
-            self._backlog_pending[peer] = True
+        await store.write(handoffs_to_backlog_op([row.id for row in rows], peers, self.family.family,
+                                                 _backlog_items(commands)))
         log.warning("HA_HANDOFF_RECOVERED %d lease changes made before the restart may not have reached the peers: "
                     "queued for %s", len(seen), ", ".join(peers))
 
@@ -460,8 +456,7 @@ class HaService:
         return background
 
     async def _persist(self, peer: str, commands: list[dict[str, Any]]) -> None:
-        items = [(body["command"], body.get("arguments", {})) for body in commands]
-        await self.family.store.write(enqueue_op(peer, self.family.family, items))
+        await self.family.store.write(enqueue_op(peer, self.family.family, _backlog_items(commands)))
         self._backlog_pending[peer] = True
         self._replay_wake[peer].set()
 
@@ -661,12 +656,16 @@ class HaService:
         address = lease_map.get("ip-address")
         if not isinstance(address, str):
             raise ValueError("no ip-address")
+        lease_type = LEASE6_TYPE_CODES.get(str(lease_map.get("type", "IA_NA")), 0) if self.family.family == 6 else 0
+        return await self._lease_at(address, lease_type)
+
+    async def _lease_at(self, address: str, lease_type: int) -> dict[str, Any] | None:
+        """The local lease at `address` (v6: of `lease_type`), as Kea's map (`cltt`)."""
         store = self.family.store
         current: Any
         if self.family.family == 4:
             current = await store.get4(int(ipaddress.IPv4Address(address)))
         else:
-            lease_type = LEASE6_TYPE_CODES.get(str(lease_map.get("type", "IA_NA")), 0)
             current = await store.get6(str(ipaddress.IPv6Address(address)), lease_type)
         return None if current is None else current.to_kea()
 
@@ -808,6 +807,11 @@ class HaService:
         if command.endswith("bulk-apply") and "leases" in arguments and "deleted-leases" in arguments:
             return partner
         return None
+
+
+def _backlog_items(commands: Iterable[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The (command, arguments) pairs a backlog stores for peer requests."""
+    return [(body["command"], body.get("arguments", {})) for body in commands]
 
 
 async def _side_by_side(run: Callable[[_Item], Awaitable[_Result]], items: list[_Item]) -> list[_Result]:

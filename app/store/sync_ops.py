@@ -70,18 +70,20 @@ class BacklogEntry:
     created: int
 
 
+def _enqueue(conn: Connection, peers: Sequence[str], family: int, items: Sequence[tuple[str, dict[str, Any]]]) -> int:
+    """Append `items` (command, arguments) to each peer's backlog; the number of rows written."""
+    now = int(time.time())
+    rows = [{"peer": peer, "family": family, "command": command, "arguments": orjson.dumps(args).decode(),
+             "created": now} for peer in peers for command, args in items]
+    if rows:
+        conn.execute(insert(schema.ha_backlog), rows)
+    return len(rows)
+
+
 def enqueue_op(peer: str, family: int, items: Sequence[tuple[str, dict[str, Any]]]) -> WriteOp:
     from app.store.repository import FuncOp
 
-    def run(conn: Connection, dialect: str) -> int:
-        now = int(time.time())
-        rows = [{"peer": peer, "family": family, "command": command, "arguments": orjson.dumps(args).decode(),
-                 "created": now} for command, args in items]
-        if rows:
-            conn.execute(insert(schema.ha_backlog), rows)
-        return len(rows)
-
-    return FuncOp(run)
+    return FuncOp(lambda conn, dialect: _enqueue(conn, [peer], family, items))
 
 
 def delete_entries_op(ids: Sequence[int]) -> WriteOp:
@@ -162,14 +164,10 @@ def handoffs_to_backlog_op(ids: Sequence[int], peers: Sequence[str], family: int
     from app.store.repository import FuncOp
 
     def run(conn: Connection, dialect: str) -> int:
-        now = int(time.time())
-        rows = [{"peer": peer, "family": family, "command": command, "arguments": orjson.dumps(args).decode(),
-                 "created": now} for peer in peers for command, args in items]
-        if rows:
-            conn.execute(insert(schema.ha_backlog), rows)
+        queued = _enqueue(conn, peers, family, items)
         t = schema.ha_handoff
         for start in range(0, len(ids), 500):  # (bind-parameter limits)
             conn.execute(delete(t).where(t.c.id.in_(list(ids[start:start + 500]))))
-        return len(rows)
+        return queued
 
     return FuncOp(run)
