@@ -93,6 +93,17 @@ async def _the_ta_lease_is_unchanged(client: KeaClient) -> None:
     assert stored["result"] == 0 and stored["arguments"]["iaid"] == 1
 
 
+async def test_lease6_get_by_address_finds_the_lease_only_with_its_own_type(client: KeaClient) -> None:
+    # Kea looks a lease up by (type, address), IA_NA when no type is given
+    await _ta_lease_at_42(client)
+    for asked, found in ((None, 3), ("IA_NA", 3), ("IA_PD", 3), ("IA_TA", 0)):
+        arguments = {"ip-address": "2001:db8:1::42", **({"type": asked} if asked else {})}
+        got = await client.one("lease6-get", "dhcp6", arguments)
+        assert got["result"] == found, (asked, got)
+    assert await client.one("lease6-get", "dhcp6", {"ip-address": "2001:db8:1::43", "type": "IA_TA"}) == {
+        "result": 3, "text": "Lease not found."}
+
+
 async def test_lease6_update_of_another_type_than_the_stored_lease_fails_as_in_kea(client: KeaClient) -> None:
     # Kea looks the lease up by (type, address): an IA_NA update of an IA_TA lease finds none
     await _ta_lease_at_42(client)

@@ -1727,11 +1727,16 @@ class LeaseStore:
             found = await self._pg_leases(6, _pg_loop_sql("get6", lambda: _by_address(6)), address)
             if found is not _PG_UNAVAILABLE:
                 return found[0] if found and (lease_type is None or found[0].type == lease_type) else None
-        t = schema.lease6
-        cond = t.c.address == address
-        if lease_type is not None:
-            cond = and_(cond, t.c.lease_type == lease_type)
-        return await self.read_point(lambda c, d: _one(c, select(t).where(cond), lease6_from_row))
+
+        def run(c: Connection, d: str) -> Lease6 | None:
+            # pre-compiled, as get4: lease6-get is a hot path (an HA backlog's replay asks one per
+            # entry, here and at the peer); one row per address, so the type is compared here
+            row = _fetch_one(c, 6, address)
+            if row is None or (lease_type is not None and row.lease_type != lease_type):
+                return None
+            return lease6_from_row(row)
+
+        return await self.read_point(run)
 
     async def get6_by_duid(self, duid: bytes, iaid: int | None = None, subnet_id: int | None = None,
                            lease_type: int | None = None) -> list[Lease6]:
