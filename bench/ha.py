@@ -7,7 +7,11 @@
    stays in hot-standby under a long max-response-delay), --backlog updates are made on the
    primary and queued for it, and after SIGCONT the time until the backlog is empty is measured.
 
+   With `--family 6` the backlog holds lease6-updates (IA_NA addresses), which reach the standby
+   as one-lease lease6-bulk-applies, as Kea sends them.
+
     python bench/ha.py [--seconds 5] [--leases 100000] [--connections 8] [--backlog 5000] [--only backlog]
+                       [--family 6]
 """
 
 from __future__ import annotations
@@ -38,18 +42,21 @@ from tests.conftest import free_port  # noqa: E402
 from tests.ha_helpers import ha_hook  # noqa: E402
 
 SUBNET = [{"id": 1, "subnet": "10.0.0.0/8"}]
+SUBNET6 = [{"id": 1, "subnet": "2001:db8::/32"}]
 
 
-def config(db: Path, port: int, hook: dict[str, Any] | None) -> dict[str, Any]:
-    dhcp4: dict[str, Any] = {"lease-database": {"type": "sqlite", "name": str(db)}, "valid-lifetime": 4000,
-                             "subnet4": SUBNET}
+def config(db: Path, port: int, hook: dict[str, Any] | None, family: int = 4) -> dict[str, Any]:
+    daemon: dict[str, Any] = {"lease-database": {"type": "sqlite", "name": str(db)}, "valid-lifetime": 4000,
+                              f"subnet{family}": SUBNET if family == 4 else SUBNET6}
     if hook:
-        dhcp4["hooks-libraries"] = [hook]
-    return {"LeaseSync": {"http-host": "127.0.0.1", "http-port": port, "max-bulk-leases": 100000}, "Dhcp4": dhcp4}
+        daemon["hooks-libraries"] = [hook]
+    return {"LeaseSync": {"http-host": "127.0.0.1", "http-port": port, "max-bulk-leases": 100000},
+            f"Dhcp{family}": daemon}
 
 
 class Server:
     def __init__(self, workdir: Path, name: str, cfg: dict[str, Any]) -> None:
+        self.service = "dhcp6" if "Dhcp6" in cfg else "dhcp4"
         self.port = cfg["LeaseSync"]["http-port"]
         self.url = f"http://127.0.0.1:{self.port}/"
         path = workdir / f"{name}.json"
@@ -68,7 +75,7 @@ class Server:
         raise RuntimeError(f"{name} did not start")
 
     def command(self, command: str, arguments: Any = None, timeout: float = 120) -> dict[str, Any]:
-        body: dict[str, Any] = {"command": command, "service": ["dhcp4"]}
+        body: dict[str, Any] = {"command": command, "service": [self.service]}
         if arguments is not None:
             body["arguments"] = arguments
         return httpx.post(self.url, json=body, timeout=timeout).json()[0]
@@ -135,12 +142,14 @@ def load_client(url: str, connections: int) -> PeerClient:
     return PeerClient(PeerEndpoint("bench", url), timeout=60, max_connections=connections)
 
 
-def pair(workdir: Path, mode_extra: dict[str, Any]) -> tuple[Server, Server]:
+def pair(workdir: Path, mode_extra: dict[str, Any], family: int = 4) -> tuple[Server, Server]:
     p1, p2 = free_port(), free_port()
     peers = [{"name": "server1", "url": f"http://127.0.0.1:{p1}/", "role": "primary"},
              {"name": "server2", "url": f"http://127.0.0.1:{p2}/", "role": "standby"}]
-    a = Server(workdir, "a", config(workdir / "a.db", p1, ha_hook("server1", "hot-standby", peers, **mode_extra)))
-    b = Server(workdir, "b", config(workdir / "b.db", p2, ha_hook("server2", "hot-standby", peers, **mode_extra)))
+    a = Server(workdir, "a", config(workdir / "a.db", p1, ha_hook("server1", "hot-standby", peers, **mode_extra),
+                                    family))
+    b = Server(workdir, "b", config(workdir / "b.db", p2, ha_hook("server2", "hot-standby", peers, **mode_extra),
+                                    family))
     return a, b
 
 
@@ -150,16 +159,16 @@ def backlog_depth(server: Server) -> float:
     return float(match.group(1)) if match else -1.0
 
 
-def backlog_drain(workdir: Path, updates: int, connections: int) -> tuple[float, float, float, int]:
+def backlog_drain(workdir: Path, updates: int, connections: int, family: int = 4) -> tuple[float, float, float, int]:
     """(seconds to queue, seconds from SIGCONT to an empty backlog, seconds from the first entry
     delivered to an empty backlog, leases on the standby afterwards)."""
-    a, b = pair(workdir, {"heartbeat-delay": 1000, "max-response-delay": 60000})
+    a, b = pair(workdir, {"heartbeat-delay": 1000, "max-response-delay": 60000}, family)
     try:
         wait_state([a, b], "hot-standby")
         os.kill(b.proc.pid, signal.SIGSTOP)
         try:
             started = time.monotonic()
-            asyncio.run(queue_updates(a.url, updates, connections))
+            asyncio.run(queue_updates(a.url, updates, connections, family))
             queue_seconds = time.monotonic() - started
             deadline = time.monotonic() + 60
             while (queued := backlog_depth(a)) < updates and time.monotonic() < deadline:
@@ -175,24 +184,30 @@ def backlog_drain(workdir: Path, updates: int, connections: int) -> tuple[float,
                 first_delivered = time.monotonic()
             time.sleep(0.02)
         ended = time.monotonic()
-        count = len(b.command("lease4-get-all", timeout=300)["arguments"]["leases"])
+        count = len(b.command(f"lease{family}-get-all", timeout=300)["arguments"]["leases"])
         return queue_seconds, ended - started, ended - (first_delivered or started), count
     finally:
         a.stop()
         b.stop()
 
 
-async def queue_updates(url: str, updates: int, connections: int) -> None:
-    base = int(ipaddress.IPv4Address("10.3.0.0"))
+async def queue_updates(url: str, updates: int, connections: int, family: int = 4) -> None:
+    base = int(ipaddress.IPv4Address("10.3.0.0")) if family == 4 else int(ipaddress.IPv6Address("2001:db8:3::"))
     addresses = iter(range(updates))
     client = load_client(url, connections)
 
-    async def worker() -> None:
-        for i in addresses:
-            body = {"command": "lease4-update", "service": ["dhcp4"],
+    def body(i: int) -> dict[str, Any]:
+        if family == 4:
+            return {"command": "lease4-update", "service": ["dhcp4"],
                     "arguments": {"ip-address": str(ipaddress.IPv4Address(base + i)),
                                   "hw-address": "0a:0b:0c:0d:0e:0f", "force-create": True}}
-            answer = await client.send(body)
+        return {"command": "lease6-update", "service": ["dhcp6"],
+                "arguments": {"ip-address": str(ipaddress.IPv6Address(base + i)), "duid": "01:02:03:04:05:06",
+                              "iaid": i, "subnet-id": 1, "force-create": True}}
+
+    async def worker() -> None:
+        for i in addresses:
+            answer = await client.send(body(i))
             assert answer["result"] == 0, answer
 
     await asyncio.gather(*(worker() for _ in range(connections)))
@@ -206,10 +221,11 @@ def main() -> None:
     parser.add_argument("--leases", type=int, default=100_000)
     parser.add_argument("--backlog", type=int, default=5000, help="updates queued for the paused standby")
     parser.add_argument("--only", choices=("backlog",), help="run only the backlog part")
+    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="of the backlog part's updates")
     args = parser.parse_args()
     if args.only == "backlog":
         with tempfile.TemporaryDirectory(prefix="ls-bench-ha-") as tmp:
-            print_backlog(args, *backlog_drain(Path(tmp), args.backlog, args.connections))
+            print_backlog(args, *backlog_drain(Path(tmp), args.backlog, args.connections, args.family))
             if os.environ.get("BENCH_KEEP_LOGS"):
                 shutil.copy(Path(tmp) / "a.log", "/tmp/backlog-a.log")
                 shutil.copy(Path(tmp) / "b.log", "/tmp/backlog-b.log")
@@ -261,7 +277,7 @@ def main() -> None:
             b.stop()
         work = Path(tmp) / "backlog"
         work.mkdir()
-        drained = backlog_drain(work, args.backlog, args.connections)
+        drained = backlog_drain(work, args.backlog, args.connections, args.family)
 
     print(f"\nadmin lease4-update, {args.connections} connections, {args.seconds:g} s each (SQLite, synchronous FULL)")
     print(f"{'target':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs single':>10}")
@@ -277,7 +293,7 @@ def main() -> None:
 
 def print_backlog(args: argparse.Namespace, queue_seconds: float, after_sigcont: float, draining: float,
                   count: int) -> None:
-    print(f"\nbacklog of {args.backlog} lease4-updates queued for a paused standby in {queue_seconds:.1f} s "
+    print(f"\nbacklog of {args.backlog} lease{args.family}-updates queued for a paused standby in {queue_seconds:.1f} s "
           f"({args.connections} connections): empty {after_sigcont:.2f} s after SIGCONT, {draining:.2f} s after "
           f"the first entry was delivered ({args.backlog / draining:.0f} updates/s); {count} leases on the standby")
 
