@@ -445,3 +445,41 @@ def test_an_update_that_failed_before_communication_recovery_survives_its_backlo
         proxy.close()
     wait_for(lambda: sorted(lease["ip-address"] for lease in dump4(server2)) == ["192.0.2.50", "192.0.2.51"], 20,
              what="both updates on server2")
+
+
+def test_a_change_beyond_delayed_updates_limit_reaches_a_partner_holding_a_copy_of_the_same_second(
+        spawn: Any, tmp_path: Path) -> None:
+    """Communication-recovery's backlog overflows (delayed-updates-limit 1): Kea drops the updates
+    beyond it and resets the partner, whose resync brings only leases newer than its own copy.
+    A change made in the same second as the partner's copy must still reach it (from the durable
+    backlog, which neither the overflow nor the ha-reset clears), or the pair stays different."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, mode="load-balancing", roles=("primary", "secondary"),
+                          **{"delayed-updates-limit": 1, "max-response-delay": 20000})
+    proxy = proxy_to_server2([c1, c2])
+    server1, server2 = spawn(c1, "server1"), spawn(c2, "server2")
+    expire = int(time.time()) + 3600
+
+    def lease60(hostname: str) -> dict[str, Any]:
+        # an explicit expire: both versions have the same cltt (no force-create: a local change)
+        return {"ip-address": "192.0.2.60", "hw-address": HW, "valid-lft": 4000, "expire": expire,
+                "hostname": hostname}
+
+    try:
+        wait_states([server1, server2], ["load-balancing", "load-balancing"])
+        assert server1.command("lease4-add", "dhcp4", lease60("first.example.org"))[0]["result"] == 0
+        wait_for(lambda: [lease["hostname"] for lease in dump4(server2)] == ["first.example.org"], 10,
+                 what="the first version on server2")
+        proxy.swallowing.set()
+        assert add(server1, 50)["result"] == 0  # its send times out: communication-recovery
+        wait_for(lambda: ha_state(server1) == "communication-recovery", 10, what="communication-recovery")
+        assert add(server1, 51)["result"] == 0  # the backlog's one entry
+        answer = server1.command("lease4-update", "dhcp4", lease60("second.example.org"))[0]
+        assert answer["result"] == 0, answer  # beyond the limit
+        proxy.swallowing.clear()
+        wait_states([server1, server2], ["load-balancing", "load-balancing"], timeout=60)
+    finally:
+        proxy.close()
+    wait_for(lambda: [lease["hostname"] for lease in dump4(server2) if lease["ip-address"] == "192.0.2.60"]
+             == ["second.example.org"], 30, what="the second version on server2")
+    assert dump4(server1) == dump4(server2)

@@ -133,6 +133,9 @@ class LeaseUpdatePlan:
 
     requests: list[SendLeaseUpdates] = field(default_factory=list)
     queued: int = 0  # entries appended to the communication-recovery backlog
+    # the partner's updates belong in that backlog, whether they fitted (`queued`) or overflowed
+    # delayed-updates-limit (then dropped there, as Kea drops them, and the partner is reset)
+    queued_for_partner: bool = False
     skipped_partner: bool = False  # unsent-update-count was incremented
 
     @property

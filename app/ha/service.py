@@ -45,7 +45,6 @@ from app.store.leases import LEASE6_TYPE_CODES
 from app.store.sync_ops import (
     BacklogEntry,
     backlog_stats,
-    clear_peer_op,
     delete_entries_op,
     enqueue_op,
     handoffs_done_op,
@@ -340,9 +339,8 @@ class HaService:
             ok, error = True, ""
         except PeerError as exc:
             ok, error = False, exc.text
-        if ok:
-            # the partner resyncs from us: queued updates are superseded by the sync
-            await self.family.store.write(clear_peer_op(action.peer, self.family.family))
+        # (the durable backlog stays: the partner's resync skips a lease whose cltt equals its own
+        # copy's, and the replay, which waits for the resync to end, sends only what it lacks)
         self._execute(self.sm.on_ha_reset_done(ok, self.clock(), error))
 
     # --- lease updates out ---------------------------------------------------------------------
@@ -431,14 +429,12 @@ class HaService:
         deleted = [c.lease.to_kea() for c in changes if c.kind == "delete"]
         plan = self.sm.plan_lease_updates(updated, deleted)
         waits: list[asyncio.Task[Any]] = []
-        if plan.queued:
-            # communication-recovery keeps its in-memory backlog (Kea's semantics); the durable copy
-            # survives a restart and is cleared once the backlog was delivered.
-            assert self.config.partner is not None
-            await self._persist(self.config.partner.name, list(self.sm.lease_commands(updated, deleted)))
-        if plan.skipped_partner and self.config.partner is not None:
-            # Kea counts these (unsent-update-count) and relies on a resync; leasesync also keeps
-            # them so that nothing acknowledged is ever missing on the partner.
+        if (plan.queued_for_partner or plan.skipped_partner) and self.config.partner is not None:
+            # Kea keeps the first in communication-recovery's in-memory backlog (dropped beyond
+            # delayed-updates-limit) and counts the second (unsent-update-count), relying on a
+            # resync for what it dropped. A resync brings only leases with a newer cltt: a change
+            # in the same second as the partner's copy would stay here alone. So leasesync keeps
+            # them all in the durable backlog, whose replay sends what the partner still lacks.
             await self._persist(self.config.partner.name, list(self.sm.lease_commands(updated, deleted)))
         background: list[asyncio.Task[Any]] = []
         for request in plan.requests:

@@ -611,6 +611,7 @@ class HaStateMachine:
             return plan
         for peer in self.config.other_peers:  # peer-name order, like Kea
             if self.should_queue_lease_updates(peer):
+                plan.queued_for_partner = True
                 for op, batch in (("delete", deleted), ("add", added)):
                     for lease in batch:
                         plan.queued += self._push_backlog(op, lease)  # type: ignore[arg-type]

@@ -97,16 +97,6 @@ def delete_entries_op(ids: Sequence[int]) -> WriteOp:
     return FuncOp(run)
 
 
-def clear_peer_op(peer: str, family: int) -> WriteOp:
-    from app.store.repository import FuncOp
-
-    def run(conn: Connection, dialect: str) -> int:
-        t = schema.ha_backlog
-        return int(conn.execute(delete(t).where(t.c.peer == peer, t.c.family == family)).rowcount or 0)
-
-    return FuncOp(run)
-
-
 def read_backlog(peer: str, family: int, limit: int) -> Any:
     def run(conn: Connection, dialect: str) -> list[BacklogEntry]:
         t = schema.ha_backlog

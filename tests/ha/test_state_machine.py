@@ -235,6 +235,19 @@ def test_backlog_overflow_resets_the_partner_and_resyncs() -> None:
     assert pair.states() == {"server1": S.LOAD_BALANCING, "server2": S.LOAD_BALANCING}
 
 
+def test_updates_beyond_delayed_updates_limit_are_dropped_from_the_backlog_but_marked_for_the_partner() -> None:
+    # Kea's backlog drops them; the plan still says they were the partner's, for the durable backlog
+    pair = lb_pair(**{"max-response-delay": 60000, "delayed-updates-limit": 1})
+    pair.start()
+    pair.advance(10)
+    pair.cut("server1", "server2", both=False)
+    pair.advance(3)
+    fitted = pair["server1"].plan_lease_updates([lease()], [])
+    dropped = pair["server1"].plan_lease_updates([lease("10.10.0.11")], [])
+    assert (fitted.queued, fitted.queued_for_partner) == (1, True)
+    assert (dropped.queued, dropped.queued_for_partner, dropped.requests) == (0, True, [])
+
+
 def test_no_communication_recovery_in_hot_standby() -> None:
     pair = hs_pair()
     pair.start()
