@@ -221,12 +221,18 @@ def test_first_failed_heartbeat_in_load_balancing_enters_communication_recovery(
     assert [c["command"] for c in sent[0].commands] == ["lease4-del", "lease4-update"]
 
 
-def test_backlog_overflow_resets_the_partner_and_resyncs() -> None:
+def _in_communication_recovery_with_a_backlog_of_one() -> Pair:
+    """A load-balancing pair whose server1 cannot reach server2: server1 in communication-recovery."""
     pair = lb_pair(**{"max-response-delay": 60000, "delayed-updates-limit": 1})
     pair.start()
     pair.advance(10)
     pair.cut("server1", "server2", both=False)
     pair.advance(3)
+    return pair
+
+
+def test_backlog_overflow_resets_the_partner_and_resyncs() -> None:
+    pair = _in_communication_recovery_with_a_backlog_of_one()
     pair["server1"].plan_lease_updates([lease(), lease("10.10.0.11")], [])
     pair.heal()
     pair.advance(3)
@@ -237,11 +243,7 @@ def test_backlog_overflow_resets_the_partner_and_resyncs() -> None:
 
 def test_updates_beyond_delayed_updates_limit_are_dropped_from_the_backlog_but_marked_for_the_partner() -> None:
     # Kea's backlog drops them; the plan still says they were the partner's, for the durable backlog
-    pair = lb_pair(**{"max-response-delay": 60000, "delayed-updates-limit": 1})
-    pair.start()
-    pair.advance(10)
-    pair.cut("server1", "server2", both=False)
-    pair.advance(3)
+    pair = _in_communication_recovery_with_a_backlog_of_one()
     fitted = pair["server1"].plan_lease_updates([lease()], [])
     dropped = pair["server1"].plan_lease_updates([lease("10.10.0.11")], [])
     assert (fitted.queued, fitted.queued_for_partner) == (1, True)
