@@ -86,7 +86,8 @@ def metric(server: ServerProcess, name: str, **labels: str) -> float:
 
 class BlackHoleProxy:
     """A TCP proxy on loopback in front of a peer; while `swallowing`, what clients send is read
-    and dropped, so a request leaves its sender but never reaches the peer."""
+    and dropped, so a request leaves its sender but never reaches the peer. `swallow_containing`
+    drops only the requests whose bytes hold it (a small request arrives in one read)."""
 
     def __init__(self, upstream_port: int) -> None:
         import socket
@@ -94,6 +95,7 @@ class BlackHoleProxy:
 
         self.upstream_port = upstream_port
         self.swallowing = threading.Event()
+        self.swallow_containing: bytes | None = None
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._closed = threading.Event()
@@ -116,7 +118,8 @@ class BlackHoleProxy:
     def _pump(self, source: Any, sink: Any, outbound: bool) -> None:
         try:
             while data := source.recv(65536):
-                if not (outbound and self.swallowing.is_set()):
+                pattern = self.swallow_containing
+                if not (outbound and (self.swallowing.is_set() or (pattern is not None and pattern in data))):
                     sink.sendall(data)
         except OSError:
             pass

@@ -447,6 +447,47 @@ def test_an_update_that_failed_before_communication_recovery_survives_its_backlo
              what="both updates on server2")
 
 
+def test_a_queued_update_is_not_sent_to_a_partner_that_did_not_answer_the_question_of_its_copy(
+        spawn: Any, tmp_path: Path) -> None:
+    """Before replaying a queued update the server asks the partner for its copy (leaseX-get), so
+    as not to replace a newer lease there. When that question times out, the update must wait: a
+    partner that stalled past the question's timeout can take the update a moment later, and the
+    older lease would replace its newer one (seen in the v6 load-balancing soak)."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, mode="load-balancing", roles=("primary", "secondary"),
+                          **{"delayed-updates-limit": 0, "max-response-delay": 20000})
+    proxy = proxy_to_server2([c1, c2])
+    server1, server2 = spawn(c1, "server1"), spawn(c2, "server2")
+    now = int(time.time())
+
+    def lease60(hostname: str, expire: int) -> dict[str, Any]:
+        return {"ip-address": "192.0.2.60", "hw-address": HW, "valid-lft": 4000, "expire": expire,
+                "hostname": hostname}
+
+    def on_server2() -> str:
+        return str(server2.command("lease4-get", "dhcp4", {"ip-address": "192.0.2.60"})[0]["arguments"]["hostname"])
+
+    try:
+        wait_states([server1, server2], ["load-balancing", "load-balancing"])
+        assert server1.command("lease4-add", "dhcp4", lease60("first.example.org", now + 3000))[0]["result"] == 0
+        wait_for(lambda: on_server2() == "first.example.org", 10, what="the first version on server2")
+        proxy.swallow_containing = b'"lease4-update"'
+        answer = server1.command("lease4-update", "dhcp4", lease60("second.example.org", now + 3100), timeout=30)[0]
+        assert answer["result"] == 0, answer  # committed; its send timed out: queued for server2
+        wait_for(lambda: metric(server1, "leasesync_ha_backlog_depth") == 1, 10, what="the update queued")
+        # server2 meanwhile holds a newer copy (a partner's update: stored there, not sent back)
+        third = {**lease60("third.example.org", now + 3200), "force-create": True}
+        assert server2.command("lease4-update", "dhcp4", third)[0]["result"] == 0
+        proxy.swallow_containing = b'"lease4-get"'  # the replay's question goes unanswered
+        time.sleep(4)  # rounds of the replay (one a heartbeat-delay): each asks and times out
+        assert on_server2() == "third.example.org"
+        proxy.swallow_containing = None
+        wait_for(lambda: metric(server1, "leasesync_ha_backlog_depth") == 0, 20, what="the backlog settled")
+    finally:
+        proxy.close()
+    assert on_server2() == "third.example.org"
+
+
 def test_a_change_beyond_delayed_updates_limit_reaches_a_partner_holding_a_copy_of_the_same_second(
         spawn: Any, tmp_path: Path) -> None:
     """Communication-recovery's backlog overflows (delayed-updates-limit 1): Kea drops the updates

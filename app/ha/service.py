@@ -612,7 +612,14 @@ class HaService:
 
     async def _replay_entry(self, peer_name: str, entry: BacklogEntry, tally: _ReplayTally) -> bool:
         """Deliver one backlog entry; False when the peer could not be reached (stop replaying)."""
-        arguments = await self._still_current(peer_name, entry.command, entry.arguments)
+        try:
+            arguments = await self._still_current(peer_name, entry.command, entry.arguments)
+        except PeerError as exc:
+            # the peer could not be asked for its copy: stop, and check again on the next round
+            tally.failed += 1
+            if tally.failure is None:
+                tally.failure = exc.text
+            return False
         if arguments is ALREADY_THERE:
             # the peer synced from us since it was queued: delivered, without a write there
             tally.delivered.append(entry.id)
@@ -669,7 +676,10 @@ class HaService:
         """How the peer's copy of this lease compares with the queued one. "newer" (greater
         cltt): the queued copy is stale there too, the newer lease wins (as for refused updates).
         "same": the peer holds exactly the queued lease (it synced from us since). "other":
-        older, different or absent, or a peer that cannot be asked (the send handles its failure)."""
+        older, different or absent, or a peer that refuses the question (a Kea partner whose
+        restrict-commands leaves leaseX-get out). A peer that cannot be reached (refused, reset,
+        timed out) raises PeerError: the update is not sent blind, because a peer that stalled
+        past the question's timeout may take the send a moment later and replace a newer lease."""
         ours = int(lease_map.get("expire", 0)) - int(lease_map.get("valid-lft", 0))
         arguments: dict[str, Any] = {"ip-address": lease_map["ip-address"]}
         if self.family.family == 6:
@@ -678,7 +688,9 @@ class HaService:
             theirs = await self.clients[peer].send(
                 {"command": f"lease{self.family.family}-get", "service": [self.service], "arguments": arguments},
                 request_timeout=self.update_timeout, accept=(0, 3))
-        except PeerError:
+        except PeerError as exc:
+            if exc.kind == "communication":
+                raise
             return "other"
         lease = theirs.get("arguments")
         if theirs.get("result") != 0 or not isinstance(lease, dict):
