@@ -5,6 +5,7 @@
     python bench/soak.py --ha --seconds 60        # a hot-standby pair, partner killed/paused every 8 s
     python bench/soak.py --ha --seconds 60 --db mysql   # the same pair, each server on a MariaDB database
     python bench/soak.py --ha --mode load-balancing     # a load-balancing pair, writes to both servers
+    python bench/soak.py --ha --family 6                # the same with IPv6 leases (lease6-update)
 
 Single-process mode starts one or two ``leasesync serve`` processes on one lease database (two
 agents over a shared SQL store), runs writer threads (``lease4-update`` with ``force-create``:
@@ -28,11 +29,16 @@ acknowledged write must be present, with acknowledged fields, on the primary *an
 standby, and both stores must be equal. ``--mode load-balancing`` runs a load-balancing pair
 (server1 primary, server2 secondary) the same way, except that half the writers write to server2
 first (failing over to server1), and the pair must end in load-balancing.
+
+``--family 6`` runs either mode with IPv6 leases: ``lease6-update`` (IA_NA, DUID in place of the
+hardware address), ``lease6-get``/``-get-page``/``-get-all``, a Dhcp6 configuration; a v6 change
+reaches the partner as a one-lease ``lease6-bulk-apply``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import random
@@ -101,6 +107,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Family:
+    """What differs between a v4 and a v6 soak: commands, addresses, the client identifier."""
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+        self.service = f"dhcp{v}"
+        self.identifier = "hw-address" if v == 4 else "duid"
+
+    def command(self, verb: str) -> str:
+        return f"lease{self.v}-{verb}"
+
+    def address(self, index: int, n: int) -> str:
+        """The n-th address of writer `index` (n < 62,500)."""
+        if self.v == 4:
+            return f"10.{index}.{n // 250 % 250}.{n % 250 + 1}"
+        # canonical, as the server answers it (the check compares the two spellings)
+        return str(ipaddress.IPv6Address(f"2001:db8:{index:x}::{n // 250 % 250:x}:{n % 250 + 1:x}"))
+
+    def daemon(self, database: dict[str, Any]) -> dict[str, Any]:
+        subnet = {"id": 1, "subnet": "10.0.0.0/8" if self.v == 4 else "2001:db8::/32"}
+        return {f"Dhcp{self.v}": {"lease-database": database, f"subnet{self.v}": [subnet]}}
+
+
+FAMILY = Family(4)  # set by --family
+
+
 class Server:
     def __init__(self, config: dict[str, Any], workdir: Path, name: str) -> None:
         self.config, self.name = config, name
@@ -135,7 +167,8 @@ class Server:
             os.killpg(self.proc.pid, sig)
 
     def get(self, command: str, timeout: float = 5) -> Any:
-        return httpx.post(self.url, json={"command": command, "service": ["dhcp4"]}, timeout=timeout).json()[0]
+        return httpx.post(self.url, json={"command": command, "service": [FAMILY.service]},
+                          timeout=timeout).json()[0]
 
     def state(self) -> str:
         try:
@@ -166,7 +199,8 @@ class Stats:
 def writer(index: int, urls: list[str], stop: threading.Event, stats: Stats,
            history: dict[str, list[tuple[str, dict[str, Any]]]], seed: int, ha: bool = False,
            failover: bool = True, names: tuple[str, str] = ("primary", "standby")) -> None:
-    """Owns addresses 10.<index>.x.y; records (outcome, fields) per address in order.
+    """Owns addresses 10.<index>.x.y (v6: 2001:db8:<index>::x:y); records (outcome, fields) per
+    address in order.
 
     Single mode spreads writes over `urls`; HA mode writes to urls[0] (the server `names[0]`) and,
     when it refuses the connection (the request was never sent), to urls[1] (`names[1]`)."""
@@ -179,18 +213,19 @@ def writer(index: int, urls: list[str], stop: threading.Event, stats: Stats,
             if acked and rng.random() < 0.25:
                 address = rng.choice(acked)
             else:
-                n = len(history)
-                address = f"10.{index}.{n // 250 % 250}.{n % 250 + 1}"
-            args = {"ip-address": address, "hw-address": f"02:00:{index:02x}:{serial >> 16 & 255:02x}:"
+                address = FAMILY.address(index, len(history))
+            args = {"ip-address": address, FAMILY.identifier: f"02:00:{index:02x}:{serial >> 16 & 255:02x}:"
                     f"{serial >> 8 & 255:02x}:{serial & 255:02x}", "hostname": f"s{index}-{serial}.example.org",
                     "valid-lft": 3600, "expire": 2_000_000_000 + serial, "subnet-id": 1, "force-create": True}
+            if FAMILY.v == 6:
+                args["iaid"] = index
             if ha:
                 # an administrator's shape: with `expire` and force-create it would be a partner's update
                 # (stored, never propagated)
                 del args["expire"]
             entry = ["unknown", args]
             history.setdefault(address, []).append(entry)  # type: ignore[arg-type]
-            body = {"command": "lease4-update", "service": ["dhcp4"], "arguments": args}
+            body = {"command": FAMILY.command("update"), "service": [FAMILY.service], "arguments": args}
             try:
                 if ha:
                     try:
@@ -226,10 +261,11 @@ def reader(index: int, urls: list[str], stop: threading.Event, stats: Stats, see
     with httpx.Client(timeout=15) as http:
         while not stop.is_set():
             if rng.random() < 0.8:
-                body = {"command": "lease4-get", "service": ["dhcp4"],
-                        "arguments": {"ip-address": f"10.{rng.randint(1, 4)}.0.{rng.randint(1, 250)}"}}
+                body = {"command": FAMILY.command("get"), "service": [FAMILY.service],
+                        "arguments": {"ip-address": FAMILY.address(rng.randint(1, 4), rng.randint(0, 249))}}
             else:
-                body = {"command": "lease4-get-page", "service": ["dhcp4"], "arguments": {"from": "start", "limit": 100}}
+                body = {"command": FAMILY.command("get-page"), "service": [FAMILY.service],
+                        "arguments": {"from": "start", "limit": 100}}
             try:
                 ok = http.post(rng.choice(urls), json=body).json()[0]["result"] in (0, 3)
             except (httpx.HTTPError, ValueError, KeyError, IndexError):
@@ -241,7 +277,8 @@ def reader(index: int, urls: list[str], stop: threading.Event, stats: Stats, see
 
 
 def dump(url: str) -> list[dict[str, Any]]:
-    leases = httpx.post(url, json={"command": "lease4-get-all", "service": ["dhcp4"]}, timeout=120).json()[0]
+    leases = httpx.post(url, json={"command": FAMILY.command("get-all"), "service": [FAMILY.service]},
+                        timeout=120).json()[0]
     return sorted(leases.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
 
 
@@ -250,8 +287,9 @@ def check(url: str, histories: list[dict[str, list[Any]]]) -> tuple[int, int, in
     written; `ties` counts the wrong ones (HA mode) holding an older acknowledged write with the
     same cltt second as the last acknowledged one: cltt has one-second resolution (Kea's), so the
     "newer lease wins" rule of syncs and replays cannot order two writes of one second.
-    Writes without `expire` (HA mode) are checked on hw-address and hostname."""
-    stored = {lease["ip-address"]: (lease["hw-address"], lease["hostname"], lease["cltt"] + lease["valid-lft"])
+    Writes without `expire` (HA mode) are checked on hw-address (v6: DUID) and hostname."""
+    key = FAMILY.identifier
+    stored = {lease["ip-address"]: (lease[key], lease["hostname"], lease["cltt"] + lease["valid-lft"])
               for lease in dump(url)}
     lost = wrong = ties = 0
     for history in histories:
@@ -261,7 +299,7 @@ def check(url: str, histories: list[dict[str, list[Any]]]) -> tuple[int, int, in
             if value is None:
                 lost += last_ack is not None
                 continue
-            allowed = {(a["hw-address"], a["hostname"], a.get("expire")) for outcome, a, *_ in attempts[last_ack or 0:]
+            allowed = {(a[key], a["hostname"], a.get("expire")) for outcome, a, *_ in attempts[last_ack or 0:]
                        if outcome != "rejected"}
             if value[:2] + (None,) in allowed or value in allowed:
                 continue  # (written without expire: any cltt)
@@ -279,10 +317,9 @@ def ha_config(database: dict[str, Any], name: str, port: int, peers: list[dict[s
     sys.path.insert(0, str(ROOT))
     from tests.ha_helpers import ha_hook
 
-    hook = ha_hook(name, mode, peers)
-    return {"LeaseSync": {"http-host": "127.0.0.1", "http-port": port},
-            "Dhcp4": {"lease-database": database,
-                      "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}], "hooks-libraries": [hook]}}
+    config: dict[str, Any] = {"LeaseSync": {"http-host": "127.0.0.1", "http-port": port}, **FAMILY.daemon(database)}
+    config[f"Dhcp{FAMILY.v}"]["hooks-libraries"] = [ha_hook(name, mode, peers)]
+    return config
 
 
 def wait_until(predicate: Any, timeout: float) -> bool:
@@ -450,15 +487,17 @@ def main() -> int:
                         "drained backlogs after the load")
     parser.add_argument("--no-failover", dest="failover", action="store_false",
                         help="HA: never send a write to the standby")
+    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv4 or IPv6 leases")
     args = parser.parse_args()
+    global FAMILY
+    FAMILY = Family(args.family)
     if args.ha:
         return run_ha(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="leasesync-soak-"))
     databases = Databases(args.db, workdir)
     db = databases.new("soak")
-    servers = [Server({"LeaseSync": {"http-host": "127.0.0.1", "http-port": free_port()},
-                       "Dhcp4": {"lease-database": db, "subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}]}},
+    servers = [Server({"LeaseSync": {"http-host": "127.0.0.1", "http-port": free_port()}, **FAMILY.daemon(db)},
                       workdir, f"soak{i}") for i in range(args.processes)]
     stop = threading.Event()
     stats = Stats()
