@@ -616,9 +616,7 @@ class HaService:
             arguments = await self._still_current(peer_name, entry.command, entry.arguments)
         except PeerError as exc:
             # the peer could not be asked for its copy: stop, and check again on the next round
-            tally.failed += 1
-            if tally.failure is None:
-                tally.failure = exc.text
+            tally.unreachable(exc.text)
             return False
         if arguments is ALREADY_THERE:
             # the peer synced from us since it was queued: delivered, without a write there
@@ -641,9 +639,7 @@ class HaService:
                 await self._reconcile(peer_name, {"command": entry.command, "arguments": entry.arguments}, exc)
                 tally.delivered.append(entry.id)  # settled by reconciliation, not to be retried
                 return True
-            tally.failed += 1
-            if tally.failure is None:
-                tally.failure = exc.text
+            tally.unreachable(exc.text)
             return False
         tally.delivered.append(entry.id)
         tally.acknowledged += 1
@@ -840,8 +836,14 @@ class _ReplayTally:
     acknowledged: int = 0
     superseded: int = 0
     already: int = 0
-    failure: str | None = None  # the first send that could not reach the peer
-    failed: int = 0  # sends that could not reach it
+    failure: str | None = None  # the first request (a question or a send) that could not reach the peer
+    failed: int = 0  # requests that could not reach it
+
+    def unreachable(self, text: str) -> None:
+        """An entry's request could not reach the peer (`text`: why)."""
+        self.failed += 1
+        if self.failure is None:
+            self.failure = text
 
 
 def _replay_segments(entries: list[BacklogEntry], family: int) -> list[list[list[BacklogEntry]]]:
