@@ -1,11 +1,16 @@
 """How a backlog batch is split for replay (app/ha/service.py): lanes of one lease each, side by
-side, a lease's entries in queue order, and a bulk entry alone between the others."""
+side, a lease's entries in queue order, and a bulk entry alone between the others; and how the
+requests of one step go side by side."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from app.ha.service import _replay_segments
+import pytest
+
+from app.ha.peer_client import PeerError
+from app.ha.service import REPLAY_CONCURRENCY, _replay_segments, _side_by_side
 from app.store.sync_ops import BacklogEntry
 
 
@@ -54,3 +59,38 @@ def test_an_entry_without_an_address_is_replayed_alone() -> None:
              entry(2, "lease4-update", {"hw-address": "0a:0b:0c:0d:0e:0f"}),
              entry(3, "lease4-update", {"ip-address": "192.0.2.1"})]
     assert ids(_replay_segments(batch, 4)) == [[[1]], [[2]], [[3]]]
+
+
+async def test_side_by_side_questions_stop_at_the_first_that_cannot_reach_the_peer() -> None:
+    # a bulk of 20 leases, each needing a question to the partner; the first question fails at
+    # once, the others in flight hang as at a stalled peer
+    started: list[int] = []
+    cancelled: list[int] = []
+    never = asyncio.Event()
+
+    async def ask(item: int) -> int:
+        started.append(item)
+        if item == 0:
+            await asyncio.sleep(0)
+            raise PeerError("communication", "connection refused")
+        try:
+            await never.wait()
+        except asyncio.CancelledError:
+            cancelled.append(item)
+            raise
+        return item
+
+    with pytest.raises(PeerError):
+        await _side_by_side(ask, list(range(20)))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert started == list(range(REPLAY_CONCURRENCY))
+    assert sorted(cancelled) == list(range(1, REPLAY_CONCURRENCY))
+
+
+async def test_side_by_side_answers_in_the_order_of_the_items() -> None:
+    async def ask(item: int) -> int:
+        await asyncio.sleep(0.001 * (item % 3))
+        return item * 10
+
+    assert await _side_by_side(ask, list(range(12))) == [item * 10 for item in range(12)]
