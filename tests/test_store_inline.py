@@ -17,7 +17,7 @@ import pytest
 
 from app.errors import StoreUnavailable
 from app.store import repository
-from app.store.repository import AddLease, FuncOp, StoreConflict, UpdateLease, lease_key
+from app.store.repository import AddLease, BulkApply, FuncOp, StoreConflict, UpdateLease, lease_key
 from tests.conftest import KeaClient, lease_store, service_config, v4_lease
 
 
@@ -289,6 +289,68 @@ async def test_a_large_batch_that_queued_during_an_fsync_commits_without_waiting
     await held_fsyncs.wait_started()
     held_fsyncs.permits.release()
     assert all(await asyncio.gather(*many))
+
+
+def committed_between(database: dict[str, Any], first: str, last: str) -> int:
+    with sqlite3.connect(database["name"]) as db:
+        return int(db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
+                              (v4_lease(first).address, v4_lease(last).address)).fetchone()[0])
+
+
+async def let_the_loop_turn() -> None:
+    for _ in range(20):  # enough turns for a batch to commit, were it committed during the fsync
+        await asyncio.sleep(0)
+
+
+async def release_two_fsyncs(held: HeldFsyncs) -> None:
+    held.permits.release()
+    await held.wait_started()
+    held.permits.release()
+
+
+async def test_with_few_writes_in_flight_some_one_lease_writes_commit_during_the_fsync(
+        sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
+    # a handful of clients: the loop would idle through the fsync, so the next group commits now
+    store = lease_store(sqlite_client)
+    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.241"))))
+    await held_fsyncs.wait_started()
+    size = repository._COMMIT_DURING_FSYNC_ONE_LEASE
+    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{242 + i}")))) for i in range(size)]
+    await let_the_loop_turn()
+    assert committed_between(sqlite_database, "192.0.2.242", f"192.0.2.{241 + size}") == size
+    assert not any(w.done() for w in group), "answered before an fsync that began after their commit"
+    await release_two_fsyncs(held_fsyncs)
+    assert await first is True and all(await asyncio.gather(*group))
+
+
+async def test_with_many_writes_in_flight_a_small_group_waits_for_the_fsync(
+        sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
+    # many clients: the loop stays busy during the fsync, and one larger commit costs less CPU
+    store = lease_store(sqlite_client)
+    syncing = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{1 + i}")))) for i in range(6)]
+    await held_fsyncs.wait_started()
+    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{11 + i}"))))
+             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
+    await let_the_loop_turn()
+    assert committed_between(sqlite_database, "192.0.2.11", "192.0.2.20") == 0, "committed during the fsync"
+    await release_two_fsyncs(held_fsyncs)
+    assert all(await asyncio.gather(*syncing, *group))
+
+
+async def test_a_small_group_of_bulks_waits_for_the_fsync(
+        sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
+    store = lease_store(sqlite_client)
+    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.31"))))
+    await held_fsyncs.wait_started()
+    bulks = [asyncio.ensure_future(store.write(BulkApply(upserts=[
+                 UpdateLease(v4_lease(f"192.0.2.{40 + 2 * i + j}"), force_create=True) for j in range(2)])))
+             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
+    await let_the_loop_turn()
+    assert committed_between(sqlite_database, "192.0.2.40", "192.0.2.60") == 0, "committed during the fsync"
+    await release_two_fsyncs(held_fsyncs)
+    assert await first is True
+    await asyncio.gather(*bulks)
+    assert committed_between(sqlite_database, "192.0.2.40", "192.0.2.60") == 2 * repository._COMMIT_DURING_FSYNC_ONE_LEASE
 
 
 async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sqlite_client: KeaClient,
