@@ -108,6 +108,26 @@ async def test_a_light_write_queued_after_a_heavy_one_commits_after_it(sqlite_cl
     assert await _hostname(sqlite_client, "192.0.2.60") == "second"
 
 
+async def test_the_ha_journal_rows_of_a_few_handed_off_changes_are_forgotten_on_the_serving_loop(
+        sqlite_client: KeaClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # on the writer thread the delete held the write lock the loop's next lease batches needed
+    from app.store import sync_ops
+
+    store = lease_store(sqlite_client)
+    threads: list[int] = []
+    real_delete = sync_ops.delete
+
+    def recording_delete(*args: Any) -> Any:
+        threads.append(threading.get_ident())
+        return real_delete(*args)
+
+    monkeypatch.setattr(sync_ops, "delete", recording_delete)
+    await store.write(sync_ops.handoffs_done_op(list(range(sync_ops._LIGHT_HANDOFFS))))
+    await store.write(sync_ops.handoffs_done_op(list(range(sync_ops._LIGHT_HANDOFFS + 1))))
+    assert threads[0] == threading.get_ident(), "a few rows were not deleted on the serving loop"
+    assert threads[1] != threading.get_ident(), "many rows were deleted on the serving loop"
+
+
 async def test_a_heavy_write_queued_after_light_ones_commits_after_them(sqlite_client: KeaClient) -> None:
     store = lease_store(sqlite_client)
     await store.write(AddLease(v4_lease("192.0.2.61")))

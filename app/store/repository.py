@@ -786,6 +786,11 @@ class FuncOp(WriteOp):
     """Any other transactional change (backlog, agent state): `fn(conn, dialect)`."""
 
     fn: Callable[[Connection, str], Any]
+    is_light: bool = False  # a few indexed statements: may be applied on the event loop (WriteOp.light)
+
+    @property
+    def light(self) -> bool:
+        return self.is_light
 
     def apply(self, conn: Connection, dialect: str) -> Any:
         return self.fn(conn, dialect)
