@@ -251,6 +251,23 @@ def held_fsyncs(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldFsyncs]:
         held.permits.release()
 
 
+def committed_between(database: dict[str, Any], first: str, last: str) -> int:
+    with sqlite3.connect(database["name"]) as db:
+        return int(db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
+                              (v4_lease(first).address, v4_lease(last).address)).fetchone()[0])
+
+
+async def let_the_loop_turn() -> None:
+    for _ in range(20):  # enough turns for a batch to commit, were it committed during the fsync
+        await asyncio.sleep(0)
+
+
+async def release_two_fsyncs(held: HeldFsyncs) -> None:
+    held.permits.release()
+    await held.wait_started()
+    held.permits.release()
+
+
 async def test_a_durable_write_is_answered_only_after_the_wal_fsync_that_followed_its_commit(
         sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
     adding = asyncio.ensure_future(sqlite_client.one(
@@ -273,12 +290,9 @@ async def test_writes_that_arrive_during_an_fsync_are_committed_after_it_in_one_
     first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.201"))))
     await held_fsyncs.wait_started()  # the first fsync is under way
     later = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{202 + i}")))) for i in range(3)]
-    for _ in range(20):  # loop turns enough for a batch to commit, were it committed during the fsync
-        await asyncio.sleep(0)
-    with sqlite3.connect(sqlite_database["name"]) as db:
-        waiting = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
-                             (v4_lease("192.0.2.202").address, v4_lease("192.0.2.204").address)).fetchone()[0]
-    assert waiting == 0, "committed while the fsync before it still ran"
+    await let_the_loop_turn()
+    assert committed_between(sqlite_database, "192.0.2.202", "192.0.2.204") == 0, \
+        "committed while the fsync before it still ran"
     held_fsyncs.permits.release()
     assert await first is True
     await held_fsyncs.wait_started()  # a second fsync, after the waiting writes' commit
@@ -297,35 +311,15 @@ async def test_a_large_batch_that_queued_during_an_fsync_commits_without_waiting
     await held_fsyncs.wait_started()  # the first fsync is under way
     size = repository._COMMIT_DURING_FSYNC
     many = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{222 + i}")))) for i in range(size)]
-    for _ in range(20):
-        await asyncio.sleep(0)
-    with sqlite3.connect(sqlite_database["name"]) as db:
-        committed = db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
-                               (v4_lease("192.0.2.222").address, v4_lease(f"192.0.2.{221 + size}").address)).fetchone()[0]
-    assert committed == size, "a full batch waited for the fsync before it"
+    await let_the_loop_turn()
+    assert committed_between(sqlite_database, "192.0.2.222", f"192.0.2.{221 + size}") == size, \
+        "a full batch waited for the fsync before it"
     assert not any(w.done() for w in many), "answered before an fsync that began after their commit"
     held_fsyncs.permits.release()
     assert await first is True
     await held_fsyncs.wait_started()
     held_fsyncs.permits.release()
     assert all(await asyncio.gather(*many))
-
-
-def committed_between(database: dict[str, Any], first: str, last: str) -> int:
-    with sqlite3.connect(database["name"]) as db:
-        return int(db.execute("SELECT COUNT(*) FROM lease4 WHERE address BETWEEN ? AND ?",
-                              (v4_lease(first).address, v4_lease(last).address)).fetchone()[0])
-
-
-async def let_the_loop_turn() -> None:
-    for _ in range(20):  # enough turns for a batch to commit, were it committed during the fsync
-        await asyncio.sleep(0)
-
-
-async def release_two_fsyncs(held: HeldFsyncs) -> None:
-    held.permits.release()
-    await held.wait_started()
-    held.permits.release()
 
 
 async def test_with_few_writes_in_flight_some_one_lease_writes_commit_during_the_fsync(
