@@ -52,7 +52,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -1431,6 +1431,8 @@ def differences(step: Step, kea: dict[str, Any], ours: dict[str, Any], kea_files
 
 # in a leasesync answer: its database is stuck, later variants would all fail
 _STUCK_DATABASE_MARKERS = ("did not commit within", "lease database unavailable")
+# kea-ctrl-agent's answer when a daemon's socket closed under it (the daemon aborted)
+_DAEMON_GONE = "unable to forward command to the dhcp"
 
 
 # the "default" topology with Kea's stat_cmds hook loaded, so that stat-leaseX-get can be compared
@@ -1467,7 +1469,14 @@ class Servers:
                 kea.stop()
         self.kea4 = self.kea6 = None
 
-    def kea_alive(self) -> bool:
+    def kea_alive(self, records: Sequence[dict[str, Any]] = ()) -> bool:
+        """Whether both Kea daemons still run. A daemon that aborts while answering closes the
+        agent's socket first and exits a moment later: when the agent says it could not reach a
+        daemon, wait for that exit, or the next variant would be blamed for the crash."""
+        if any(_DAEMON_GONE in r.get("body_text", "") for r in records):
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline and self.kea4.alive() and self.kea6.alive():
+                time.sleep(0.02)
         return bool(self.kea4 and self.kea6 and self.kea4.alive() and self.kea6.alive())
 
     def restart_kea(self) -> None:
@@ -1542,7 +1551,7 @@ def run(variants: list[Variant], servers: Servers) -> Results:
             kea_error = on_kea.exception()
             ls_error = on_leasesync.exception()
             entry: dict[str, Any] = {"family": variant.family, "name": variant.name, "steps": variant.steps}
-            if not servers.kea_alive():
+            if not servers.kea_alive([] if kea_error else on_kea.result()):
                 print(f"!! kills Kea: {variant.name}", flush=True)
                 results.kills_kea.append(entry)
                 servers.restart_kea()
