@@ -284,7 +284,46 @@ class _RecordingTransport:
         self.paused = False
 
 
-def _protocol(answer: bytes, gate: Any = None) -> Any:
+class _ManualClock:
+    """The protocol's loop with time under the test's hand: its timers run only when the test
+    moves the clock past them (tasks and futures still go to the running loop)."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.real = asyncio.get_running_loop()
+        self.now = 0.0
+        self.timers: list[Any] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Any, *args: Any) -> Any:
+        import types
+
+        timer = types.SimpleNamespace(when=self.now + delay, callback=callback, args=args, cancelled=False)
+        timer.cancel = lambda: setattr(timer, "cancelled", True)
+        self.timers.append(timer)
+        return timer
+
+    def armed(self) -> list[Any]:
+        return [timer for timer in self.timers if not timer.cancelled]
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        while due := [t for t in self.armed() if t.when <= self.now]:
+            timer = min(due, key=lambda t: t.when)
+            self.timers.remove(timer)
+            timer.callback(*timer.args)
+
+    def create_task(self, coro: Any) -> Any:
+        return self.real.create_task(coro)
+
+    def create_future(self) -> Any:
+        return self.real.create_future()
+
+
+def _protocol(answer: bytes, gate: Any = None, loop: Any = None) -> Any:
     """The protocol in front of an application whose every command answers `answer`."""
     import types
 
@@ -302,7 +341,96 @@ def _protocol(answer: bytes, gate: Any = None) -> Any:
 
     config = types.SimpleNamespace(app=_FixedAnswer(), limit_concurrency=None, timeout_keep_alive=5, root_path="")
     state = types.SimpleNamespace(connections=set(), tasks=set(), total_requests=0)
-    return ControlChannelProtocol(config, state)
+    return ControlChannelProtocol(config, state, _loop=loop)
+
+
+async def _answered(protocol: Any) -> None:
+    import asyncio
+
+    if protocol.running is not None:
+        await asyncio.wait({protocol.running})
+
+
+async def test_a_keep_alive_connection_idle_for_the_keep_alive_timeout_is_closed() -> None:
+    clock = _ManualClock()
+    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(_request({"command": "version-get"}))
+    await _answered(protocol)
+    clock.advance(4.9)  # the fixture's keep-alive timeout is 5 s
+    assert not transport.closed
+    clock.advance(0.2)
+    assert transport.closed
+
+
+async def test_each_request_starts_the_keep_alive_time_again() -> None:
+    clock = _ManualClock()
+    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    for _ in range(3):  # a request every 4 s: never 5 s idle
+        clock.advance(4)
+        protocol.data_received(_request({"command": "version-get"}))
+        await _answered(protocol)
+    assert not transport.closed and len(transport.writes) == 3
+    clock.advance(4.9)
+    assert not transport.closed
+    clock.advance(0.2)
+    assert transport.closed
+
+
+async def test_a_connection_busy_with_a_request_is_not_closed_for_keep_alive() -> None:
+    import asyncio
+
+    clock, gate = _ManualClock(), asyncio.Event()
+    protocol, transport = _protocol(b"[ ]", gate, loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(_request({"command": "version-get"}))
+    clock.advance(60)  # the command takes a minute
+    assert not transport.closed
+    gate.set()
+    await _answered(protocol)
+    clock.advance(4.9)
+    assert not transport.closed
+    clock.advance(0.2)
+    assert transport.closed
+
+
+async def test_a_request_that_arrives_whole_arms_no_request_timer() -> None:
+    import asyncio
+
+    clock, gate = _ManualClock(), asyncio.Event()
+    protocol, transport = _protocol(b"[ ]", gate, loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(_request({"command": "version-get"}))
+    assert not [timer for timer in clock.timers if timer.callback == protocol._timed_out]
+    gate.set()
+    await _answered(protocol)
+
+
+async def test_a_request_split_over_chunks_is_timed_out_after_request_timeout() -> None:
+    clock = _ManualClock()
+    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    request = _request({"command": "version-get"})
+    protocol.data_received(request[:30])
+    clock.advance(9.9)  # the fixture's request-timeout is 10 s
+    protocol.data_received(request[30:40])
+    assert transport.writes == []
+    clock.advance(0.2)
+    assert transport.writes and transport.writes[0].startswith(b"HTTP/1.1 408 ")
+    assert transport.closed
+
+
+async def test_a_second_request_begun_in_the_chunk_that_ends_the_first_is_timed() -> None:
+    clock = _ManualClock()
+    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    second = _request({"command": "version-get"})
+    protocol.data_received(_request({"command": "version-get"}) + second[:20])
+    await _answered(protocol)
+    assert len(transport.writes) == 1
+    clock.advance(10.1)
+    assert len(transport.writes) == 2 and transport.writes[1].startswith(b"HTTP/1.1 408 ")
 
 
 @pytest.mark.parametrize("keep_alive", [True, False])
