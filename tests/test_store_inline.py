@@ -337,6 +337,23 @@ async def test_with_few_writes_in_flight_some_one_lease_writes_commit_during_the
     assert await first is True and all(await asyncio.gather(*group))
 
 
+async def test_a_batch_committed_during_an_fsync_is_synced_next_without_waiting_for_the_loop(
+        sqlite_client: KeaClient, held_fsyncs: HeldFsyncs) -> None:
+    # the committer thread goes on to the next fsync by itself: waking it from the loop cost a
+    # cross-CPU wake-up per commit
+    store = lease_store(sqlite_client)
+    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.221"))))
+    await held_fsyncs.wait_started()
+    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{222 + i}"))))
+             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
+    await let_the_loop_turn()  # the group commits during the first fsync
+    held_fsyncs.permits.release()
+    # the loop does not turn here: the second fsync must begin all the same
+    assert held_fsyncs.started.acquire(timeout=5), "the next fsync waited for the loop"
+    held_fsyncs.permits.release()
+    assert await first is True and all(await asyncio.gather(*group))
+
+
 async def test_with_many_writes_in_flight_a_small_group_waits_for_the_fsync(
         sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
     # many clients: the loop stays busy during the fsync, and one larger commit costs less CPU
