@@ -2064,7 +2064,7 @@ class _InlineWriter:
 
     def _sync_rounds_ended(self, error: BaseException | None) -> None:
         self._syncing = None
-        if error is not None:  # the loop closed under it, or a bug: never a lost answer, still
+        if error is not None:  # not the fsync's own failure (_synced answers that): a bug
             log.error("lease database: the WAL fsync thread failed: %s", _short(error))
         self._start_sync()  # batches committed after the thread's last look
         if self.queue:
