@@ -398,6 +398,26 @@ async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sql
     assert answer["result"] == 0, "the store did not recover from one failed fsync"
 
 
+async def test_a_failed_fsync_of_a_later_round_answers_only_its_own_batches_as_maybe_not_durable(
+        sqlite_client: KeaClient, held_fsyncs: HeldFsyncs) -> None:
+    store = lease_store(sqlite_client)
+    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.211"))))
+    await held_fsyncs.wait_started()
+    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{212 + i}"))))
+             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
+    await let_the_loop_turn()  # the group commits during the first fsync
+    held_fsyncs.permits.release()
+    await held_fsyncs.wait_started()  # the group's own fsync, which fails
+    held_fsyncs.fail = OSError(5, "Input/output error")
+    held_fsyncs.permits.release()
+    assert await first is True
+    outcomes = await asyncio.gather(*group, return_exceptions=True)
+    assert all(isinstance(outcome, repository.StoreOutcomeUnknown) for outcome in outcomes), outcomes
+    held_fsyncs.fail = None
+    held_fsyncs.permits.release()
+    assert await store.write(AddLease(v4_lease("192.0.2.220"))) is True, "no recovery after the failed fsync"
+
+
 async def test_a_writer_thread_batch_is_answered_after_the_loop_batch_it_committed_after(
         sqlite_client: KeaClient, held_fsyncs: HeldFsyncs) -> None:
     # answers leave in commit order whatever path each write took: an HA partner is told of
