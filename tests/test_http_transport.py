@@ -344,6 +344,14 @@ def _protocol(answer: bytes, gate: Any = None, loop: Any = None) -> Any:
     return ControlChannelProtocol(config, state, _loop=loop)
 
 
+def _connected_on_a_manual_clock(gate: Any = None) -> tuple[_ManualClock, Any, _RecordingTransport]:
+    """A connection made to a protocol whose timers run on a `_ManualClock`; every command answers `[ ]`."""
+    clock = _ManualClock()
+    protocol, transport = _protocol(b"[ ]", gate, loop=clock), _RecordingTransport()
+    protocol.connection_made(transport)
+    return clock, protocol, transport
+
+
 async def _answered(protocol: Any) -> None:
     import asyncio
 
@@ -352,9 +360,7 @@ async def _answered(protocol: Any) -> None:
 
 
 async def test_a_keep_alive_connection_idle_for_the_keep_alive_timeout_is_closed() -> None:
-    clock = _ManualClock()
-    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
-    protocol.connection_made(transport)
+    clock, protocol, transport = _connected_on_a_manual_clock()
     protocol.data_received(_request({"command": "version-get"}))
     await _answered(protocol)
     clock.advance(4.9)  # the fixture's keep-alive timeout is 5 s
@@ -364,9 +370,7 @@ async def test_a_keep_alive_connection_idle_for_the_keep_alive_timeout_is_closed
 
 
 async def test_each_request_starts_the_keep_alive_time_again() -> None:
-    clock = _ManualClock()
-    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
-    protocol.connection_made(transport)
+    clock, protocol, transport = _connected_on_a_manual_clock()
     for _ in range(3):  # a request every 4 s: never 5 s idle
         clock.advance(4)
         protocol.data_received(_request({"command": "version-get"}))
@@ -381,9 +385,8 @@ async def test_each_request_starts_the_keep_alive_time_again() -> None:
 async def test_a_connection_busy_with_a_request_is_not_closed_for_keep_alive() -> None:
     import asyncio
 
-    clock, gate = _ManualClock(), asyncio.Event()
-    protocol, transport = _protocol(b"[ ]", gate, loop=clock), _RecordingTransport()
-    protocol.connection_made(transport)
+    gate = asyncio.Event()
+    clock, protocol, transport = _connected_on_a_manual_clock(gate)
     protocol.data_received(_request({"command": "version-get"}))
     clock.advance(60)  # the command takes a minute
     assert not transport.closed
@@ -398,9 +401,8 @@ async def test_a_connection_busy_with_a_request_is_not_closed_for_keep_alive() -
 async def test_a_request_that_arrives_whole_arms_no_request_timer() -> None:
     import asyncio
 
-    clock, gate = _ManualClock(), asyncio.Event()
-    protocol, transport = _protocol(b"[ ]", gate, loop=clock), _RecordingTransport()
-    protocol.connection_made(transport)
+    gate = asyncio.Event()
+    clock, protocol, transport = _connected_on_a_manual_clock(gate)
     protocol.data_received(_request({"command": "version-get"}))
     assert not [timer for timer in clock.timers if timer.callback == protocol._timed_out]
     gate.set()
@@ -408,9 +410,7 @@ async def test_a_request_that_arrives_whole_arms_no_request_timer() -> None:
 
 
 async def test_a_request_split_over_chunks_is_timed_out_after_request_timeout() -> None:
-    clock = _ManualClock()
-    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
-    protocol.connection_made(transport)
+    clock, protocol, transport = _connected_on_a_manual_clock()
     request = _request({"command": "version-get"})
     protocol.data_received(request[:30])
     clock.advance(9.9)  # the fixture's request-timeout is 10 s
@@ -422,9 +422,7 @@ async def test_a_request_split_over_chunks_is_timed_out_after_request_timeout() 
 
 
 async def test_a_second_request_begun_in_the_chunk_that_ends_the_first_is_timed() -> None:
-    clock = _ManualClock()
-    protocol, transport = _protocol(b"[ ]", loop=clock), _RecordingTransport()
-    protocol.connection_made(transport)
+    clock, protocol, transport = _connected_on_a_manual_clock()
     second = _request({"command": "version-get"})
     protocol.data_received(_request({"command": "version-get"}) + second[:20])
     await _answered(protocol)

@@ -262,6 +262,19 @@ async def let_the_loop_turn() -> None:
         await asyncio.sleep(0)
 
 
+async def a_group_behind_a_write_in_its_fsync(
+        store: Any, held: HeldFsyncs, first: int) -> tuple[asyncio.Future[Any], list[asyncio.Future[Any]]]:
+    """A write of 192.0.2.`first` held in its WAL fsync, then a group of one-lease writes of the
+    addresses after it, small enough to commit during that fsync only while few are in flight,
+    and the loop given the turns to commit it."""
+    write = asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{first}"))))
+    await held.wait_started()
+    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{first + 1 + i}"))))
+             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
+    await let_the_loop_turn()
+    return write, group
+
+
 async def release_two_fsyncs(held: HeldFsyncs) -> None:
     held.permits.release()
     await held.wait_started()
@@ -325,12 +338,8 @@ async def test_a_large_batch_that_queued_during_an_fsync_commits_without_waiting
 async def test_with_few_writes_in_flight_some_one_lease_writes_commit_during_the_fsync(
         sqlite_client: KeaClient, sqlite_database: dict[str, Any], held_fsyncs: HeldFsyncs) -> None:
     # a handful of clients: the loop would idle through the fsync, so the next group commits now
-    store = lease_store(sqlite_client)
-    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.241"))))
-    await held_fsyncs.wait_started()
+    first, group = await a_group_behind_a_write_in_its_fsync(lease_store(sqlite_client), held_fsyncs, 241)
     size = repository._COMMIT_DURING_FSYNC_ONE_LEASE
-    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{242 + i}")))) for i in range(size)]
-    await let_the_loop_turn()
     assert committed_between(sqlite_database, "192.0.2.242", f"192.0.2.{241 + size}") == size
     assert not any(w.done() for w in group), "answered before an fsync that began after their commit"
     await release_two_fsyncs(held_fsyncs)
@@ -341,12 +350,7 @@ async def test_a_batch_committed_during_an_fsync_is_synced_next_without_waiting_
         sqlite_client: KeaClient, held_fsyncs: HeldFsyncs) -> None:
     # the committer thread goes on to the next fsync by itself: waking it from the loop cost a
     # cross-CPU wake-up per commit
-    store = lease_store(sqlite_client)
-    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.221"))))
-    await held_fsyncs.wait_started()
-    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{222 + i}"))))
-             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
-    await let_the_loop_turn()  # the group commits during the first fsync
+    first, group = await a_group_behind_a_write_in_its_fsync(lease_store(sqlite_client), held_fsyncs, 221)
     held_fsyncs.permits.release()
     # the loop does not turn here: the second fsync must begin all the same
     assert held_fsyncs.started.acquire(timeout=5), "the next fsync waited for the loop"
@@ -401,11 +405,7 @@ async def test_a_failed_wal_fsync_answers_that_the_change_may_not_be_durable(sql
 async def test_a_failed_fsync_of_a_later_round_answers_only_its_own_batches_as_maybe_not_durable(
         sqlite_client: KeaClient, held_fsyncs: HeldFsyncs) -> None:
     store = lease_store(sqlite_client)
-    first = asyncio.ensure_future(store.write(AddLease(v4_lease("192.0.2.211"))))
-    await held_fsyncs.wait_started()
-    group = [asyncio.ensure_future(store.write(AddLease(v4_lease(f"192.0.2.{212 + i}"))))
-             for i in range(repository._COMMIT_DURING_FSYNC_ONE_LEASE)]
-    await let_the_loop_turn()  # the group commits during the first fsync
+    first, group = await a_group_behind_a_write_in_its_fsync(store, held_fsyncs, 211)
     held_fsyncs.permits.release()
     await held_fsyncs.wait_started()  # the group's own fsync, which fails
     held_fsyncs.fail = OSError(5, "Input/output error")
