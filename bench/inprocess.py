@@ -48,10 +48,7 @@ class ThreadCpuSampler:
         _fields_ = [("value", ctypes.c_void_p), ("signo", ctypes.c_int), ("notify", ctypes.c_int),
                     ("_rest", ctypes.c_byte * 48)]
 
-    class _TimeSpec(ctypes.Structure):
-        _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
-
-    class _ITimerSpec(ctypes.Structure):
+    class _ITimerSpec(ctypes.Structure):  # two struct timespec: (seconds, nanoseconds) each
         _fields_ = [("interval", ctypes.c_long * 2), ("value", ctypes.c_long * 2)]
 
     def __init__(self, interval_us: int) -> None:
@@ -87,7 +84,7 @@ class ThreadCpuSampler:
         while frame is not None:
             code = frame.f_code
             where = "/".join(code.co_filename.split("/")[-2:])
-            stack.append(f"{code.co_qualname} ({where}:{frame.f_lineno if not stack else code.co_firstlineno})")
+            stack.append(f"{code.co_qualname}  {where}:{frame.f_lineno if not stack else code.co_firstlineno}")
             frame = frame.f_back
         self.stacks[tuple(stack)] += 1
 
@@ -106,7 +103,7 @@ class ThreadCpuSampler:
         for title, counter in (("self", own), ("self, by line", lines), ("total", anywhere)):
             print(f"-- {title} ({total} samples of the loop thread's CPU)")
             for name, count in counter.most_common(top):
-                print(f"{100 * count / total:5.1f}%  {name})")
+                print(f"{100 * count / total:5.1f}%  {name}")
 
 
 def main() -> int:
