@@ -352,6 +352,14 @@ def _connected_on_a_manual_clock(gate: Any = None) -> tuple[_ManualClock, Any, _
     return clock, protocol, transport
 
 
+def _assert_closed_after_the_keep_alive_timeout(clock: _ManualClock, transport: _RecordingTransport) -> None:
+    """Open until the fixture's 5 s keep-alive timeout from now has passed, closed just after."""
+    clock.advance(4.9)
+    assert not transport.closed
+    clock.advance(0.2)
+    assert transport.closed
+
+
 async def _answered(protocol: Any) -> None:
     import asyncio
 
@@ -363,10 +371,7 @@ async def test_a_keep_alive_connection_idle_for_the_keep_alive_timeout_is_closed
     clock, protocol, transport = _connected_on_a_manual_clock()
     protocol.data_received(_request({"command": "version-get"}))
     await _answered(protocol)
-    clock.advance(4.9)  # the fixture's keep-alive timeout is 5 s
-    assert not transport.closed
-    clock.advance(0.2)
-    assert transport.closed
+    _assert_closed_after_the_keep_alive_timeout(clock, transport)
 
 
 async def test_each_request_starts_the_keep_alive_time_again() -> None:
@@ -376,10 +381,7 @@ async def test_each_request_starts_the_keep_alive_time_again() -> None:
         protocol.data_received(_request({"command": "version-get"}))
         await _answered(protocol)
     assert not transport.closed and len(transport.writes) == 3
-    clock.advance(4.9)
-    assert not transport.closed
-    clock.advance(0.2)
-    assert transport.closed
+    _assert_closed_after_the_keep_alive_timeout(clock, transport)
 
 
 async def test_a_connection_busy_with_a_request_is_not_closed_for_keep_alive() -> None:
@@ -392,10 +394,7 @@ async def test_a_connection_busy_with_a_request_is_not_closed_for_keep_alive() -
     assert not transport.closed
     gate.set()
     await _answered(protocol)
-    clock.advance(4.9)
-    assert not transport.closed
-    clock.advance(0.2)
-    assert transport.closed
+    _assert_closed_after_the_keep_alive_timeout(clock, transport)
 
 
 async def test_a_request_that_arrives_whole_arms_no_request_timer() -> None:
