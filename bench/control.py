@@ -23,6 +23,8 @@ Targets, each started (and stopped) by this script:
                   ``fsync``: and a group-committed fsync before each answer; ``sqlite``: and the
                   lease's upsert into leasesync's SQLite table). What a floor cannot reach,
                   leasesync cannot.
+* ``floor-c``     not a product either: ``bench/floor_c.c``, floor-sqlite's work in C (built here
+                  with ``cc`` and libsqlite3): what a compiled lease4-update path could reach.
 
 Commands: ``lease4-update`` (force-create, a new address of a /16 each time), ``lease4-get``
 (addresses prefilled before the cells), ``lease6-bulk-apply`` (50 leases per request); on
@@ -79,7 +81,7 @@ RENEW_EXPIRE = 1_900_000_000  # + the request's index: every renewal moves the e
 BULK_RENEW_FIRST = 20_000_000  # lease6-bulk-apply index of the first bulk that lease6-bulk-renew renews
 BULK_RENEW_SLOTS = 64  # bulks prefilled for lease6-bulk-renew (3,200 leases)
 DEFAULT_TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
-FLOORS = ("floor-http", "floor-fsync", "floor-sqlite")
+FLOORS = ("floor-http", "floor-fsync", "floor-sqlite", "floor-c")
 TARGETS = (*DEFAULT_TARGETS, *FLOORS)
 TARGET_TITLES = {
     "sqlite": "(a) leasesync SQLite FULL",
@@ -89,6 +91,7 @@ TARGET_TITLES = {
     "floor-http": "floor: Python HTTP+JSON, no work",
     "floor-fsync": "floor: Python HTTP+JSON, group fsync",
     "floor-sqlite": "floor: Python HTTP+JSON, SQLite upsert, group fsync",
+    "floor-c": "floor: C HTTP+JSON scan, SQLite upsert, group fsync",
 }
 
 
@@ -539,6 +542,42 @@ class Floor(Target):
         _stop(self.proc)
 
 
+class CFloor(Target):
+    """bench/floor_c.c: floor-sqlite's work in C, built here (see its header comment)."""
+
+    def __init__(self) -> None:
+        self.name = "floor-c"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.tmp = Path(tempfile.mkdtemp(prefix="lsbench-floor-c-"))
+
+    def __enter__(self) -> CFloor:
+        binary, database = self.tmp / "floor_c", self.tmp / "leases.db"
+        build = subprocess.run(["cc", "-O2", "-o", str(binary), str(ROOT / "bench" / "floor_c.c"), "-lsqlite3",
+                                "-lpthread"], capture_output=True, text=True)
+        if build.returncode != 0:
+            raise SystemExit(f"floor-c needs a C compiler and SQLite's headers (apt-get install gcc "
+                             f"libsqlite3-dev):\n{build.stderr}")
+        config = self.tmp / "leases.json"
+        config.write_text(json.dumps({"Dhcp4": {"lease-database": {"type": "sqlite", "name": str(database)},
+                                                "subnet4": [{"id": 1, "subnet": "10.0.0.0/16"}]}}))
+        subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade", "-c", str(config)], cwd=ROOT, check=True,
+                       capture_output=True)
+        port = _free_port()
+        self.proc = subprocess.Popen([str(binary), str(port), str(database)], start_new_session=True)
+        self.v4 = self.v6 = ("127.0.0.1", port)
+        self.pids = [self.proc.pid]
+        try:
+            wait_http("127.0.0.1", port, {"command": "version-get"})
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _stop(self.proc)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 class Kea(Target):
     """kea-dhcp4 + kea-dhcp6 (lease_cmds, memfile persisted), behind the CA or the HA listener."""
 
@@ -631,6 +670,8 @@ def make_target(name: str) -> Target:
         return Leasesync(kind, root=TREES[tree] if tree else ROOT, name=name, workers=workers)
     if name in ("kea-ca", "kea-ha"):
         return Kea(ha=name == "kea-ha")
+    if name == "floor-c":
+        return CFloor()
     if name in FLOORS:
         return Floor(name.removeprefix("floor-"))
     raise ValueError(name)
