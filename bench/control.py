@@ -6,6 +6,8 @@
 Targets, each started (and stopped) by this script:
 
 * ``sqlite``      leasesync, SQLite lease store (WAL, synchronous FULL: the durable default)
+* ``sqlite-normal`` the same with ``synchronous`` NORMAL: answers after the WAL write, no fsync
+                  (survives a crash of leasesync, not of the machine; Kea's memfile does no more)
 * ``postgresql``  leasesync, PostgreSQL (127.0.0.1:5432, user postgres; database ``ls_bench_*``,
                   created and dropped here)
 * ``kea-ca``      kea-ctrl-agent in front of kea-dhcp4 + kea-dhcp6 with lease_cmds
@@ -81,10 +83,12 @@ RENEW_EXPIRE = 1_900_000_000  # + the request's index: every renewal moves the e
 BULK_RENEW_FIRST = 20_000_000  # lease6-bulk-apply index of the first bulk that lease6-bulk-renew renews
 BULK_RENEW_SLOTS = 64  # bulks prefilled for lease6-bulk-renew (3,200 leases)
 DEFAULT_TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
+EXTRA_TARGETS = ("sqlite-normal",)
 FLOORS = ("floor-http", "floor-fsync", "floor-sqlite", "floor-c")
-TARGETS = (*DEFAULT_TARGETS, *FLOORS)
+TARGETS = (*DEFAULT_TARGETS, *EXTRA_TARGETS, *FLOORS)
 TARGET_TITLES = {
     "sqlite": "(a) leasesync SQLite FULL",
+    "sqlite-normal": "(a) leasesync SQLite NORMAL (no fsync)",
     "postgresql": "(b) leasesync PostgreSQL",
     "kea-ca": "(c) kea-ctrl-agent + lease_cmds",
     "kea-ha": "(d) Kea HA+MT dedicated listener",
@@ -668,6 +672,9 @@ def make_target(name: str) -> Target:
     kind, workers, tree = parse_target(name)
     if kind in ("sqlite", "postgresql"):
         return Leasesync(kind, root=TREES[tree] if tree else ROOT, name=name, workers=workers)
+    if kind == "sqlite-normal":
+        return Leasesync("sqlite", extra_db={"synchronous": "NORMAL"}, root=TREES[tree] if tree else ROOT, name=name,
+                         workers=workers)
     if name in ("kea-ca", "kea-ha"):
         return Kea(ha=name == "kea-ha")
     if name == "floor-c":
