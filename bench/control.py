@@ -531,8 +531,12 @@ class Floor(Target):
 
     def __enter__(self) -> Floor:
         port = _free_port()
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor.py"), "--port", str(port),
-                                      "--mode", self.mode], start_new_session=True)
+        return self._launch([sys.executable, str(ROOT / "bench" / "floor.py"), "--port", str(port), "--mode", self.mode],
+                            port)
+
+    def _launch(self, argv: list[str], port: int) -> Floor:
+        """Start the floor server `argv` listening on `port`, and wait until it answers."""
+        self.proc = subprocess.Popen(argv, start_new_session=True)
         self.v4 = self.v6 = ("127.0.0.1", port)
         self.pids = [self.proc.pid]
         try:
@@ -546,15 +550,14 @@ class Floor(Target):
         _stop(self.proc)
 
 
-class CFloor(Target):
+class CFloor(Floor):
     """bench/floor_c.c: floor-sqlite's work in C, built here (see its header comment)."""
 
     def __init__(self) -> None:
-        self.name = "floor-c"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__("c")
         self.tmp = Path(tempfile.mkdtemp(prefix="lsbench-floor-c-"))
 
-    def __enter__(self) -> CFloor:
+    def __enter__(self) -> Floor:
         binary, database = self.tmp / "floor_c", self.tmp / "leases.db"
         build = subprocess.run(["cc", "-O2", "-o", str(binary), str(ROOT / "bench" / "floor_c.c"), "-lsqlite3",
                                 "-lpthread"], capture_output=True, text=True)
@@ -567,18 +570,10 @@ class CFloor(Target):
         subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade", "-c", str(config)], cwd=ROOT, check=True,
                        capture_output=True)
         port = _free_port()
-        self.proc = subprocess.Popen([str(binary), str(port), str(database)], start_new_session=True)
-        self.v4 = self.v6 = ("127.0.0.1", port)
-        self.pids = [self.proc.pid]
-        try:
-            wait_http("127.0.0.1", port, {"command": "version-get"})
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+        return self._launch([str(binary), str(port), str(database)], port)
 
     def __exit__(self, *exc: object) -> None:
-        _stop(self.proc)
+        super().__exit__()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
