@@ -154,6 +154,10 @@ static void request(int fd, const char *body, size_t len) {
     long valid = 4000;
     const char *lft = memmem(body, len, "\"valid-lft\"", 11);
     if (lft != NULL) valid = strtol(lft + 11 + strspn(lft + 11, " :"), NULL, 10);
+    if (n_waiting == MAX_FDS) { /* only pipelining could get here: one request per connection is in flight */
+        fprintf(stderr, "floor_c: more requests in flight than %d\n", MAX_FDS);
+        exit(1);
+    }
     if (!in_transaction) {
         exec_sql("BEGIN IMMEDIATE");
         in_transaction = 1;
