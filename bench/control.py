@@ -665,11 +665,10 @@ def title(name: str) -> str:
 
 def make_target(name: str) -> Target:
     kind, workers, tree = parse_target(name)
-    if kind in ("sqlite", "postgresql"):
-        return Leasesync(kind, root=TREES[tree] if tree else ROOT, name=name, workers=workers)
-    if kind == "sqlite-normal":
-        return Leasesync("sqlite", extra_db={"synchronous": "NORMAL"}, root=TREES[tree] if tree else ROOT, name=name,
-                         workers=workers)
+    if kind in ("sqlite", "sqlite-normal", "postgresql"):
+        extra_db = {"synchronous": "NORMAL"} if kind == "sqlite-normal" else None
+        return Leasesync(kind.removesuffix("-normal"), extra_db=extra_db, root=TREES[tree] if tree else ROOT,
+                         name=name, workers=workers)
     if name in ("kea-ca", "kea-ha"):
         return Kea(ha=name == "kea-ha")
     if name == "floor-c":

@@ -68,13 +68,16 @@ static struct owed waiting[MAX_FDS], syncing_fds[MAX_FDS];
 static int n_waiting, n_syncing; /* upserted and waiting for a commit; committed, in the fsync */
 static int wal_fd, start_fd, done_fd;
 
-static void die(const char *what) {
-    fprintf(stderr, "floor_c: %s: %s\n", what, db ? sqlite3_errmsg(db) : strerror(errno));
+static void fail(const char *what, const char *why) {
+    fprintf(stderr, "floor_c: %s: %s\n", what, why);
     exit(1);
 }
 
+static void die(const char *what) { fail(what, strerror(errno)); }          /* a system call failed */
+static void die_sql(const char *what) { fail(what, sqlite3_errmsg(db)); } /* SQLite failed */
+
 static void exec_sql(const char *sql) {
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) die(sql);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) die_sql(sql);
 }
 
 static void *sync_thread(void *unused) {
@@ -82,7 +85,7 @@ static void *sync_thread(void *unused) {
     uint64_t n;
     for (;;) {
         if (read(start_fd, &n, sizeof n) != sizeof n) continue;
-        fdatasync(wal_fd);
+        if (fdatasync(wal_fd) != 0) die("fdatasync"); /* never answer as durable what is not */
         n = 1;
         if (write(done_fd, &n, sizeof n) != sizeof n) die("write done");
     }
@@ -101,7 +104,7 @@ static void start_sync(void) {
 }
 
 static void answer(int fd) {
-    if (conns[fd] != NULL && write(fd, response, response_len) < 0) { /* a gone client: its close comes */ }
+    if (write(fd, response, response_len) < 0) { /* a client gone meanwhile: its close comes next */ }
 }
 
 static void synced(void) {
@@ -154,10 +157,8 @@ static void request(int fd, const char *body, size_t len) {
     long valid = 4000;
     const char *lft = memmem(body, len, "\"valid-lft\"", 11);
     if (lft != NULL) valid = strtol(lft + 11 + strspn(lft + 11, " :"), NULL, 10);
-    if (n_waiting == MAX_FDS) { /* only pipelining could get here: one request per connection is in flight */
-        fprintf(stderr, "floor_c: more requests in flight than %d\n", MAX_FDS);
-        exit(1);
-    }
+    if (n_waiting == MAX_FDS) /* only pipelining could get here: one request per connection is in flight */
+        fail("request", "more requests in flight than the floor holds");
     if (!in_transaction) {
         exec_sql("BEGIN IMMEDIATE");
         in_transaction = 1;
@@ -167,7 +168,7 @@ static void request(int fd, const char *body, size_t len) {
     sqlite3_bind_int64(upsert, 3, valid);
     sqlite3_bind_int64(upsert, 4, (sqlite3_int64)time(NULL) + valid);
     sqlite3_bind_text(upsert, 5, hostname, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(upsert) != SQLITE_DONE) die("upsert");
+    if (sqlite3_step(upsert) != SQLITE_DONE) die_sql("upsert");
     sqlite3_reset(upsert);
     waiting[n_waiting++] = (struct owed){fd, generations[fd]};
     if (!syncing) start_sync();
@@ -213,10 +214,10 @@ int main(int argc, char **argv) {
     response_len = (size_t)snprintf(response, sizeof response,
                                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                                     strlen(ANSWER), ANSWER);
-    if (sqlite3_open(argv[2], &db) != SQLITE_OK) die("open");
+    if (sqlite3_open(argv[2], &db) != SQLITE_OK) die_sql("open");
     exec_sql("PRAGMA journal_mode=WAL");
     exec_sql("PRAGMA synchronous=NORMAL");
-    if (sqlite3_prepare_v2(db, UPSERT, -1, &upsert, NULL) != SQLITE_OK) die("prepare");
+    if (sqlite3_prepare_v2(db, UPSERT, -1, &upsert, NULL) != SQLITE_OK) die_sql("prepare");
     char wal[4096];
     snprintf(wal, sizeof wal, "%s-wal", argv[2]);
     if ((wal_fd = open(wal, O_WRONLY | O_CREAT, 0600)) < 0) die("open wal");
