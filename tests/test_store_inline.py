@@ -29,7 +29,7 @@ async def _hostname(client: KeaClient, address: str) -> str:
 
 async def test_concurrent_updates_from_the_loop_share_commits(sqlite_client: KeaClient) -> None:
     store = lease_store(sqlite_client)
-    assert store._inline is not None, "the in-process service should write on its own loop"
+    assert store._inline_writer is not None, "the in-process service should write on its own loop"
     commits_before = store.commits
     answers = await asyncio.gather(*(
         sqlite_client.one("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{10 + i}", "hw-address": "1a:1b:1c:1d:1e:1f"})
@@ -173,7 +173,7 @@ async def test_with_synchronous_normal_the_loop_commits_without_a_thread(make_cl
                                                                         sqlite_database: dict[str, Any]) -> None:
     client = await make_client(service_config({**sqlite_database, "synchronous": "NORMAL"}))
     store = lease_store(client)
-    assert store._inline is not None and not store._inline.sync_after_commit
+    assert store._inline_writer is not None and not store._inline_writer.sync_after_commit
     answer = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.90", "hw-address": "1a:1b:1c:1d:1e:1f"})
     assert answer["result"] == 0
     assert (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.90"}))["result"] == 0
@@ -434,10 +434,10 @@ async def test_a_writer_thread_batch_is_answered_after_the_loop_batch_it_committ
     heavy = asyncio.ensure_future(store.write(FuncOp(rename)))  # the writer thread, synchronous FULL
     heavy.add_done_callback(lambda _: answered.append("heavy"))
     for _ in range(200):  # until the writer thread committed it (its own fsync is SQLite's, not held)
-        if store.commits >= 1 and store._inline is not None and store._inline._held:
+        if store.commits >= 1 and store._inline_writer is not None and store._inline_writer._held:
             break
         await asyncio.sleep(0.005)
-    assert store._inline is not None and store._inline._held, "the writer thread's batch was not held"
+    assert store._inline_writer is not None and store._inline_writer._held, "the writer thread's batch was not held"
     assert not heavy.done(), "answered before the loop batch it committed after"
     held_fsyncs.permits.release()
     await asyncio.gather(light, heavy)

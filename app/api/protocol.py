@@ -390,7 +390,9 @@ class ControlChannelProtocol(asyncio.Protocol):
 
     async def _asgi(self, request: _Request) -> None:
         """A request for the application's ASGI side, its answer collected and written whole."""
-        url = httptools.parse_url(request.url)
+        # Any: httptools' stub types `path` and `query` as bytes, but each is None when absent
+        # (which compiled code, bench/compiled.py, would check and refuse)
+        url: Any = httptools.parse_url(request.url)
         raw_path = url.path or b"/"
         scope = {
             "type": "http",

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from queue import SimpleQueue
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, text, update
@@ -76,7 +76,11 @@ class WriteOp:
     handoff: int | None = None
 
     # An op that changes exactly one lease (add, update, delete): see _InlineWriter._may_commit.
-    one_lease: ClassVar[bool] = False
+    # A property, not a ClassVar that subclasses override: mypyc (bench/compiled.py) would take
+    # the override for a field of the dataclass subclasses.
+    @property
+    def one_lease(self) -> bool:
+        return False
 
     @property
     def light(self) -> bool:
@@ -511,7 +515,9 @@ def _inserted_fast(conn: Connection, family: int, row: dict[str, Any]) -> bool:
 class AddLease(WriteOp):
     """Create a lease; the outcome is False when one already exists for the address."""
 
-    one_lease = True
+    @property
+    def one_lease(self) -> bool:
+        return True
 
     lease: Lease4 | Lease6
 
@@ -547,7 +553,9 @@ class UpdateLease(WriteOp):
     (absent, or of another type), or 'exists' (see replace_other_type). v6: only a stored lease of
     the same type is replaced (Kea looks up (address, type))."""
 
-    one_lease = True
+    @property
+    def one_lease(self) -> bool:
+        return True
 
     lease: Lease4 | Lease6
     force_create: bool = False
@@ -614,7 +622,9 @@ class UpdateLease(WriteOp):
 class DeleteLease(WriteOp):
     """Delete one lease; the outcome is the deleted lease, or None when there was none."""
 
-    one_lease = True
+    @property
+    def one_lease(self) -> bool:
+        return True
 
     family: int
     address: int | str
@@ -964,7 +974,7 @@ class LeaseStore:
         self._checkpoint_due = threading.Event()
         self._wal_restart_wanted = False
         # SQLite: light writes and point reads from the serving event loop run on that loop (below)
-        self._inline: _InlineWriter | None = None
+        self._inline_writer: _InlineWriter | None = None
         self._inline_reader: Connection | None = None
         # guarded by _cond: writer threads holding a batch, the leases those batches may change,
         # whether one of them is an op of unknown reach, whether a writer is taking a batch
@@ -1002,13 +1012,13 @@ class LeaseStore:
                 self._writers.append(threading.Thread(target=self._writer_loop, name=name, daemon=True))
             for thread in self._writers:
                 thread.start()
-        if self.dialect == "sqlite" and self._inline is None:
+        if self.dialect == "sqlite" and self._inline_writer is None:
             try:
                 home = asyncio.get_running_loop()
             except RuntimeError:
                 home = None  # started outside an event loop (tools): everything goes through the threads
             if home is not None:
-                self._inline = _InlineWriter(self, home)
+                self._inline_writer = _InlineWriter(self, home)
                 self._read_loop = home
         if self.dialect == "sqlite" and self._checkpointer is None:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="leasesync-checkpoint", daemon=True)
@@ -1018,8 +1028,8 @@ class LeaseStore:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._inline is not None:
-            self._inline.close()
+        if self._inline_writer is not None:
+            self._inline_writer.close()
         if self._inline_reader is not None:
             self._inline_reader.info.pop(_READ_ONLY, None)
             self._inline_reader.close()
@@ -1048,7 +1058,7 @@ class LeaseStore:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         pending = _Pending(op, loop, future)
-        inline = self._inline
+        inline = self._inline_writer
         with self._cond:
             if self._stopping:
                 raise StoreUnavailable("the lease store is shutting down")
@@ -1084,8 +1094,8 @@ class LeaseStore:
             if pending.state == _QUEUED:
                 if pending in self._queue:
                     self._queue.remove(pending)
-                elif self._inline is not None and pending in self._inline.queue:
-                    self._inline.queue.remove(pending)
+                elif self._inline_writer is not None and pending in self._inline_writer.queue:
+                    self._inline_writer.queue.remove(pending)
                 pending.state = _ABANDONED
             elif pending.state == _TAKEN:
                 pending.state = _ABANDONED  # the writer rolls back and commits the rest without it
@@ -1138,7 +1148,7 @@ class LeaseStore:
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
             for pending, outcome in zip(batch, results, strict=True):
                 by_loop.setdefault(pending.loop, []).append((pending.future, outcome))
-            inline = self._inline
+            inline = self._inline_writer
             for loop, resolved in by_loop.items():
                 try:
                     if inline is not None and loop is inline.loop:
@@ -1343,7 +1353,7 @@ class LeaseStore:
                 continue
             # no inline commit can happen while this transaction holds SQLite's write lock: the
             # inline batches this one follows are exactly those committed so far
-            self._inline_seq_before = self._inline.committed_seq if self._inline is not None else 0
+            self._inline_seq_before = self._inline_writer.committed_seq if self._inline_writer is not None else 0
             try:
                 trans.commit()
             except DBAPIError as exc:
@@ -2189,8 +2199,8 @@ class _BlockingCalls:
     def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
         self.loop = loop
         self._calls: SimpleQueue[tuple[Callable[[], Any], Callable[[BaseException | None], None]] | None] = SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
+        self._worker = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._worker.start()
 
     def run(self, call: Callable[[], Any],
             then: Callable[[BaseException | None], None] | None = None) -> asyncio.Future[None]:
@@ -2227,7 +2237,7 @@ class _BlockingCalls:
 
     def close(self) -> None:
         self._calls.put(None)
-        self._thread.join(timeout=10)
+        self._worker.join(timeout=10)
 
 
 def _not_committing(batch: list[_Pending]) -> list[_Pending]:
