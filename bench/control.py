@@ -14,6 +14,8 @@ Targets, each started (and stopped) by this script:
                   (memfile, persist true, lfc-interval 0)
 * ``sqlite@NAME`` / ``postgresql@NAME``: the same, run from the source tree given with
                   ``--tree NAME=PATH`` (before/after comparisons in one run)
+* ``--compiled NAME``: this tree with its hot path compiled by mypyc (``bench/compiled.py``), as
+                  tree NAME: target ``sqlite@NAME`` and the like
 * ``sqlite+wN`` / ``postgresql+wN`` (also with ``@NAME``): with ``LeaseSync.http-workers`` = N,
                   N HTTP front-end processes before the one that runs the commands
 * ``kea-ha``      kea-dhcp4 / kea-dhcp6's own HTTP listener: HA hook with ``multi-threading``
@@ -786,6 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-procs", type=int, default=2, help="load generator processes (default 2)")
     parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
                         help="another leasesync source tree; benchmark it as target sqlite@NAME / postgresql@NAME")
+    parser.add_argument("--compiled", action="append", default=[], metavar="NAME",
+                        help="this tree with its hot path compiled by mypyc (bench/compiled.py), as tree NAME")
     parser.add_argument("--rounds", type=int, default=1, help="repeat the sweep; keep each cell's median (default 1)")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args(argv)
@@ -795,6 +799,8 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.tree:
         tree_name, _, tree_path = spec.partition("=")
         TREES[tree_name] = Path(tree_path).resolve()
+    for tree_name in args.compiled:  # built below, once the targets are known to be right
+        TREES[tree_name] = Path(tempfile.mkdtemp(prefix=f"lsbench-{tree_name}-"))
     for name in args.targets:
         try:
             kind, _, tree = parse_target(name)
@@ -806,6 +812,12 @@ def main(argv: list[str] | None = None) -> int:
         if command not in COMMANDS + EXTRA_COMMANDS:
             parser.error(f"unknown command {command}")
     with contextlib.ExitStack() as stack:
+        for tree_name in args.compiled:
+            from compiled import build
+
+            stack.callback(shutil.rmtree, TREES[tree_name], ignore_errors=True)
+            print(f"compiling the hot path with mypyc into {TREES[tree_name]} (about 2 minutes)", file=sys.stderr)
+            build(TREES[tree_name])
         targets = [stack.enter_context(make_target(name)) for name in args.targets]
         cells = bench_all(targets, args)
     table = render(cells, args.targets)
