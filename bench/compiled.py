@@ -20,6 +20,7 @@ was told: httptools' parsed URL). A class defined in plain Python cannot subclas
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -46,7 +47,7 @@ HOT_MODULES = (
 
 def build(out: Path, source: Path = ROOT) -> Path:
     """Copy `source`'s app/, migrations/ and pyproject.toml to `out` and compile HOT_MODULES there; return `out`."""
-    if not _has_module("mypyc"):
+    if importlib.util.find_spec("mypyc") is None:
         raise SystemExit("bench/compiled.py needs mypyc (pip install mypy) and a C compiler")
     out.mkdir(parents=True, exist_ok=True)
     for part in ("app", "migrations"):
@@ -58,12 +59,6 @@ def build(out: Path, source: Path = ROOT) -> Path:
         raise SystemExit(f"mypyc failed in {out}:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
     shutil.rmtree(out / "build", ignore_errors=True)
     return out
-
-
-def _has_module(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -799,25 +799,25 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.tree:
         tree_name, _, tree_path = spec.partition("=")
         TREES[tree_name] = Path(tree_path).resolve()
-    for tree_name in args.compiled:  # built below, once the targets are known to be right
-        TREES[tree_name] = Path(tempfile.mkdtemp(prefix=f"lsbench-{tree_name}-"))
     for name in args.targets:
         try:
             kind, _, tree = parse_target(name)
         except ValueError:
             parser.error(f"unknown target {name}")
-        if kind not in TARGETS or (tree and (tree not in TREES or kind.startswith(("kea", "floor")))):
+        known_tree = tree in TREES or tree in args.compiled  # --compiled trees are built below
+        if kind not in TARGETS or (tree and (not known_tree or kind.startswith(("kea", "floor")))):
             parser.error(f"unknown target {name}")
     for command in args.commands:
         if command not in COMMANDS + EXTRA_COMMANDS:
             parser.error(f"unknown command {command}")
     with contextlib.ExitStack() as stack:
-        for tree_name in args.compiled:
+        if args.compiled:
             from compiled import build
-
-            stack.callback(shutil.rmtree, TREES[tree_name], ignore_errors=True)
-            print(f"compiling the hot path with mypyc into {TREES[tree_name]} (about 2 minutes)", file=sys.stderr)
-            build(TREES[tree_name])
+        for tree_name in args.compiled:
+            out = Path(tempfile.mkdtemp(prefix=f"lsbench-{tree_name}-"))
+            stack.callback(shutil.rmtree, out, ignore_errors=True)
+            print(f"compiling the hot path with mypyc into {out} (about 2 minutes)", file=sys.stderr)
+            TREES[tree_name] = build(out)
         targets = [stack.enter_context(make_target(name)) for name in args.targets]
         cells = bench_all(targets, args)
     table = render(cells, args.targets)
