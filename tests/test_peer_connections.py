@@ -285,3 +285,74 @@ async def test_an_unexpected_error_in_the_connection_is_a_communication_failure(
     assert raised.value.kind == "communication"
     assert "something nobody foresaw" in raised.value.text
     await client.close()
+
+
+
+def _freezing_peer(pause: float, answer_after: float) -> tuple[int, Callable[[asyncio.AbstractEventLoop], None]]:
+    """A peer on threads of its own that, on the first request, freezes the client's event loop
+    for `pause` seconds (as SIGSTOP or a suspended VM would) and answers every request
+    `answer_after` seconds after it arrived."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    frozen = threading.Event()
+
+    def answer_each(conn: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
+        with conn:
+            buffered = b""
+            while True:
+                while b"\r\n\r\n" not in buffered:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffered += chunk
+                head, buffered = buffered.split(b"\r\n\r\n", 1)
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                while len(buffered) < length:
+                    buffered += conn.recv(65536)
+                buffered = buffered[length:]
+                if not frozen.is_set():
+                    frozen.set()
+                    loop.call_soon_threadsafe(time.sleep, pause)
+                time.sleep(answer_after)
+                conn.sendall(answer())
+
+    def accept(loop: asyncio.AbstractEventLoop) -> None:
+        with listener:
+            listener.settimeout(pause + 5)
+            try:
+                while True:
+                    conn, _ = listener.accept()
+                    threading.Thread(target=answer_each, args=(conn, loop), daemon=True).start()
+            except OSError:
+                return
+
+    start = lambda loop: threading.Thread(target=accept, args=(loop,), daemon=True).start()  # noqa: E731
+    return listener.getsockname()[1], start
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("requests", [1, 12])
+def test_time_the_process_spent_frozen_does_not_count_against_a_requests_timeout(loop_kind: str,
+                                                                                requests: int) -> None:
+    # After SIGCONT (or a VM's resume) every timer is past due: answers already in the sockets,
+    # requests still waiting for one of the 8 connections. A timeout counts the time this process
+    # ran, not the time it was frozen; otherwise a pause of a few seconds fails updates the partner
+    # has taken or would take at once, and sends the pair through partner-down and a full resync.
+    import uvloop
+
+    async def main() -> list[dict[str, object]]:
+        port, start = _freezing_peer(pause=0.8, answer_after=0.05)
+        start(asyncio.get_running_loop())
+        client = PeerClient(PeerEndpoint("server2", f"http://127.0.0.1:{port}/"), timeout=0.4)
+        try:
+            return list(await asyncio.gather(*(client.send(LIST_COMMANDS) for _ in range(requests))))
+        finally:
+            await client.close()
+
+    factory = uvloop.new_event_loop if loop_kind == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        assert [answer["text"] for answer in runner.run(main())] == ["ok"] * requests

@@ -20,11 +20,51 @@ import asyncio
 import contextlib
 import ssl
 import time
-from typing import cast
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httptools
 import httpx
+
+T = TypeVar("T")
+
+# A timer that fires this much later than it was due tells that this process did not run in the
+# meantime (SIGSTOP and SIGCONT, a suspended and resumed VM, a machine that stalled): see _within.
+FROZEN_AFTER = 0.25
+
+
+async def _within(aw: Awaitable[T], seconds: float, abandon: Callable[[T], Any] | None = None) -> T:
+    """`asyncio.wait_for`, except that a timeout that fires late because this process was frozen
+    starts once more from the moment it runs again. A frozen process wakes with every timer past
+    due while the peer's answers wait in its sockets and the requests queued for a connection
+    could go out at once; Kea's asio reads a ready socket before it runs due timers and starts a
+    request's timer only when the request goes out, so a pause does not fail requests there
+    either. Without this, a pause of a few seconds fails updates the partner has taken or would
+    take at once, and sends the pair through partner-down and a full resync.
+    `abandon` receives a result that came too late to be taken (the caller timed out or was
+    cancelled), so that what it holds can be given back."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(aw)
+    deadline = loop.time() + seconds
+    extended = False
+    taken = False
+    try:
+        while True:
+            await asyncio.wait((task,), timeout=max(0.0, deadline - loop.time()))
+            if task.done():
+                taken = True
+                return task.result()
+            if extended or loop.time() - deadline < FROZEN_AFTER:
+                raise TimeoutError
+            extended = True
+            deadline = loop.time() + seconds
+    finally:
+        if not taken:
+            if not task.done():
+                task.cancel()
+            elif abandon is not None and not task.cancelled() and task.exception() is None:
+                abandon(task.result())
 
 
 class _StaleConnection(Exception):
@@ -104,7 +144,10 @@ class _Connection(asyncio.Protocol):
             self.close()
             raise _StaleConnection() from None
         try:
-            await asyncio.wait_for(self.answered, read_timeout)
+            if read_timeout is None:
+                await self.answered
+            else:
+                await _within(self.answered, read_timeout)
         except TimeoutError:
             self.close()
             raise httpx.ReadTimeout("timed out waiting for the peer's answer") from None
@@ -143,7 +186,10 @@ class PeerConnections:
         separately, for the answer; `connect_timeout` a new connection's set-up (TCP and TLS)."""
         request = self._head + b"%d\r\n\r\n" % len(body) + body
         try:
-            await asyncio.wait_for(self._slots.acquire(), answer_timeout)
+            if self._slots.locked():
+                await _within(self._slots.acquire(), answer_timeout, abandon=lambda _: self._slots.release())
+            else:
+                await self._slots.acquire()  # a free connection: taken at once, no task or timer
         except TimeoutError:
             raise httpx.PoolTimeout("no connection to the peer became free in time") from None
         try:
@@ -184,10 +230,10 @@ class PeerConnections:
     async def _connect(self, connect_timeout: float) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            _, connection = await asyncio.wait_for(
+            _, connection = await _within(
                 loop.create_connection(_Connection, self.host, self.port, ssl=self.ssl_context,
                                        server_hostname=self.host if self.ssl_context else None),
-                connect_timeout)
+                connect_timeout, abandon=lambda made: made[0].close())
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {self.host}:{self.port} timed out") from None
         except OSError as exc:  # refused, unreachable, TLS handshake (ssl.SSLError)
