@@ -555,18 +555,25 @@ class HaService:
         store = self.family.store
         metrics = self.runtime.metrics
         while True:
+            # Cleared before counting, never after: an entry queued while the count runs (its
+            # read may not see that commit) sets the event again, and the loop counts once more
+            # instead of going to sleep with the entry in the table. Before session 29 the
+            # clear came after an empty count, and such an entry waited, unsent and reported as
+            # a backlog of 0, for the next lease change to wake the loop (bench/kea_soak.py).
+            wake.clear()
             count, oldest = await store.read(backlog_stats(peer_name, self.family.family))
             if metrics is not None:
                 metrics.backlog_depth.labels(self.service, peer_name).set(count)
                 metrics.backlog_age.labels(self.service, peer_name).set(time.time() - oldest if oldest else 0)
             if count == 0:
+                if wake.is_set():
+                    continue
                 self._backlog_pending[peer_name] = False
-                wake.clear()
                 await wake.wait()
                 continue
             self._backlog_pending[peer_name] = True
             if not self._peer_ready_for_replay(peer):
-                wake.clear()
+                wake.clear()  # here and after a failed round: the wait is bounded by `delay`
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), delay)
                 continue
