@@ -133,9 +133,20 @@ class DatabaseConfig:
             return f"sqlite:///{self.name}"
         if self.type == "postgresql":
             port = self.port or 5432
+            if self.is_socket:
+                # libpq reads a host that starts with "/" as the directory of the server's unix
+                # socket, and Kea passes `host` to libpq as it is
+                return f"postgresql+psycopg://{cred}/{self.name}?host={quote_plus(self.host)}&port={port}"
             return f"postgresql+psycopg://{cred}{self.host}:{port}/{self.name}"
         port = self.port or 3306
+        if self.is_socket:
+            return f"mysql+pymysql://{cred}/{self.name}?unix_socket={quote_plus(self.host)}&charset=utf8mb4"
         return f"mysql+pymysql://{cred}{self.host}:{port}/{self.name}?charset=utf8mb4"
+
+    @property
+    def is_socket(self) -> bool:
+        """`host` names a unix socket: PostgreSQL's socket directory, MySQL's socket file."""
+        return self.host.startswith("/")
 
     def redacted_url(self) -> str:
         return self.url().replace(f":{quote_plus(self.password)}@", ":*****@") if self.password else self.url()

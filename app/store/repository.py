@@ -1668,10 +1668,10 @@ class LeaseStore:
     async def _connect_pg_lookup(self) -> Any:
         import asyncpg
 
-        url = self.engine.url
+        db = self.config  # asyncpg, like libpq, takes a socket directory as host
         return await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password or None,
-            database=url.database, timeout=self.config.connect_timeout)
+            host=db.host, port=db.port or 5432, user=db.user or None, password=db.password or None,
+            database=db.name, timeout=db.connect_timeout)
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
