@@ -288,9 +288,15 @@ def check(url: str, histories: list[dict[str, list[Any]]]) -> tuple[int, int, in
     same cltt second as the last acknowledged one: cltt has one-second resolution (Kea's), so the
     "newer lease wins" rule of syncs and replays cannot order two writes of one second.
     Writes without `expire` (HA mode) are checked on hw-address (v6: DUID) and hostname."""
+    return check_leases(dump(url), histories, url)
+
+
+def check_leases(leases: list[dict[str, Any]], histories: list[dict[str, list[Any]]],
+                 where: str) -> tuple[int, int, int]:
+    """check() on a list of leases in the server's answer shape (`where` names it in debug output)."""
     key = FAMILY.identifier
-    stored = {lease["ip-address"]: (lease[key], lease["hostname"], lease["cltt"] + lease["valid-lft"])
-              for lease in dump(url)}
+    stored = {lease["ip-address"]: (lease.get(key), lease["hostname"], lease["cltt"] + lease["valid-lft"])
+              for lease in leases}
     lost = wrong = ties = 0
     for history in histories:
         for address, attempts in history.items():
@@ -308,7 +314,7 @@ def check(url: str, histories: list[dict[str, list[Any]]]) -> tuple[int, int, in
             if acked is not None and len(acked) > 2 and value[2] - 3600 >= int(acked[2][1]):
                 ties += 1
             if os.environ.get("SOAK_DEBUG") and wrong <= 5:
-                print("WRONG", url, address, value, [(o, a["hostname"], *rest) for o, a, *rest in attempts])
+                print("WRONG", where, address, value, [(o, a["hostname"], *rest) for o, a, *rest in attempts])
     return lost, wrong, ties
 
 
