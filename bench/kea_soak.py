@@ -3,12 +3,14 @@
     python bench/kea_soak.py                      # 60 s, Kea primary + leasesync standby, SQLite
     python bench/kea_soak.py --seconds 120 --db postgresql --rate 150
     python bench/kea_soak.py --leasesync-primary  # leasesync primary, Kea standby
+    python bench/kea_soak.py --mode load-balancing  # Kea primary, leasesync secondary
+    python bench/kea_soak.py --family 6           # kea-dhcp6 and IPv6 leases
 
 Everything runs in a private network namespace (tests/netns.py; needs root, Kea 2.2 and
 perfdhcp). A kea-dhcp4 (memfile with `persist: true` in the run's directory, so a restarted Kea
 keeps its leases, as Kea ships; single-threaded; its control agent in front) and a
 `leasesync serve` (SQLite durable by default, `--db postgresql|mysql` for a new database of
-its own) form a hot-standby pair with `send-lease-updates` on, Kea-like timing (heartbeats every
+its own) form a hot-standby pair (or `--mode load-balancing`) with `send-lease-updates` on, Kea-like timing (heartbeats every
 second, partner-down 3 s after the last contact).
 
 Two loads run at once for `--seconds`:
@@ -23,14 +25,16 @@ Two loads run at once for `--seconds`:
 Every `--chaos-every` seconds leasesync is alternately SIGKILLed (restarted after `--down`
 seconds) and SIGSTOPped (SIGCONT after `--down` seconds); at `--kea-kill-at` of the run Kea
 (kea-dhcp4 and its agent) is SIGKILLed once and restarted on its lease file after `--down`
-seconds. A `--down` above max-response-delay (3 s) sends the survivor to partner-down, and the
-returning server syncs from it; a shorter one tests the pauses Kea's and leasesync's clients must
-ride out.
+seconds, and at `--kea-pause-at` SIGSTOPped once for `--down` seconds. A kill longer than
+max-response-delay (3 s) sends the survivor to partner-down, and the returning server syncs from
+it; a pause tests what Kea's and leasesync's clients must ride out.
 
 With `--leasesync-primary` Kea is the standby and, as a hot-standby standby does, answers DHCP
 only while leasesync is down (partner-down): the lease updates then go mostly from leasesync to Kea.
+`--mode load-balancing` makes the pair a load-balancing one (primary and secondary): Kea answers
+the clients of its own scope, and all of them while leasesync is down.
 
-After the load stops, both servers must be back in hot-standby with leasesync's backlog drained
+After the load stops, both servers must be back in their normal state with leasesync's backlog drained
 (bounded by `--settle`), the two lease stores must be equal field for field (Kea's
 `lease4-get-all` over its control socket against leasesync's), and every acknowledged
 administrator write must be on both with its acknowledged fields. Exits 1 otherwise.
@@ -52,6 +56,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.soak as soak  # noqa: E402
 from bench.soak import Databases, Stats, check_leases, writer  # noqa: E402
 from tests.conftest import ServerProcess, free_port, service_config  # noqa: E402
 from tests.kea_harness import HA_HOOK, KeaServer, kea_available  # noqa: E402
@@ -61,12 +66,17 @@ RELAY = "127.0.0.2"
 # DHCP clients get 10.100.x.y; the administrator writers own 10.1.x.y .. 10.<writers>.x.y
 SUBNET4 = [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.100.0.0 - 10.100.255.255"}],
             "relay": {"ip-addresses": [RELAY]}}]
+# v6: DHCP clients on the veth pair's far end get 2001:db8:ff::/64 addresses; the writers own
+# 2001:db8:<n>::x:y (bench/soak.py's Family)
+SUBNET6 = [{"id": 1, "subnet": "2001:db8::/32", "interface": "v6a",
+            "pools": [{"pool": "2001:db8:ff::1 - 2001:db8:ff::ffff:ffff"}]}]
+FAMILY = 4  # set by --family
 TIMING: dict[str, Any] = {"heartbeat-delay": 1000, "max-response-delay": 3000, "max-ack-delay": 1000,
                           "max-unacked-clients": 0, "sync-timeout": 30000, "sync-page-limit": 500}
 
 
-def ha_lib(this: str, peers: list[dict[str, Any]]) -> dict[str, Any]:
-    relationship = {"this-server-name": this, "mode": "hot-standby", "peers": peers, **TIMING}
+def ha_lib(this: str, peers: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    relationship = {"this-server-name": this, "mode": mode, "peers": peers, **TIMING}
     return {"library": str(HA_HOOK), "parameters": {"high-availability": [relationship]}}
 
 
@@ -79,10 +89,12 @@ class Kea:
 
     def start(self) -> None:
         database = {"type": "memfile", "persist": True, "lfc-interval": 0, "name": str(self.lease_file)}
-        self.server = KeaServer(4, SUBNET4, hooks_libraries=[self.hook], http_port=self.port,
-                                interfaces=["lo/127.0.0.1"], dhcp_socket="udp", dhcp_port=67, valid_lifetime=36000,
-                                lease_database=database, name="soak-kea",
-                                extra_config={"multi-threading": {"enable-multi-threading": False}}).start()
+        where: dict[str, Any] = ({"interfaces": ["lo/127.0.0.1"], "dhcp_socket": "udp", "dhcp_port": 67}
+                                 if FAMILY == 4 else {"interfaces": ["v6a"], "dhcp_port": 547})
+        self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, hooks_libraries=[self.hook],
+                                http_port=self.port, valid_lifetime=36000, lease_database=database,
+                                name="soak-kea", extra_config={"multi-threading": {"enable-multi-threading": False}},
+                                **where).start()
 
     def kill(self) -> None:
         # KeaServer.stop sends SIGKILL to both process groups when SIGTERM is not enough; a crash
@@ -95,8 +107,15 @@ class Kea:
         self.server.stop()
         self.server = None
 
+    def signal(self, sig: int) -> None:
+        assert self.server is not None
+        for proc in (self.server._proc, self.server._agent):  # noqa: SLF001
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, sig)
+
     def stop(self) -> None:
         if self.server is not None:
+            self.signal(signal.SIGCONT)
             self.server.stop()
             self.server = None
 
@@ -109,20 +128,20 @@ class Kea:
 
     def leases(self) -> list[dict[str, Any]]:
         assert self.server is not None
-        answer = self.server.socket_command({"command": "lease4-get-all"}, timeout=60)
+        answer = self.server.socket_command({"command": f"lease{FAMILY}-get-all"}, timeout=60)
         return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
 
 
 def ls_state(ls: ServerProcess) -> str:
     try:
-        answer = ls.command("status-get", "dhcp4", timeout=5)[0]
+        answer = ls.command("status-get", f"dhcp{FAMILY}", timeout=5)[0]
         return str(answer["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"])
     except Exception:  # noqa: BLE001
         return "unreachable"
 
 
 def ls_leases(ls: ServerProcess) -> list[dict[str, Any]]:
-    answer = ls.command("lease4-get-all", "dhcp4", timeout=60)[0]
+    answer = ls.command(f"lease{FAMILY}-get-all", f"dhcp{FAMILY}", timeout=60)[0]
     return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
 
 
@@ -147,8 +166,10 @@ def wait_until(predicate: Any, timeout: float) -> bool:
 
 
 def perfdhcp(rate: int, clients: int, seconds: float, out: dict[str, str]) -> None:
-    argv = ["perfdhcp", "-4", "-l", RELAY, "-L", "67", "-o", "82,1300", "-r", str(rate), "-R", str(clients),
-            "-p", str(int(seconds)), "-W", "2000000", "127.0.0.1"]
+    where = ["-4", "-l", RELAY, "-L", "67", "-o", "82,1300"] if FAMILY == 4 else ["-6", "-l", "v6b"]
+    argv = ["perfdhcp", *where, "-r", str(rate), "-R", str(clients), "-p", str(int(seconds)), "-W", "2000000"]
+    if FAMILY == 4:
+        argv.append("127.0.0.1")
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     out["text"] = done.stdout + done.stderr
 
@@ -180,13 +201,18 @@ def socket_host(database: dict[str, Any]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, workdir: Path, databases: Databases, database: dict[str, Any]) -> int:
     kea_port, ls_port = free_port(), free_port()
-    kea_role, ls_role = ("standby", "primary") if args.leasesync_primary else ("primary", "standby")
+    second = "standby" if args.mode == "hot-standby" else "secondary"
+    kea_role, ls_role = (second, "primary") if args.leasesync_primary else ("primary", second)
+    normal = args.mode  # the state both end in
     peers = [{"name": "kea", "url": f"http://127.0.0.1:{kea_port}/", "role": kea_role},
              {"name": "leasesync", "url": f"http://127.0.0.1:{ls_port}/", "role": ls_role}]
-    config = service_config(database, port=ls_port, dhcp6=False,
-                            dhcp4_extra={"subnet4": SUBNET4, "valid-lifetime": 36000,
-                                         "hooks-libraries": [ha_lib("leasesync", peers)]})
-    kea = Kea(kea_port, ha_lib("kea", peers), workdir / "kea-leases4.csv")
+    hook = {"valid-lifetime": 36000, "hooks-libraries": [ha_lib("leasesync", peers, args.mode)]}
+    if FAMILY == 4:
+        config = service_config(database, port=ls_port, dhcp6=False, dhcp4_extra={"subnet4": SUBNET4, **hook})
+    else:
+        config = service_config(database, port=ls_port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
+        config["Dhcp4"]["subnet4"] = SUBNET4
+    kea = Kea(kea_port, ha_lib("kea", peers, args.mode), workdir / f"kea-leases{FAMILY}.csv")
     ls = ServerProcess(config, workdir, "leasesync")
     stop = threading.Event()
     stats = Stats()
@@ -205,8 +231,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
     try:
         kea.start()
         ls.start()
-        if not wait_until(lambda: kea.state() == ls_state(ls) == "hot-standby", 60):
-            raise SystemExit(f"the pair did not reach hot-standby: {kea.state()}/{ls_state(ls)}")
+        if not wait_until(lambda: kea.state() == ls_state(ls) == normal, 60):
+            raise SystemExit(f"the pair did not reach {normal}: {kea.state()}/{ls_state(ls)}")
         threads = [threading.Thread(target=perfdhcp, args=(args.rate, args.clients, args.seconds, perf_out))]
         threads += [threading.Thread(target=writer, args=(i + 1, [ls.url], stop, stats, histories[i], args.seed,
                                                           True, False, ("leasesync", "-")))
@@ -216,17 +242,26 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
             t.start()
         note(f"load started: perfdhcp {args.rate} DORA/s from {args.clients} clients to Kea, "
              f"{args.writers} administrator writers to leasesync")
-        kea_kill_at = args.seconds * args.kea_kill_at if args.kea_kill_at > 0 else None
+        # Kea's own chaos, each once, in a slot of its own (never while leasesync is down)
+        kea_events = sorted((args.seconds * fraction, what) for fraction, what in
+                            ((args.kea_kill_at, "kill"), (args.kea_pause_at, "pause")) if fraction > 0)
         at, n = args.chaos_every, 0
         while at + args.down < args.seconds:
-            if kea_kill_at is not None and at + args.down > kea_kill_at:
-                sleep_until(max(kea_kill_at, at - args.chaos_every + args.down + 1))
-                note(f"SIGKILL Kea ({stats.acked} administrator writes acknowledged so far)")
-                kea.kill()
-                sleep_until(time.monotonic() - started + args.down)
-                kea.start()
-                note(f"Kea restarted (states {kea.state()}/{ls_state(ls)})")
-                kea_kill_at = None
+            if kea_events and at + args.down > kea_events[0][0]:
+                when, what = kea_events.pop(0)
+                sleep_until(max(when, at - args.chaos_every + args.down + 1))
+                if what == "kill":
+                    note(f"SIGKILL Kea ({stats.acked} administrator writes acknowledged so far)")
+                    kea.kill()
+                    sleep_until(time.monotonic() - started + args.down)
+                    kea.start()
+                    note(f"Kea restarted (states {kea.state()}/{ls_state(ls)})")
+                else:
+                    note("SIGSTOP Kea (kea-dhcp and its control agent)")
+                    kea.signal(signal.SIGSTOP)
+                    sleep_until(time.monotonic() - started + args.down)
+                    kea.signal(signal.SIGCONT)
+                    note(f"SIGCONT Kea (states {kea.state()}/{ls_state(ls)})")
                 at = max(at, time.monotonic() - started + args.chaos_every / 2)
                 continue
             sleep_until(at)
@@ -251,7 +286,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         note(f"load stopped: {stats.acked} administrator writes acknowledged")
 
         def settled() -> bool:
-            return kea.state() == ls_state(ls) == "hot-standby" and ls_backlog(ls) == 0
+            return kea.state() == ls_state(ls) == normal and ls_backlog(ls) == 0
 
         result["settled"] = wait_until(settled, args.settle)
         note(f"pair {'settled' if result['settled'] else 'NOT settled'}: states {kea.state()}/{ls_state(ls)}")
@@ -274,7 +309,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
     print(f"lost writes         : Kea {result['kea'][0]}, leasesync {result['leasesync'][0]}")
     print(f"wrong fields        : Kea {result['kea'][1]}, leasesync {result['leasesync'][1]} (same-second cltt ties "
           f"{result['kea'][2]}, {result['leasesync'][2]})")
-    print(f"pair settled        : {'yes' if result['settled'] else 'NO'} (hot-standby/hot-standby, backlog 0)")
+    print(f"pair settled        : {'yes' if result['settled'] else 'NO'} ({args.mode}/{args.mode}, backlog 0)")
     print(f"store equality      : {'equal' if result['equal'] else 'DIFFERENT'} ({result['sizes'][0]} leases on Kea, "
           f"{result['sizes'][1]} on leasesync; {result['only']} on one side only, {result['different']} differ)")
     for example in result["examples"]:
@@ -295,18 +330,27 @@ def main() -> int:
     parser.add_argument("--down", type=float, default=4.0, help="seconds a killed/paused server stays down")
     parser.add_argument("--kea-kill-at", type=float, default=0.5, help="fraction of the run at which Kea is "
                         "SIGKILLed once (0: never)")
+    parser.add_argument("--kea-pause-at", type=float, default=0.75, help="fraction of the run at which Kea is "
+                        "SIGSTOPped once for --down seconds (0: never)")
     parser.add_argument("--settle", type=float, default=90.0)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--leasesync-primary", action="store_true", help="leasesync primary, Kea standby")
+    parser.add_argument("--mode", choices=("hot-standby", "load-balancing"), default="hot-standby")
+    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv6: Kea's kea-dhcp6 on a veth "
+                        "pair, perfdhcp -6, lease6-update writers (updates travel as lease6-bulk-apply)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    global FAMILY
+    FAMILY = args.family
+    soak.FAMILY = soak.Family(args.family)  # the writers' addresses, identifiers and commands
     for reason in (kea_available(), netns_unavailable()):
         if reason:
             sys.exit(f"bench/kea_soak.py: {reason}")
     workdir = Path(tempfile.mkdtemp(prefix="leasesync-kea-soak-"))
     databases = Databases(args.db, workdir)  # created from outside the namespace
     database = socket_host(databases.new("leasesync"))
-    with Namespace(addresses=[f"{RELAY}/8"]) as ns, ns.entered():
+    veth = ("v6a", "v6b") if FAMILY == 6 else None
+    with Namespace(addresses=[f"{RELAY}/8"], veth=veth) as ns, ns.entered():
         return run(args, workdir, databases, database)
 
 
