@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bench.soak as soak  # noqa: E402
-from bench.soak import Databases, Stats, check_leases, writer  # noqa: E402
+from bench.soak import Databases, Stats, check_leases, kill_or_pause, writer  # noqa: E402
 from tests.conftest import ServerProcess, free_port, service_config  # noqa: E402
 from tests.kea_harness import HA_HOOK, KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
@@ -265,18 +265,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
                 at = max(at, time.monotonic() - started + args.chaos_every / 2)
                 continue
             sleep_until(at)
-            if n % 2 == 0:
-                note("SIGKILL leasesync")
-                ls.kill()
-                sleep_until(at + args.down)
-                ls.start(wait=60)
-                note(f"leasesync restarted (states {kea.state()}/{ls_state(ls)})")
-            else:
-                note("SIGSTOP leasesync")
-                ls.signal(signal.SIGSTOP)
-                sleep_until(at + args.down)
-                ls.signal(signal.SIGCONT)
-                note(f"SIGCONT leasesync (states {kea.state()}/{ls_state(ls)})")
+            kill_or_pause(ls, "leasesync", n, at + args.down, sleep_until, note,
+                          lambda: f"{kea.state()}/{ls_state(ls)}")
             n += 1
             at += args.chaos_every
         sleep_until(args.seconds)

@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,24 @@ def ha_config(database: dict[str, Any], name: str, port: int, peers: list[dict[s
     return config
 
 
+def kill_or_pause(server: Any, name: str, n: int, back_at: float, sleep_until: Callable[[float], None],
+                  note: Callable[[str], None], states: Callable[[], str]) -> None:
+    """Chaos slot `n` of a soak: even slots SIGKILL `server` and start it again at `back_at`
+    (seconds into the run), odd ones SIGSTOP it and SIGCONT it then."""
+    if n % 2 == 0:
+        note(f"SIGKILL {name}")
+        server.kill()
+        sleep_until(back_at)
+        server.start()
+        note(f"{name} restarted (states {states()})")
+    else:
+        note(f"SIGSTOP {name}")
+        server.signal(signal.SIGSTOP)
+        sleep_until(back_at)
+        server.signal(signal.SIGCONT)
+        note(f"SIGCONT {name} (states {states()})")
+
+
 def wait_until(predicate: Any, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -406,18 +425,8 @@ def run_ha(args: argparse.Namespace) -> int:
                 at = max(at, time.monotonic() - started + args.chaos_every / 2)
                 continue
             sleep_until(at)
-            if n % 2 == 0:
-                note("SIGKILL standby")
-                standby.kill()
-                sleep_until(at + args.down)
-                standby.start()
-                note(f"standby restarted (states {primary.state()}/{standby.state()})")
-            else:
-                note("SIGSTOP standby")
-                standby.signal(signal.SIGSTOP)
-                sleep_until(at + args.down)
-                standby.signal(signal.SIGCONT)
-                note(f"SIGCONT standby (states {primary.state()}/{standby.state()})")
+            kill_or_pause(standby, "standby", n, at + args.down, sleep_until, note,
+                          lambda: f"{primary.state()}/{standby.state()}")
             n += 1
             at += args.chaos_every
         if not primary_done:
