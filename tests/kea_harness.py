@@ -67,6 +67,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -374,6 +375,7 @@ class KeaServer:
         keep_tmpdir: bool | None = None,
         pdeathsig: bool = True,
         name: str | None = None,
+        agent_tls: ssl.SSLContext | None = None,
     ) -> None:
         """
         family: 4 or 6.
@@ -390,7 +392,9 @@ class KeaServer:
         extra_config: merged (shallow) into the Dhcp4/Dhcp6 map last, e.g. {"dhcp-ddns": {...}}.
         start_agent: False -> no kea-ctrl-agent (leasesync can stand in, forwarding to
             socket_path); url/command()/raw_post() are then unavailable.
-        agent_extra: merged into the Control-agent map (e.g. "authentication").
+        agent_extra: merged into the Control-agent map (e.g. "authentication", or its TLS keys
+            "trust-anchor"/"cert-file"/"key-file"/"cert-required").
+        agent_tls: the client side of the agent's TLS (the harness then speaks https to it).
         extra_control_sockets: more {"service": "socket path"} entries for the agent.
         """
         if family not in (4, 6):
@@ -424,6 +428,7 @@ class KeaServer:
         self.keep_tmpdir = keep_tmpdir
         self.pdeathsig = pdeathsig
         self.name = name or f"kea{family}"
+        self.agent_tls = agent_tls
 
         self.tmpdir: Path | None = None
         self.http_port: int | None = None
@@ -443,7 +448,7 @@ class KeaServer:
     def url(self) -> str:
         if not self.start_agent or self.http_port is None:
             raise RuntimeError("no control agent started (start_agent=False)")
-        return f"http://{self.http_host}:{self.http_port}/"
+        return f"{'https' if self.agent_tls else 'http'}://{self.http_host}:{self.http_port}/"
 
     @property
     def pid(self) -> int | None:
@@ -586,7 +591,7 @@ class KeaServer:
                 agent_bin = _which("kea-ctrl-agent")
                 assert agent_bin
                 self._agent = self._spawn([agent_bin, "-c", str(acfg)], "ctrl-agent")
-                self._client = httpx.Client(timeout=30.0)
+                self._client = httpx.Client(timeout=30.0, verify=self.agent_tls or True)
                 self._wait_agent()
         except BaseException as exc:
             diag = self._diagnostics() if self.tmpdir else ""
@@ -699,7 +704,7 @@ class KeaServer:
             raise RuntimeError("no control agent started (start_agent=False)")
         if isinstance(body, str):
             body = body.encode()
-        url = f"http://{self.http_host}:{self.http_port}{path}"
+        url = f"{self.url.rstrip('/')}{path}"
         r = self._client.request(method, url, content=body, headers=headers or {})
         return r.status_code, dict(r.headers), r.content
 

@@ -246,6 +246,50 @@ def test_leasesync_primary_kea_standby_syncs_and_receives_admin_leases(
         assert states(kea, ls) == ["hot-standby", "hot-standby"]
 
 
+def test_kea_and_leasesync_talk_ha_over_mutual_tls(ns: Namespace, tmp_path: Path) -> None:
+    # Kea 2.2's HA over HTTPS: each peer's url is https, the relationship's trust-anchor,
+    # cert-file and key-file are the client side of its requests, and both HTTP servers (Kea's
+    # control agent, leasesync) require a client certificate from the same CA.
+    import ssl
+
+    from tests.pki import Ca, TlsServer
+
+    ca = Ca.create(tmp_path, "ha-ca")
+    kea_cert, ls_cert = (ca.issue(tmp_path, name, server=True, client=True) for name in ("kea", "leasesync"))
+    kea_port, ls_port = free_port(), free_port()
+    peers = [{**peer("server1", kea_port, "primary"), "url": f"https://127.0.0.1:{kea_port}/"},
+             {**peer("server2", ls_port, "standby"), "url": f"https://127.0.0.1:{ls_port}/"}]
+
+    def tls(cert: tuple[Path, Path]) -> dict[str, Any]:
+        return {"trust-anchor": str(ca.path), "cert-file": str(cert[0]), "key-file": str(cert[1])}
+
+    probe = ssl.create_default_context(cafile=str(ca.path))
+    probe.load_cert_chain(str(ls_cert[0]), str(ls_cert[1]))
+    kea = KeaServer(4, SUBNET4, hooks_libraries=[ha_lib("server1", "hot-standby", peers, **tls(kea_cert))],
+                    http_port=kea_port, interfaces=["lo/127.0.0.1"], dhcp_socket="udp", dhcp_port=67,
+                    valid_lifetime=3600, name="kea-tls", agent_tls=probe,
+                    agent_extra={**tls(kea_cert), "cert-required": True},
+                    extra_config={"multi-threading": {"enable-multi-threading": False}})
+    config = leasesync_config(tmp_path, "server2", ls_port, ha_lib("server2", "hot-standby", peers, **tls(ls_cert)))
+    config["LeaseSync"].update({**tls(ls_cert), "cert-required": True})
+    ls = TlsServer(config, tmp_path, "server2")
+    ls.probe = probe
+    with kea:
+        ls.start()
+        try:
+            wait_pair(kea, ls, ["hot-standby", "hot-standby"])
+            stats = dora(120, rate=100)
+            assert stats["REQUEST-ACK"]["received packets"] >= 100, stats
+            wait_for(lambda: ls_leases(ls) == kea_leases(kea), 15, what="Kea's leases on leasesync, over TLS")
+            for i in range(5):  # and back: leasesync's administrator changes reach Kea over TLS
+                admin_add(ls, i)
+            wait_for(lambda: ls_leases(ls) == kea_leases(kea), 15, what="leasesync's leases on Kea, over TLS")
+            assert len(kea_leases(kea)) >= 105
+            assert states(kea, ls) == ["hot-standby", "hot-standby"]
+        finally:
+            ls.stop()
+
+
 # --- 3. send-lease-updates false on both -------------------------------------------------------
 
 def test_send_lease_updates_false_on_both_sends_no_update(ns: Namespace, spawn: Any, tmp_path: Path) -> None:

@@ -1,21 +1,18 @@
 """TLS and mutual TLS on a real `leasesync serve` process (spec §9).
 
-The CA, server and client certificates are made here with `cryptography`; nothing is read from
+The CA, server and client certificates are made with `cryptography` (tests/pki.py); nothing is read from
 the host. Every process is stopped at the end of its test.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import json
 import shutil
 import socket
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,81 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.conftest import ServerProcess, free_port, make_database, service_config
+from tests.conftest import free_port, make_database, service_config
 from tests.kea_harness import unavailable
+from tests.pki import Ca, TlsServer
 
 pytestmark = pytest.mark.slow
 
 LIST_COMMANDS = {"command": "list-commands"}
-
-
-# --- certificates ---------------------------------------------------------------------------
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-
-
-def _write_cert(cert: x509.Certificate, path: Path) -> None:
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-
-
-@dataclass
-class Ca:
-    key: ec.EllipticCurvePrivateKey
-    cert: x509.Certificate
-    path: Path
-
-    @classmethod
-    def create(cls, directory: Path, name: str) -> Ca:
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
-        )
-        path = directory / f"{name}.pem"
-        _write_cert(cert, path)
-        return cls(key, cert, path)
-
-    def issue(self, directory: Path, name: str, *, server: bool) -> tuple[Path, Path]:
-        """A leaf certificate (server: SAN 127.0.0.1) signed by this CA; returns (cert, key) paths."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        builder = (
-            x509.CertificateBuilder().subject_name(_name(name)).issuer_name(self.cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server
-                                                  else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
-        )
-        if server:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                             x509.DNSName("localhost")]), critical=False)
-        cert = builder.sign(self.key, hashes.SHA256())
-        cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
-        _write_cert(cert, cert_path)
-        _write_key(key, key_path)
-        return cert_path, key_path
 
 
 @dataclass
@@ -124,32 +54,6 @@ def client_context(pki: Pki, cert: tuple[Path, Path] | None) -> ssl.SSLContext:
     if cert is not None:
         ctx.load_cert_chain(str(cert[0]), str(cert[1]))
     return ctx
-
-
-class TlsServer(ServerProcess):
-    """`leasesync serve` with TLS; ready once a mutual-TLS probe gets an answer on /healthz."""
-
-    probe: ssl.SSLContext
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}/"
-
-    def start(self, wait: float = 20.0) -> TlsServer:
-        self.config_path.write_text(json.dumps(self.config, indent=2))
-        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "-c", str(self.config_path)],
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "healthz", verify=self.probe, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start in {wait} s:\n{self.log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture
