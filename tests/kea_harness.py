@@ -376,6 +376,7 @@ class KeaServer:
         pdeathsig: bool = True,
         name: str | None = None,
         agent_tls: ssl.SSLContext | None = None,
+        agent_auth: tuple[str, str] | None = None,
     ) -> None:
         """
         family: 4 or 6.
@@ -395,6 +396,7 @@ class KeaServer:
         agent_extra: merged into the Control-agent map (e.g. "authentication", or its TLS keys
             "trust-anchor"/"cert-file"/"key-file"/"cert-required").
         agent_tls: the client side of the agent's TLS (the harness then speaks https to it).
+        agent_auth: (user, password) the harness sends to an agent with "authentication".
         extra_control_sockets: more {"service": "socket path"} entries for the agent.
         """
         if family not in (4, 6):
@@ -429,6 +431,7 @@ class KeaServer:
         self.pdeathsig = pdeathsig
         self.name = name or f"kea{family}"
         self.agent_tls = agent_tls
+        self.agent_auth = agent_auth
 
         self.tmpdir: Path | None = None
         self.http_port: int | None = None
@@ -591,7 +594,7 @@ class KeaServer:
                 agent_bin = _which("kea-ctrl-agent")
                 assert agent_bin
                 self._agent = self._spawn([agent_bin, "-c", str(acfg)], "ctrl-agent")
-                self._client = httpx.Client(timeout=30.0, verify=self.agent_tls or True)
+                self._client = httpx.Client(timeout=30.0, verify=self.agent_tls or True, auth=self.agent_auth)
                 self._wait_agent()
         except BaseException as exc:
             diag = self._diagnostics() if self.tmpdir else ""

@@ -290,6 +290,58 @@ def test_kea_and_leasesync_talk_ha_over_mutual_tls(ns: Namespace, tmp_path: Path
             ls.stop()
 
 
+def test_kea_and_leasesync_authenticate_to_each_other_with_restricted_peer_users(
+        ns: Namespace, spawn: Any, tmp_path: Path) -> None:
+    # Kea 2.2's basic authentication between HA peers: each peer entry's basic-auth-user and
+    # -password are what the others send to that peer; Kea's control agent and leasesync each
+    # accept their own peer user (and leasesync, with restrict-commands, only the HA commands
+    # from it), and refuse anyone else.
+    import httpx
+
+    kea_port, ls_port = free_port(), free_port()
+    peers = [{**peer("server1", kea_port, "primary"), "basic-auth-user": "to-kea", "basic-auth-password": "k-s3cret"},
+             {**peer("server2", ls_port, "standby"), "basic-auth-user": "to-ls", "basic-auth-password": "l-s3cret"}]
+    kea = KeaServer(4, SUBNET4, hooks_libraries=[ha_lib("server1", "hot-standby", peers)], http_port=kea_port,
+                    interfaces=["lo/127.0.0.1"], dhcp_socket="udp", dhcp_port=67, valid_lifetime=3600,
+                    name="kea-auth", agent_auth=("to-kea", "k-s3cret"),
+                    agent_extra={"authentication": {"type": "basic", "realm": "kea-control-agent",
+                                                    "clients": [{"user": "to-kea", "password": "k-s3cret"}]}},
+                    extra_config={"multi-threading": {"enable-multi-threading": False}})
+    config = leasesync_config(tmp_path, "server2", ls_port,
+                              ha_lib("server2", "hot-standby", peers, **{"restrict-commands": True}))
+    config["LeaseSync"]["authentication"] = {"type": "basic", "realm": "leasesync", "clients": [
+        {"user": "to-ls", "password": "l-s3cret"}, {"user": "admin", "password": "a-s3cret"}]}
+    with kea:
+        ls = spawn(config, "server2")
+        admin = httpx.Client(auth=("admin", "a-s3cret"), timeout=10)
+
+        def ls_command(command: str, arguments: Any = None) -> Any:
+            body = {"command": command, "service": ["dhcp4"], **({"arguments": arguments} if arguments else {})}
+            return admin.post(ls.url, json=body).json()[0]
+
+        def ls_now() -> tuple[str, list[dict[str, Any]]]:
+            status = ls_command("status-get")["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"]
+            leases = sorted(ls_command("lease4-get-all").get("arguments", {}).get("leases", []),
+                            key=lambda lease: lease["ip-address"])
+            return str(status), leases
+
+        wait_for(lambda: kea_state(kea) == "hot-standby" and ls_now()[0] == "hot-standby", 30,
+                 what="both in hot-standby, authenticated")
+        stats = dora(120, rate=100)
+        assert stats["REQUEST-ACK"]["received packets"] >= 100, stats
+        wait_for(lambda: ls_now()[1] == kea_leases(kea), 15, what="Kea's leases on leasesync")
+        for i in range(5):
+            answer = ls_command("lease4-add", {"ip-address": f"10.10.100.{i + 1}", "hw-address": f"02:00:00:00:00:{i:02x}"})
+            assert answer["result"] == 0, answer
+        wait_for(lambda: ls_now()[1] == kea_leases(kea), 15, what="leasesync's leases on Kea")
+        # the peer user may not do an administrator's work; no credentials, no answer
+        as_peer = httpx.post(ls.url, json={"command": "lease4-wipe", "service": ["dhcp4"]},
+                             auth=("to-ls", "l-s3cret"), timeout=10)
+        assert (as_peer.status_code, as_peer.json()) == (403, {"result": 403, "text": "Forbidden"})
+        assert httpx.post(ls.url, json={"command": "list-commands"}, timeout=10).status_code == 401
+        admin.close()
+
+
 # --- 3. send-lease-updates false on both -------------------------------------------------------
 
 def test_send_lease_updates_false_on_both_sends_no_update(ns: Namespace, spawn: Any, tmp_path: Path) -> None:

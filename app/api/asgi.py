@@ -379,16 +379,16 @@ HA_PEER_COMMANDS = {
 
 
 def ha_peer_restrictions(runtime: Runtime) -> dict[str, frozenset[str]]:
-    """With `restrict-commands: true`, a peer's user (its `basic-auth-user`, which the peers use
-    both ways) may run only the HA commands; any other command gets Kea's 403."""
+    """With `restrict-commands: true`, a peer's user (HaConfig.peer_users: the user of this
+    server's own peer entry, which Kea peers send, and the other peers' users, which leasesync
+    peers send) may run only the HA commands; any other command gets Kea's 403."""
     out: dict[str, frozenset[str]] = {}
     for family, fam in runtime.families.items():
         ha = fam.config.ha
         if ha is None or not ha.restrict_commands:
             continue
-        for peer in ha.peers:
-            if peer.basic_auth_user and peer.name != ha.this_server_name:
-                out[peer.basic_auth_user] = out.get(peer.basic_auth_user, frozenset()) | HA_PEER_COMMANDS[family]
+        for user in ha.peer_users():
+            out[user] = out.get(user, frozenset()) | HA_PEER_COMMANDS[family]
     return out
 
 

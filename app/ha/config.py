@@ -141,6 +141,19 @@ class HaConfig:
                 return peer
         raise KeyError(f"no configuration specified for server {name}")
 
+    def peer_users(self) -> dict[str, str]:
+        """The users HA peers authenticate as, each with the peer it stands for. Kea sends a peer
+        the `basic-auth-user` of that peer's own entry, so what this server receives carries the
+        user of *this* server's entry (attributed to the partner); leasesync peers, and sites
+        that use one set of credentials both ways, send their own entry's user."""
+        users = {p.basic_auth_user: p.name for p in self.other_peers if p.basic_auth_user}
+        this = self.peer(self.this_server_name)
+        if this.basic_auth_user and this.basic_auth_user not in users:
+            sender = self.partner or (self.other_peers[0] if self.other_peers else None)
+            if sender is not None:
+                users[this.basic_auth_user] = sender.name
+        return users
+
     @property
     def this_peer(self) -> PeerConfig:
         return self.peer(self.this_server_name)

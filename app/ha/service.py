@@ -126,7 +126,7 @@ class HaService:
             self.verifier = ReplicationVerifier(family.family, self.clients[config.partner.name],
                                                 interval=max(config.heartbeat_delay / 1000.0, 1.0),
                                                 metrics=runtime.metrics)
-        self.peer_users = {p.basic_auth_user: p.name for p in config.other_peers if p.basic_auth_user}
+        self.peer_users = config.peer_users()
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property

@@ -216,3 +216,16 @@ def test_peer_helpers() -> None:
 def test_every_captured_kea_config_parses(folder: str) -> None:
     config = parse_ha_parameters(capture_ha_params(folder), "high-availability")
     assert config.this_server_name == "server1"
+
+
+def test_peer_users_are_this_servers_entry_user_as_kea_sends_it_and_the_other_peers_users() -> None:
+    # Kea sends each peer the basic-auth-user of that peer's own entry: what server2 receives
+    # from its Kea partner carries "to-server2"; a leasesync peer, or a site with one set of
+    # credentials both ways, sends its own entry's "to-server1"
+    peers = [{"name": "server1", "url": "http://127.0.0.1:19101/", "role": "primary",
+              "basic-auth-user": "to-server1", "basic-auth-password": "a"},
+             {"name": "server2", "url": "http://127.0.0.1:19102/", "role": "standby",
+              "basic-auth-user": "to-server2", "basic-auth-password": "b"},
+             {"name": "server3", "url": "http://127.0.0.1:19103/", "role": "backup"}]
+    config = make_config("server2", peers=peers)
+    assert config.peer_users() == {"to-server1": "server1", "to-server2": "server1"}
