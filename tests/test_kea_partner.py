@@ -369,6 +369,32 @@ def test_send_lease_updates_false_on_both_sends_no_update(ns: Namespace, spawn: 
         assert "HA_CONFIG_LEASE_UPDATES_DISABLED" in kea.read_log()
 
 
+def test_ha_sync_by_hand_both_ways_with_kea(ns: Namespace, spawn: Any, tmp_path: Path) -> None:
+    # The operator's ha-sync: leasesync fetches Kea's leases (Kea disabled meanwhile and enabled
+    # after), and Kea fetches leasesync's, each walking the other's lease4-get-page. No lease
+    # updates flow (send-lease-updates false), so each side holds what only the sync brought.
+    kea_port, ls_port = free_port(), free_port()
+    peers = [peer("server1", kea_port, "primary"), peer("server2", ls_port, "standby")]
+    off = {"send-lease-updates": False}
+    with kea4(kea_port, ha_lib("server1", "hot-standby", peers, **off)) as kea:
+        ls = spawn(leasesync_config(tmp_path, "server2", ls_port, ha_lib("server2", "hot-standby", peers, **off)),
+                   "server2")
+        wait_pair(kea, ls, ["hot-standby", "hot-standby"])
+        stats = dora(160, rate=100)
+        assert stats["REQUEST-ACK"]["received packets"] >= 120, stats
+        assert addresses(kea_leases(kea)).isdisjoint(addresses(ls_leases(ls)))
+        answer = ls.command("ha-sync", "dhcp4", {"server-name": "server1", "max-period": 30}, timeout=60)[0]
+        assert answer == {"result": 0, "text": "Lease database synchronization complete."}
+        assert ls_leases(ls) == kea_leases(kea)  # more than three of Kea's pages of 50
+        for i in range(60):
+            admin_add(ls, i)
+        answer = kea.socket_command({"command": "ha-sync", "arguments": {"server-name": "server2"}}, timeout=60)
+        assert answer == {"result": 0, "text": "Lease database synchronization complete."}
+        assert kea_leases(kea) == ls_leases(ls)
+        wait_pair(kea, ls, ["hot-standby", "hot-standby"])
+        assert "HA_SYNC_SUCCESSFUL" in kea.read_log()
+
+
 # --- 4. failover: Kea killed and restarted ------------------------------------------------------
 
 def test_kea_killed_leasesync_takes_over_and_kea_resyncs(ns: Namespace, spawn: Any, tmp_path: Path) -> None:
