@@ -182,10 +182,19 @@ def ns6() -> Iterator[Namespace]:
 
 # --- 1. Kea primary, leasesync standby ----------------------------------------------------------
 
-def test_kea_primary_leasesync_standby_receives_every_lease(ns: Namespace, spawn: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", ["single-threaded", "multi-threaded"])
+def test_kea_primary_leasesync_standby_receives_every_lease(ns: Namespace, spawn: Any, tmp_path: Path,
+                                                           threads: str) -> None:
+    # multi-threaded: Kea's HA sends its updates from client threads over several connections at
+    # once and serves its peer url from its own dedicated listener (no control agent on that path)
     kea_port, ls_port = free_port(), free_port()
     peers = [peer("server1", kea_port, "primary"), peer("server2", ls_port, "standby")]
-    with kea4(kea_port, ha_lib("server1", "hot-standby", peers)) as kea:
+    mt = threads == "multi-threaded"
+    ha_mt = {"multi-threading": {"enable-multi-threading": True, "http-dedicated-listener": True,
+                                 "http-listener-threads": 2, "http-client-threads": 4}} if mt else {}
+    kea_mt = {"multi-threading": {"enable-multi-threading": True, "thread-pool-size": 4,
+                                  "packet-queue-size": 64}} if mt else None
+    with kea4(kea_port, ha_lib("server1", "hot-standby", peers, **ha_mt), start_agent=not mt, extra=kea_mt) as kea:
         ls = spawn(leasesync_config(tmp_path, "server2", ls_port, ha_lib("server2", "hot-standby", peers)),
                    "server2")
         wait_pair(kea, ls, ["hot-standby", "hot-standby"])
