@@ -217,6 +217,11 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
+    @property
+    def verify(self) -> Any:
+        """What command() checks the server's certificate with (a TLS server overrides it)."""
+        return True
+
     def start(self, wait: float = 20.0, *, text: str | None = None) -> ServerProcess:
         """Start on `self.config`, or on the configuration file text given."""
         self.config_path.write_text(json.dumps(self.config, indent=2) if text is None else text)
@@ -232,7 +237,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + "healthz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "healthz", timeout=1, verify=self.verify).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -244,7 +249,7 @@ class ServerProcess:
             body["service"] = [service]
         if arguments is not None:
             body["arguments"] = arguments
-        return httpx.post(self.url, json=body, timeout=timeout).json()
+        return httpx.post(self.url, json=body, timeout=timeout, verify=self.verify).json()
 
     def signal(self, sig: int) -> None:
         if self.proc and self.proc.poll() is None:

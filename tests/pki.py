@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 import ssl
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -97,26 +92,6 @@ class TlsServer(ServerProcess):
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}/"
 
-    def start(self, wait: float = 20.0) -> TlsServer:
-        self.config_path.write_text(json.dumps(self.config, indent=2))
-        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "-c", str(self.config_path)],
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "healthz", verify=self.probe, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start in {wait} s:\n{self.log_path.read_text()[-3000:]}")
-
-    def command(self, command: str, service: str | None = None, arguments: Any = None, timeout: float = 10) -> Any:
-        body: dict[str, Any] = {"command": command}
-        if service:
-            body["service"] = [service]
-        if arguments is not None:
-            body["arguments"] = arguments
-        return httpx.post(self.url, json=body, verify=self.probe, timeout=timeout).json()
+    @property
+    def verify(self) -> Any:
+        return self.probe
