@@ -43,7 +43,6 @@ administrator write must be on both with its acknowledged fields. Exits 1 otherw
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -57,8 +56,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bench.soak as soak  # noqa: E402
-from bench.soak import Databases, Stats, check_leases, kill_or_pause, writer  # noqa: E402
-from tests.conftest import ServerProcess, free_port, service_config  # noqa: E402
+from bench.soak import Databases, Stats, check_leases, kill_or_pause, wait_until, writer  # noqa: E402
+from tests.conftest import ServerProcess, database_socket, free_port, service_config  # noqa: E402
+from tests.ha_helpers import dump, ha_state, metric  # noqa: E402
 from tests.kea_harness import HA_HOOK, KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
 
@@ -97,72 +97,34 @@ class Kea:
                                 **where).start()
 
     def kill(self) -> None:
-        # KeaServer.stop sends SIGKILL to both process groups when SIGTERM is not enough; a crash
-        # wants no goodbye at all
         assert self.server is not None
-        for proc in (self.server._proc, self.server._agent):  # noqa: SLF001 - the harness's own handles
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        self.server.stop()
-        self.server = None
+        self.server.signal(signal.SIGKILL)  # a crash: no SIGTERM first, as KeaServer.stop would send
+        self.stop()
 
     def signal(self, sig: int) -> None:
         assert self.server is not None
-        for proc in (self.server._proc, self.server._agent):  # noqa: SLF001
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, sig)
+        self.server.signal(sig)
 
     def stop(self) -> None:
         if self.server is not None:
-            self.signal(signal.SIGCONT)
+            self.server.signal(signal.SIGCONT)
             self.server.stop()
             self.server = None
 
     def state(self) -> str:
-        try:
-            assert self.server is not None
-            return str(self.server.socket_command({"command": "ha-heartbeat"}, timeout=5)["arguments"]["state"])
-        except Exception:  # noqa: BLE001 - a Kea that does not answer has no state
-            return "unreachable"
+        return self.server.ha_state() if self.server is not None else "unreachable"
 
     def leases(self) -> list[dict[str, Any]]:
         assert self.server is not None
-        answer = self.server.socket_command({"command": f"lease{FAMILY}-get-all"}, timeout=60)
-        return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
+        return self.server.leases(timeout=60)
 
 
 def ls_state(ls: ServerProcess) -> str:
-    try:
-        answer = ls.command("status-get", f"dhcp{FAMILY}", timeout=5)[0]
-        return str(answer["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"])
-    except Exception:  # noqa: BLE001
-        return "unreachable"
+    return ha_state(ls, f"dhcp{FAMILY}")
 
 
 def ls_leases(ls: ServerProcess) -> list[dict[str, Any]]:
-    answer = ls.command(f"lease{FAMILY}-get-all", f"dhcp{FAMILY}", timeout=60)[0]
-    return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
-
-
-def ls_backlog(ls: ServerProcess) -> float:
-    import httpx
-
-    text = httpx.get(ls.url + "metrics", timeout=5).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("leasesync_ha_backlog_depth{"))
-
-
-def wait_until(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except Exception:  # noqa: BLE001 - a server in the middle of a restart
-            pass
-        time.sleep(0.25)
-    return False
+    return dump(ls, FAMILY, timeout=60)
 
 
 def perfdhcp(rate: int, clients: int, seconds: float, out: dict[str, str]) -> None:
@@ -190,12 +152,11 @@ def difference(kea: list[dict[str, Any]], ls: list[dict[str, Any]]) -> tuple[int
 
 def socket_host(database: dict[str, Any]) -> dict[str, Any]:
     """The database over its unix socket: the namespace's loopback has no database server."""
-    if database["type"] == "postgresql":
-        database["host"] = next(d for d in ("/var/run/postgresql", "/run/postgresql", "/tmp")
-                                if os.path.exists(f"{d}/.s.PGSQL.5432"))
-    elif database["type"] == "mysql":
-        database["host"] = next(p for p in ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock",
-                                            "/var/lib/mysql/mysql.sock") if os.path.exists(p))
+    if database["type"] != "sqlite":
+        socket = database_socket(database["type"])
+        if socket is None:
+            raise SystemExit(f"bench/kea_soak.py: no unix socket of the {database['type']} server found")
+        database["host"] = socket
     return database
 
 
@@ -250,18 +211,10 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
             if kea_events and at + args.down > kea_events[0][0]:
                 when, what = kea_events.pop(0)
                 sleep_until(max(when, at - args.chaos_every + args.down + 1))
-                if what == "kill":
-                    note(f"SIGKILL Kea ({stats.acked} administrator writes acknowledged so far)")
-                    kea.kill()
-                    sleep_until(time.monotonic() - started + args.down)
-                    kea.start()
-                    note(f"Kea restarted (states {kea.state()}/{ls_state(ls)})")
-                else:
-                    note("SIGSTOP Kea (kea-dhcp and its control agent)")
-                    kea.signal(signal.SIGSTOP)
-                    sleep_until(time.monotonic() - started + args.down)
-                    kea.signal(signal.SIGCONT)
-                    note(f"SIGCONT Kea (states {kea.state()}/{ls_state(ls)})")
+                note(f"{stats.acked} administrator writes acknowledged so far")
+                kill_or_pause(kea, "Kea (kea-dhcp and its control agent)", 0 if what == "kill" else 1,
+                              time.monotonic() - started + args.down, sleep_until, note,
+                              lambda: f"{kea.state()}/{ls_state(ls)}")
                 at = max(at, time.monotonic() - started + args.chaos_every / 2)
                 continue
             sleep_until(at)
@@ -276,7 +229,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         note(f"load stopped: {stats.acked} administrator writes acknowledged")
 
         def settled() -> bool:
-            return kea.state() == ls_state(ls) == normal and ls_backlog(ls) == 0
+            return kea.state() == ls_state(ls) == normal and metric(ls, "leasesync_ha_backlog_depth") == 0
 
         result["settled"] = wait_until(settled, args.settle)
         note(f"pair {'settled' if result['settled'] else 'NOT settled'}: states {kea.state()}/{ls_state(ls)}")

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import ServerProcess, free_port, make_database, service_config  # noqa: E402
+from tests.ha_helpers import ha_state  # noqa: E402
 from tests.kea_harness import HA_HOOK, KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
 
@@ -62,21 +63,6 @@ def kea(port: int, hook: dict[str, Any], interface: str | None, name: str,
     return KeaServer(4, SUBNET4, hooks_libraries=[hook], http_port=port, interfaces=[interface] if interface else [],
                      dhcp_socket="udp", dhcp_port=67, valid_lifetime=36000, name=name, lease_database=lease_database,
                      extra_config={"multi-threading": {"enable-multi-threading": False}})
-
-
-def kea_state(server: KeaServer) -> str:
-    try:
-        return str(server.socket_command({"command": "ha-heartbeat"}, timeout=5)["arguments"]["state"])
-    except Exception:  # noqa: BLE001
-        return "unreachable"
-
-
-def ls_state(server: ServerProcess) -> str:
-    try:
-        answer = server.command("status-get", "dhcp4", timeout=5)[0]
-        return str(answer["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"])
-    except Exception:  # noqa: BLE001
-        return "unreachable"
 
 
 def wait(predicate: Any, timeout: float, what: str) -> None:
@@ -123,7 +109,7 @@ def run(kind: str, rate: int, seconds: int, workdir: Path) -> dict[str, Any]:
                     leases = ({"type": "memfile", "persist": True, "lfc-interval": 0,
                                "name": str(workdir / f"kea2-leases4-{p2}.csv")} if kind == "kea-partner-persist" else None)
                     partner_kea = kea(p2, ha_lib("server2", peers, updates), None, "bench-kea2", leases).start()
-                    partner_state = lambda: kea_state(partner_kea)  # type: ignore[arg-type]  # noqa: E731
+                    partner_state = lambda: partner_kea.ha_state()  # type: ignore[union-attr]  # noqa: E731
                 else:
                     db = make_database("sqlite", workdir)[0]
                     if synchronous:
@@ -132,8 +118,8 @@ def run(kind: str, rate: int, seconds: int, workdir: Path) -> dict[str, Any]:
                         "subnet4": SUBNET4, "valid-lifetime": 36000, "hooks-libraries": [ha_lib("server2", peers, updates)]})
                     config["LeaseSync"]["loggers"] = [{"name": "leasesync", "severity": "WARN"}]
                     partner_ls = ServerProcess(config, workdir, kind).start()
-                    partner_state = lambda: ls_state(partner_ls)  # type: ignore[arg-type]  # noqa: E731
-                wait(lambda: kea_state(primary) == "hot-standby" and partner_state() == "hot-standby", 60,
+                    partner_state = lambda: ha_state(partner_ls)  # type: ignore[arg-type]  # noqa: E731
+                wait(lambda: primary.ha_state() == "hot-standby" and partner_state() == "hot-standby", 60,
                      f"{kind}: both in hot-standby")
                 stats = perfdhcp(rate, seconds)
                 acked = stats.get("REQUEST-ACK received packets", 0.0)
@@ -147,7 +133,7 @@ def run(kind: str, rate: int, seconds: int, workdir: Path) -> dict[str, Any]:
                     "offer_drops": stats.get("DISCOVER-OFFER drops", 0.0),
                     "ack_drops": stats.get("REQUEST-ACK drops", 0.0),
                     "leases": leases,
-                    "state": f"{kea_state(primary)}/{partner_state()}",
+                    "state": f"{primary.ha_state()}/{partner_state()}",
                 }
             finally:
                 if partner_kea is not None:

@@ -353,7 +353,7 @@ def wait_until(predicate: Any, timeout: float) -> bool:
         try:
             if predicate():
                 return True
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError, ValueError):  # a server in the middle of a restart
             pass
         time.sleep(0.2)
     return False

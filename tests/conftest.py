@@ -85,6 +85,20 @@ def make_database(kind: str, tmp_path: Path) -> tuple[dict[str, Any], Any]:
     return {"type": "mysql", "name": name, "host": "127.0.0.1", "user": "root"}, drop_mysql
 
 
+# where Debian, Red Hat and upstream builds put the database servers' unix sockets
+PG_SOCKET_DIRS = ("/var/run/postgresql", "/run/postgresql", "/tmp")
+MYSQL_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock",
+                 "/tmp/mysql.sock")
+
+
+def database_socket(kind: str) -> str | None:
+    """The local server's unix socket as a `lease-database` host: PostgreSQL's socket directory,
+    MySQL/MariaDB's socket file; None when there is none."""
+    if kind == "postgresql":
+        return next((d for d in PG_SOCKET_DIRS if os.path.exists(os.path.join(d, ".s.PGSQL.5432"))), None)
+    return next((path for path in MYSQL_SOCKETS if os.path.exists(path)), None)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
                         pytest.param("mysql", marks=pytest.mark.mysql)])
 def lease_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:

@@ -66,9 +66,14 @@ def wait_states(servers: list[ServerProcess], states: list[str], timeout: float 
              f"{[ha_state(s, service) for s in servers]}")
 
 
-def dump4(server: ServerProcess) -> list[dict[str, Any]]:
-    answer = server.command("lease4-get-all", "dhcp4", timeout=30)[0]
+def dump(server: ServerProcess, family: int = 4, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Every lease of `family` on `server` (leaseX-get-all), by address."""
+    answer = server.command(f"lease{family}-get-all", f"dhcp{family}", timeout=timeout)[0]
     return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
+
+
+def dump4(server: ServerProcess) -> list[dict[str, Any]]:
+    return dump(server, 4)
 
 
 def metric(server: ServerProcess, name: str, **labels: str) -> float:

@@ -750,5 +750,23 @@ class KeaServer:
         raw = self.socket_raw(json.dumps(cmd).encode(), timeout=timeout)
         return json.loads(raw)
 
+    def ha_state(self) -> str:
+        """The daemon's HA state (its answer to ha-heartbeat), or "unreachable"."""
+        try:
+            return str(self.socket_command({"command": "ha-heartbeat"}, timeout=5)["arguments"]["state"])
+        except Exception:  # noqa: BLE001 - a Kea that does not answer has no state
+            return "unreachable"
+
+    def leases(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Every lease of the daemon's family (leaseX-get-all over its socket), by address."""
+        answer = self.socket_command({"command": f"lease{self.family}-get-all"}, timeout=timeout)
+        return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
+
+    def signal(self, sig: int) -> None:
+        """Send `sig` to the daemon and its control agent (SIGSTOP/SIGCONT, or SIGKILL for a crash)."""
+        for proc in (self._proc, self._agent):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, sig)
+
     def read_log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""

@@ -5,33 +5,29 @@ connects this way."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, make_database, service_config, unavailable
-
-PG_SOCKET_DIRS = ["/var/run/postgresql", "/run/postgresql", "/tmp"]
-MYSQL_SOCKETS = ["/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock",
-                 "/tmp/mysql.sock"]
-
-
-def _pg_socket_dir() -> str:
-    for directory in PG_SOCKET_DIRS:
-        if os.path.exists(os.path.join(directory, ".s.PGSQL.5432")):
-            return directory
-    unavailable(f"no PostgreSQL unix socket (.s.PGSQL.5432) in {PG_SOCKET_DIRS}")
-    raise AssertionError  # unreachable: unavailable() skips or fails
+from tests.conftest import (
+    MYSQL_SOCKETS,
+    PG_SOCKET_DIRS,
+    database_socket,
+    free_port,
+    make_database,
+    service_config,
+    unavailable,
+)
 
 
-def _mysql_socket() -> str:
-    for path in MYSQL_SOCKETS:
-        if os.path.exists(path):
-            return path
-    unavailable(f"no MariaDB/MySQL unix socket in {MYSQL_SOCKETS}")
-    raise AssertionError
+def _socket(kind: str) -> str:
+    socket = database_socket(kind)
+    if socket is None:
+        where = PG_SOCKET_DIRS if kind == "postgresql" else MYSQL_SOCKETS
+        unavailable(f"no {kind} unix socket in {list(where)}")
+        raise AssertionError  # unreachable: unavailable() skips or fails
+    return socket
 
 
 @pytest.mark.parametrize("kind", [pytest.param("postgresql", marks=pytest.mark.postgres),
@@ -39,7 +35,7 @@ def _mysql_socket() -> str:
 def test_a_lease_database_on_a_unix_socket_stores_and_answers_leases(kind: str, spawn: Any, tmp_path: Path) -> None:
     database, drop = make_database(kind, tmp_path)
     try:
-        database["host"] = _pg_socket_dir() if kind == "postgresql" else _mysql_socket()
+        database["host"] = _socket(kind)
         server = spawn(service_config(database, port=free_port()))
         added = server.command("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
         assert added == [{"result": 0, "text": "Lease for address 192.0.2.20, subnet-id 1 added."}]

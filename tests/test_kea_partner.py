@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ServerProcess, free_port, make_database, service_config, unavailable
-from tests.ha_helpers import dump4, ha_state, metric, wait_for
+from tests.ha_helpers import dump, ha_state, metric, wait_for
 from tests.kea_harness import HA_HOOK, KeaServer, require_kea
 from tests.netns import Namespace, require_netns
 
@@ -80,44 +80,14 @@ def kea4(port: int, hook: dict[str, Any], *, interface: str | None = "lo/127.0.0
 
 # --- observation -------------------------------------------------------------------------------
 
-def kea_state(kea: KeaServer) -> str:
-    try:
-        answer = kea.socket_command({"command": "ha-heartbeat"}, timeout=5)
-        return str(answer["arguments"]["state"])
-    except Exception:  # noqa: BLE001 - a Kea that does not answer has no state
-        return "unreachable"
-
-
 def states(kea: KeaServer, ls: ServerProcess, service: str = "dhcp4") -> list[str]:
-    return [kea_state(kea), ls_state(ls, service)]
-
-
-def ls_state(ls: ServerProcess, service: str = "dhcp4") -> str:
-    if service == "dhcp4":
-        return ha_state(ls)
-    try:
-        answer = ls.command("status-get", service, timeout=5)[0]
-        return str(answer["arguments"]["high-availability"][0]["ha-servers"]["local"]["state"])
-    except Exception:  # noqa: BLE001
-        return "unreachable"
+    return [kea.ha_state(), ha_state(ls, service)]
 
 
 def wait_pair(kea: KeaServer, ls: ServerProcess, expected: list[str], timeout: float = 30.0,
               service: str = "dhcp4") -> None:
     wait_for(lambda: states(kea, ls, service) == expected, timeout, interval=0.2,
              what=f"states [kea, leasesync] == {expected}, now {states(kea, ls, service)}")
-
-
-def kea_leases(kea: KeaServer, family: int = 4) -> list[dict[str, Any]]:
-    answer = kea.socket_command({"command": f"lease{family}-get-all"}, timeout=30)
-    return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
-
-
-def ls_leases(ls: ServerProcess, family: int = 4) -> list[dict[str, Any]]:
-    if family == 4:
-        return dump4(ls)
-    answer = ls.command("lease6-get-all", "dhcp6", timeout=30)[0]
-    return sorted(answer.get("arguments", {}).get("leases", []), key=lambda lease: lease["ip-address"])
 
 
 def addresses(leases: list[dict[str, Any]]) -> set[str]:
@@ -201,17 +171,17 @@ def test_kea_primary_leasesync_standby_receives_every_lease(ns: Namespace, spawn
         wait_pair(kea, ls, ["hot-standby", "hot-standby"])
         stats = dora(650, rate=150)
         assert stats["REQUEST-ACK"]["received packets"] >= 500, stats
-        theirs = kea_leases(kea)
+        theirs = kea.leases()
         assert len(theirs) >= 500
-        wait_for(lambda: len(ls_leases(ls)) >= len(theirs), 20, what="leasesync to hold Kea's leases")
-        assert ls_leases(ls) == kea_leases(kea)
+        wait_for(lambda: len(dump(ls)) >= len(theirs), 20, what="leasesync to hold Kea's leases")
+        assert dump(ls) == kea.leases()
         assert states(kea, ls) == ["hot-standby", "hot-standby"]
         assert metric(ls, "leasesync_commands_total", command="lease4-update") >= len(theirs)
         # releases: Kea sends lease4-del
         perfdhcp("-4", "-l", RELAY, "-L", "67", "-o", "82,1300", "-r", "40", "-F", "20", "-R", "60",
                  "-b", "mac=00:0c:01:02:03:04", "-p", "4", "-W", "2000000", "127.0.0.1")
         assert metric(ls, "leasesync_commands_total", command="lease4-del") > 0
-        wait_for(lambda: ls_leases(ls) == kea_leases(kea), 15, what="identical leases after releases")
+        wait_for(lambda: dump(ls) == kea.leases(), 15, what="identical leases after releases")
 
 
 # --- 2. leasesync primary, Kea standby (no DHCP traffic: HTTP only) ----------------------------
@@ -241,18 +211,18 @@ def test_leasesync_primary_kea_standby_syncs_and_receives_admin_leases(
     for i in range(120):  # three pages of 50 for Kea's start-up sync
         admin_add(ls, i)
     # alone, the primary declares its partner down and serves
-    wait_for(lambda: ls_state(ls) == "partner-down", 15, what="leasesync alone in partner-down")
+    wait_for(lambda: ha_state(ls) == "partner-down", 15, what="leasesync alone in partner-down")
     with kea4(kea_port, ha_lib("server2", "hot-standby", peers, **extra), interface=None,
               start_agent=endpoint == "control-agent", extra=kea_extra) as kea:
         wait_pair(kea, ls, ["hot-standby", "hot-standby"])
         assert "HA_SYNC_SUCCESSFUL" in kea.read_log()
-        assert len(kea_leases(kea)) == 120
+        assert len(kea.leases()) == 120
         for i in range(120, 150):
             admin_add(ls, i)
         answer = ls.command("lease4-del", "dhcp4", {"ip-address": "10.10.100.1"})[0]
         assert answer["result"] == 0, answer
-        wait_for(lambda: len(kea_leases(kea)) == 149, 15, what="Kea to receive the administrator's changes")
-        wait_for(lambda: kea_leases(kea) == ls_leases(ls), 10, what="identical leases")
+        wait_for(lambda: len(kea.leases()) == 149, 15, what="Kea to receive the administrator's changes")
+        wait_for(lambda: kea.leases() == dump(ls), 10, what="identical leases")
         assert states(kea, ls) == ["hot-standby", "hot-standby"]
 
 
@@ -290,11 +260,11 @@ def test_kea_and_leasesync_talk_ha_over_mutual_tls(ns: Namespace, tmp_path: Path
             wait_pair(kea, ls, ["hot-standby", "hot-standby"])
             stats = dora(120, rate=100)
             assert stats["REQUEST-ACK"]["received packets"] >= 100, stats
-            wait_for(lambda: ls_leases(ls) == kea_leases(kea), 15, what="Kea's leases on leasesync, over TLS")
+            wait_for(lambda: dump(ls) == kea.leases(), 15, what="Kea's leases on leasesync, over TLS")
             for i in range(5):  # and back: leasesync's administrator changes reach Kea over TLS
                 admin_add(ls, i)
-            wait_for(lambda: ls_leases(ls) == kea_leases(kea), 15, what="leasesync's leases on Kea, over TLS")
-            assert len(kea_leases(kea)) >= 105
+            wait_for(lambda: dump(ls) == kea.leases(), 15, what="leasesync's leases on Kea, over TLS")
+            assert len(kea.leases()) >= 105
             assert states(kea, ls) == ["hot-standby", "hot-standby"]
         finally:
             ls.stop()
@@ -335,15 +305,15 @@ def test_kea_and_leasesync_authenticate_to_each_other_with_restricted_peer_users
                             key=lambda lease: lease["ip-address"])
             return str(status), leases
 
-        wait_for(lambda: kea_state(kea) == "hot-standby" and ls_now()[0] == "hot-standby", 30,
+        wait_for(lambda: kea.ha_state() == "hot-standby" and ls_now()[0] == "hot-standby", 30,
                  what="both in hot-standby, authenticated")
         stats = dora(120, rate=100)
         assert stats["REQUEST-ACK"]["received packets"] >= 100, stats
-        wait_for(lambda: ls_now()[1] == kea_leases(kea), 15, what="Kea's leases on leasesync")
+        wait_for(lambda: ls_now()[1] == kea.leases(), 15, what="Kea's leases on leasesync")
         for i in range(5):
             answer = ls_command("lease4-add", {"ip-address": f"10.10.100.{i + 1}", "hw-address": f"02:00:00:00:00:{i:02x}"})
             assert answer["result"] == 0, answer
-        wait_for(lambda: ls_now()[1] == kea_leases(kea), 15, what="leasesync's leases on Kea")
+        wait_for(lambda: ls_now()[1] == kea.leases(), 15, what="leasesync's leases on Kea")
         # the peer user may not do an administrator's work; no credentials, no answer
         as_peer = httpx.post(ls.url, json={"command": "lease4-wipe", "service": ["dhcp4"]},
                              auth=("to-ls", "l-s3cret"), timeout=10)
@@ -372,7 +342,7 @@ def kea_pair_without_updates(spawn: Any, tmp_path: Path, exchanges: int) -> Iter
 
 def test_send_lease_updates_false_on_both_sends_no_update(ns: Namespace, spawn: Any, tmp_path: Path) -> None:
     with kea_pair_without_updates(spawn, tmp_path, 200) as (kea, ls):
-        served = kea_leases(kea)
+        served = kea.leases()
         for i in range(10):  # leasesync's own changes are not sent either
             admin_add(ls, i)
         beats = metric(ls, "leasesync_commands_total", command="ha-heartbeat")
@@ -382,8 +352,8 @@ def test_send_lease_updates_false_on_both_sends_no_update(ns: Namespace, spawn: 
         for command in ("lease4-update", "lease4-del"):
             assert metric(ls, "leasesync_commands_total", command=command) == 0
         assert metric(ls, "leasesync_ha_lease_updates_sent_total") == 0
-        assert kea_leases(kea) == served  # nothing of leasesync's arrived
-        assert addresses(ls_leases(ls)).isdisjoint(addresses(served))
+        assert kea.leases() == served  # nothing of leasesync's arrived
+        assert addresses(dump(ls)).isdisjoint(addresses(served))
         assert "HA_CONFIG_LEASE_UPDATES_DISABLED" in kea.read_log()
 
 
@@ -392,15 +362,15 @@ def test_ha_sync_by_hand_both_ways_with_kea(ns: Namespace, spawn: Any, tmp_path:
     # after), and Kea fetches leasesync's, each walking the other's lease4-get-page. No lease
     # updates flow (send-lease-updates false), so each side holds what only the sync brought.
     with kea_pair_without_updates(spawn, tmp_path, 160) as (kea, ls):
-        assert addresses(kea_leases(kea)).isdisjoint(addresses(ls_leases(ls)))
+        assert addresses(kea.leases()).isdisjoint(addresses(dump(ls)))
         answer = ls.command("ha-sync", "dhcp4", {"server-name": "server1", "max-period": 30}, timeout=60)[0]
         assert answer == {"result": 0, "text": "Lease database synchronization complete."}
-        assert ls_leases(ls) == kea_leases(kea)  # more than three of Kea's pages of 50
+        assert dump(ls) == kea.leases()  # more than three of Kea's pages of 50
         for i in range(60):
             admin_add(ls, i)
         answer = kea.socket_command({"command": "ha-sync", "arguments": {"server-name": "server2"}}, timeout=60)
         assert answer == {"result": 0, "text": "Lease database synchronization complete."}
-        assert kea_leases(kea) == ls_leases(ls)
+        assert kea.leases() == dump(ls)
         wait_pair(kea, ls, ["hot-standby", "hot-standby"])
         assert "HA_SYNC_SUCCESSFUL" in kea.read_log()
 
@@ -418,12 +388,12 @@ def test_kea_killed_leasesync_takes_over_and_kea_resyncs(ns: Namespace, spawn: A
         wait_pair(kea, ls, ["hot-standby", "hot-standby"])
         stats = dora(150, rate=100)
         assert stats["REQUEST-ACK"]["received packets"] >= 120, stats
-        before = kea_leases(kea)
-        wait_for(lambda: ls_leases(ls) == before, 15, what="leasesync to hold Kea's leases")
+        before = kea.leases()
+        wait_for(lambda: dump(ls) == before, 15, what="leasesync to hold Kea's leases")
         killed = time.monotonic()
     # KeaServer.__exit__ killed kea-dhcp4 and its control agent (SIGTERM, then SIGKILL)
     assert ls is not None
-    wait_for(lambda: ls_state(ls) == "partner-down", 15, interval=0.1, what="leasesync in partner-down")
+    wait_for(lambda: ha_state(ls) == "partner-down", 15, interval=0.1, what="leasesync in partner-down")
     took = time.monotonic() - killed
     # Kea's rule with max-unacked-clients 0: partner-down once max-response-delay has passed since
     # the last successful contact; heartbeats go every heartbeat-delay.
@@ -434,8 +404,8 @@ def test_kea_killed_leasesync_takes_over_and_kea_resyncs(ns: Namespace, spawn: A
     with kea4(kea_port, hook) as kea:  # empty memfile: must resync from leasesync
         wait_pair(kea, ls, ["hot-standby", "hot-standby"], timeout=40)
         assert "HA_SYNC_SUCCESSFUL" in kea.read_log()
-        wait_for(lambda: kea_leases(kea) == ls_leases(ls), 15, what="identical leases")
-        assert len(kea_leases(kea)) == len(before) + 20
+        wait_for(lambda: kea.leases() == dump(ls), 15, what="identical leases")
+        assert len(kea.leases()) == len(before) + 20
 
 
 # --- 5. load-balancing --------------------------------------------------------------------------
@@ -457,8 +427,8 @@ def test_load_balancing_with_kea(ns: Namespace, spawn: Any, tmp_path: Path) -> N
         assert 40 <= half <= 160, half
         for i in range(10):  # leasesync → Kea
             admin_add(ls, i)
-        wait_for(lambda: kea_leases(kea) == ls_leases(ls), 15, what="updates both ways")
-        assert len(kea_leases(kea)) == half + 10
+        wait_for(lambda: kea.leases() == dump(ls), 15, what="updates both ways")
+        assert len(kea.leases()) == half + 10
 
         # ha-scopes on Kea: it serves both scopes, so every client gets an answer
         answer = kea.socket_command({"command": "ha-scopes", "arguments": {"scopes": ["server1", "server2"]}})
@@ -475,7 +445,7 @@ def test_load_balancing_with_kea(ns: Namespace, spawn: Any, tmp_path: Path) -> N
         answer = ls.command("ha-scopes", "dhcp4", {"scopes": ["server2"]})[0]
         assert answer["result"] == 0, answer
         wait_for(lambda: kea_remote(kea).get("last-scopes") == ["server2"], 10, what="scopes back")
-        wait_for(lambda: kea_leases(kea) == ls_leases(ls), 15, what="identical leases")
+        wait_for(lambda: kea.leases() == dump(ls), 15, what="identical leases")
 
         # maintenance started on Kea: leasesync goes in-maintenance
         answer = kea.socket_command({"command": "ha-maintenance-start"})
@@ -489,11 +459,11 @@ def test_load_balancing_with_kea(ns: Namespace, spawn: Any, tmp_path: Path) -> N
         assert answer["result"] == 0, answer
         wait_pair(kea, ls, ["in-maintenance", "partner-in-maintenance"], timeout=10)
         admin_add(ls, 50)  # a server in partner-in-maintenance still sends its updates
-        wait_for(lambda: "10.10.100.51" in addresses(kea_leases(kea)), 10, what="update during maintenance")
+        wait_for(lambda: "10.10.100.51" in addresses(kea.leases()), 10, what="update during maintenance")
         answer = ls.command("ha-maintenance-cancel", "dhcp4")[0]
         assert answer["result"] == 0, answer
         wait_pair(kea, ls, ["load-balancing", "load-balancing"], timeout=15)
-        wait_for(lambda: kea_leases(kea) == ls_leases(ls), 15, what="identical leases at the end")
+        wait_for(lambda: kea.leases() == dump(ls), 15, what="identical leases at the end")
 
 
 # --- 6. leasesync as a backup ------------------------------------------------------------------
@@ -504,14 +474,14 @@ def test_leasesync_as_backup_of_a_kea_hot_standby_pair(ns: Namespace, spawn: Any
     with kea4(p1, ha_lib("server1", "hot-standby", peers), name="kea1") as kea1, \
          kea4(p2, ha_lib("server2", "hot-standby", peers), interface=None, name="kea2") as kea2:
         ls = spawn(leasesync_config(tmp_path, "server3", p3, ha_lib("server3", "hot-standby", peers)), "server3")
-        wait_for(lambda: [kea_state(kea1), kea_state(kea2), ls_state(ls)] == ["hot-standby", "hot-standby", "backup"],
+        wait_for(lambda: [kea1.ha_state(), kea2.ha_state(), ha_state(ls)] == ["hot-standby", "hot-standby", "backup"],
                  30, what="kea1, kea2 in hot-standby, leasesync in backup")
         stats = dora(200, rate=100)
         assert stats["REQUEST-ACK"]["received packets"] >= 150, stats
-        wait_for(lambda: ls_leases(ls) == kea_leases(kea1), 15, what="the backup to hold the primary's leases")
-        assert kea_leases(kea2) == kea_leases(kea1)
+        wait_for(lambda: dump(ls) == kea1.leases(), 15, what="the backup to hold the primary's leases")
+        assert kea2.leases() == kea1.leases()
         assert metric(ls, "leasesync_commands_total", command="ha-heartbeat") == 0  # a backup gets none
-        assert ls_state(ls) == "backup"
+        assert ha_state(ls) == "backup"
 
 
 def test_leasesync_as_backup_of_a_passive_backup_kea(ns: Namespace, spawn: Any, tmp_path: Path) -> None:
@@ -524,8 +494,8 @@ def test_leasesync_as_backup_of_a_passive_backup_kea(ns: Namespace, spawn: Any, 
         wait_pair(kea, ls, ["passive-backup", "backup"], timeout=15)
         stats = dora(200, rate=100)
         assert stats["REQUEST-ACK"]["received packets"] >= 150, stats
-        wait_for(lambda: ls_leases(ls) == kea_leases(kea), 15, what="the backup to hold the primary's leases")
-        assert len(ls_leases(ls)) >= 150
+        wait_for(lambda: dump(ls) == kea.leases(), 15, what="the backup to hold the primary's leases")
+        assert len(dump(ls)) >= 150
 
 
 # --- 7. DHCPv6 ------------------------------------------------------------------------------------
@@ -542,7 +512,7 @@ def test_dhcp6_pair_bulk_apply_both_ways(ns6: Namespace, spawn: Any, tmp_path: P
         stats = perfdhcp("-6", "-l", "v6b", "-r", "50", "-R", "100000", "-n", "150", "-p", "15", "-W", "2000000",
                          timeout=60)
         assert stats["REQUEST-REPLY"]["received packets"] >= 100, stats
-        wait_for(lambda: ls_leases(ls, 6) == kea_leases(kea, 6), 15, what="Kea's v6 leases on leasesync")
+        wait_for(lambda: dump(ls, 6) == kea.leases(), 15, what="Kea's v6 leases on leasesync")
         assert metric(ls, "leasesync_commands_total", command="lease6-bulk-apply") >= 100
         # leasesync → Kea: an administrator's lease6-add goes out as lease6-bulk-apply
         for i in range(5):
@@ -550,7 +520,7 @@ def test_dhcp6_pair_bulk_apply_both_ways(ns6: Namespace, spawn: Any, tmp_path: P
                 "ip-address": f"2001:db8:1::a:{i + 1}", "duid": f"00:03:00:01:02:00:00:00:00:{i:02x}",
                 "iaid": 1000 + i, "subnet-id": 1, "hostname": f"v6-{i}.example.org"})[0]
             assert answer["result"] == 0, answer
-        wait_for(lambda: {f"2001:db8:1::a:{i + 1}" for i in range(5)} <= addresses(kea_leases(kea, 6)), 15,
+        wait_for(lambda: {f"2001:db8:1::a:{i + 1}" for i in range(5)} <= addresses(kea.leases()), 15,
                  what="leasesync's v6 leases on Kea")
-        wait_for(lambda: ls_leases(ls, 6) == kea_leases(kea, 6), 15, what="identical v6 leases")
+        wait_for(lambda: dump(ls, 6) == kea.leases(), 15, what="identical v6 leases")
         assert states(kea, ls, "dhcp6") == ["hot-standby", "hot-standby"]

@@ -147,7 +147,7 @@ class HaConfig:
         user of *this* server's entry (attributed to the partner); leasesync peers, and sites
         that use one set of credentials both ways, send their own entry's user."""
         users = {p.basic_auth_user: p.name for p in self.other_peers if p.basic_auth_user}
-        this = self.peer(self.this_server_name)
+        this = self.this_peer
         if this.basic_auth_user and this.basic_auth_user not in users:
             sender = self.partner or (self.other_peers[0] if self.other_peers else None)
             if sender is not None:
