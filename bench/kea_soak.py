@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,8 @@ def ha_lib(this: str, peers: list[dict[str, Any]], mode: str) -> dict[str, Any]:
 class Kea:
     """kea-dhcp4 + kea-ctrl-agent that can be killed and restarted on the same lease file."""
 
-    def __init__(self, port: int, hook: dict[str, Any], lease_file: Path) -> None:
-        self.port, self.hook, self.lease_file = port, hook, lease_file
+    def __init__(self, port: int, hook: dict[str, Any], lease_file: Path, extra: dict[str, Any]) -> None:
+        self.port, self.hook, self.lease_file, self.extra = port, hook, lease_file, extra
         self.server: KeaServer | None = None
 
     def start(self) -> None:
@@ -93,7 +94,8 @@ class Kea:
                                  if FAMILY == 4 else {"interfaces": ["v6a"], "dhcp_port": 547})
         self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, hooks_libraries=[self.hook],
                                 http_port=self.port, valid_lifetime=36000, lease_database=database,
-                                name="soak-kea", extra_config={"multi-threading": {"enable-multi-threading": False}},
+                                name="soak-kea", extra_config={"multi-threading": {"enable-multi-threading": False},
+                                                                 **self.extra},
                                 **where).start()
 
     def kill(self) -> None:
@@ -136,13 +138,18 @@ def perfdhcp(rate: int, clients: int, seconds: float, out: dict[str, str]) -> No
     out["text"] = done.stdout + done.stderr
 
 
-def difference(kea: list[dict[str, Any]], ls: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
-    """(on one side only, differing, a few examples)."""
+def difference(kea: list[dict[str, Any]], ls: list[dict[str, Any]], load_start: float) -> tuple[int, int, list[str]]:
+    """(on one side only, differing, a few examples); the one-sided leases are also counted by
+    the second of the run their cltt falls in, to line them up with the chaos events."""
     kmap = {lease["ip-address"]: lease for lease in kea}
     lmap = {lease["ip-address"]: lease for lease in ls}
     only = sorted(set(kmap) ^ set(lmap))
     differing = [a for a in sorted(set(kmap) & set(lmap)) if kmap[a] != lmap[a]]
     examples = [f"only on {'Kea' if a in kmap else 'leasesync'}: {kmap.get(a) or lmap.get(a)}" for a in only[:3]]
+    if only:
+        seconds = Counter(int((kmap.get(a) or lmap[a])["cltt"] - load_start) for a in only)
+        examples.append("one-sided leases by cltt (s into the run: count): "
+                        + ", ".join(f"{second}: {count}" for second, count in sorted(seconds.items())))
     for a in differing[:3]:
         fields = {k: (kmap[a].get(k), lmap[a].get(k)) for k in set(kmap[a]) | set(lmap[a])
                   if kmap[a].get(k) != lmap[a].get(k)}
@@ -173,7 +180,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
     else:
         config = service_config(database, port=ls_port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
         config["Dhcp4"]["subnet4"] = SUBNET4
-    kea = Kea(kea_port, ha_lib("kea", peers, args.mode), workdir / f"kea-leases{FAMILY}.csv")
+    kea_extra = {} if args.parked_packet_limit is None else {"parked-packet-limit": args.parked_packet_limit}
+    kea = Kea(kea_port, ha_lib("kea", peers, args.mode), workdir / f"kea-leases{FAMILY}.csv", kea_extra)
     ls = ServerProcess(config, workdir, "leasesync")
     stop = threading.Event()
     stats = Stats()
@@ -198,7 +206,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         threads += [threading.Thread(target=writer, args=(i + 1, [ls.url], stop, stats, histories[i], args.seed,
                                                           True, False, ("leasesync", "-")))
                     for i in range(args.writers)]
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         for t in threads:
             t.start()
         note(f"load started: perfdhcp {args.rate} DORA/s from {args.clients} clients to Kea, "
@@ -237,7 +245,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         result["equal"] = wait_until(lambda: kea.leases() == ls_leases(ls), 20)
         kea_now, ls_now = kea.leases(), ls_leases(ls)
         result["sizes"] = (len(kea_now), len(ls_now))
-        result["only"], result["different"], result["examples"] = difference(kea_now, ls_now)
+        result["only"], result["different"], result["examples"] = difference(kea_now, ls_now, started_wall)
         result["kea"] = check_leases(kea_now, histories, "Kea")
         result["leasesync"] = check_leases(ls_now, histories, "leasesync")
     finally:
@@ -276,6 +284,10 @@ def main() -> int:
     parser.add_argument("--kea-pause-at", type=float, default=0.75, help="fraction of the run at which Kea is "
                         "SIGSTOPped once for --down seconds (0: never)")
     parser.add_argument("--settle", type=float, default=90.0)
+    parser.add_argument("--parked-packet-limit", type=int, default=None,
+                        help="Kea's parked-packet-limit (Kea's default 256; 0: no limit). A DHCP query Kea "
+                        "cannot park while it waits for leasesync's answer is dropped after its lease was "
+                        "committed, and that lease is never sent: it stays on Kea only")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--leasesync-primary", action="store_true", help="leasesync primary, Kea standby")
     parser.add_argument("--mode", choices=("hot-standby", "load-balancing"), default="hot-standby")

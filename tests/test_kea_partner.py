@@ -68,13 +68,16 @@ def leasesync_config(tmp_path: Path, name: str, port: int, hook: dict[str, Any],
 
 
 def kea4(port: int, hook: dict[str, Any], *, interface: str | None = "lo/127.0.0.1", start_agent: bool = True,
-         extra: dict[str, Any] | None = None, name: str = "kea") -> KeaServer:
-    """kea-dhcp4 on the namespace's standard port 67 (perfdhcp relays to it), memfile without
-    persistence (a restarted Kea starts empty), its control agent on `port`."""
+         extra: dict[str, Any] | None = None, name: str = "kea", lease_file: Path | None = None) -> KeaServer:
+    """kea-dhcp4 on the namespace's standard port 67 (perfdhcp relays to it), its control agent
+    on `port`; memfile without persistence (a restarted Kea starts empty) unless `lease_file`."""
+    database = ({"type": "memfile", "persist": True, "lfc-interval": 0, "name": str(lease_file)}
+                if lease_file else None)
     return KeaServer(
         4, SUBNET4, hooks_libraries=[hook], http_port=port if start_agent else None, start_agent=start_agent,
         interfaces=[interface] if interface else [], dhcp_socket="udp", dhcp_port=67, valid_lifetime=3600,
         extra_config={"multi-threading": {"enable-multi-threading": False}, **(extra or {})}, name=name,
+        lease_database=database,
     )
 
 
@@ -406,6 +409,33 @@ def test_kea_killed_leasesync_takes_over_and_kea_resyncs(ns: Namespace, spawn: A
         assert "HA_SYNC_SUCCESSFUL" in kea.read_log()
         wait_for(lambda: kea.leases() == dump(ls), 15, what="identical leases")
         assert len(kea.leases()) == len(before) + 20
+
+
+def test_leasesync_started_while_kea_was_down_fetches_kea_leases_when_kea_returns(
+        ns: Namespace, spawn: Any, tmp_path: Path) -> None:
+    # Kea (primary) handed out leases while leasesync was down, then went down itself before
+    # leasesync, restarted, could sync: leasesync went to partner-down with a database that lacks
+    # them. Kea comes back on its lease file and syncs from leasesync; Kea-Kea would now go to
+    # hot-standby with the leases on Kea only (README, differences from Kea 2.2). leasesync
+    # resyncs first.
+    kea_port, ls_port = free_port(), free_port()
+    peers = [peer("server1", kea_port, "primary"), peer("server2", ls_port, "standby")]
+    hook = ha_lib("server1", "hot-standby", peers)
+    lease_file = tmp_path / "kea-leases4.csv"
+    with kea4(kea_port, hook, lease_file=lease_file) as kea:
+        wait_for(lambda: kea.ha_state() == "partner-down", 20, interval=0.2, what="Kea alone in partner-down")
+        stats = dora(60, rate=100)  # no updates sent: leasesync is not there
+        assert stats["REQUEST-ACK"]["received packets"] >= 50, stats
+        handed_out = addresses(kea.leases())
+    ls = spawn(leasesync_config(tmp_path, "server2", ls_port, ha_lib("server2", "hot-standby", peers)), "server2")
+    wait_for(lambda: ha_state(ls) == "partner-down", 20, interval=0.2, what="leasesync in partner-down")
+    for i in range(5):  # served alone meanwhile
+        admin_add(ls, i)
+    with kea4(kea_port, hook, lease_file=lease_file) as kea:
+        wait_pair(kea, ls, ["hot-standby", "hot-standby"], timeout=40)
+        assert handed_out <= addresses(dump(ls))
+        wait_for(lambda: kea.leases() == dump(ls), 15, what="identical leases")
+        assert "we have not synced with it since we started: resync" in ls.log_path.read_text()
 
 
 # --- 5. load-balancing --------------------------------------------------------------------------

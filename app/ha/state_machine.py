@@ -243,6 +243,9 @@ class HaStateMachine:
         # We skipped lease updates to the partner since it last synced from us (our side of
         # the asymmetric-failure fix, spec §3.3).
         self._partner_missing_our_updates = False
+        # Our lease database has not been synchronized with the partner's since this process
+        # started: a restarted server lacks what the partner handed out while it was down.
+        self._unsynced_since_start = True
         self._since = now
         self._reason = "service started"
         self._started = False
@@ -339,6 +342,7 @@ class HaStateMachine:
                 f"lease database synchronization with {partner_name} failed: {error}",
             )
         else:
+            self._unsynced_since_start = False
             self._log(
                 "info",
                 "HA_SYNC_SUCCESSFUL",
@@ -839,6 +843,12 @@ class HaStateMachine:
         elif target is Rule.RESYNC_IF_PARTNER_UNSENT:
             if self.comm.partner_has_new_unsent_updates():
                 self._transition(S.WAITING, "partner is ready but skipped lease updates meanwhile: resync")
+            elif self._unsynced_since_start and self.config.sync_leases:
+                # We came to partner-down straight from start-up (or a failed sync), so the
+                # leases the partner handed out before it went away never reached us, and its
+                # unsent-update count, reset by its own restart, cannot tell. Kea 2.2 goes to
+                # the normal state here and the two databases stay apart; resync instead.
+                self._transition(S.WAITING, "partner is ready but we have not synced with it since we started: resync")
             elif self._partner_missing_our_updates:
                 # Kea 2.2 would go to the normal state here and leave the leases we handed out
                 # since the partner's sync missing on it (spec §3.3). Ask it to sync again

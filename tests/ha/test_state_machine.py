@@ -168,6 +168,56 @@ def test_partner_down_resyncs_when_the_partner_reports_new_unsent_updates() -> N
     assert sm.state is S.SYNCING
 
 
+def _standby_in_partner_down_since_start_and_primary_back_in_ready(**overrides: Any) -> Pair:
+    """server2 started while server1 was down (partner-down without a sync); server1 restarts,
+    syncs from server2 and reaches ready."""
+    pair = hs_pair(**overrides)
+    pair.cut("server1", "server2")
+    pair.start()
+    pair.advance(13)
+    assert pair["server2"].state is S.PARTNER_DOWN
+    assert not pair.actions_of("server2", StartSync)
+    pair.machines["server1"] = HaStateMachine(make_config("server1", **overrides), pair.now)  # restarted
+    pair.process("server1", pair["server1"].start(pair.now))
+    pair.heal()
+    pair.log.clear()
+    return pair
+
+
+def test_partner_down_since_start_resyncs_when_the_partner_is_ready() -> None:
+    """Kea 2.2 goes to hot-standby here and never fetches what the partner handed out before it
+    went down (its unsent-update count restarted with it): the databases stay apart."""
+    pair = _standby_in_partner_down_since_start_and_primary_back_in_ready()
+    pair.advance(20)
+    assert pair.states() == {"server1": S.HOT_STANDBY, "server2": S.HOT_STANDBY}
+    moves = [(a.from_state, a.to_state) for n, a in pair.log if n == "server2" and isinstance(a, LogStateChange)]
+    assert moves[:2] == [(S.PARTNER_DOWN, S.WAITING), (S.WAITING, S.SYNCING)]
+    assert pair.actions_of("server2", StartSync)
+
+
+def test_partner_down_after_a_sync_returns_to_normal_when_the_partner_is_ready() -> None:
+    pair = hs_pair()
+    pair.start()
+    pair.advance(10)  # both synced at start-up
+    pair.cut("server1", "server2")
+    pair.advance(13)
+    assert pair["server2"].state is S.PARTNER_DOWN
+    pair.machines["server1"] = HaStateMachine(make_config("server1"), pair.now)
+    pair.process("server1", pair["server1"].start(pair.now))
+    pair.heal()
+    pair.log.clear()
+    pair.advance(20)
+    assert pair.states() == {"server1": S.HOT_STANDBY, "server2": S.HOT_STANDBY}
+    assert not pair.actions_of("server2", StartSync)
+
+
+def test_partner_down_since_start_with_sync_leases_false_returns_to_normal() -> None:
+    pair = _standby_in_partner_down_since_start_and_primary_back_in_ready(**{"sync-leases": False})
+    pair.advance(20)
+    assert pair.states() == {"server1": S.HOT_STANDBY, "server2": S.HOT_STANDBY}
+    assert not pair.actions_of("server2", StartSync)
+
+
 def test_partner_down_asks_a_ready_partner_to_resync_when_it_lacks_our_leases() -> None:
     """Spec §3.3: Kea's asymmetric-failure flaw is not copied."""
     pair = hs_pair()
