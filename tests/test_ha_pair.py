@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -245,6 +246,33 @@ def test_a_replayed_backlog_keeps_each_leases_changes_in_the_order_made(spawn: A
     assert by_address["192.0.2.82"]["hw-address"] == "2a:2b:2c:2d:2e:2f"
     assert by_address["192.0.2.84"]["hostname"] == "second.example.org"
     assert metric(standby, "leasesync_ha_lease_updates_received_total") >= 35  # replayed, not synced
+
+
+def test_a_backlog_drained_over_many_rounds_logs_one_start_and_one_summary(spawn: Any, tmp_path: Path) -> None:
+    """Under a stream of changes a drain can take thousands of rounds; its log is two lines, not
+    up to three a round (about 300 lines a second in bench/kea_soak.py before session 30)."""
+    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
+    c1, c2 = pair_configs(dbs, **{"max-response-delay": 60000})  # paused, the pair stays in hot-standby
+    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
+    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    standby.signal(signal.SIGSTOP)
+    try:
+        for i in range(450):  # more than two replay rounds (200 entries each)
+            address = f"192.0.2.{i + 1}" if i < 254 else f"198.51.100.{i - 253}"  # the two subnets
+            assert primary.command("lease4-add", "dhcp4", {"ip-address": address, "hw-address": HW})[0]["result"] == 0
+    finally:
+        standby.signal(signal.SIGCONT)
+    wait_for(lambda: metric(primary, "leasesync_ha_backlog_depth", peer="server2") == 0, 60,
+             what="the backlog to be replayed")
+    wait_for(lambda: "HA_LEASES_BACKLOG_SUCCESS" in primary.log_path.read_text(), 10, what="the drain's summary")
+    log = primary.log_path.read_text()
+    assert log.count("HA_LEASES_BACKLOG_START") == 1, log[-3000:]
+    assert log.count("HA_LEASES_BACKLOG_SUCCESS") == 1
+    summary = re.search(r"(\d+) sent, (\d+) superseded .* (\d+) already there .* (\d+) rounds", log)
+    assert summary is not None, log[-3000:]
+    sent, superseded, already, rounds = map(int, summary.groups())
+    assert sent + already == 450 and superseded == 0 and rounds >= 3
+    assert dump4(standby) == dump4(primary)
 
 
 def test_a_replayed_v6_backlog_keeps_each_leases_changes_in_the_order_made(spawn: Any, tmp_path: Path) -> None:
