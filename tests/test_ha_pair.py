@@ -27,11 +27,17 @@ def add(server: Any, i: int) -> dict[str, Any]:
     return server.command("lease4-add", "dhcp4", {"ip-address": f"192.0.2.{i}", "hw-address": HW})[0]
 
 
-def test_hot_standby_pair_reaches_hot_standby_and_replicates_admin_leases(spawn: Any, tmp_path: Path) -> None:
+def hot_standby_pair(spawn: Any, tmp_path: Path, **extra: Any) -> tuple[Any, Any]:
+    """A primary and a standby on SQLite, started and in hot-standby."""
     dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs)
+    c1, c2 = pair_configs(dbs, **extra)
     primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
     wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    return primary, standby
+
+
+def test_hot_standby_pair_reaches_hot_standby_and_replicates_admin_leases(spawn: Any, tmp_path: Path) -> None:
+    primary, standby = hot_standby_pair(spawn, tmp_path)
     for i in range(10, 30):
         assert add(primary, i)["result"] == 0
     assert primary.command("lease4-del", "dhcp4", {"ip-address": "192.0.2.10"})[0]["result"] == 0
@@ -42,10 +48,7 @@ def test_hot_standby_pair_reaches_hot_standby_and_replicates_admin_leases(spawn:
 def test_a_pair_at_work_does_not_log_every_request_it_sends(spawn: Any, tmp_path: Path) -> None:
     """Heartbeats and lease updates are not logged one line each at the default severity (INFO):
     httpx would, and a busy pair would fill its log with them."""
-    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs)
-    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
-    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    primary, standby = hot_standby_pair(spawn, tmp_path)
     for i in range(10, 15):
         assert add(primary, i)["result"] == 0
     wait_for(lambda: len(dump4(standby)) == 5, 10, what="the standby to hold the 5 leases")
@@ -91,10 +94,7 @@ def test_load_balancing_pair_sends_updates_both_ways(spawn: Any, tmp_path: Path)
 
 
 def test_standby_killed_during_a_stream_of_admin_changes_ends_with_identical_stores(spawn: Any, tmp_path: Path) -> None:
-    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs)
-    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
-    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    primary, standby = hot_standby_pair(spawn, tmp_path)
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -126,10 +126,7 @@ def test_a_restarted_standby_returns_to_hot_standby_while_the_primarys_changes_g
                                                                                      tmp_path: Path) -> None:
     """A primary in partner-down that keeps changing leases does not ask its synced standby to
     sync again and again (ha-reset): what it could not send waits in its durable backlog."""
-    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs)
-    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
-    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    primary, standby = hot_standby_pair(spawn, tmp_path)
     standby.kill()
     wait_for(lambda: ha_state(primary) == "partner-down", 15, what="primary in partner-down")
     stop = threading.Event()
@@ -202,10 +199,7 @@ def _quietly(call: Any) -> None:
 
 
 def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> None:
-    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs)
-    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
-    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    primary, standby = hot_standby_pair(spawn, tmp_path)
     standby.signal(signal.SIGSTOP)
     try:
         for i in range(60, 70):
@@ -219,10 +213,7 @@ def test_paused_standby_catches_up_after_sigcont(spawn: Any, tmp_path: Path) -> 
 def test_a_replayed_backlog_keeps_each_leases_changes_in_the_order_made(spawn: Any, tmp_path: Path) -> None:
     """The backlog is replayed many leases at a time: the changes of one lease (added, deleted,
     added again with another client, renamed twice) still reach the standby in their order."""
-    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs, **{"max-response-delay": 60000})  # paused, the pair stays in hot-standby
-    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
-    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    primary, standby = hot_standby_pair(spawn, tmp_path, **{"max-response-delay": 60000})  # stays in hot-standby paused
     standby.signal(signal.SIGSTOP)
     try:
         for i in range(80, 120):
@@ -251,10 +242,7 @@ def test_a_replayed_backlog_keeps_each_leases_changes_in_the_order_made(spawn: A
 def test_a_backlog_drained_over_many_rounds_logs_one_start_and_one_summary(spawn: Any, tmp_path: Path) -> None:
     """Under a stream of changes a drain can take thousands of rounds; its log is two lines, not
     up to three a round (about 300 lines a second in bench/kea_soak.py before session 30)."""
-    dbs = [make_database("sqlite", tmp_path)[0] for _ in range(2)]
-    c1, c2 = pair_configs(dbs, **{"max-response-delay": 60000})  # paused, the pair stays in hot-standby
-    primary, standby = spawn(c1, "server1"), spawn(c2, "server2")
-    wait_states([primary, standby], ["hot-standby", "hot-standby"])
+    primary, standby = hot_standby_pair(spawn, tmp_path, **{"max-response-delay": 60000})  # stays in hot-standby paused
     standby.signal(signal.SIGSTOP)
     try:
         for i in range(450):  # more than two replay rounds (200 entries each)
