@@ -141,3 +141,84 @@ async def test_an_entry_queued_while_the_backlog_is_counted_is_replayed_not_left
     metrics = (await client.http.get("/metrics")).text
     assert service._backlog_pending["server2"] is True
     assert 'leasesync_ha_backlog_depth{family="dhcp4",peer="server2"} 1.0' in metrics
+
+
+class GatedPeer:
+    """Stands in for a peer's client: every lease update waits for `gate`, and is recorded."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.sent: list[str] = []
+        self.fail = False
+
+    async def send(self, body: dict[str, Any], request_timeout: float | None = None,
+                   accept: tuple[int, ...] = (0, 3)) -> dict[str, Any]:
+        await self.gate.wait()
+        if self.fail:
+            raise PeerError("communication", "Connection refused")
+        self.sent.append(body["arguments"]["ip-address"])
+        return {"result": 0, "text": "Lease updated."}
+
+
+def update(address: str) -> dict[str, Any]:
+    return {"command": "lease4-update", "service": ["dhcp4"],
+            "arguments": {"ip-address": address, "hw-address": "1a:1b:1c:1d:1e:1f", "force-create": True}}
+
+
+async def replaying_service(make_client: Any, sqlite_database: dict[str, Any]) -> tuple[Any, GatedPeer]:
+    """A primary whose replay to server2 goes through a GatedPeer, with the peer taken as ready
+    and every queued entry as still to be sent (no state machine, no copy checks)."""
+    from tests.conftest import free_port, service_config
+    from tests.ha_helpers import ha_hook
+
+    peers = [{"name": "server1", "url": f"http://127.0.0.1:{free_port()}/", "role": "primary"},
+             {"name": "server2", "url": f"http://127.0.0.1:{free_port()}/", "role": "standby"}]
+    client = await make_client(service_config(sqlite_database, dhcp6=False, dhcp4_extra={
+        "hooks-libraries": [ha_hook("server1", "hot-standby", peers, **{
+            "heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 5000})]}))
+    service = client.runtime.ha[4]
+    peer = GatedPeer()
+    service.clients["server2"] = peer
+    service._peer_ready_for_replay = lambda _peer: True
+
+    async def still_current(_peer: str, _command: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        return arguments
+
+    service._still_current = still_current
+    return service, peer
+
+
+async def test_a_change_queued_behind_a_flowing_replay_is_answered_after_the_replay_hands_it_over(
+        make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    # The answer of a change that queues behind the backlog (to keep its order) waits for the
+    # replay to deliver it, as it would have waited for the partner's answer; before session 30
+    # it was answered at once, and writers could outrun the replay for as long as they wrote.
+    from app.ha.actions import SendLeaseUpdates
+
+    service, peer = await replaying_service(make_client, sqlite_database)
+    await service._persist("server2", [update("192.0.2.1"), update("192.0.2.2")])  # a round starts, gated
+    change = asyncio.ensure_future(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.3"),), True)))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(change), 0.3)
+    peer.gate.set()
+    await asyncio.wait_for(change, 5)
+    assert "192.0.2.3" in peer.sent
+
+
+async def test_a_change_queued_behind_a_failing_replay_is_answered_at_once(
+        make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    # The peer does not take updates: the change is in the durable backlog, and waiting for the
+    # next round's outcome would only delay the answer (the direct path's failure answers too).
+    from app.ha.actions import SendLeaseUpdates
+
+    service, peer = await replaying_service(make_client, sqlite_database)
+    peer.fail = True
+    peer.gate.set()
+    await service._persist("server2", [update("192.0.2.1")])
+    for _ in range(200):
+        if service._replay_stalled["server2"]:
+            break
+        await asyncio.sleep(0.01)
+    assert service._replay_stalled["server2"]
+    peer.gate.clear()  # the next round would hang: the change must not wait for it
+    await asyncio.wait_for(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.2"),), True)), 1)

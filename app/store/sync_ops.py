@@ -86,6 +86,19 @@ def enqueue_op(peer: str, family: int, items: Sequence[tuple[str, dict[str, Any]
     return FuncOp(lambda conn, dialect: _enqueue(conn, [peer], family, items))
 
 
+def enqueue_tail_op(peer: str, family: int, items: Sequence[tuple[str, dict[str, Any]]]) -> WriteOp:
+    """enqueue_op that also returns the highest entry id of the peer's backlog after the insert,
+    read in the same transaction: at least the id of every entry it queued."""
+    from app.store.repository import FuncOp
+
+    def run(conn: Connection, dialect: str) -> int:
+        _enqueue(conn, [peer], family, items)
+        t = schema.ha_backlog
+        return int(conn.execute(select(func.max(t.c.id)).where(t.c.peer == peer, t.c.family == family)).scalar() or 0)
+
+    return FuncOp(run)
+
+
 def delete_entries_op(ids: Sequence[int]) -> WriteOp:
     from app.store.repository import FuncOp
 
