@@ -222,3 +222,27 @@ async def test_a_change_queued_behind_a_failing_replay_is_answered_at_once(
     assert service._replay_stalled["server2"]
     peer.gate.clear()  # the next round would hang: the change must not wait for it
     await asyncio.wait_for(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.2"),), True)), 1)
+
+
+async def test_a_change_waits_for_the_hand_over_in_a_drain_after_the_backlog_was_emptied(
+        make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    # SQLite numbers a row max(rowid) + 1: once the backlog table is empty the ids start over,
+    # and the id the previous drain handled last says nothing about the next drain's entries.
+    from app.ha.actions import SendLeaseUpdates
+
+    service, peer = await replaying_service(make_client, sqlite_database)
+    peer.gate.set()
+    await service._persist("server2", [update("192.0.2.1"), update("192.0.2.2")])
+    for _ in range(200):
+        if not service._backlog_pending["server2"]:
+            break
+        await asyncio.sleep(0.01)
+    assert not service._backlog_pending["server2"] and peer.sent == ["192.0.2.1", "192.0.2.2"]
+    peer.gate.clear()
+    await service._persist("server2", [update("192.0.2.3")])  # id 1 again
+    change = asyncio.ensure_future(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.4"),), True)))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(change), 0.3)
+    peer.gate.set()
+    await asyncio.wait_for(change, 5)
+    assert peer.sent[-1] == "192.0.2.4"

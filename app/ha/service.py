@@ -114,7 +114,9 @@ class HaService:
         # _await_handover): the highest entry id each peer's replay has handled, an event pulsed
         # after every round, and whether the last round failed or could not run (the peer is
         # not taking updates: nobody waits until a round succeeds again).
-        self._handled_through: dict[str, int] = dict.fromkeys(self.clients, 0)
+        # None: nothing handled since the backlog was last empty (ids are only comparable within
+        # one drain: SQLite numbers rows max(rowid)+1, so an emptied table starts over)
+        self._handled_through: dict[str, int | None] = dict.fromkeys(self.clients, None)
         self._replay_pulse: dict[str, asyncio.Event] = {name: asyncio.Event() for name in self.clients}
         self._replay_stalled: dict[str, bool] = dict.fromkeys(self.clients, False)
         self._sync_lock = asyncio.Lock()
@@ -479,11 +481,11 @@ class HaService:
         rounds of 1-4 entries until the load stopped), answering before the partner had the
         change. Behind a long backlog (an outage's) it answers at once, as Kea's
         communication-recovery does: waiting for the whole drain would stall every command."""
-        if self._replay_stalled[peer] or through - self._handled_through[peer] > HANDOVER_WINDOW:
-            return
         deadline = self.clock() + self.update_timeout
-        while self._handled_through[peer] < through and self._backlog_pending[peer] \
-                and not self._replay_stalled[peer]:
+        while self._backlog_pending[peer] and not self._replay_stalled[peer]:
+            handled = self._handled_through[peer]
+            if handled is not None and (handled >= through or through - handled > HANDOVER_WINDOW):
+                return
             remaining = deadline - self.clock()
             if remaining <= 0:
                 return
@@ -614,6 +616,7 @@ class HaService:
                     drain.log_done(peer_name)
                     drain = None
                 self._backlog_pending[peer_name] = False
+                self._handled_through[peer_name] = None
                 self._pulse_replay(peer_name, stalled=self._replay_stalled[peer_name])
                 await wake.wait()
                 continue
@@ -647,7 +650,7 @@ class HaService:
                     # refusals settled by reconciliation are counted as failed (reason "rejected")
                     metrics.updates_sent.labels(self.service, peer_name).inc(tally.acknowledged)
             if tally.failure is None and entries:
-                self._handled_through[peer_name] = max(self._handled_through[peer_name], entries[-1].id)
+                self._handled_through[peer_name] = max(self._handled_through[peer_name] or 0, entries[-1].id)
             self._pulse_replay(peer_name, stalled=tally.failure is not None)
             if tally.failure is not None:
                 wake.clear()
