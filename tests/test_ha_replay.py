@@ -150,10 +150,19 @@ class GatedPeer:
         self.gate = asyncio.Event()
         self.sent: list[str] = []
         self.fail = False
+        self.limit: int | None = None  # updates beyond this many wait for raise_limit
+        self._raised = asyncio.Event()
+
+    def raise_limit(self, limit: int | None) -> None:
+        self.limit = limit
+        raised, self._raised = self._raised, asyncio.Event()
+        raised.set()
 
     async def send(self, body: dict[str, Any], request_timeout: float | None = None,
                    accept: tuple[int, ...] = (0, 3)) -> dict[str, Any]:
         await self.gate.wait()
+        while self.limit is not None and len(self.sent) >= self.limit:
+            await self._raised.wait()
         if self.fail:
             raise PeerError("communication", "Connection refused")
         self.sent.append(body["arguments"]["ip-address"])
@@ -246,3 +255,32 @@ async def test_a_change_waits_for_the_hand_over_in_a_drain_after_the_backlog_was
     peer.gate.set()
     await asyncio.wait_for(change, 5)
     assert peer.sent[-1] == "192.0.2.4"
+
+
+async def test_a_change_queued_behind_a_long_backlog_waits_for_one_round_not_for_its_hand_over(
+        make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    # Behind an outage's backlog waiting for the whole drain would stall every command; one round
+    # each still lets the replay gain on the writers.
+    from app.ha.actions import SendLeaseUpdates
+
+    service, peer = await replaying_service(make_client, sqlite_database)
+    peer.raise_limit(200)  # the first round (200 entries) goes through, the second waits
+    peer.gate.set()
+    await service._persist("server2", [update(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(1000)])
+    for _ in range(300):
+        if service._handled_through["server2"] == 200:
+            break
+        await asyncio.sleep(0.01)
+    assert service._handled_through["server2"] == 200
+    change = asyncio.ensure_future(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.9"),), True)))
+    with pytest.raises(TimeoutError):  # 800 entries ahead: it waits for the round under way
+        await asyncio.wait_for(asyncio.shield(change), 0.3)
+    peer.raise_limit(400)
+    await asyncio.wait_for(change, 5)
+    assert len(peer.sent) == 400 and "192.0.2.9" not in peer.sent
+    peer.raise_limit(None)
+    for _ in range(300):
+        if not service._backlog_pending["server2"]:
+            break
+        await asyncio.sleep(0.01)
+    assert peer.sent[-1] == "192.0.2.9" and len(peer.sent) == 1001

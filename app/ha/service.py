@@ -62,7 +62,7 @@ HA_UPDATE_COMMANDS = frozenset({
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR, "debug": logging.DEBUG}
 REPLAY_BATCH = 200
 # A change queued behind at most this many backlog ids waits for the replay to hand it over
-# (_await_handover); behind more it is answered at once.
+# (_await_handover); behind more, for the replay's next round.
 HANDOVER_WINDOW = 2 * REPLAY_BATCH
 # Backlog entries for different leases are replayed side by side, this many at a time (the peer
 # client's connection limit): one at a time, each a lookup and a durable write at the peer, a
@@ -479,18 +479,23 @@ class HaService:
         and the writers cannot outrun the replay. Without the wait a pair under a steady stream
         of changes never left the backlog after a hiccup (bench/kea_soak.py, session 30: 18 s of
         rounds of 1-4 entries until the load stopped), answering before the partner had the
-        change. Behind a long backlog (an outage's) it answers at once, as Kea's
-        communication-recovery does: waiting for the whole drain would stall every command."""
+        change. Behind a long backlog (an outage's) it waits for one round only: waiting for
+        the whole drain would stall every command, and one round each still lets the replay
+        gain (a round takes up to 200 entries; the writers add one change each meanwhile)."""
         deadline = self.clock() + self.update_timeout
+        waited_a_round = False
         while self._backlog_pending[peer] and not self._replay_stalled[peer]:
             handled = self._handled_through[peer]
-            if handled is not None and (handled >= through or through - handled > HANDOVER_WINDOW):
+            if handled is not None and (
+                handled >= through or (waited_a_round and through - handled > HANDOVER_WINDOW)
+            ):
                 return
             remaining = deadline - self.clock()
             if remaining <= 0:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._replay_pulse[peer].wait(), remaining)
+            waited_a_round = True
 
     def _pulse_replay(self, peer: str, *, stalled: bool = False) -> None:
         self._replay_stalled[peer] = stalled
