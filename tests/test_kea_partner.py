@@ -438,6 +438,30 @@ def test_leasesync_started_while_kea_was_down_fetches_kea_leases_when_kea_return
         assert "we have not synced with it since we started: resync" in ls.log_path.read_text()
 
 
+def test_two_kea_servers_leave_a_standby_that_went_partner_down_at_start_without_the_primarys_lease(
+        ns: Namespace, tmp_path: Path) -> None:
+    # The oracle behind the test above and README's "Partner-down straight from start-up": Kea
+    # 2.2 itself does not fetch the returning primary's leases here. If a Kea release starts
+    # doing so, this fails, and the README's difference from Kea is out of date.
+    primary_port, standby_port = free_port(), free_port()
+    peers = [peer("server1", primary_port, "primary"), peer("server2", standby_port, "standby")]
+    lease_file = tmp_path / "primary-leases4.csv"
+    with kea4(primary_port, ha_lib("server1", "hot-standby", peers), lease_file=lease_file) as primary:
+        answer = primary.socket_command({"command": "lease4-add", "arguments": {
+            "ip-address": "10.10.0.50", "hw-address": "00:01:02:03:04:05"}})
+        assert answer["result"] == 0, answer
+    standby_hook = ha_lib("server2", "hot-standby", peers)
+    with kea4(standby_port, standby_hook, interface=None, name="kea-standby",
+              lease_file=tmp_path / "standby-leases4.csv") as standby:
+        wait_for(lambda: standby.ha_state() == "partner-down", 20, interval=0.2, what="the standby in partner-down")
+        with kea4(primary_port, ha_lib("server1", "hot-standby", peers), lease_file=lease_file) as primary:
+            wait_for(lambda: [primary.ha_state(), standby.ha_state()] == ["hot-standby", "hot-standby"], 40,
+                     interval=0.2, what="both Kea servers in hot-standby")
+            assert addresses(primary.leases()) == {"10.10.0.50"}
+            assert addresses(standby.leases()) == set()
+            assert "from PARTNER-DOWN to HOT-STANDBY" in standby.read_log()
+
+
 # --- 5. load-balancing --------------------------------------------------------------------------
 
 def kea_remote(kea: KeaServer) -> dict[str, Any]:
