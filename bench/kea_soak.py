@@ -38,6 +38,12 @@ After the load stops, both servers must be back in their normal state with lease
 (bounded by `--settle`), the two lease stores must be equal field for field (Kea's
 `lease4-get-all` over its control socket against leasesync's), and every acknowledged
 administrator write must be on both with its acknowledged fields. Exits 1 otherwise.
+
+Kea's own limit: while leasesync is paused, Kea (primary) parks each DHCP query until leasesync
+answers its lease update; beyond its `parked-packet-limit` (256) it drops the query after the
+lease was committed and never sends that lease, which then stays on Kea only. A pause longer than
+about 256 / --rate seconds shows that (the run prints Kea's dropped queries and the one-sided
+leases by second); `--parked-packet-limit 0` lifts the limit to see leasesync's own faults only.
 """
 
 from __future__ import annotations
@@ -119,6 +125,17 @@ class Kea:
     def leases(self) -> list[dict[str, Any]]:
         assert self.server is not None
         return self.server.leases(timeout=60)
+
+    def dropped_queries(self) -> int | None:
+        """Kea's pkt4/pkt6-receive-drop since its last start: with Kea the primary, mostly the
+        queries it could not park while waiting for leasesync (parked-packet-limit)."""
+        name = f"pkt{FAMILY}-receive-drop"
+        try:
+            assert self.server is not None
+            answer = self.server.socket_command({"command": "statistic-get", "arguments": {"name": name}})
+            return int(answer["arguments"][name][0][0])
+        except (AssertionError, KeyError, IndexError, TypeError, ValueError, OSError):
+            return None
 
 
 def ls_state(ls: ServerProcess) -> str:
@@ -246,6 +263,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         kea_now, ls_now = kea.leases(), ls_leases(ls)
         result["sizes"] = (len(kea_now), len(ls_now))
         result["only"], result["different"], result["examples"] = difference(kea_now, ls_now, started_wall)
+        result["kea_drops"] = kea.dropped_queries()
         result["kea"] = check_leases(kea_now, histories, "Kea")
         result["leasesync"] = check_leases(ls_now, histories, "leasesync")
     finally:
@@ -265,6 +283,9 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
           f"{result['sizes'][1]} on leasesync; {result['only']} on one side only, {result['different']} differ)")
     for example in result["examples"]:
         print(f"  {example}")
+    print(f"Kea's dropped queries: {result['kea_drops']} since its last start (pkt{FAMILY}-receive-drop: as primary, "
+          "queries it could not park while waiting for leasesync; each dropped after its lease was committed, "
+          "which then stays on Kea only)")
     print(f"logs                : {workdir}")
     failed = (result["kea"][0] or result["leasesync"][0] or result["kea"][1] or result["leasesync"][1]
               or not result["settled"] or not result["equal"])
