@@ -22,6 +22,15 @@ def ids(segments: list[list[list[BacklogEntry]]]) -> list[list[list[int]]]:
     return [[[e.id for e in lane] for lane in segment] for segment in segments]
 
 
+async def until(predicate: Any, seconds: float) -> None:
+    """Poll `predicate` every 10 ms for up to `seconds` (the loop under test has no event to wait
+    on); the caller asserts what it needs afterwards."""
+    for _ in range(int(seconds * 100)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+
+
 def test_the_changes_of_one_lease_share_a_lane_in_queue_order() -> None:
     batch = [entry(1, "lease4-update", {"ip-address": "192.0.2.1"}),
              entry(2, "lease4-update", {"ip-address": "192.0.2.2"}),
@@ -112,10 +121,8 @@ async def test_an_entry_queued_while_the_backlog_is_counted_is_replayed_not_left
             "heartbeat-delay": 10000, "max-response-delay": 60000})]}))
     service = client.runtime.ha[4]
     store = service.family.store
-    for _ in range(100):  # the loop's first count: an empty backlog, then asleep
-        if service._backlog_pending.get("server2") is False:
-            break
-        await asyncio.sleep(0.01)
+    # the loop's first count: an empty backlog, then asleep
+    await until(lambda: service._backlog_pending.get("server2") is False, 1)
     assert service._backlog_pending["server2"] is False
 
     counted_before_the_commit = asyncio.Event()
@@ -134,10 +141,7 @@ async def test_an_entry_queued_while_the_backlog_is_counted_is_replayed_not_left
     store.read = read  # type: ignore[method-assign]
     service._replay_wake["server2"].set()  # a lease change wakes the loop: it counts
     await asyncio.wait_for(counted_before_the_commit.wait(), 5)
-    for _ in range(50):
-        if service._backlog_pending["server2"]:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: service._backlog_pending["server2"], 0.5)
     metrics = (await client.http.get("/metrics")).text
     assert service._backlog_pending["server2"] is True
     assert 'leasesync_ha_backlog_depth{family="dhcp4",peer="server2"} 1.0' in metrics
@@ -224,10 +228,7 @@ async def test_a_change_queued_behind_a_failing_replay_is_answered_at_once(
     peer.fail = True
     peer.gate.set()
     await service._persist("server2", [update("192.0.2.1")])
-    for _ in range(200):
-        if service._replay_stalled["server2"]:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: service._replay_stalled["server2"], 2)
     assert service._replay_stalled["server2"]
     peer.gate.clear()  # the next round would hang: the change must not wait for it
     await asyncio.wait_for(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.2"),), True)), 1)
@@ -242,10 +243,7 @@ async def test_a_change_waits_for_the_hand_over_in_a_drain_after_the_backlog_was
     service, peer = await replaying_service(make_client, sqlite_database)
     peer.gate.set()
     await service._persist("server2", [update("192.0.2.1"), update("192.0.2.2")])
-    for _ in range(200):
-        if not service._backlog_pending["server2"]:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: not service._backlog_pending["server2"], 2)
     assert not service._backlog_pending["server2"] and peer.sent == ["192.0.2.1", "192.0.2.2"]
     peer.gate.clear()
     await service._persist("server2", [update("192.0.2.3")])  # id 1 again
@@ -267,10 +265,7 @@ async def test_a_change_queued_behind_a_long_backlog_waits_for_one_round_not_for
     peer.raise_limit(200)  # the first round (200 entries) goes through, the second waits
     peer.gate.set()
     await service._persist("server2", [update(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(1000)])
-    for _ in range(300):
-        if service._handled_through["server2"] == 200:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: service._handled_through["server2"] == 200, 3)
     assert service._handled_through["server2"] == 200
     change = asyncio.ensure_future(service._deliver(SendLeaseUpdates("server2", (update("192.0.2.9"),), True)))
     with pytest.raises(TimeoutError):  # 800 entries ahead: it waits for the round under way
@@ -279,8 +274,5 @@ async def test_a_change_queued_behind_a_long_backlog_waits_for_one_round_not_for
     await asyncio.wait_for(change, 5)
     assert len(peer.sent) == 400 and "192.0.2.9" not in peer.sent
     peer.raise_limit(None)
-    for _ in range(300):
-        if not service._backlog_pending["server2"]:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: not service._backlog_pending["server2"], 3)
     assert peer.sent[-1] == "192.0.2.9" and len(peer.sent) == 1001
