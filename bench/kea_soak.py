@@ -5,6 +5,7 @@
     python bench/kea_soak.py --leasesync-primary  # leasesync primary, Kea standby
     python bench/kea_soak.py --mode load-balancing  # Kea primary, leasesync secondary
     python bench/kea_soak.py --family 6           # kea-dhcp6 and IPv6 leases
+    python bench/kea_soak.py --kea-threads 4      # Kea multi-threaded (HA+MT, dedicated listener)
 
 Everything runs in a private network namespace (tests/netns.py; needs root, Kea 2.2 and
 perfdhcp). A kea-dhcp4 (memfile with `persist: true` in the run's directory, so a restarted Kea
@@ -82,27 +83,33 @@ TIMING: dict[str, Any] = {"heartbeat-delay": 1000, "max-response-delay": 3000, "
                           "max-unacked-clients": 0, "sync-timeout": 30000, "sync-page-limit": 500}
 
 
-def ha_lib(this: str, peers: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+def ha_lib(this: str, peers: list[dict[str, Any]], mode: str, threads: int = 0) -> dict[str, Any]:
     relationship = {"this-server-name": this, "mode": mode, "peers": peers, **TIMING}
+    if threads:  # Kea's HA+MT: updates from client threads over several connections
+        relationship["multi-threading"] = {"enable-multi-threading": True, "http-dedicated-listener": True,
+                                           "http-listener-threads": 2, "http-client-threads": threads}
     return {"library": str(HA_HOOK), "parameters": {"high-availability": [relationship]}}
 
 
 class Kea:
     """kea-dhcp4 + kea-ctrl-agent that can be killed and restarted on the same lease file."""
 
-    def __init__(self, port: int, hook: dict[str, Any], lease_file: Path, extra: dict[str, Any]) -> None:
-        self.port, self.hook, self.lease_file, self.extra = port, hook, lease_file, extra
+    def __init__(self, port: int, hook: dict[str, Any], lease_file: Path, extra: dict[str, Any],
+                 threads: int = 0) -> None:
+        self.port, self.hook, self.lease_file, self.extra, self.threads = port, hook, lease_file, extra, threads
         self.server: KeaServer | None = None
 
     def start(self) -> None:
         database = {"type": "memfile", "persist": True, "lfc-interval": 0, "name": str(self.lease_file)}
         where: dict[str, Any] = ({"interfaces": ["lo/127.0.0.1"], "dhcp_socket": "udp", "dhcp_port": 67}
                                  if FAMILY == 4 else {"interfaces": ["v6a"], "dhcp_port": 547})
+        # multi-threaded: Kea serves its peer url from the HA hook's dedicated listener (no agent)
+        threading_ = ({"enable-multi-threading": True, "thread-pool-size": self.threads, "packet-queue-size": 64}
+                      if self.threads else {"enable-multi-threading": False})
         self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, hooks_libraries=[self.hook],
                                 http_port=self.port, valid_lifetime=36000, lease_database=database,
-                                name="soak-kea", extra_config={"multi-threading": {"enable-multi-threading": False},
-                                                                 **self.extra},
-                                **where).start()
+                                name="soak-kea", extra_config={"multi-threading": threading_, **self.extra},
+                                start_agent=not self.threads, **where).start()
 
     def kill(self) -> None:
         assert self.server is not None
@@ -198,7 +205,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         config = service_config(database, port=ls_port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
         config["Dhcp4"]["subnet4"] = SUBNET4
     kea_extra = {} if args.parked_packet_limit is None else {"parked-packet-limit": args.parked_packet_limit}
-    kea = Kea(kea_port, ha_lib("kea", peers, args.mode), workdir / f"kea-leases{FAMILY}.csv", kea_extra)
+    kea = Kea(kea_port, ha_lib("kea", peers, args.mode, args.kea_threads), workdir / f"kea-leases{FAMILY}.csv",
+              kea_extra, args.kea_threads)
     ls = ServerProcess(config, workdir, "leasesync")
     stop = threading.Event()
     stats = Stats()
@@ -263,9 +271,11 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         kea_now, ls_now = kea.leases(), ls_leases(ls)
         result["sizes"] = (len(kea_now), len(ls_now))
         result["only"], result["different"], result["examples"] = difference(kea_now, ls_now, started_wall)
-        # as the hot-standby primary Kea drops no query but those it cannot park; a standby or a
-        # load-balancing peer also drops (and counts) every query outside its scope
-        result["kea_drops"] = kea.dropped_queries() if kea_role == "primary" and args.mode == "hot-standby" else None
+        # as the single-threaded hot-standby primary Kea drops no query but those it cannot park; a
+        # standby or a load-balancing peer also drops (and counts) every query outside its scope,
+        # and a multi-threaded Kea those its full packet queue turns away before any lease is made
+        parking_only = kea_role == "primary" and args.mode == "hot-standby" and not args.kea_threads
+        result["kea_drops"] = kea.dropped_queries() if parking_only else None
         result["kea"] = check_leases(kea_now, histories, "Kea")
         result["leasesync"] = check_leases(ls_now, histories, "leasesync")
     finally:
@@ -308,6 +318,9 @@ def main() -> int:
     parser.add_argument("--kea-pause-at", type=float, default=0.75, help="fraction of the run at which Kea is "
                         "SIGSTOPped once for --down seconds (0: never)")
     parser.add_argument("--settle", type=float, default=90.0)
+    parser.add_argument("--kea-threads", type=int, default=0,
+                        help="run Kea multi-threaded with this many packet and HA client threads (HA+MT, "
+                        "dedicated listener; default 0: single-threaded, one connection for its updates)")
     parser.add_argument("--parked-packet-limit", type=int, default=None,
                         help="Kea's parked-packet-limit (Kea's default 256; 0: no limit). A DHCP query Kea "
                         "cannot park while it waits for leasesync's answer is dropped after its lease was "
