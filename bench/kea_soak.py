@@ -137,11 +137,12 @@ class Kea:
         """Kea's pkt4/pkt6-receive-drop since its last start: with Kea the primary, mostly the
         queries it could not park while waiting for leasesync (parked-packet-limit)."""
         name = f"pkt{FAMILY}-receive-drop"
+        if self.server is None:
+            return None
         try:
-            assert self.server is not None
             answer = self.server.socket_command({"command": "statistic-get", "arguments": {"name": name}})
             return int(answer["arguments"][name][0][0])
-        except (AssertionError, KeyError, IndexError, TypeError, ValueError, OSError):
+        except (KeyError, IndexError, TypeError, ValueError, OSError):
             return None
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.errors import StoreRejected
 from app.store.repository import AddLease, FuncOp
-from app.store.sync_ops import enqueue_op, read_backlog
+from app.store.sync_ops import enqueue_tail_op, read_backlog
 from tests.conftest import KeaClient, lease_store, make_database, service_config, v4_lease
 
 HW = "1a:1b:1c:1d:1e:1f"
@@ -227,7 +227,8 @@ async def test_a_durable_backlog_row_beyond_64_kib_is_kept_whole(client: KeaClie
     store = lease_store(client)
     arguments = {"deleted-leases": [], "leases": [{"ip-address": f"2001:db8:1::{i:x}", "user-context": {"n": "x" * 200}}
                                                   for i in range(1, 1001)]}
-    assert await store.write(enqueue_op("server2", 6, [("lease6-bulk-apply", arguments)])) == 1
-    [entry] = await store.read(read_backlog("server2", 6, 10))
+    tail = await store.write(enqueue_tail_op("server2", 6, [("lease6-bulk-apply", arguments)]))
+    [entry] = await store.read(read_backlog("server2", 6, 10))  # one row written
+    assert entry.id == tail
     assert entry.command == "lease6-bulk-apply"
     assert entry.arguments == arguments

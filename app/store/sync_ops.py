@@ -80,15 +80,9 @@ def _enqueue(conn: Connection, peers: Sequence[str], family: int, items: Sequenc
     return len(rows)
 
 
-def enqueue_op(peer: str, family: int, items: Sequence[tuple[str, dict[str, Any]]]) -> WriteOp:
-    from app.store.repository import FuncOp
-
-    return FuncOp(lambda conn, dialect: _enqueue(conn, [peer], family, items))
-
-
 def enqueue_tail_op(peer: str, family: int, items: Sequence[tuple[str, dict[str, Any]]]) -> WriteOp:
-    """enqueue_op that also returns the highest entry id of the peer's backlog after the insert,
-    read in the same transaction: at least the id of every entry it queued."""
+    """Append `items` to the peer's backlog; returns the highest entry id of the peer's backlog
+    after the insert, read in the same transaction: at least the id of every entry it queued."""
     from app.store.repository import FuncOp
 
     def run(conn: Connection, dialect: str) -> int:
