@@ -192,6 +192,14 @@ async def test_a_refused_connection_is_a_communication_failure(unused_tcp_port: 
     await client.close()
 
 
+async def test_a_refused_connection_is_reported_in_keas_words(unused_tcp_port: int) -> None:
+    client = PeerClient(PeerEndpoint("server2", f"http://127.0.0.1:{unused_tcp_port}/"))
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert raised.value.text == "Connection refused"  # what Kea's ha-sync answers, not "[Errno 111] ..."
+    await client.close()
+
+
 async def test_a_malformed_answer_is_a_communication_failure(fake_peer) -> None:
     peer = await fake_peer(lambda p, w, r: w.write(b"HTTP/1.1 abc\r\n\r\n"))
     client = client_for(peer)

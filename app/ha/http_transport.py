@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -237,7 +238,7 @@ class PeerConnections:
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {self.host}:{self.port} timed out") from None
         except OSError as exc:  # refused, unreachable, TLS handshake (ssl.SSLError)
-            raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
+            raise httpx.ConnectError(_connect_failure_text(exc)) from None
         return connection
 
     def close(self) -> None:
@@ -245,3 +246,11 @@ class PeerConnections:
             with contextlib.suppress(Exception):
                 connection.close()
         self._idle.clear()
+
+
+def _connect_failure_text(exc: OSError) -> str:
+    """The reason a connection failed, as Kea words it (the system's text: `Connection refused`,
+    not Python's `[Errno 111] Connection refused`); a TLS failure keeps OpenSSL's own text."""
+    if exc.errno and not isinstance(exc, ssl.SSLError):
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__

@@ -283,8 +283,12 @@ def ha_sync_answer(error: str | None) -> dict[str, Any]:
 
 
 # ---- argument checks of ha-* commands (raise CommandError -> result 1 at the edge) ----------
+# The envelope had no "arguments" at all; `"arguments": null` is a value, and not a map (Kea).
+NO_ARGUMENTS: Any = object()
+
+
 def _arguments_map(command: str, arguments: object) -> Mapping[str, Any]:
-    if arguments is None:
+    if arguments is NO_ARGUMENTS:
         raise CommandError(f"arguments not found in the '{command}' command")
     if not isinstance(arguments, dict):
         raise CommandError(f"arguments in the '{command}' command are not a map")
@@ -312,10 +316,10 @@ def parse_ha_sync_arguments(arguments: object) -> tuple[str, int | None]:
     server_name = args["server-name"]
     if not isinstance(server_name, str):
         raise CommandError("'server-name' must be a string in the 'ha-sync' command")
-    max_period = args.get("max-period")
-    if max_period is not None and (
-        not isinstance(max_period, int) or isinstance(max_period, bool) or max_period <= 0
-    ):
+    if "max-period" not in args:
+        return server_name, None
+    max_period = args["max-period"]  # present means checked, null included (Kea)
+    if not isinstance(max_period, int) or isinstance(max_period, bool) or max_period <= 0:
         raise CommandError("'max-period' must be a positive integer in the 'ha-sync' command")
     return server_name, max_period
 

@@ -509,7 +509,7 @@ class HaStateMachine:
         return self._end()
 
     # ---- operator commands -----------------------------------------------------------
-    def on_admin(self, command: str, now: float, arguments: object = None) -> CommandOutcome:
+    def on_admin(self, command: str, now: float, arguments: object = messages.NO_ARGUMENTS) -> CommandOutcome:
         """ha-continue, ha-reset, ha-scopes, ha-sync, ha-maintenance-start/-cancel, and
         ha-maintenance-notify. An answer of None means: perform the actions, then report
         the peer exchange (on_maintenance_notify_done / on_sync_done(manual=True))."""
@@ -1041,6 +1041,11 @@ class HaStateMachine:
             self.config.peer(server_name)
         except KeyError:
             raise CommandError(f"no configuration specified for server {server_name}") from None
+        if server_name == self.config.this_server_name:
+            # Kea 2.2 sends the sync's commands to its own URL and answers when they time out
+            raise CommandError(
+                f"'server-name' {server_name} is this server: name the server to fetch the leases from"
+            )
         self._actions.append(StartSync(server_name, max_period, manual=True))
         return CommandOutcome(None, self._end())
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.ha import messages
 from app.ha.actions import (
     Action,
     SendBacklog,
@@ -125,7 +126,7 @@ class Pair:
             elif isinstance(action, SendMaintenanceNotify):
                 pass  # answered by `admin`, which owns the operator's answer
 
-    def admin(self, name: str, command: str, arguments: object = None) -> dict[str, Any]:
+    def admin(self, name: str, command: str, arguments: object = messages.NO_ARGUMENTS) -> dict[str, Any]:
         """Run an operator command, performing a maintenance notify exchange if needed."""
         me = self.machines[name]
         outcome = me.on_admin(command, self.now, arguments)

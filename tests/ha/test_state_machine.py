@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from app.ha.actions import (
     DisableLocalService,
     EnableLocalService,
@@ -503,6 +505,32 @@ def test_ha_scopes_rejects_unknown_names_and_keeps_scopes() -> None:
         "text": "New HA scopes configured.",
     }
     assert sm.served_scopes == {"server1"}
+
+
+@pytest.mark.parametrize("command", ["ha-scopes", "ha-sync"])
+def test_null_arguments_are_not_a_map_and_absent_ones_are_not_found(command: str) -> None:
+    sm = HaStateMachine(make_config(), 0.0)
+    sm.start(0.0)
+    assert sm.on_admin(command, 0.0, None).answer == {
+        "result": 1, "text": f"arguments in the '{command}' command are not a map"}
+    assert sm.on_admin(command, 0.0).answer == {"result": 1, "text": f"arguments not found in the '{command}' command"}
+
+
+def test_ha_sync_max_period_null_is_refused() -> None:
+    sm = HaStateMachine(make_config(), 0.0)
+    sm.start(0.0)
+    outcome = sm.on_admin("ha-sync", 0.0, {"server-name": "server2", "max-period": None})
+    assert outcome.answer == {"result": 1, "text": "'max-period' must be a positive integer in the 'ha-sync' command"}
+    assert not any(isinstance(action, StartSync) for action in outcome.actions)
+
+
+def test_ha_sync_naming_this_server_is_refused_without_a_sync() -> None:
+    sm = HaStateMachine(make_config(), 0.0)
+    sm.start(0.0)
+    outcome = sm.on_admin("ha-sync", 0.0, {"server-name": "server1"})
+    assert outcome.answer == {
+        "result": 1, "text": "'server-name' server1 is this server: name the server to fetch the leases from"}
+    assert not any(isinstance(action, StartSync) for action in outcome.actions)
 
 
 def test_partner_in_wrong_mode_state_keeps_us_waiting() -> None:
