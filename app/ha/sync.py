@@ -118,6 +118,10 @@ async def sync_from(
         result.error = "'limit' parameter must be greater than 0 (sync-page-limit)"
         return result
     start = "start"
+    # a page must end on an address no earlier page ended on: a partner that answers the same
+    # page again (a bug, or a lie) would otherwise keep the walk, and its DHCP service, disabled
+    # for ever. Compared as text, not by order: Kea's SQL backends order v6 pages by address text.
+    page_ends: set[str] = set()
     try:
         while True:
             disable_args: dict[str, Any] = {"origin": "ha-partner"}
@@ -168,6 +172,11 @@ async def sync_from(
                 progress(result)
             if len(leases) < page_limit or last_address is None:
                 break
+            if last_address in page_ends:
+                raise PeerError(
+                    "answer", f"the partner's lease page after {start} ends at {last_address}, where an earlier "
+                    "page ended: its lease list does not advance")
+            page_ends.add(last_address)
             start = last_address
         try:
             await client.send({"command": "ha-sync-complete-notify", "service": service}, accept=(0,))
