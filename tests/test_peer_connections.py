@@ -200,6 +200,25 @@ async def test_a_refused_connection_is_reported_in_keas_words(unused_tcp_port: i
     await client.close()
 
 
+async def test_an_answer_larger_than_the_limit_fails_the_request_without_being_kept(fake_peer) -> None:
+    body = b'[{"result": 0, "text": "' + b"x" * (1 << 20) + b'"}]'
+    peer = await fake_peer(lambda p, w, r: w.write(answer(body)))
+    client = PeerClient(PeerEndpoint("server2", f"http://127.0.0.1:{peer.port}/"), max_answer_bytes=64 * 1024)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert (raised.value.kind, raised.value.text) == ("communication", "the peer's answer is larger than 65536 bytes")
+    assert client.failures == 1
+    await client.close()
+
+
+async def test_an_answer_within_the_limit_is_read_whole(fake_peer) -> None:
+    body = b'[{"result": 0, "text": "' + b"x" * 60_000 + b'"}]'
+    peer = await fake_peer(lambda p, w, r: w.write(answer(body)))
+    client = PeerClient(PeerEndpoint("server2", f"http://127.0.0.1:{peer.port}/"), max_answer_bytes=64 * 1024)
+    assert len((await client.send(LIST_COMMANDS))["text"]) == 60_000
+    await client.close()
+
+
 async def test_a_malformed_answer_is_a_communication_failure(fake_peer) -> None:
     peer = await fake_peer(lambda p, w, r: w.write(b"HTTP/1.1 abc\r\n\r\n"))
     client = client_for(peer)

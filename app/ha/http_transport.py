@@ -72,10 +72,17 @@ class _StaleConnection(Exception):
     """A reused keep-alive connection was closed by the peer before any byte of the answer."""
 
 
+# The largest answer a peer may send: a sync page of 10,000 leases (Kea's default
+# sync-page-limit) at 26 KiB each. A peer that sends more (a bug, or an attack) fails the request
+# instead of growing this process's memory without bound.
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+
+
 class _Connection(asyncio.Protocol):
     """One connection to the peer: one request in flight, its answer collected by httptools."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+        self.max_answer_bytes = max_answer_bytes
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.answered: asyncio.Future[None] | None = None
@@ -86,6 +93,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.body: list[bytes] = []
+        self.body_size = 0
         self.received = False
         self.keep_alive = False
 
@@ -115,6 +123,14 @@ class _Connection(asyncio.Protocol):
         self.status = self.parser.get_status_code()
 
     def on_body(self, body: bytes) -> None:
+        if self.closed:
+            return
+        self.body_size += len(body)
+        if self.body_size > self.max_answer_bytes:
+            self.body = []
+            self._fail(httpx.RemoteProtocolError(f"the peer's answer is larger than {self.max_answer_bytes} bytes"))
+            self.close()
+            return
         self.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -167,7 +183,9 @@ class PeerConnections:
     connection idle for `keepalive_expiry` seconds is not used again."""
 
     def __init__(self, url: str, headers: dict[str, str], ssl_context: ssl.SSLContext | None = None,
-                 max_connections: int = 8, keepalive_expiry: float = 25.0) -> None:
+                 max_connections: int = 8, keepalive_expiry: float = 25.0,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+        self.max_answer_bytes = max_answer_bytes
         parts = urlsplit(url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or ""
@@ -232,7 +250,8 @@ class PeerConnections:
         loop = asyncio.get_running_loop()
         try:
             _, connection = await _within(
-                loop.create_connection(_Connection, self.host, self.port, ssl=self.ssl_context,
+                loop.create_connection(lambda: _Connection(self.max_answer_bytes), self.host, self.port,
+                                       ssl=self.ssl_context,
                                        server_hostname=self.host if self.ssl_context else None),
                 connect_timeout, abandon=lambda made: made[0].close())
         except TimeoutError:

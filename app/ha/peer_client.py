@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 from app import __version__
-from app.ha.http_transport import PeerConnections
+from app.ha.http_transport import MAX_ANSWER_BYTES, PeerConnections
 
 log = logging.getLogger("leasesync.ha")
 
@@ -64,7 +64,8 @@ def _ssl_context(peer: PeerEndpoint) -> ssl.SSLContext | None:
 
 
 class PeerClient:
-    def __init__(self, peer: PeerEndpoint, timeout: float = DEFAULT_TIMEOUT, max_connections: int = 8) -> None:
+    def __init__(self, peer: PeerEndpoint, timeout: float = DEFAULT_TIMEOUT, max_connections: int = 8,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
         self.peer = peer
         self.timeout = timeout
         headers = {"Host": urlsplit(peer.url).hostname or "", "User-Agent": f"leasesync/{__version__}",
@@ -73,7 +74,7 @@ class PeerClient:
             token = base64.b64encode(f"{peer.basic_auth_user}:{peer.basic_auth_password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         self._connections = PeerConnections(peer.url, headers, _ssl_context(peer), max_connections=max_connections,
-                                            keepalive_expiry=25.0)
+                                            keepalive_expiry=25.0, max_answer_bytes=max_answer_bytes)
         self.requests = 0
         self.failures = 0
         self.last_rtt: float | None = None
