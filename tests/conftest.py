@@ -6,6 +6,7 @@ Database and Kea tests skip with a reason when the service is missing — except
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import pytest
 
 from app.config import parse_config
 from app.main import build_app, build_runtime
+from tests.fake_peer import FakePeer
 from tests.kea_harness import SPEC_SUBNETS4 as SUBNETS4  # noqa: F401 - re-exported to the tests
 from tests.kea_harness import SPEC_SUBNETS6 as SUBNETS6  # noqa: F401
 from tests.kea_harness import unavailable  # noqa: F401 - the skip-or-fail-under-CI policy
@@ -200,6 +202,23 @@ async def make_client(tmp_path: Path) -> AsyncIterator[Any]:
     yield make
     for runtime in runtimes:
         await runtime.stop()
+
+
+@pytest.fixture
+async def fake_peer() -> AsyncIterator[Callable[..., Any]]:
+    """Factory: a FakePeer (tests/fake_peer.py) listening on loopback, answering with `behave`."""
+    servers: list[asyncio.Server] = []
+
+    async def start(behave: Callable[[FakePeer, asyncio.StreamWriter, bytes], object]) -> FakePeer:
+        peer = FakePeer(behave)
+        server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+        servers.append(server)
+        peer.port = server.sockets[0].getsockname()[1]
+        return peer
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

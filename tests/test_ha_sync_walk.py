@@ -1,5 +1,5 @@
 """The sync's page walk against a partner that answers over real HTTP as a Kea server would, or
-not quite: `ha-sync` asked of an in-process leasesync whose partner is a small asyncio server."""
+not quite: `ha-sync` asked of an in-process leasesync whose partner is a FakePeer."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import asyncio
 import ipaddress
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.conftest import service_config
+from tests.fake_peer import FakePeer, answer
 from tests.ha_helpers import ha_hook
 
 pytestmark = pytest.mark.timeout(60)
@@ -21,61 +22,36 @@ Page = Callable[[str, int], list[dict[str, Any]]]
 SUBNET6 = [{"id": 1, "subnet": "2001:db8:1::/64", "pools": [{"pool": "2001:db8:1::1 - 2001:db8:1::ffff"}]}]
 
 
-class FakePartner:
-    """Answers dhcp-disable/-enable, ha-sync-complete-notify and leaseX-get-page (from `page`);
-    refuses heartbeats, so the state machine stays where it is."""
+def partner(page: Page) -> Callable[[FakePeer, asyncio.StreamWriter, bytes], None]:
+    """A FakePeer's behaviour: dhcp-disable/-enable and ha-sync-complete-notify succeed,
+    leaseX-get-page answers `page(from, limit)`; heartbeats are refused, so the state machine
+    stays where it is."""
 
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.commands: list[str] = []
-        self.port = 0
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
-                request = json.loads(await reader.readexactly(length))
-                self.commands.append(request["command"])
-                body = json.dumps([self.answer(request)]).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
-        command, arguments = request["command"], request.get("arguments") or {}
+    def behave(_peer: FakePeer, writer: asyncio.StreamWriter, request: bytes) -> None:
+        envelope = json.loads(request.partition(b"\r\n\r\n")[2])
+        command, arguments = envelope["command"], envelope.get("arguments") or {}
+        result: dict[str, Any] = {"result": 0, "text": "done"}
         if command.endswith("-get-page"):
-            leases = self.page(arguments["from"], arguments["limit"])
-            return {"result": 0 if leases else 3, "text": f"{len(leases)} IPv4 lease(s) found.",
-                    "arguments": {"leases": leases, "count": len(leases)}}
-        if command == "ha-heartbeat":
-            return {"result": 1, "text": "not a partner today"}
-        return {"result": 0, "text": "done"}
+            leases = page(arguments["from"], arguments["limit"])
+            result = {"result": 0 if leases else 3, "text": f"{len(leases)} lease(s) found.",
+                      "arguments": {"leases": leases, "count": len(leases)}}
+        elif command == "ha-heartbeat":
+            result = {"result": 1, "text": "not a partner today"}
+        writer.write(answer(json.dumps([result]).encode()))
+
+    return behave
 
 
-@pytest.fixture
-async def fake_partner() -> AsyncIterator[Callable[[Page], Any]]:
-    servers: list[asyncio.Server] = []
-
-    async def start(page: Page) -> FakePartner:
-        partner = FakePartner(page)
-        server = await asyncio.start_server(partner.serve, "127.0.0.1", 0)
-        servers.append(server)
-        partner.port = server.sockets[0].getsockname()[1]
-        return partner
-
-    yield start
-    for server in servers:
-        server.close()
+def commands(peer: FakePeer) -> list[str]:
+    """The commands the peer received, heartbeats left out."""
+    sent = [json.loads(request.partition(b"\r\n\r\n")[2])["command"] for request in peer.requests]
+    return [command for command in sent if command != "ha-heartbeat"]
 
 
-async def leasesync_syncing_from(partner: FakePartner, make_client: Any, database: dict[str, Any],
+async def leasesync_syncing_from(peer: FakePeer, make_client: Any, database: dict[str, Any],
                                  family: int = 4) -> Any:
     peers = [{"name": "server1", "url": "http://127.0.0.1:9/", "role": "primary"},
-             {"name": "server2", "url": f"http://127.0.0.1:{partner.port}/", "role": "standby"}]
+             {"name": "server2", "url": f"http://127.0.0.1:{peer.port}/", "role": "standby"}]
     hook = ha_hook("server1", "hot-standby", peers, **{
         "heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 5000, "sync-page-limit": 2})
     if family == 4:
@@ -95,28 +71,27 @@ def lease6(address: str) -> dict[str, Any]:
 
 
 async def test_a_partner_that_answers_the_same_page_again_fails_the_sync_and_gets_its_service_back(
-        fake_partner: Any, make_client: Any, sqlite_database: dict[str, Any]) -> None:
-    partner = await fake_partner(lambda _from, limit: [lease4("192.0.2.10"), lease4("192.0.2.11")][:limit])
-    client = await leasesync_syncing_from(partner, make_client, sqlite_database)
+        fake_peer: Any, make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    peer = await fake_peer(partner(lambda _from, limit: [lease4("192.0.2.10"), lease4("192.0.2.11")][:limit]))
+    client = await leasesync_syncing_from(peer, make_client, sqlite_database)
     answer = await client.one("ha-sync", "dhcp4", {"server-name": "server2"})
     assert answer == {"result": 1, "text": "the partner's lease page after 192.0.2.11 ends at 192.0.2.11, where an "
                                            "earlier page ended: its lease list does not advance"}
-    walk = [c for c in partner.commands if c != "ha-heartbeat"]
-    assert walk == ["dhcp-disable", "lease4-get-page", "dhcp-disable", "lease4-get-page", "dhcp-enable"]
+    assert commands(peer) == ["dhcp-disable", "lease4-get-page", "dhcp-disable", "lease4-get-page", "dhcp-enable"]
     # what the pages held is kept: each lease was as good as any the partner sends
     assert (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.11"}))["result"] == 0
 
 
 async def test_a_walk_in_address_text_order_as_kea_on_sql_pages_v6_completes(
-        fake_partner: Any, make_client: Any, sqlite_database: dict[str, Any]) -> None:
+        fake_peer: Any, make_client: Any, sqlite_database: dict[str, Any]) -> None:
     # Kea 2.2 on PostgreSQL/MySQL pages v6 leases by address text: ...::10 comes before ...::9
     stored = sorted(f"2001:db8:1::{n:x}" for n in (0x9, 0x10, 0x11, 0xa0, 0xb))
 
     def by_text(start: str, limit: int) -> list[dict[str, Any]]:
         return [lease6(a) for a in stored if start == "start" or a > start][:limit]
 
-    partner = await fake_partner(by_text)
-    client = await leasesync_syncing_from(partner, make_client, sqlite_database, family=6)
+    peer = await fake_peer(partner(by_text))
+    client = await leasesync_syncing_from(peer, make_client, sqlite_database, family=6)
     answer = await client.one("ha-sync", "dhcp6", {"server-name": "server2"})
     assert answer == {"result": 0, "text": "Lease database synchronization complete."}
     got = await client.one("lease6-get-all", "dhcp6")
