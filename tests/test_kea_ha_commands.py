@@ -40,14 +40,14 @@ WRONG_SHAPES: list[Any] = [None, 1, "x", [], True, 1.5, {}, {"server-name": "ser
 OMIT = object()
 
 
-def ha_hook(mode: str, own_url: str) -> dict[str, Any]:
+def ha_hook(mode: str, own_url: str, **extra: Any) -> dict[str, Any]:
     peers = [{"name": "server1", "url": own_url, "role": "primary", "auto-failover": True},
              {"name": "server2", "url": f"http://127.0.0.1:{free_port()}/", "role": PARTNER_ROLE[mode],
               "auto-failover": True},
              {"name": "server3", "url": f"http://127.0.0.1:{free_port()}/", "role": "backup"}]
     # long timers: no state changes on their own while the sequence runs
     relationship = {"this-server-name": "server1", "mode": mode, "peers": peers, "heartbeat-delay": 10000,
-                    "max-response-delay": 60000, "max-ack-delay": 5000, "max-unacked-clients": 0}
+                    "max-response-delay": 60000, "max-ack-delay": 5000, "max-unacked-clients": 0, **extra}
     return {"library": str(HA_HOOK), "parameters": {"high-availability": [relationship]}}
 
 
@@ -112,14 +112,15 @@ def post(url: str, envelope: dict[str, Any]) -> tuple[int, Any]:
 
 
 @contextlib.contextmanager
-def kea_and_leasesync(mode: str, family: int, tmp_path: Path) -> Iterator[tuple[KeaServer, ServerProcess]]:
+def kea_and_leasesync(mode: str, family: int, tmp_path: Path,
+                      **extra: Any) -> Iterator[tuple[KeaServer, ServerProcess]]:
     kea_port, ls_port = free_port(), free_port()
     subnets = SUBNET4 if family == 4 else SUBNET6
     kea = KeaServer(family, subnets, http_port=kea_port, extra_config={
         "multi-threading": {"enable-multi-threading": False}},
-        hooks_libraries=[ha_hook(mode, f"http://127.0.0.1:{kea_port}/")])
+        hooks_libraries=[ha_hook(mode, f"http://127.0.0.1:{kea_port}/", **extra)])
     db = make_database("sqlite", tmp_path)[0]
-    hook = ha_hook(mode, f"http://127.0.0.1:{ls_port}/")
+    hook = ha_hook(mode, f"http://127.0.0.1:{ls_port}/", **extra)
     if family == 4:
         config = service_config(db, port=ls_port, dhcp6=False,
                                 dhcp4_extra={"subnet4": SUBNET4, "hooks-libraries": [hook]})
@@ -156,3 +157,25 @@ def test_ha_commands_answer_as_kea_22_does(mode: str, family: int, tmp_path: Pat
     assert kea_threw >= 12  # the sequence does reach the places where Kea 2.2 gives no answer
     assert own == (200, [{"result": 1, "text": "'server-name' server1 is this server: "
                                               "name the server to fetch the leases from"}])
+
+
+def test_a_paused_state_machine_answers_as_kea_22s_does(tmp_path: Path) -> None:
+    """`state-machine` pauses: `once` in waiting and in-maintenance, `always` in partner-down."""
+    require_kea()
+    pauses = {"states": [{"state": "waiting", "pause": "once"}, {"state": "partner-down", "pause": "always"},
+                         {"state": "in-maintenance", "pause": "once"}]}
+    steps: list[tuple[str, Any]] = [
+        ("ha-continue", OMIT), ("ha-continue", OMIT), ("ha-maintenance-start", OMIT), ("ha-continue", OMIT),
+        ("ha-reset", OMIT), ("ha-continue", OMIT), ("ha-maintenance-notify", {"cancel": False}),
+        ("ha-continue", OMIT), ("ha-maintenance-notify", {"cancel": True}), ("ha-continue", OMIT)]
+    mismatches: list[str] = []
+    with kea_and_leasesync("hot-standby", 4, tmp_path, **{"state-machine": pauses}) as (kea, leasesync):
+        for command, arguments in steps:
+            for envelope in ({"command": command, "service": ["dhcp4"],
+                              **({} if arguments is OMIT else {"arguments": arguments})},
+                             {"command": "ha-heartbeat", "service": ["dhcp4"]}):
+                kea_answer, ls_answer = post(kea.url, envelope), post(leasesync.url, envelope)
+                if (kea_answer[0], comparable(kea_answer[1], envelope["command"])) != (
+                        ls_answer[0], comparable(ls_answer[1], envelope["command"])):
+                    mismatches.append(f"{envelope}\n  Kea:       {kea_answer}\n  leasesync: {ls_answer}")
+    assert not mismatches, "\n".join(mismatches)
