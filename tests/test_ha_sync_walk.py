@@ -49,11 +49,11 @@ def commands(peer: FakePeer) -> list[str]:
 
 
 async def leasesync_syncing_from(peer: FakePeer, make_client: Any, database: dict[str, Any],
-                                 family: int = 4) -> Any:
+                                 family: int = 4, page_limit: int = 2) -> Any:
     peers = [{"name": "server1", "url": "http://127.0.0.1:9/", "role": "primary"},
              {"name": "server2", "url": f"http://127.0.0.1:{peer.port}/", "role": "standby"}]
     hook = ha_hook("server1", "hot-standby", peers, **{
-        "heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 5000, "sync-page-limit": 2})
+        "heartbeat-delay": 10000, "max-response-delay": 60000, "max-ack-delay": 5000, "sync-page-limit": page_limit})
     if family == 4:
         return await make_client(service_config(database, dhcp6=False, dhcp4_extra={"hooks-libraries": [hook]}))
     return await make_client(service_config(database, dhcp6_extra={"subnet6": SUBNET6, "hooks-libraries": [hook]}))
@@ -96,3 +96,13 @@ async def test_a_walk_in_address_text_order_as_kea_on_sql_pages_v6_completes(
     assert answer == {"result": 0, "text": "Lease database synchronization complete."}
     got = await client.one("lease6-get-all", "dhcp6")
     assert sorted(lease["ip-address"] for lease in got["arguments"]["leases"]) == sorted(stored)
+
+
+async def test_a_page_may_be_as_large_as_the_configured_page_limit_makes_it(
+        fake_peer: Any, make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    peer = await fake_peer(partner(lambda _from, _limit: []))
+    small = await leasesync_syncing_from(peer, make_client, sqlite_database, page_limit=10000)
+    large = await leasesync_syncing_from(peer, make_client, sqlite_database, page_limit=200000)
+    # 256 MiB by default (app/ha/http_transport.py), 4 KiB a lease beyond that
+    assert small.runtime.ha[4].clients["server2"]._connections.max_answer_bytes == 256 * 1024 * 1024
+    assert large.runtime.ha[4].clients["server2"]._connections.max_answer_bytes == 200000 * 4096

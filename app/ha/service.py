@@ -36,6 +36,7 @@ from app.ha.actions import (
     StartSync,
 )
 from app.ha.config import HaConfig, PeerConfig
+from app.ha.http_transport import MAX_ANSWER_BYTES
 from app.ha.peer_client import PeerClient, PeerEndpoint, PeerError
 from app.ha.state_machine import HaStateMachine
 from app.ha.states import HaState
@@ -101,7 +102,10 @@ class HaService:
         self.service = family.service
         # every update skipped for the partner goes to the durable backlog (on_local_changes)
         self.sm = HaStateMachine(config, clock(), self.service, durable_backlog=True)  # type: ignore[arg-type]
-        self.clients = {peer.name: PeerClient(_endpoint(config, peer)) for peer in config.other_peers}
+        # a sync page may be as large as the configured page limit makes it (4 KiB a lease)
+        answer_limit = max(MAX_ANSWER_BYTES, config.sync_page_limit * 4096)
+        self.clients = {peer.name: PeerClient(_endpoint(config, peer), max_answer_bytes=answer_limit)
+                        for peer in config.other_peers}
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
