@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -270,6 +271,6 @@ class PeerConnections:
 def _connect_failure_text(exc: OSError) -> str:
     """The reason a connection failed, as Kea words it (the system's text: `Connection refused`,
     not Python's `[Errno 111] Connection refused`); a TLS failure keeps OpenSSL's own text."""
-    if exc.errno and not isinstance(exc, ssl.SSLError):
+    if exc.errno and exc.errno > 0 and not isinstance(exc, ssl.SSLError | socket.gaierror):
         return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__
