@@ -179,3 +179,20 @@ def test_a_paused_state_machine_answers_as_kea_22s_does(tmp_path: Path) -> None:
                         ls_answer[0], comparable(ls_answer[1], envelope["command"])):
                     mismatches.append(f"{envelope}\n  Kea:       {kea_answer}\n  leasesync: {ls_answer}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_config_test_refuses_an_ha_block_without_peers_where_kea_22_calls_it_sane(tmp_path: Path) -> None:
+    """A deliberate difference (README, config-test): Kea 2.2 does not look inside a hook's
+    parameters before its config-set fails on them."""
+    require_kea()
+    with kea_and_leasesync("hot-standby", 4, tmp_path) as (kea, leasesync):
+        answers = []
+        for target in (kea.url, leasesync.url):
+            config = post(target, {"command": "config-get", "service": ["dhcp4"]})[1][0]["arguments"]
+            ha = next(hook for hook in config["Dhcp4"]["hooks-libraries"] if "ha" in hook["library"])
+            del ha["parameters"]["high-availability"][0]["peers"]
+            answers.append(post(target, {"command": "config-test", "service": ["dhcp4"], "arguments": config})[1])
+    assert answers[0] == [{"result": 0, "text": "Configuration seems sane. Control-socket, hook-libraries, and D2 "
+                                                "configuration were sanity checked, but not applied."}]
+    assert answers[1] == [{"result": 1, "text": "Dhcp4.hooks-libraries[0].parameters.high-availability[0]: "
+                                                "'peers' parameter missing in HA configuration"}]
