@@ -22,10 +22,10 @@ Page = Callable[[str, int], list[dict[str, Any]]]
 SUBNET6 = [{"id": 1, "subnet": "2001:db8:1::/64", "pools": [{"pool": "2001:db8:1::1 - 2001:db8:1::ffff"}]}]
 
 
-def partner(page: Page) -> Callable[[FakePeer, asyncio.StreamWriter, bytes], None]:
-    """A FakePeer's behaviour: dhcp-disable/-enable and ha-sync-complete-notify succeed,
-    leaseX-get-page answers `page(from, limit)`; heartbeats are refused, so the state machine
-    stays where it is."""
+def partner(page: Page, **answers: dict[str, Any]) -> Callable[[FakePeer, asyncio.StreamWriter, bytes], None]:
+    """A FakePeer's behaviour: dhcp-disable/-enable and ha-sync-complete-notify succeed (or
+    answer what `answers` gives for the command, `_` for `-`), leaseX-get-page answers
+    `page(from, limit)`; heartbeats are refused, so the state machine stays where it is."""
 
     def behave(_peer: FakePeer, writer: asyncio.StreamWriter, request: bytes) -> None:
         envelope = json.loads(request.partition(b"\r\n\r\n")[2])
@@ -37,6 +37,7 @@ def partner(page: Page) -> Callable[[FakePeer, asyncio.StreamWriter, bytes], Non
                       "arguments": {"leases": leases, "count": len(leases)}}
         elif command == "ha-heartbeat":
             result = {"result": 1, "text": "not a partner today"}
+        result = answers.get(command.replace("-", "_"), result)
         writer.write(answer(json.dumps([result]).encode()))
 
     return behave
@@ -106,3 +107,26 @@ async def test_a_page_may_be_as_large_as_the_configured_page_limit_makes_it(
     # 256 MiB by default (app/ha/http_transport.py), 4 KiB a lease beyond that
     assert small.runtime.ha[4].clients["server2"]._connections.max_answer_bytes == 256 * 1024 * 1024
     assert large.runtime.ha[4].clients["server2"]._connections.max_answer_bytes == 200000 * 4096
+
+
+async def test_a_malformed_lease_in_a_page_is_skipped_and_the_others_are_stored(
+        fake_peer: Any, make_client: Any, sqlite_database: dict[str, Any], caplog: Any) -> None:
+    broken = {**lease4("192.0.2.12"), "valid-lft": "forever"}
+    leases = [lease4("192.0.2.10"), broken, lease4("192.0.2.14")]
+    peer = await fake_peer(partner(lambda start, limit: [x for x in leases if start == "start"][:limit]))
+    client = await leasesync_syncing_from(peer, make_client, sqlite_database, page_limit=10)
+    answer = await client.one("ha-sync", "dhcp4", {"server-name": "server2"})
+    assert answer == {"result": 0, "text": "Lease database synchronization complete."}
+    got = await client.one("lease4-get-all", "dhcp4")
+    assert [lease["ip-address"] for lease in got["arguments"]["leases"]] == ["192.0.2.10", "192.0.2.14"]
+    assert "HA_LEASE_SYNC_FAILED skipping a lease from server2" in caplog.text
+
+
+async def test_a_partner_without_ha_sync_complete_notify_gets_dhcp_enable_instead(
+        fake_peer: Any, make_client: Any, sqlite_database: dict[str, Any]) -> None:
+    unsupported = {"result": 2, "text": "'ha-sync-complete-notify' command not supported."}
+    peer = await fake_peer(partner(lambda _from, _limit: [], ha_sync_complete_notify=unsupported))
+    client = await leasesync_syncing_from(peer, make_client, sqlite_database)
+    answer = await client.one("ha-sync", "dhcp4", {"server-name": "server2"})
+    assert answer == {"result": 0, "text": "Lease database synchronization complete."}
+    assert commands(peer) == ["dhcp-disable", "lease4-get-page", "ha-sync-complete-notify", "dhcp-enable"]
