@@ -160,6 +160,26 @@ async def test_an_answer_within_the_limit_is_read_whole(fake_peer) -> None:
     await client.close()
 
 
+@pytest.mark.parametrize(("body", "kind", "text", "result"), [
+    (b'{"result": 401, "text": "Unauthorized"}', "answer", "Unauthorized", 401),
+    (b'{"result": 1, "text": "no"}', "answer", "the answer is not a list of responses", 1),
+    (b"[]", "answer", "list of responses must not be empty", None),
+    (b'[{"text": "no result"}]', "answer", "invalid answer: no integer result", None),
+    (b'[{"result": "0"}]', "answer", "invalid answer: no integer result", None),
+    (b'[{"result": 1, "text": "refused"}]', "answer", "refused, error code 1", 1),
+    (b"[{result: 0}]", "communication", "invalid JSON answer (HTTP 200)", None),
+])
+async def test_an_answer_that_is_not_a_kea_success_fails_the_request_and_is_counted(
+        fake_peer, body: bytes, kind: str, text: str, result: int | None) -> None:
+    peer = await fake_peer(lambda p, w, r: w.write(answer(body)))
+    client = client_for(peer)
+    with pytest.raises(PeerError) as raised:
+        await client.send(LIST_COMMANDS)
+    assert (raised.value.kind, raised.value.text, raised.value.result) == (kind, text, result)
+    assert client.failures == 1
+    await client.close()
+
+
 async def test_a_malformed_answer_is_a_communication_failure(fake_peer) -> None:
     peer = await fake_peer(lambda p, w, r: w.write(b"HTTP/1.1 abc\r\n\r\n"))
     client = client_for(peer)
