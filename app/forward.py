@@ -36,7 +36,7 @@ class Forwarder:
     async def forward(self, service: str, envelope: dict[str, Any]) -> dict[str, Any]:
         path = self.sockets[service].socket_name
         try:
-            return await asyncio.wait_for(self._exchange(path, envelope), self.timeout)
+            return await self._exchange(path, envelope)
         except TimeoutError:
             reason = "Connection timed out"
         except ConnectionError as exc:
@@ -51,10 +51,13 @@ class Forwarder:
                                     "The server is likely to be offline")
 
     async def _exchange(self, path: str, envelope: dict[str, Any]) -> dict[str, Any]:
-        reader, writer = await asyncio.open_unix_connection(path, limit=64 * 1024 * 1024)
+        # `timeout` bounds each wait (connecting, sending, each read), not the whole exchange, as
+        # kea-ctrl-agent's does: a large answer that keeps coming is not cut off half-way.
+        timeout = self.timeout
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(path, limit=64 * 1024 * 1024), timeout)
         try:
             writer.write(json.dumps(envelope).encode())
-            await writer.drain()
+            await asyncio.wait_for(writer.drain(), timeout)
             # Kea closes the socket after its answer; a complete answer that comes before the close
             # is taken too. The answer is parsed only when a read ends on the end of a JSON value
             # or at the close: parsing the whole buffer after every read was quadratic (an 80,000
@@ -62,7 +65,7 @@ class Forwarder:
             chunks: list[bytes] = []
             value: Any = None
             while value is None:
-                chunk = await reader.read(1 << 20)
+                chunk = await asyncio.wait_for(reader.read(1 << 20), timeout)
                 if chunk:
                     chunks.append(chunk)
                     if chunk.rstrip()[-1:] in (b"}", b"]"):

@@ -39,13 +39,13 @@ def pieces(text: bytes, size: int = 997) -> list[bytes]:
 async def kea_socket(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     servers: list[asyncio.AbstractServer] = []
 
-    async def start(answer: list[bytes], close: bool = True) -> Forwarder:
+    async def start(answer: list[bytes], close: bool = True, gap: float = 0.0, forward_timeout: float = 10.0) -> Forwarder:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await reader.read(65536)
             for piece in answer:
                 writer.write(piece)
                 await writer.drain()
-                await asyncio.sleep(0)
+                await asyncio.sleep(gap)
             if close:
                 writer.close()
             else:
@@ -53,7 +53,7 @@ async def kea_socket(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
 
         path = tmp_path / f"kea{len(servers)}.sock"
         servers.append(await asyncio.start_unix_server(serve, str(path)))
-        return Forwarder({"dhcp4": ControlSocket("unix", str(path))}, timeout=10.0)
+        return Forwarder({"dhcp4": ControlSocket("unix", str(path))}, timeout=forward_timeout)
 
     yield start
     for server in servers:
@@ -92,3 +92,18 @@ async def test_a_daemon_that_closes_before_its_answer_is_complete_is_an_end_of_f
         "result": 1,
         "text": "unable to forward command to the dhcp4 service: End of file. The server is likely to be offline"}
     assert forwarder.failures == 1
+
+
+async def test_an_answer_that_keeps_coming_is_not_cut_off_by_the_timeout(kea_socket: Any) -> None:
+    # the timeout bounds each wait, as kea-ctrl-agent's does: 12 pieces 0.05 s apart outlast 0.3 s
+    answer = pieces(json.dumps(ANSWER).encode(), size=len(json.dumps(ANSWER)) // 12 + 1)
+    forwarder = await kea_socket(answer, gap=0.05, forward_timeout=0.3)
+    assert await forwarder.forward("dhcp4", ENVELOPE) == ANSWER
+
+
+async def test_a_daemon_that_stops_sending_half_way_times_out(kea_socket: Any) -> None:
+    text = json.dumps(ANSWER).encode()
+    forwarder = await kea_socket([text[:5000], text[5000:]], gap=1.0, forward_timeout=0.2)
+    assert await forwarder.forward("dhcp4", ENVELOPE) == {
+        "result": 1, "text": "unable to forward command to the dhcp4 service: Connection timed out. "
+                             "The server is likely to be offline"}
