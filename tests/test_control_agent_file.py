@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,49 @@ async def test_config_get_of_the_agent_shows_the_section_as_kea_ctrl_agent_does(
         expected = kea.command("config-get", None)
         client: KeaClient = await make_client(kea.agent_config)
     assert await client.command("config-get") == expected
+
+
+# what an administrator asks the agent about the daemon behind it; each leaves the daemon as it was
+FORWARDED = [
+    {"command": "list-commands"}, {"command": "list-commands", "service": ["dhcp4"]},
+    {"command": "version-get", "service": ["dhcp4"]}, {"command": "status-get", "service": ["dhcp4"]},
+    {"command": "lease4-get", "service": ["dhcp4"], "arguments": {"ip-address": "192.0.2.50"}},
+    {"command": "lease4-get", "arguments": {"ip-address": "192.0.2.50"}},
+    {"command": "lease4-get-all", "service": ["dhcp4"]},
+    {"command": "lease4-get-all", "service": ["dhcp4", "dhcp6"]},
+    {"command": "lease6-get-all", "service": ["dhcp6"]},
+    {"command": "statistic-get", "service": ["dhcp4"], "arguments": {"name": "pkt4-received"}},
+    {"command": "dhcp-disable", "service": ["dhcp4"]}, {"command": "dhcp-enable", "service": ["dhcp4"]},
+    {"command": "subnet4-list", "service": ["dhcp4"]}, {"command": "nope", "service": ["dhcp4"]},
+    {"command": "config-test", "service": ["dhcp4"], "arguments": {"Dhcp4": {}}},
+    {"command": "ha-heartbeat", "service": ["dhcp4"]}, {"command": "config-get", "service": ["d2"]},
+]
+
+
+def test_forwarded_commands_answer_as_kea_ctrl_agent_does(tmp_path: Path) -> None:
+    """leasesync with only `control-sockets` beside kea-ctrl-agent, both in front of one kea-dhcp4
+    (a lease in it): the same answers, process ids and times aside."""
+    require_kea()
+
+    def comparable(response: httpx.Response) -> str:
+        text = json.dumps(response.json(), sort_keys=True)
+        text = re.sub(r'"(pid|uptime|reload|cltt|expire|timestamp)": [^,}\]]+', r'"\1": X', text)
+        return f"{response.status_code} " + re.sub(r'"\d{4}-\d\d-\d\d [\d:.]+"', "T", text)
+
+    with KeaServer(4) as kea:
+        kea.socket_command({"command": "lease4-add", "arguments": {"ip-address": "192.0.2.50",
+                                                                   "hw-address": "1a:1b:1c:1d:1e:1f"}})
+        port = free_port()
+        proc = ServerProcess({"LeaseSync": {"http-host": "127.0.0.1", "http-port": port, "control-sockets": {
+            "dhcp4": {"socket-type": "unix", "socket-name": kea.socket_path}}}}, tmp_path, "agent")
+        try:
+            proc.start()
+            mismatches = []
+            for envelope in FORWARDED:
+                theirs = comparable(httpx.post(kea.url, json=envelope, timeout=10))
+                ours = comparable(httpx.post(proc.url, json=envelope, timeout=10))
+                if theirs != ours:
+                    mismatches.append(f"{envelope}\n  kea-ctrl-agent: {theirs}\n  leasesync:      {ours}")
+        finally:
+            proc.stop()
+    assert not mismatches, "\n".join(mismatches)
