@@ -18,8 +18,7 @@ answers when they time out; leasesync refuses it at once.
 from __future__ import annotations
 
 import contextlib
-import json
-import re
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,14 +100,31 @@ def kea_thrown_text(envelope: dict[str, Any], mode: str) -> str:
 
 
 def comparable(body: Any, command: str) -> Any:
-    if command == "ha-heartbeat" and isinstance(body, list):
-        return [{**item, "arguments": {k: v for k, v in item.get("arguments", {}).items() if k not in ("date-time", "leasesync")}}
-                if isinstance(item, dict) and isinstance(item.get("arguments"), dict) else item for item in body]
-    if command == "status-get" and isinstance(body, list):
-        # what moves with time (pid, uptime, seconds since the last heartbeat) and leasesync's own key
-        text = re.sub(r'"(pid|uptime|reload|age)": \d+', r'"\1": 0', json.dumps(body, sort_keys=True))
-        return re.sub(r', "leasesync": \{[^{}]*\}', "", text)
-    return body
+    """`body` without what moves with time or is leasesync's own: a heartbeat's `date-time` and
+    `leasesync` key; status-get's pid, uptime, reload and the partner's `age` (kept as keys, their
+    values zeroed) and each relationship's `leasesync` key."""
+    if command not in ("ha-heartbeat", "status-get") or not isinstance(body, list):
+        return body
+    out = copy.deepcopy(body)
+    for item in out:
+        arguments = item.get("arguments") if isinstance(item, dict) else None
+        if not isinstance(arguments, dict):
+            continue
+        if command == "ha-heartbeat":
+            arguments.pop("date-time", None)
+            arguments.pop("leasesync", None)
+            continue
+        zero(arguments, "pid", "uptime", "reload")
+        for relationship in arguments.get("high-availability", []):
+            relationship.pop("leasesync", None)
+            zero(relationship.get("ha-servers", {}).get("remote", {}), "age")
+    return out
+
+
+def zero(values: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        if key in values:
+            values[key] = 0
 
 
 def post(url: str, envelope: dict[str, Any]) -> tuple[int, Any]:
