@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from app import kea_json
-from app.commands.context import MISSING, CommandContext, RequestOrigin
+from app.commands.context import CommandContext, RequestOrigin
 from app.commands.registry import AGENT, DAEMON, registry
 from app.errors import (
     NOT_A_STRING,
@@ -27,6 +27,7 @@ from app.errors import (
     answer,
 )
 from app.runtime import Runtime
+from app.sentinels import MISSING
 
 log = logging.getLogger("leasesync.api")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.sentinels import MISSING
+
 if TYPE_CHECKING:
     from app.runtime import FamilyRuntime, Runtime
-
-MISSING: Any = object()
 
 
 @dataclass

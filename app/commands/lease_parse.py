@@ -15,6 +15,7 @@ from typing import Any
 
 from app.config import FamilyConfig, Subnet
 from app.errors import NOT_A_STRING, NOT_AN_INTEGER, CommandError
+from app.sentinels import MISSING
 from app.store.leases import LEASE6_TYPE_CODES, Lease4, Lease6, ascii_lower
 
 UINT32_MAX = 0xFFFFFFFF
@@ -350,7 +351,6 @@ def _checked_lease6(args: dict[str, Any], family: FamilyConfig, now: int | None)
 # errors, their order and their texts stay that parser's alone. The lease built here must equal
 # the one the parser above builds for the same arguments (tests/test_lease_parse_fast.py).
 
-_MISSING: Any = object()
 
 
 def _fast_uint(value: Any, maximum: int = UINT32_MAX) -> int | None:
@@ -359,8 +359,8 @@ def _fast_uint(value: Any, maximum: int = UINT32_MAX) -> int | None:
 
 def _fast_uint_or(args: dict[str, Any], name: str, default: int) -> int | None:
     """An optional uint32 argument, `default` when absent."""
-    value = args.get(name, _MISSING)
-    return default if value is _MISSING else _fast_uint(value)
+    value = args.get(name, MISSING)
+    return default if value is MISSING else _fast_uint(value)
 
 
 def _fast_colon_hex(text: Any) -> bytes | None:
@@ -406,8 +406,8 @@ def _fast_lifetimes(args: dict[str, Any], subnet: Subnet, now: int | None) -> tu
     valid = _fast_uint_or(args, "valid-lft", subnet.valid_lifetime)
     if valid is None:
         return None
-    expire = args.get("expire", _MISSING)
-    if expire is _MISSING:
+    expire = args.get("expire", MISSING)
+    if expire is MISSING:
         return valid, int(time.time()) if now is None else now
     if type(expire) is not int or expire <= 0 or expire < valid:
         return None

@@ -8,7 +8,6 @@ from typing import Any
 from app.commands.context import CommandContext
 from app.commands.registry import DAEMON, registry
 from app.errors import RESULT_UNSUPPORTED, answer
-from app.ha import messages
 
 
 def _ha(ctx: CommandContext) -> Any:
@@ -38,7 +37,7 @@ async def _admin(ctx: CommandContext) -> dict[str, Any]:
     ha = _ha(ctx)
     if ha is None:
         return await _unsupported(ctx)
-    return await ha.admin(ctx.command, ctx.arguments if ctx.has_arguments else messages.NO_ARGUMENTS)
+    return await ha.admin(ctx.command, ctx.arguments)
 
 
 @registry.command("ha-sync", where=DAEMON, summary="Fetch all leases from the partner now (server-name, max-period).",

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.errors import ConfigError
 from app.ha.states import HaState, parse_state
+from app.sentinels import MISSING
 
 UINT16_MAX = 0xFFFF
 UINT32_MAX = 0xFFFFFFFF
@@ -263,7 +264,6 @@ class HaConfig:
 # Parsing
 # --------------------------------------------------------------------------------------
 
-_MISSING = object()
 PasswordFileReader = Callable[[str], str]
 
 
@@ -287,25 +287,25 @@ class _Scope:
     def error(self, message: str, key: str | None = None) -> ConfigError:
         return ConfigError(message, self.at(key) if key else self.path)
 
-    def get(self, key: str, default: object = _MISSING) -> object:
+    def get(self, key: str, default: object = MISSING) -> object:
         value = self.data.get(key, default)
-        if value is _MISSING:
+        if value is MISSING:
             raise self.error(f"missing parameter '{key}'")
         return value
 
-    def string(self, key: str, default: object = _MISSING) -> str:
+    def string(self, key: str, default: object = MISSING) -> str:
         value = self.get(key, default)
         if not isinstance(value, str):
             raise self.error(f"invalid type specified for parameter '{key}'", key)
         return value
 
-    def boolean(self, key: str, default: object = _MISSING) -> bool:
+    def boolean(self, key: str, default: object = MISSING) -> bool:
         value = self.get(key, default)
         if not isinstance(value, bool):
             raise self.error(f"invalid type specified for parameter '{key}'", key)
         return value
 
-    def unsigned(self, key: str, maximum: int, default: object = _MISSING) -> int:
+    def unsigned(self, key: str, maximum: int, default: object = MISSING) -> int:
         value = self.get(key, default)
         # JSON true/false are not integers for Kea (Python's bool is an int subclass).
         if not isinstance(value, int) or isinstance(value, bool):

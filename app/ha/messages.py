@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from app.errors import RESULT_EMPTY, RESULT_ERROR, RESULT_SUCCESS, RESULT_UNSUPPORTED, CommandError, answer
+from app.sentinels import MISSING
 
 Service = Literal["dhcp4", "dhcp6"]
 Lease = Mapping[str, Any]
@@ -283,12 +284,9 @@ def ha_sync_answer(error: str | None) -> dict[str, Any]:
 
 
 # ---- argument checks of ha-* commands (raise CommandError -> result 1 at the edge) ----------
-# The envelope had no "arguments" at all; `"arguments": null` is a value, and not a map (Kea).
-NO_ARGUMENTS: Any = object()
-
-
 def _arguments_map(command: str, arguments: object) -> Mapping[str, Any]:
-    if arguments is NO_ARGUMENTS:
+    # MISSING: the envelope had no "arguments"; `"arguments": null` is a value, and not a map (Kea)
+    if arguments is MISSING:
         raise CommandError(f"arguments not found in the '{command}' command")
     if not isinstance(arguments, dict):
         raise CommandError(f"arguments in the '{command}' command are not a map")

@@ -47,6 +47,7 @@ from app.ha.config import HaConfig, HaMode, PauseMode, PeerConfig
 from app.ha.messages import AnswerError, Lease, Service, verify_answer
 from app.ha.query_filter import default_scopes, failover_scopes, validate_scopes
 from app.ha.states import DHCP_ENABLED_STATES, HaState
+from app.sentinels import MISSING
 
 S = HaState
 MAX_CHAINED_TRANSITIONS = 32  # a safety net; real chains are at most 4 long
@@ -509,7 +510,7 @@ class HaStateMachine:
         return self._end()
 
     # ---- operator commands -----------------------------------------------------------
-    def on_admin(self, command: str, now: float, arguments: object = messages.NO_ARGUMENTS) -> CommandOutcome:
+    def on_admin(self, command: str, now: float, arguments: object = MISSING) -> CommandOutcome:
         """ha-continue, ha-reset, ha-scopes, ha-sync, ha-maintenance-start/-cancel, and
         ha-maintenance-notify. An answer of None means: perform the actions, then report
         the peer exchange (on_maintenance_notify_done / on_sync_done(manual=True))."""

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.ha import messages
 from app.ha.actions import (
     Action,
     SendBacklog,
@@ -20,6 +19,7 @@ from app.ha.actions import (
 from app.ha.config import HaConfig, parse_ha_parameters
 from app.ha.state_machine import HaStateMachine
 from app.ha.states import HaState
+from app.sentinels import MISSING
 
 CAPTURES = Path("/work/shared/kea-captures")
 WALL_EPOCH = 1_795_000_000.0  # wall clock = WALL_EPOCH + fake monotonic time (+ per-server skew)
@@ -126,7 +126,7 @@ class Pair:
             elif isinstance(action, SendMaintenanceNotify):
                 pass  # answered by `admin`, which owns the operator's answer
 
-    def admin(self, name: str, command: str, arguments: object = messages.NO_ARGUMENTS) -> dict[str, Any]:
+    def admin(self, name: str, command: str, arguments: object = MISSING) -> dict[str, Any]:
         """Run an operator command, performing a maintenance notify exchange if needed."""
         me = self.machines[name]
         outcome = me.on_admin(command, self.now, arguments)
