@@ -15,7 +15,7 @@ from typing import Any
 
 from app import __version__
 from app.config import Config, TlsConfig, default_config, load_config
-from app.errors import ConfigError
+from app.errors import ConfigError, DatabaseOpenError
 
 log = logging.getLogger("leasesync")
 
@@ -171,7 +171,7 @@ def build_tls_context(tls: TlsConfig) -> ssl.SSLContext:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from app.store.migrate import upgrade
+    from app.store.migrate import open_and_upgrade
     from app.store.repository import make_engine
 
     config = _load(args.config)
@@ -182,7 +182,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         seen.add(family.lease_database.url())
         engine = make_engine(family.lease_database)
         try:
-            upgrade(engine)
+            open_and_upgrade(engine, family.lease_database.redacted_url())
         finally:
             engine.dispose()
         print(f"{family.lease_database.redacted_url()}: up to date")
@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"leasesync: configuration error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseOpenError as exc:
+        print(f"leasesync: cannot open the lease database {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

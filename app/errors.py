@@ -25,6 +25,11 @@ class ConfigError(Exception):
         self.path = path
 
 
+class DatabaseOpenError(Exception):
+    """A lease database could not be opened or brought up to date at start-up; the text names the
+    database (password redacted) and the reason its server or driver gave."""
+
+
 class CommandError(Exception):
     """A command failed with a Kea result code and text (result 1 unless said otherwise)."""
 

@@ -40,5 +40,6 @@ def configure(fmt: str = "text", severity: str = "INFO") -> None:
     # for each heartbeat and lease update sent, thousands a second under load); peer calls now go
     # through app/ha/http_transport.py, and any that go through httpx again stay at debug level,
     # where Kea logs those exchanges.
-    for chatty in ("httpx", "httpcore"):
+    # alembic announces each of its plugins at INFO when leasesync brings a database up to date
+    for chatty in ("httpx", "httpcore", "alembic"):
         logging.getLogger(chatty).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

@@ -194,10 +194,10 @@ class Runtime:
 
     def prepare_databases(self) -> None:
         """Bring every lease database up to date (migrations) before serving."""
-        from app.store.migrate import upgrade
+        from app.store.migrate import open_and_upgrade
 
         for store in self.stores.values():
-            upgrade(store.engine)
+            open_and_upgrade(store.engine, store.config.redacted_url())
 
     async def start(self) -> None:
         for store in self.stores.values():

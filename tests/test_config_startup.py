@@ -12,7 +12,7 @@ import pytest
 
 from app.config import parse_config
 from app.errors import ConfigError
-from tests.conftest import KeaClient, service_config
+from tests.conftest import KeaClient, free_port, service_config
 
 NET4 = "192.0.2.0/24"
 
@@ -90,6 +90,21 @@ def test_serve_exits_1_with_the_refusal_and_its_path(tmp_path: Path, sqlite_data
                           text=True, timeout=60)
     assert done.returncode == 1
     assert "configuration error: Dhcp4.subnet4[0]: subnet configuration failed: a pool of type V4" in done.stderr
+
+
+@pytest.mark.postgres
+def test_serve_exits_1_naming_a_database_it_cannot_reach_without_a_traceback(tmp_path: Path) -> None:
+    db = {"type": "postgresql", "name": "leasesync", "host": "127.0.0.1", "port": free_port(), "user": "postgres",
+          "password": "hunter2", "connect-timeout": 2}
+    path = tmp_path / "leasesync.json"
+    path.write_text(json.dumps(service_config(db, dhcp6=False)))
+    done = subprocess.run([sys.executable, "-m", "app.cli", "serve", "-c", str(path)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot open the lease database postgresql+psycopg://postgres:*****@127.0.0.1:{db['port']}/leasesync: " \
+           "connection failed:" in done.stderr
+    assert "Connection refused" in done.stderr
+    assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
 
 
 async def test_config_reload_of_a_refused_file_keeps_the_running_subnets(make_client: Any, tmp_path: Path,

@@ -18,7 +18,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
+from app.errors import DatabaseOpenError
 from app.store.schema import KEA_MYSQL_SCHEMA_VERSION, KEA_PGSQL_SCHEMA_VERSION
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
@@ -102,6 +104,18 @@ def upgrade(engine: Engine) -> None:
         check_kea_schema_version(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def open_and_upgrade(engine: Engine, name: str) -> None:
+    """`upgrade`, with a failure to reach the database or to migrate it raised as one
+    DatabaseOpenError naming the database `name` and the reason, not a driver's traceback."""
+    try:
+        upgrade(engine)
+    except (KeaSchemaMismatch, TimeoutError) as exc:
+        raise DatabaseOpenError(f"{name}: {exc}") from None
+    except DBAPIError as exc:
+        reason = str(exc.orig if exc.orig is not None else exc).strip()
+        raise DatabaseOpenError(f"{name}: {reason}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
