@@ -49,7 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Engine
 
-from app.store import schema
+from app.store import db_tls, schema
 from app.store.leases import Lease4, Lease6, lease4_from_row, lease6_from_row
 
 if TYPE_CHECKING:
@@ -409,7 +409,8 @@ class ChangeCapture:
 
         db = self.store.config
         conninfo = make_conninfo(host=db.host, port=db.port or 5432, dbname=db.name, user=db.user or None,
-                                 password=db.password or None, connect_timeout=db.connect_timeout)
+                                 password=db.password or None, connect_timeout=db.connect_timeout,
+                                 **db_tls.postgresql_parameters(db))
         while not self._stopping:
             try:
                 conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)

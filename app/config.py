@@ -100,6 +100,8 @@ _DB_KEYS = {
     "connect-timeout", "read-timeout", "write-timeout", "tcp-user-timeout", "max-reconnect-tries",
     "reconnect-wait-time", "on-fail", "max-row-errors", "trust-anchor", "cert-file", "key-file",
     "key-password", "cipher-list", "retry-on-startup",
+    # Kea 3.1's (PostgreSQL only there; leasesync applies it to MySQL too)
+    "ssl-mode",
     # leasesync's own keys
     "synchronous", "pool-size", "query-timeout", "capture-changes",
     "expect-synchronous-replication",
@@ -124,6 +126,7 @@ class DatabaseConfig:
     capture_changes: bool = False
     # the operator relies on synchronous database replication: warn when the database says otherwise
     expect_synchronous_replication: bool = False
+    tls: DatabaseTls | None = None  # None: no TLS key given, the drivers' defaults
 
     def url(self) -> str:
         user = quote_plus(self.user)
@@ -150,6 +153,78 @@ class DatabaseConfig:
 
     def redacted_url(self) -> str:
         return self.url().replace(f":{quote_plus(self.password)}@", ":*****@") if self.password else self.url()
+
+
+SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
+_DB_TLS_FILES = ("trust-anchor", "cert-file", "key-file")
+
+
+@dataclass(frozen=True)
+class DatabaseTls:
+    """TLS to the database server, from Kea's keys. `mode` is libpq's sslmode: `ssl-mode` when
+    given, else `verify-ca` with a `trust-anchor` and `require` without one (Kea 3.1's reading;
+    Kea 2.2 only asked libpq to prefer TLS)."""
+
+    mode: str
+    trust_anchor: str = ""  # a CA file (or, for MySQL, a directory of them)
+    cert_file: str = ""
+    key_file: str = ""
+    key_password: str = ""
+    cipher_list: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.mode in ("require", "verify-ca", "verify-full")
+
+    @property
+    def verified(self) -> bool:
+        # libpq verifies the chain in `require` too when a CA is given, and so does leasesync
+        return self.mode in ("verify-ca", "verify-full") or (self.mode == "require" and bool(self.trust_anchor))
+
+    def libpq_parameters(self) -> dict[str, str]:
+        """libpq's connection parameters (psycopg; asyncpg reads the same names)."""
+        parameters = {"sslmode": self.mode}
+        for name, value in (("sslrootcert", self.trust_anchor), ("sslcert", self.cert_file),
+                            ("sslkey", self.key_file), ("sslpassword", self.key_password)):
+            if value:
+                parameters[name] = value
+        return parameters
+
+
+def _parse_database_tls(obj: dict[str, Any], path: str, db_type: str) -> DatabaseTls | None:
+    values = {key: _get(obj, key, str, path) for key in (*_DB_TLS_FILES, "key-password", "cipher-list", "ssl-mode")}
+    if all(value is None for value in values.values()) or db_type == "sqlite":
+        return None
+    mode = values["ssl-mode"]
+    if mode is not None and mode not in SSL_MODES:
+        raise ConfigError(f"'ssl-mode' must be one of {', '.join(SSL_MODES)}, not '{mode}'", f"{path}.ssl-mode")
+    for key in _DB_TLS_FILES:
+        file_name = values[key]
+        if file_name is None:
+            continue
+        if not file_name:
+            raise ConfigError(f"'{key}' is empty", f"{path}.{key}")
+        if not os.access(file_name, os.R_OK):
+            reason = "does not exist" if not os.path.exists(file_name) else "is not readable"
+            raise ConfigError(f"'{key}' {file_name} {reason}", f"{path}.{key}")
+    trust_anchor = values["trust-anchor"] or ""
+    if db_type == "postgresql" and os.path.isdir(trust_anchor):
+        raise ConfigError(f"'trust-anchor' {trust_anchor} is a directory: for postgresql name one CA file "
+                          "(libpq reads a file)", f"{path}.trust-anchor")
+    if values["key-file"] and not values["cert-file"]:
+        raise ConfigError("'key-file' is given without 'cert-file'", f"{path}.key-file")
+    tls = DatabaseTls(
+        mode=mode or ("verify-ca" if trust_anchor else "require"),
+        trust_anchor=trust_anchor,
+        cert_file=values["cert-file"] or "",
+        key_file=values["key-file"] or "",
+        key_password=values["key-password"] or "",
+        cipher_list=values["cipher-list"] or "",
+    )
+    from app.store import db_tls  # the drivers' side of TLS; it needs these types
+
+    db_tls.check(db_type, tls, path)
+    return tls
 
 
 def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
@@ -192,6 +267,7 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         pool_size=_uint(obj, "pool-size", path, 4, 64) or 4,
         capture_changes=bool(_get(obj, "capture-changes", bool, path, False)),
         expect_synchronous_replication=bool(_get(obj, "expect-synchronous-replication", bool, path, False)),
+        tls=_parse_database_tls(obj, path, db_type),
     )
 
 

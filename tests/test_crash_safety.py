@@ -9,23 +9,19 @@ the service must resume by itself when the database is back.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from glob import glob
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port, make_database, service_config, unavailable
+from tests.conftest import ServerProcess, free_port, make_database, service_config
+from tests.private_db import PrivateCluster, PrivateMariaDB
 
 pytestmark = pytest.mark.slow
 
@@ -220,116 +216,15 @@ def test_acknowledged_writes_survive_repeated_sigkill(spawn: Any, crash_database
 
 # --- database outage (a private PostgreSQL cluster) ---------------------------------------------
 
-class PrivateCluster:
-    """A throw-away PostgreSQL cluster owned by the `postgres` OS user, on its own port."""
-
-    def __init__(self) -> None:
-        bins = sorted(glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-        if not bins:
-            unavailable("PostgreSQL server binaries (initdb, pg_ctl) not installed")
-        if os.geteuid() != 0 or shutil.which("runuser") is None:
-            unavailable("a private PostgreSQL cluster needs root and runuser")
-        try:
-            subprocess.run(["id", "postgres"], check=True, capture_output=True, timeout=10)
-        except subprocess.CalledProcessError:
-            unavailable("no 'postgres' OS user to run a private cluster")
-        self.bin = Path(bins[-1]).parent
-        self.dir = Path(tempfile.mkdtemp(prefix="leasesync-pg-"))
-        shutil.chown(self.dir, "postgres", "postgres")
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self._as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                           "--no-sync", "-E", "UTF8"], timeout=120)
-
-    def _as_postgres(self, argv: list[str], timeout: float = 60) -> None:
-        done = subprocess.run(["runuser", "-u", "postgres", "--", *argv], capture_output=True, text=True,
-                              timeout=timeout)
-        assert done.returncode == 0, f"{argv[0]} failed: {done.stdout}{done.stderr}"
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
-                           "-t", "60", "-o", options, "start"], timeout=90)
-
-    def stop(self, mode: str = "fast") -> None:
-        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-m", mode, "stop"],
-                          timeout=90)
-
-    def destroy(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            try:
-                self.stop("immediate")
-            except AssertionError:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
 def private_pg() -> Iterator[PrivateCluster]:
     cluster = PrivateCluster()
     try:
         cluster.start()
-        import psycopg
-
-        with psycopg.connect(host="127.0.0.1", port=cluster.port, user="postgres", dbname="postgres",
-                             autocommit=True, connect_timeout=5) as admin:
-            admin.execute("CREATE DATABASE leasesync")
+        cluster.admin_sql("CREATE DATABASE leasesync")
         yield cluster
     finally:
         cluster.destroy()
-
-
-class PrivateMariaDB:
-    """A throw-away MariaDB server run as the `mysql` OS user, on its own port and data directory
-    (no grant tables: the test needs a server to stop, not accounts)."""
-
-    def __init__(self) -> None:
-        install, server = shutil.which("mariadb-install-db"), shutil.which("mariadbd") or "/usr/sbin/mariadbd"
-        if install is None or not os.access(server, os.X_OK):
-            unavailable("MariaDB server binaries (mariadb-install-db, mariadbd) not installed")
-        if os.geteuid() != 0:
-            unavailable("a private MariaDB server needs root (it runs as the mysql user)")
-        self.server = server
-        self.dir = Path(tempfile.mkdtemp(prefix="leasesync-my-"))
-        shutil.chown(self.dir, "mysql", "mysql")
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        done = subprocess.run([install, "--no-defaults", f"--datadir={self.data}", "--user=mysql", "--skip-test-db",
-                               "--auth-root-authentication-method=normal"], capture_output=True, text=True,
-                              timeout=180)
-        assert done.returncode == 0, f"mariadb-install-db failed: {done.stdout}{done.stderr}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [self.server, "--no-defaults", f"--datadir={self.data}", f"--socket={self.dir / 'sock'}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", "--user=mysql", "--skip-grant-tables",
-             f"--pid-file={self.dir / 'pid'}", f"--log-error={self.dir / 'err'}", "--innodb-buffer-pool-size=16M",
-             "--skip-log-bin"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import pymysql
-
-        def ready() -> bool:
-            try:
-                pymysql.connect(host="127.0.0.1", port=self.port, user="root", connect_timeout=1).close()
-            except pymysql.err.OperationalError:
-                return False
-            return True
-
-        wait_for(ready, 60, "the private MariaDB server to accept connections", interval=0.2)
-
-    def stop(self) -> None:
-        """A normal shutdown (SIGTERM): open connections are closed, as a restart does."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=60)
-        self.proc = None
-
-    def destroy(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -337,11 +232,7 @@ def private_mariadb() -> Iterator[PrivateMariaDB]:
     server = PrivateMariaDB()
     try:
         server.start()
-        import pymysql
-
-        with pymysql.connect(host="127.0.0.1", port=server.port, user="root", connect_timeout=5) as admin:
-            with admin.cursor() as cursor:
-                cursor.execute("CREATE DATABASE leasesync")
+        server.admin_sql("CREATE DATABASE leasesync")
         yield server
     finally:
         server.destroy()

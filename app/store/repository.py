@@ -42,7 +42,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 
 from app.config import DatabaseConfig
 from app.errors import StoreOutcomeUnknown, StoreRejected, StoreUnavailable
-from app.store import schema
+from app.store import db_tls, schema
 from app.store.leases import (
     INFINITE,
     STATE_DECLINED,
@@ -854,7 +854,8 @@ def make_engine(db: DatabaseConfig) -> Engine:
         # autovacuum slow or off nothing invalidates it): the bulk upsert's `address IN (...)` stayed a
         # sequential scan and lease6-bulk-apply slowed in step with the table (4.6 -> 67 ms per 50
         # leases over 60,000 rows). Unprepared, each query is planned for the table as it is.
-        kwargs["connect_args"] = {"connect_timeout": db.connect_timeout, "prepare_threshold": None}
+        kwargs["connect_args"] = {"connect_timeout": db.connect_timeout, "prepare_threshold": None,
+                                  **db_tls.postgresql_parameters(db)}
         kwargs["pool_size"] = db.pool_size + _PG_WRITE_CONNECTIONS
     else:
         kwargs["connect_args"] = {
@@ -864,9 +865,12 @@ def make_engine(db: DatabaseConfig) -> Engine:
             # strict, as Kea's own connections: a value the column cannot hold is an error, never
             # a silently clipped or zeroed one
             "init_command": "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES'",
+            **db_tls.mysql_connect_args(db),
         }
         kwargs["pool_size"] = db.pool_size + 1
     engine = create_engine(db.url(), **kwargs)
+    if db.type == "mysql" and db.tls is not None and db.tls.required:
+        event.listen(engine, "connect", lambda dbapi_connection, _record: db_tls.require_mysql_tls(dbapi_connection))
     if db.type == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect(db.synchronous))
 
@@ -1670,8 +1674,8 @@ class LeaseStore:
 
         db = self.config  # asyncpg, like libpq, takes a socket directory as host
         return await asyncpg.connect(
-            host=db.host, port=db.port or 5432, user=db.user or None, password=db.password or None,
-            database=db.name, timeout=db.connect_timeout)
+            db_tls.asyncpg_dsn(db), host=db.host, port=db.port or 5432, user=db.user or None,
+            password=db.password or None, database=db.name, timeout=db.connect_timeout)
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
