@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from app import config_text
 from app.errors import (
@@ -100,8 +100,8 @@ _DB_KEYS = {
     "connect-timeout", "read-timeout", "write-timeout", "tcp-user-timeout", "max-reconnect-tries",
     "reconnect-wait-time", "on-fail", "max-row-errors", "trust-anchor", "cert-file", "key-file",
     "key-password", "cipher-list", "retry-on-startup",
-    # Kea 3.1's (PostgreSQL only there; leasesync applies it to MySQL too)
-    "ssl-mode",
+    # Kea 3.1's (PostgreSQL only there; leasesync applies it to MySQL too), Kea 3.3's
+    "ssl-mode", "password-file",
     # leasesync's own keys
     "synchronous", "pool-size", "query-timeout", "capture-changes",
     "expect-synchronous-replication",
@@ -129,9 +129,13 @@ class DatabaseConfig:
     tls: DatabaseTls | None = None  # None: no TLS key given, the drivers' defaults
 
     def url(self) -> str:
-        user = quote_plus(self.user)
-        password = quote_plus(self.password)
+        # percent-encoded as SQLAlchemy decodes them (quote_plus would turn a space into a '+' that
+        # stays one: a password with a space was refused)
+        user = quote(self.user, safe="")
+        password = quote(self.password, safe="")
+        name = quote(self.name, safe="")
         cred = f"{user}:{password}@" if self.user else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address, as RFC 3986 writes it
         if self.type == "sqlite":
             return f"sqlite:///{self.name}"
         if self.type == "postgresql":
@@ -139,12 +143,12 @@ class DatabaseConfig:
             if self.is_socket:
                 # libpq reads a host that starts with "/" as the directory of the server's unix
                 # socket, and Kea passes `host` to libpq as it is
-                return f"postgresql+psycopg://{cred}/{self.name}?host={quote_plus(self.host)}&port={port}"
-            return f"postgresql+psycopg://{cred}{self.host}:{port}/{self.name}"
+                return f"postgresql+psycopg://{cred}/{name}?host={quote_plus(self.host)}&port={port}"
+            return f"postgresql+psycopg://{cred}{host}:{port}/{name}"
         port = self.port or 3306
         if self.is_socket:
-            return f"mysql+pymysql://{cred}/{self.name}?unix_socket={quote_plus(self.host)}&charset=utf8mb4"
-        return f"mysql+pymysql://{cred}{self.host}:{port}/{self.name}?charset=utf8mb4"
+            return f"mysql+pymysql://{cred}/{name}?unix_socket={quote_plus(self.host)}&charset=utf8mb4"
+        return f"mysql+pymysql://{cred}{host}:{port}/{name}?charset=utf8mb4"
 
     @property
     def is_socket(self) -> bool:
@@ -152,7 +156,7 @@ class DatabaseConfig:
         return self.host.startswith("/")
 
     def redacted_url(self) -> str:
-        return self.url().replace(f":{quote_plus(self.password)}@", ":*****@") if self.password else self.url()
+        return self.url().replace(f":{quote(self.password, safe='')}@", ":*****@") if self.password else self.url()
 
 
 SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
@@ -227,6 +231,20 @@ def _parse_database_tls(obj: dict[str, Any], path: str, db_type: str) -> Databas
     return tls
 
 
+def _database_password(obj: dict[str, Any], path: str) -> str:
+    """`password`, or the first line of the file `password-file` names (Kea 3.3: either, not both)."""
+    password = _get(obj, "password", str, path)
+    password_file = _get(obj, "password-file", str, path)
+    if password_file is None:
+        return password or ""
+    if password is not None:
+        raise ConfigError("can't specify both 'password' and 'password-file'", f"{path}.password-file")
+    try:
+        return Path(password_file).read_text().split("\n", 1)[0]
+    except OSError as exc:
+        raise ConfigError(f"cannot read secret file '{password_file}': {exc.strerror}", f"{path}.password-file") from None
+
+
 def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
     if obj is None:
         return DatabaseConfig(name=str(base_dir / "leasesync.db"))
@@ -260,7 +278,7 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         host=_get(obj, "host", str, path, "127.0.0.1") or "127.0.0.1",
         port=_uint(obj, "port", path, None, 65535),
         user=_get(obj, "user", str, path, "") or "",
-        password=_get(obj, "password", str, path, "") or "",
+        password=_database_password(obj, path),
         connect_timeout=_uint(obj, "connect-timeout", path, 5) or 5,
         query_timeout=float(query_timeout),
         synchronous=synchronous,

@@ -72,8 +72,8 @@ class PrivateCluster:
             f"hostssl all all 127.0.0.1/32 trust{client}\n"
             "hostnossl all all 127.0.0.1/32 reject\n")
 
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+    def start(self, listen: str = "127.0.0.1") -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses={listen}"
         self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
                            "-t", "60", "-o", options, "start"], timeout=90)
 

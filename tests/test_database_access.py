@@ -1,0 +1,105 @@
+"""How leasesync reaches its lease database: the password from a file (Kea 3.3's
+`password-file`: the first line of the file, instead of `password`, never both), a password with
+characters a URL reserves, a server at an IPv6 address."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import parse_config
+from app.errors import ConfigError, DatabaseOpenError
+from app.main import build_runtime
+from tests.conftest import _mysql_admin, make_database, service_config
+from tests.private_db import PrivateCluster
+
+PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
+
+
+@pytest.fixture
+def mysql_account(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A fresh MariaDB database and an account with a password that may use only it."""
+    db, drop = make_database("mysql", tmp_path)
+    user = f"ls_pw_{uuid.uuid4().hex[:8]}"
+    admin = _mysql_admin()
+    with admin.cursor() as cursor:
+        for host in ("localhost", "%"):
+            cursor.execute(f"CREATE USER '{user}'@'{host}' IDENTIFIED BY '{PASSWORD}'")
+            cursor.execute(f"GRANT ALL ON `{db['name']}`.* TO '{user}'@'{host}'")
+    try:
+        yield {**db, "user": user}
+    finally:
+        with admin.cursor() as cursor:
+            for host in ("localhost", "%"):
+                cursor.execute(f"DROP USER IF EXISTS '{user}'@'{host}'")
+        admin.close()
+        drop()
+
+
+def secret_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "db-password"
+    path.write_text(text)
+    path.chmod(0o600)
+    return str(path)
+
+
+@pytest.mark.mysql
+async def test_the_password_is_the_first_line_of_the_password_file(
+        make_client: Any, tmp_path: Path, mysql_account: dict[str, Any]) -> None:
+    db = {**mysql_account, "password-file": secret_file(tmp_path, PASSWORD + "\nnot part of it\n")}
+    client = await make_client(service_config(db, dhcp6=False))
+
+    added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
+
+    assert added["result"] == 0
+    shown = (await client.one("config-get", "dhcp4"))["arguments"]["Dhcp4"]["lease-database"]
+    assert shown["password-file"] == db["password-file"] and PASSWORD not in str(shown)
+
+
+@pytest.mark.mysql
+def test_a_wrong_password_in_the_file_stops_start_up_naming_the_database(
+        tmp_path: Path, mysql_account: dict[str, Any]) -> None:
+    db = {**mysql_account, "password-file": secret_file(tmp_path, "wrong\n")}
+
+    with pytest.raises(DatabaseOpenError, match=r"Access denied") as failed:
+        build_runtime(parse_config(service_config(db, dhcp6=False)))
+
+    assert f"mysql+pymysql://{db['user']}:*****@" in str(failed.value) and "wrong" not in str(failed.value)
+
+
+def test_password_and_password_file_together_fail_start_up(tmp_path: Path) -> None:
+    db = {"type": "postgresql", "name": "kea", "password": "x", "password-file": secret_file(tmp_path, "y")}
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"Dhcp4": {"lease-database": db}})
+    assert str(caught.value) == \
+        "Dhcp4.lease-database.password-file: can't specify both 'password' and 'password-file'"
+
+
+def test_a_password_file_that_cannot_be_read_fails_start_up_naming_the_key(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"Dhcp4": {"lease-database": {"type": "mysql", "name": "kea", "password-file": str(missing)}}})
+    assert str(caught.value) == \
+        f"Dhcp4.lease-database.password-file: cannot read secret file '{missing}': No such file or directory"
+
+
+@pytest.mark.postgres
+async def test_a_database_server_at_an_ipv6_address_is_reached(make_client: Any) -> None:
+    cluster = PrivateCluster()
+    try:
+        cluster.start(listen="::1")
+        cluster.admin_sql("CREATE DATABASE leasesync")
+        db = {"type": "postgresql", "name": "leasesync", "host": "::1", "port": cluster.port, "user": "postgres"}
+        client = await make_client(service_config(db, dhcp6=False))
+
+        added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        found = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
+
+        assert added["result"] == 0 and found["result"] == 0
+        assert cluster.admin_sql("SELECT count(*) FROM pg_stat_activity WHERE client_addr = '::1'") != [(0,)]
+    finally:
+        cluster.destroy()
