@@ -330,3 +330,14 @@ def test_mysql_connection_without_tls_is_refused_in_a_required_mode() -> None:
 def test_mysql_account_that_requires_a_client_certificate_refuses_one_without(
         spawn: Any, tls_mariadb: PrivateMariaDB, pki: Pki) -> None:
     assert "Access denied" in refused_at_start(spawn, mysql_db(tls_mariadb, **{"trust-anchor": str(pki.ca.path)}))
+
+
+async def test_config_test_refuses_a_database_tls_file_that_kea_22_would_not_look_at(
+        sqlite_client: Any, tmp_path: Path) -> None:
+    # Kea 2.2 answers "Configuration seems sane" (checked live); its config-set would then fail to
+    # connect. leasesync names the key, as at start-up
+    missing = tmp_path / "ca.pem"
+    db = {"type": "postgresql", "name": "kea", "trust-anchor": str(missing)}
+    answer = await sqlite_client.one("config-test", "dhcp4", {"Dhcp4": {"lease-database": db}})
+    assert answer["result"] == 1
+    assert f"Dhcp4.lease-database.trust-anchor: 'trust-anchor' {missing} does not exist" in answer["text"]
