@@ -69,8 +69,8 @@ class PrivateCluster:
         client = " clientcert=verify-ca" if client_certificate else ""
         (self.data / "pg_hba.conf").write_text(
             "local all all trust\n"
-            f"hostssl all all 127.0.0.1/32 trust{client}\n"
-            "hostnossl all all 127.0.0.1/32 reject\n")
+            f"hostssl all all 127.0.0.1/32 trust{client}\nhostssl all all ::1/128 trust{client}\n"
+            "hostnossl all all 127.0.0.1/32 reject\nhostnossl all all ::1/128 reject\n")
 
     def start(self, listen: str = "127.0.0.1") -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses={listen}"

@@ -48,11 +48,12 @@ def pki(tmp_path: Path) -> Pki:
 
 @pytest.fixture
 def tls_pg(pki: Pki) -> Iterator[PrivateCluster]:
-    """A PostgreSQL cluster that takes TCP connections only over TLS, with a client certificate."""
+    """A PostgreSQL cluster that takes TCP connections (127.0.0.1, ::1) only over TLS, with a client
+    certificate."""
     cluster = PrivateCluster()
     try:
         cluster.require_tls(pki.server_cert, pki.server_key, pki.ca.path, client_certificate=True)
-        cluster.start()
+        cluster.start(listen="127.0.0.1,::1")
         cluster.admin_sql("CREATE DATABASE leasesync")
         yield cluster
     finally:
@@ -229,8 +230,10 @@ def test_postgresql_connections_all_use_tls_with_the_servers_ca_and_a_client_cer
 @pytest.mark.postgres
 async def test_postgresql_lookups_on_the_serving_loop_connect_with_the_same_tls_keys(
         make_client: Any, tls_pg: PrivateCluster, pki: Pki) -> None:
+    # verify-full: libpq and asyncpg both check the server certificate's name (SAN 127.0.0.1) too
     db = pg_db(tls_pg, **{"trust-anchor": str(pki.ca.path), "cert-file": str(pki.client_cert),
-                          "key-file": str(pki.locked_client_key), "key-password": KEY_PASSWORD})
+                          "key-file": str(pki.locked_client_key), "key-password": KEY_PASSWORD,
+                          "ssl-mode": "verify-full"})
     client = await make_client(service_config(db, dhcp6=False))
     assert (await client.one("lease4-add", "dhcp4", LEASE))["result"] == 0
 
@@ -247,6 +250,17 @@ def test_postgresql_server_certificate_not_signed_by_the_trust_anchor_is_refused
                           "key-file": str(pki.client_key)})
 
     assert "certificate verify failed" in refused_at_start(spawn, db)
+
+
+@pytest.mark.postgres
+def test_postgresql_verify_full_refuses_a_server_certificate_for_another_name(
+        spawn: Any, tls_pg: PrivateCluster, pki: Pki) -> None:
+    # the server's certificate names 127.0.0.1 and localhost; the cluster listens on ::1 too
+    db = pg_db(tls_pg, **{"trust-anchor": str(pki.ca.path), "cert-file": str(pki.client_cert),
+                          "key-file": str(pki.client_key), "ssl-mode": "verify-full"})
+    db["host"] = "::1"
+
+    assert "does not match host name" in refused_at_start(spawn, db)
 
 
 @pytest.mark.postgres
@@ -271,7 +285,7 @@ def test_mysql_lease_commands_run_over_tls_verified_with_the_trust_anchor_and_a_
         spawn: Any, tls_mariadb: PrivateMariaDB, pki: Pki) -> None:
     db = mysql_db(tls_mariadb, **{"trust-anchor": str(pki.ca.path), "cert-file": str(pki.client_cert),
                                   "key-file": str(pki.locked_client_key), "key-password": KEY_PASSWORD,
-                                  "cipher-list": "ECDHE+AESGCM"})
+                                  "cipher-list": "ECDHE+AESGCM", "ssl-mode": "verify-full"})
     server = start(spawn, db)
 
     added_and_found(server)
