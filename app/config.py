@@ -127,6 +127,21 @@ class DatabaseConfig:
     # the operator relies on synchronous database replication: warn when the database says otherwise
     expect_synchronous_replication: bool = False
     tls: DatabaseTls | None = None  # None: no TLS key given, the drivers' defaults
+    # Kea 2.6's retry-on-startup: a database that cannot be opened at start-up is tried again,
+    # max-reconnect-tries times (None: on-fail serve-retry-continue, without end), reconnect-wait-time
+    # apart (ms); Kea's 0 in either disables it
+    retry_on_startup: bool = False
+    max_reconnect_tries: int = 0
+    reconnect_wait_time: int = 0
+    on_fail: str = "stop-retry-exit"
+
+    def startup_retries(self) -> int | None:
+        """How often `serve` tries again to open the database: 0 never, None without end."""
+        if not self.retry_on_startup or self.reconnect_wait_time == 0:
+            return 0
+        if self.on_fail == "serve-retry-continue":
+            return None
+        return self.max_reconnect_tries
 
     def url(self) -> str:
         # percent-encoded as SQLAlchemy decodes them (quote_plus would turn a space into a '+' that
@@ -245,6 +260,17 @@ def _database_password(obj: dict[str, Any], path: str) -> str:
         raise ConfigError(f"cannot read secret file '{password_file}': {exc.strerror}", f"{path}.password-file") from None
 
 
+ON_FAIL_ACTIONS = ("stop-retry-exit", "serve-retry-exit", "serve-retry-continue")
+
+
+def _on_fail(obj: dict[str, Any], path: str) -> str:
+    action = _get(obj, "on-fail", str, path, "stop-retry-exit") or "stop-retry-exit"
+    if action not in ON_FAIL_ACTIONS:
+        # Kea's text, which it gives only when it opens the database
+        raise ConfigError(f"Invalid action on connection loss: {action}", f"{path}.on-fail")
+    return action
+
+
 def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
     if obj is None:
         return DatabaseConfig(name=str(base_dir / "leasesync.db"))
@@ -286,6 +312,11 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         capture_changes=bool(_get(obj, "capture-changes", bool, path, False)),
         expect_synchronous_replication=bool(_get(obj, "expect-synchronous-replication", bool, path, False)),
         tls=_parse_database_tls(obj, path, db_type),
+        retry_on_startup=bool(_get(obj, "retry-on-startup", bool, path, False)),
+        # Kea bounds the tries only below (a JSON integer is 64 bits)
+        max_reconnect_tries=_uint(obj, "max-reconnect-tries", path, 0, (1 << 63) - 1) or 0,
+        reconnect_wait_time=_uint(obj, "reconnect-wait-time", path, 0) or 0,
+        on_fail=_on_fail(obj, path),
     )
 
 

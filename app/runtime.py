@@ -197,7 +197,9 @@ class Runtime:
         from app.store.migrate import open_and_upgrade
 
         for store in self.stores.values():
-            open_and_upgrade(store.engine, store.config.redacted_url())
+            db = store.config
+            open_and_upgrade(store.engine, db.redacted_url(), retries=db.startup_retries(),
+                             wait=db.reconnect_wait_time / 1000)
 
     async def start(self) -> None:
         for store in self.stores.values():

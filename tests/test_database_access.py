@@ -4,6 +4,8 @@ characters a URL reserves, a server at an IPv6 address."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from app.config import parse_config
 from app.errors import ConfigError, DatabaseOpenError
 from app.main import build_runtime
-from tests.conftest import _mysql_admin, make_database, service_config
+from tests.conftest import _mysql_admin, free_port, make_database, service_config
 from tests.private_db import PrivateCluster
 
 PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
@@ -101,5 +103,82 @@ async def test_a_database_server_at_an_ipv6_address_is_reached(make_client: Any)
 
         assert added["result"] == 0 and found["result"] == 0
         assert cluster.admin_sql("SELECT count(*) FROM pg_stat_activity WHERE client_addr = '::1'") != [(0,)]
+    finally:
+        cluster.destroy()
+
+
+# --- retry-on-startup (Kea 2.6), max-reconnect-tries, reconnect-wait-time, on-fail ---------------
+
+def lease_database(**keys: Any) -> Any:
+    config = parse_config({"Dhcp4": {"lease-database": {"type": "postgresql", "name": "kea", **keys}}})
+    assert config.dhcp4 is not None
+    return config.dhcp4.lease_database
+
+
+@pytest.mark.parametrize(("keys", "retries"), [
+    ({}, 0),
+    ({"max-reconnect-tries": 5, "reconnect-wait-time": 1000}, 0),  # Kea: without retry-on-startup, fatal
+    ({"retry-on-startup": True, "max-reconnect-tries": 5, "reconnect-wait-time": 1000}, 5),
+    ({"retry-on-startup": True, "max-reconnect-tries": 5}, 0),  # Kea: a wait of 0 disables reconnecting
+    ({"retry-on-startup": True, "reconnect-wait-time": 1000, "on-fail": "serve-retry-continue"}, None),
+])
+def test_retry_on_startup_takes_kea_s_reconnect_parameters(keys: dict[str, Any], retries: int | None) -> None:
+    assert lease_database(**keys).startup_retries() == retries
+
+
+def test_an_unknown_on_fail_action_fails_start_up_in_kea_s_words() -> None:
+    with pytest.raises(ConfigError) as caught:
+        lease_database(**{"on-fail": "retry-forever"})
+    assert str(caught.value) == "Dhcp4.lease-database.on-fail: Invalid action on connection loss: retry-forever"
+
+
+@pytest.mark.postgres
+def test_a_database_that_stays_away_is_tried_again_then_start_up_fails(caplog: pytest.LogCaptureFixture) -> None:
+    from app.config import DatabaseConfig
+    from app.store.migrate import open_and_upgrade
+    from app.store.repository import make_engine
+
+    db = DatabaseConfig(type="postgresql", name="kea", host="127.0.0.1", port=free_port(), user="postgres")
+    engine = make_engine(db)
+    waits: list[float] = []
+    try:
+        with pytest.raises(DatabaseOpenError, match="Connection refused"):
+            open_and_upgrade(engine, db.redacted_url(), retries=3, wait=0.25, sleep=waits.append)
+    finally:
+        engine.dispose()
+
+    assert waits == [0.25, 0.25, 0.25]
+    assert [r.getMessage().rsplit("(", 1)[1] for r in caplog.records if "retry-on-startup" in r.getMessage()] == \
+        ["1 of 3)", "2 of 3)", "3 of 3)"]
+
+
+@pytest.mark.postgres
+def test_serve_started_before_its_database_waits_for_it_with_retry_on_startup(spawn: Any, tmp_path: Path) -> None:
+    cluster = PrivateCluster()
+    try:
+        cluster.start()
+        cluster.admin_sql("CREATE DATABASE leasesync")
+        cluster.stop()
+        db = {"type": "postgresql", "name": "leasesync", "host": "127.0.0.1", "port": cluster.port,
+              "user": "postgres", "connect-timeout": 2, "retry-on-startup": True, "max-reconnect-tries": 100,
+              "reconnect-wait-time": 200}
+        log = tmp_path / "leasesync.log"  # where spawn's process writes
+
+        def start_once_retrying() -> None:  # the database comes up only after leasesync found it down
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "retry-on-startup" not in (log.read_text() if log.exists() else ""):
+                time.sleep(0.05)
+            cluster.start()
+
+        starting = threading.Thread(target=start_once_retrying)
+        starting.start()
+        try:
+            server = spawn(service_config(db, port=free_port(), dhcp6=False))
+        finally:
+            starting.join()
+
+        added = server.command("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        assert added[0]["result"] == 0
+        assert "retry-on-startup: trying again in 0.2 s (1 of 100)" in server.log_path.read_text()
     finally:
         cluster.destroy()

@@ -8,7 +8,8 @@ the database (if any) is checked against the one Kea 2.2 uses; a mismatch stops 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,11 +19,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.errors import DatabaseOpenError
 from app.store.schema import KEA_MYSQL_SCHEMA_VERSION, KEA_PGSQL_SCHEMA_VERSION
 
+log = logging.getLogger("leasesync.store")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 VERSION_TABLE = "ls_alembic_version"
 
@@ -106,16 +108,34 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_and_upgrade(engine: Engine, name: str) -> None:
+def open_and_upgrade(engine: Engine, name: str, *, retries: int | None = 0, wait: float = 0.0,
+                     sleep: Callable[[float], None] = time.sleep) -> None:
     """`upgrade`, with a failure to reach the database or to migrate it raised as one
-    DatabaseOpenError naming the database `name` and the reason, not a driver's traceback."""
-    try:
-        upgrade(engine)
-    except (KeaSchemaMismatch, TimeoutError) as exc:
-        raise DatabaseOpenError(f"{name}: {exc}") from None
-    except DBAPIError as exc:
-        reason = str(exc.orig if exc.orig is not None else exc).strip()
-        raise DatabaseOpenError(f"{name}: {reason}") from None
+    DatabaseOpenError naming the database `name` and the reason, not a driver's traceback. A
+    database that cannot be reached is tried again `retries` times (None: until it answers),
+    `wait` seconds apart (Kea's retry-on-startup)."""
+    tried = 0
+    while True:
+        try:
+            upgrade(engine)
+            return
+        except (KeaSchemaMismatch, TimeoutError) as exc:
+            raise DatabaseOpenError(f"{name}: {exc}") from None
+        except (OperationalError, InterfaceError) as exc:
+            reason = _reason(exc)
+            if retries is not None and tried >= retries:
+                raise DatabaseOpenError(f"{name}: {reason}") from None
+            tried += 1
+            of = f"{tried} of {retries}" if retries is not None else f"{tried}, on-fail serve-retry-continue"
+            log.warning("lease database %s cannot be opened (%s); retry-on-startup: trying again in %g s (%s)",
+                        name, reason, wait, of)
+            sleep(wait)
+        except DBAPIError as exc:
+            raise DatabaseOpenError(f"{name}: {_reason(exc)}") from None
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig if exc.orig is not None else exc).strip()
 
 
 def current_revision(engine: Engine) -> str | None:
