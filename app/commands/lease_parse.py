@@ -352,7 +352,6 @@ def _checked_lease6(args: dict[str, Any], family: FamilyConfig, now: int | None)
 # the one the parser above builds for the same arguments (tests/test_lease_parse_fast.py).
 
 
-
 def _fast_uint(value: Any, maximum: int = UINT32_MAX) -> int | None:
     return value if type(value) is int and 0 <= value <= maximum else None
 
