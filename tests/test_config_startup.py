@@ -93,12 +93,13 @@ def test_serve_exits_1_with_the_refusal_and_its_path(tmp_path: Path, sqlite_data
 
 
 @pytest.mark.postgres
-def test_serve_exits_1_naming_a_database_it_cannot_reach_without_a_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"]])
+def test_serve_exits_1_naming_a_database_it_cannot_reach_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
     db = {"type": "postgresql", "name": "leasesync", "host": "127.0.0.1", "port": free_port(), "user": "postgres",
           "password": "hunter2", "connect-timeout": 2}
     path = tmp_path / "leasesync.json"
     path.write_text(json.dumps(service_config(db, dhcp6=False)))
-    done = subprocess.run([sys.executable, "-m", "app.cli", "serve", "-c", str(path)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "app.cli", *command, "-c", str(path)], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1
     assert f"cannot open the lease database postgresql+psycopg://postgres:*****@127.0.0.1:{db['port']}/leasesync: " \
