@@ -137,3 +137,24 @@ async def test_lookups_by_identifier_and_hostname_are_answered_over_the_loops_co
     for answer in (by_duid, by_hostname6):
         assert answer["result"] == 0 and [lease["iaid"] for lease in answer["arguments"]["leases"]] == [3_000_000_000]
     assert by_duid_iaid["result"] == 0 and by_duid_iaid["arguments"]["iaid"] == 3_000_000_000
+
+
+async def test_loop_lookups_that_keep_failing_to_connect_are_reported_once_and_still_answered(
+        make_client: Any, pg_database: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client = await make_client(service_config(pg_database))
+    await client.one("lease4-add", "dhcp4", ADD)
+    store = lease_store(client)
+
+    async def refused() -> Any:
+        raise OSError("connection refused by a setting only asyncpg reads")
+
+    store._pg_lookups._connect = refused
+    answers = []
+    for _ in range(5):
+        store._pg_lookups.retry_at = 0.0  # the pause after each failure is over
+        answers.append(await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"}))
+
+    assert all(a["result"] == 0 for a in answers)  # reader threads answered
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "lookup on the loop" in r.getMessage()]
+    assert warned == ["PostgreSQL lookup on the loop failed (connection refused by a setting only asyncpg reads, "
+                      "3 in a row): using a reader thread"]

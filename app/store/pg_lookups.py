@@ -44,6 +44,7 @@ class PgLookupConnections:
         self._waiters: deque[asyncio.Future[Any]] = deque()
         self.retry_at = 0.0
         self.closed = False
+        self.failures = 0  # in a row: a lookup that ends cleanly resets it
 
     def connections(self) -> list[Any]:
         """The open connections (for tests and diagnostics)."""
@@ -64,6 +65,7 @@ class PgLookupConnections:
             self._discard(conn)
             raise
         self._release(conn)
+        self.failures = 0
         return rows
 
     async def _acquire(self) -> Any:
@@ -135,6 +137,7 @@ class PgLookupConnections:
         reader threads answer for RETRY_AFTER_FAILURE (the server may be restarting). A busy one
         is closed if its own lookup fails (`fetch`), and kept if that lookup ends cleanly."""
         self.retry_at = time.monotonic() + RETRY_AFTER_FAILURE
+        self.failures += 1
         idle, self._idle = self._idle, []
         for conn in idle:
             self._discard(conn)

@@ -842,6 +842,9 @@ def _on_sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
     return setup
 
 
+_PG_LOOKUP_FAILURES_REPORTED = 3  # loop lookups failed in a row (each a second apart) before a warning
+
+
 def make_engine(db: DatabaseConfig) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": db.type != "sqlite"}
     if db.type == "sqlite":
@@ -1665,8 +1668,12 @@ class LeaseStore:
             lookups.failed()
             raise self._read_timed_out() from None
         except Exception as exc:  # noqa: BLE001 - a reader thread's connection answers instead
-            log.debug("PostgreSQL lookup on the loop failed (%s): using a reader thread", _short(exc))
             lookups.failed()
+            # one failure is a restarting server; failing on and on (a TLS or authentication setting
+            # that only asyncpg trips over) costs every lookup a thread hand-off: say so, once
+            log.log(logging.WARNING if lookups.failures == _PG_LOOKUP_FAILURES_REPORTED else logging.DEBUG,
+                    "PostgreSQL lookup on the loop failed (%s, %d in a row): using a reader thread",
+                    _short(exc), lookups.failures)
             return _PG_UNAVAILABLE
 
     async def _connect_pg_lookup(self) -> Any:
