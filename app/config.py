@@ -130,10 +130,20 @@ class DatabaseConfig:
     # Kea 2.6's retry-on-startup: a database that cannot be opened at start-up is tried again,
     # max-reconnect-tries times (None: on-fail serve-retry-continue, without end), reconnect-wait-time
     # apart (ms); Kea's 0 in either disables it
+    # Kea's tcp-user-timeout (PostgreSQL), in seconds; None: leasesync bounds it by query-timeout
+    tcp_user_timeout: int | None = None
     retry_on_startup: bool = False
     max_reconnect_tries: int = 0
     reconnect_wait_time: int = 0
     on_fail: str = "stop-retry-exit"
+
+    def tcp_user_timeout_ms(self) -> int:
+        """How long sent data may stay unacknowledged before the connection is given up: a server
+        that vanished without a reset (a failover behind a virtual address, a cut link) would
+        otherwise hold a writer until TCP's retransmissions give up, about 15 minutes on Linux.
+        A slow server still acknowledges at once, so query-timeout is a safe default."""
+        seconds = self.tcp_user_timeout if self.tcp_user_timeout is not None else self.query_timeout
+        return max(1, int(seconds * 1000))
 
     def startup_retries(self) -> int | None:
         """How often `serve` tries again to open the database: 0 never, None without end."""
@@ -260,6 +270,19 @@ def _database_password(obj: dict[str, Any], path: str) -> str:
         raise ConfigError(f"cannot read secret file '{password_file}': {exc.strerror}", f"{path}.password-file") from None
 
 
+def _seconds_as_kea_reads_them(obj: dict[str, Any], key: str, path: str) -> int | None:
+    """An optional number of seconds that later Kea versions read as an integer and Kea 2.2's
+    control channel as a string of digits; 0 (Kea: not set) is None."""
+    value = _get(obj, key, (int, str), path)
+    if isinstance(value, str):
+        if not value.isdigit():
+            raise ConfigError(f"'{key}' must be a number of seconds, not '{value}'", f"{path}.{key}")
+        value = int(value)
+    if value is not None and not 0 <= value <= _UINT32_MAX:
+        raise ConfigError(f"out of range value ({value}) specified for parameter '{key}'", f"{path}.{key}")
+    return value or None
+
+
 ON_FAIL_ACTIONS = ("stop-retry-exit", "serve-retry-exit", "serve-retry-continue")
 
 
@@ -312,6 +335,7 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         capture_changes=bool(_get(obj, "capture-changes", bool, path, False)),
         expect_synchronous_replication=bool(_get(obj, "expect-synchronous-replication", bool, path, False)),
         tls=_parse_database_tls(obj, path, db_type),
+        tcp_user_timeout=_seconds_as_kea_reads_them(obj, "tcp-user-timeout", path),
         retry_on_startup=bool(_get(obj, "retry-on-startup", bool, path, False)),
         # Kea bounds the tries only below (a JSON integer is 64 bits)
         max_reconnect_tries=_uint(obj, "max-reconnect-tries", path, 0, (1 << 63) - 1) or 0,

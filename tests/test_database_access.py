@@ -16,7 +16,7 @@ import pytest
 from app.config import parse_config
 from app.errors import ConfigError, DatabaseOpenError
 from app.main import build_runtime
-from tests.conftest import _mysql_admin, free_port, make_database, service_config
+from tests.conftest import _mysql_admin, free_port, lease_store, make_database, service_config
 from tests.private_db import PrivateCluster
 
 PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
@@ -182,3 +182,43 @@ def test_serve_started_before_its_database_waits_for_it_with_retry_on_startup(sp
         assert "retry-on-startup: trying again in 0.2 s (1 of 100)" in server.log_path.read_text()
     finally:
         cluster.destroy()
+
+
+# --- tcp-user-timeout (PostgreSQL): a server that vanishes without a reset ----------------------
+
+def _socket_user_timeout(store: Any) -> int:
+    import os
+    import socket
+
+    with store.engine.connect() as conn:  # the writers' and readers' pool
+        fd = conn.connection.dbapi_connection.pgconn.socket
+        sock = socket.socket(fileno=os.dup(fd))
+        try:
+            return int(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT))
+        finally:
+            sock.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("keys", "milliseconds"), [
+    ({"query-timeout": 3}, 3000),  # by default: sent data unacknowledged for query-timeout ends it
+    ({"query-timeout": 3, "tcp-user-timeout": 7}, 7000),  # Kea's key, in seconds
+    ({"tcp-user-timeout": "5"}, 5000),  # as Kea 2.2's control channel types it
+])
+async def test_postgresql_connections_give_up_on_a_server_that_stops_acknowledging(
+        make_client: Any, pg_database: dict[str, Any], keys: dict[str, Any], milliseconds: int) -> None:
+    # A failover behind a virtual address leaves the old connections waiting for TCP to give up
+    # (about 15 minutes on Linux) unless the socket says otherwise. This sandbox cannot drop one
+    # connection's packets (no tc qdiscs), so the test reads the option the kernel was given.
+    client = await make_client(service_config({**pg_database, **keys}, dhcp6=False))
+    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+        "result"] == 0
+
+    assert _socket_user_timeout(lease_store(client)) == milliseconds
+
+
+def test_a_tcp_user_timeout_that_is_not_a_number_of_seconds_fails_start_up() -> None:
+    with pytest.raises(ConfigError) as caught:
+        lease_database(**{"tcp-user-timeout": "soon"})
+    assert str(caught.value) == "Dhcp4.lease-database.tcp-user-timeout: 'tcp-user-timeout' must be a number of " \
+                                "seconds, not 'soon'"

@@ -1,4 +1,5 @@
-"""TLS to the lease database server, as each driver takes it.
+"""TLS to the lease database server, as each driver takes it (and libpq's other connection
+parameters leasesync sets: `postgresql_parameters`).
 
 PostgreSQL: psycopg (the SQLAlchemy engine, the change capture's LISTEN connection) and asyncpg
 (lookups on the serving loop) both read libpq's parameters (`sslmode`, `sslrootcert`, ...), so
@@ -81,12 +82,15 @@ def require_mysql_tls(dbapi_connection: Any) -> None:
                                                  "but the connection to the database server is not encrypted")
 
 
-def postgresql_parameters(db: DatabaseConfig) -> dict[str, str]:
-    """libpq's TLS parameters for psycopg (empty without TLS keys: libpq's default, prefer)."""
-    if db.tls is None:
-        return {}
-    # as Kea: with TLS configured, no GSSAPI encryption attempt first
-    return {**db.tls.libpq_parameters(), "gssencmode": "disable"}
+def postgresql_parameters(db: DatabaseConfig) -> dict[str, Any]:
+    """The libpq parameters leasesync sets for psycopg's connections: the TLS ones (none without
+    TLS keys: libpq's default, prefer) and `tcp_user_timeout` (DatabaseConfig.tcp_user_timeout_ms).
+    asyncpg has no such socket option; its lookups are bounded by query-timeout and discarded."""
+    parameters: dict[str, Any] = {"tcp_user_timeout": db.tcp_user_timeout_ms()}
+    if db.tls is not None:
+        # as Kea: with TLS configured, no GSSAPI encryption attempt first
+        parameters.update(db.tls.libpq_parameters(), gssencmode="disable")
+    return parameters
 
 
 def asyncpg_dsn(db: DatabaseConfig) -> str | None:
