@@ -127,11 +127,11 @@ class DatabaseConfig:
     # the operator relies on synchronous database replication: warn when the database says otherwise
     expect_synchronous_replication: bool = False
     tls: DatabaseTls | None = None  # None: no TLS key given, the drivers' defaults
+    # Kea's tcp-user-timeout (PostgreSQL), in seconds; None: leasesync bounds it by query-timeout
+    tcp_user_timeout: int | None = None
     # Kea 2.6's retry-on-startup: a database that cannot be opened at start-up is tried again,
     # max-reconnect-tries times (None: on-fail serve-retry-continue, without end), reconnect-wait-time
     # apart (ms); Kea's 0 in either disables it
-    # Kea's tcp-user-timeout (PostgreSQL), in seconds; None: leasesync bounds it by query-timeout
-    tcp_user_timeout: int | None = None
     retry_on_startup: bool = False
     max_reconnect_tries: int = 0
     reconnect_wait_time: int = 0
@@ -264,10 +264,15 @@ def _database_password(obj: dict[str, Any], path: str) -> str:
         return password or ""
     if password is not None:
         raise ConfigError("can't specify both 'password' and 'password-file'", f"{path}.password-file")
+    return _secret_file_text(Path(password_file), f"{path}.password-file").split("\n", 1)[0]
+
+
+def _secret_file_text(file_path: Path, path: str) -> str:
+    """The whole text of a file holding a secret; `path` names the key that names the file."""
     try:
-        return Path(password_file).read_text().split("\n", 1)[0]
+        return file_path.read_text()
     except OSError as exc:
-        raise ConfigError(f"cannot read secret file '{password_file}': {exc.strerror}", f"{path}.password-file") from None
+        raise ConfigError(f"cannot read secret file '{file_path}': {exc.strerror}", path) from None
 
 
 def _seconds_as_kea_reads_them(obj: dict[str, Any], key: str, path: str) -> int | None:
@@ -640,11 +645,7 @@ _AGENT_KEYS = {
 
 
 def _read_secret(directory: str, name: str, path: str) -> str:
-    file_path = Path(directory) / name if directory else Path(name)
-    try:
-        return file_path.read_text().strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read secret file '{file_path}': {exc.strerror}", path) from None
+    return _secret_file_text(Path(directory) / name if directory else Path(name), path).strip()
 
 
 def parse_authentication(obj: Any, path: str) -> AuthConfig | None:

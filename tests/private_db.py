@@ -9,19 +9,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from glob import glob
 from pathlib import Path
 
 from tests.conftest import free_port, unavailable
-
-
-def _wait_for(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
+from tests.ha_helpers import wait_for
 
 
 def _owned_copy(source: Path, directory: Path, owner: str, mode: int = 0o600) -> Path:
@@ -149,7 +141,7 @@ class PrivateMariaDB:
                 return False
             return True
 
-        _wait_for(ready, 60, "the private MariaDB server to accept connections")
+        wait_for(ready, 60, interval=0.2, what="the private MariaDB server to accept connections")
 
     @property
     def socket(self) -> Path:

@@ -817,6 +817,7 @@ _GATHER_AT_MOST = 16  # ... and only for batches up to this size
 # Kea statistics triggers and COMMIT finish (bench/pg_ceiling.py: 1.9x the bulks of one
 # connection, and eight commit no more than two; bench/RESULTS.md, session 18)
 _PG_WRITE_CONNECTIONS = 2
+_PG_LOOKUP_FAILURES_REPORTED = 3  # loop lookups failed in a row (each a second apart) before a warning
 # how long a transaction begun beside another writer's waits for a row lock before it is rolled
 # back and redone alone: two batches taking Kea's statistics rows in opposite orders would
 # otherwise wait for PostgreSQL's deadlock check (deadlock_timeout, 1 s by default) and fail
@@ -840,9 +841,6 @@ def _on_sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
         cur.close()
 
     return setup
-
-
-_PG_LOOKUP_FAILURES_REPORTED = 3  # loop lookups failed in a row (each a second apart) before a warning
 
 
 def make_engine(db: DatabaseConfig) -> Engine:
