@@ -49,6 +49,8 @@ DEFAULT_VALID_LIFETIME = 7200
 DEFAULT_PREFERRED_LIFETIME = 3600
 
 
+log = logging.getLogger("leasesync.config")
+
 # --- small typed readers ------------------------------------------------------------------
 
 def _type_name(value: Any) -> str:
@@ -129,6 +131,10 @@ class DatabaseConfig:
     tls: DatabaseTls | None = None  # None: no TLS key given, the drivers' defaults
     # Kea's tcp-user-timeout (PostgreSQL), in seconds; None: leasesync bounds it by query-timeout
     tcp_user_timeout: int | None = None
+    # Kea's read-timeout / write-timeout (MySQL), in seconds; None: leasesync bounds them by
+    # query-timeout
+    read_timeout: int | None = None
+    write_timeout: int | None = None
     # Kea 2.6's retry-on-startup: a database that cannot be opened at start-up is tried again,
     # max-reconnect-tries times (None: on-fail serve-retry-continue, without end), reconnect-wait-time
     # apart (ms); Kea's 0 in either disables it
@@ -144,6 +150,13 @@ class DatabaseConfig:
         A slow server still acknowledges at once, so query-timeout is a safe default."""
         seconds = self.tcp_user_timeout if self.tcp_user_timeout is not None else self.query_timeout
         return max(1, int(seconds * 1000))
+
+    def mysql_socket_timeouts(self) -> tuple[int, int]:
+        """PyMySQL's read and write timeouts, in seconds: how long one read or write of the
+        socket may wait. Unlike TCP's user timeout they also end a wait on a server that is alive
+        but does not answer (a server hung on its disk), so a writer gets its connection back."""
+        fallback = max(1, int(self.query_timeout))
+        return self.read_timeout or fallback, self.write_timeout or fallback
 
     def startup_retries(self) -> int | None:
         """How often `serve` tries again to open the database: 0 never, None without end."""
@@ -288,6 +301,17 @@ def _seconds_as_kea_reads_them(obj: dict[str, Any], key: str, path: str) -> int 
     return value or None
 
 
+def _timeout_of_backend(obj: dict[str, Any], key: str, path: str, db_type: str, backend: str) -> int | None:
+    """A Kea timeout that only one backend's driver has. Set for another backend, Kea 2.4 and
+    later refuse the configuration; leasesync starts and says the value does nothing (Kea 2.2's
+    control channel does not check it, and a SQLite store has neither)."""
+    seconds = _seconds_as_kea_reads_them(obj, key, path)
+    if seconds is not None and db_type != backend:
+        log.warning("%s.%s is only used with %s, not %s: ignored", path, key, backend, db_type)
+        return None
+    return seconds
+
+
 ON_FAIL_ACTIONS = ("stop-retry-exit", "serve-retry-exit", "serve-retry-continue")
 
 
@@ -340,7 +364,9 @@ def parse_lease_database(obj: Any, path: str, base_dir: Path) -> DatabaseConfig:
         capture_changes=bool(_get(obj, "capture-changes", bool, path, False)),
         expect_synchronous_replication=bool(_get(obj, "expect-synchronous-replication", bool, path, False)),
         tls=_parse_database_tls(obj, path, db_type),
-        tcp_user_timeout=_seconds_as_kea_reads_them(obj, "tcp-user-timeout", path),
+        tcp_user_timeout=_timeout_of_backend(obj, "tcp-user-timeout", path, db_type, "postgresql"),
+        read_timeout=_timeout_of_backend(obj, "read-timeout", path, db_type, "mysql"),
+        write_timeout=_timeout_of_backend(obj, "write-timeout", path, db_type, "mysql"),
         retry_on_startup=bool(_get(obj, "retry-on-startup", bool, path, False)),
         # Kea bounds the tries only below (a JSON integer is 64 bits)
         max_reconnect_tries=_uint(obj, "max-reconnect-tries", path, 0, (1 << 63) - 1) or 0,
@@ -2509,7 +2535,6 @@ def load_config(path: str | Path) -> Config:
         obj, warnings = config_text.parse(text, str(path))
     except config_text.ConfigSyntaxError as exc:
         raise ConfigError(f"configuration syntax error: {exc}") from None
-    log = logging.getLogger("leasesync.config")
     for warning in warnings:
         log.warning("configuration syntax warning: %s", warning)
     config = parse_config(obj, path)

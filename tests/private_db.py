@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from glob import glob
@@ -156,6 +157,16 @@ class PrivateMariaDB:
                 cursor.execute(sql)
                 return list(cursor.fetchall())
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): the kernel still accepts and acknowledges on its sockets,
+        nothing answers, as a server hung on its disk."""
+        assert self.proc is not None and self.proc.poll() is None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """A normal shutdown (SIGTERM): open connections are closed, as a restart does."""
         if self.proc is not None and self.proc.poll() is None:
@@ -165,6 +176,7 @@ class PrivateMariaDB:
 
     def destroy(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.resume()
             self.proc.kill()
             self.proc.wait(timeout=30)
         shutil.rmtree(self.dir, ignore_errors=True)

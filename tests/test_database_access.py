@@ -4,6 +4,7 @@ characters a URL reserves, a server at an IPv6 address."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ from app.config import parse_config
 from app.errors import ConfigError, DatabaseOpenError
 from app.main import build_runtime
 from tests.conftest import _mysql_admin, free_port, lease_store, make_database, service_config
-from tests.private_db import PrivateCluster
+from tests.private_db import PrivateCluster, PrivateMariaDB
 
 PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
 
@@ -222,3 +223,92 @@ def test_a_tcp_user_timeout_that_is_not_a_number_of_seconds_fails_start_up() -> 
         lease_database(**{"tcp-user-timeout": "soon"})
     assert str(caught.value) == "Dhcp4.lease-database.tcp-user-timeout: 'tcp-user-timeout' must be a number of " \
                                 "seconds, not 'soon'"
+
+
+# --- read-timeout / write-timeout (MySQL): a server that stops answering -------------------------
+
+def _mysql_socket_timeouts(store: Any) -> tuple[float, float]:
+    with store.engine.connect() as conn:  # the writers' and readers' pool
+        driver = conn.connection.dbapi_connection
+        return driver._read_timeout, driver._write_timeout
+
+
+@pytest.fixture
+def mysql_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    db, drop = make_database("mysql", tmp_path)
+    yield db
+    drop()
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize(("keys", "timeouts"), [
+    ({"query-timeout": 3}, (3, 3)),  # by default: one read or write of the socket waits query-timeout at most
+    ({"query-timeout": 3, "read-timeout": 7, "write-timeout": 8}, (7, 8)),  # Kea's keys, in seconds
+    ({"query-timeout": 3, "read-timeout": "5"}, (5, 3)),  # as Kea 2.2's control channel types it
+])
+async def test_mysql_connections_read_and_write_within_kea_s_timeouts(
+        make_client: Any, mysql_database: dict[str, Any], keys: dict[str, Any], timeouts: tuple[int, int]) -> None:
+    client = await make_client(service_config({**mysql_database, **keys}, dhcp6=False))
+    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+        "result"] == 0
+
+    assert _mysql_socket_timeouts(lease_store(client)) == timeouts
+
+
+@pytest.fixture
+def hanging_mariadb() -> Iterator[PrivateMariaDB]:
+    server = PrivateMariaDB()
+    try:
+        server.start()
+        server.admin_sql("CREATE DATABASE leasesync")
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.mark.mysql
+async def test_a_mysql_server_that_stops_answering_gives_the_writer_back_after_the_read_timeout(
+        make_client: Any, hanging_mariadb: PrivateMariaDB) -> None:
+    # A server hung on its disk still accepts and acknowledges, so TCP never gives up on it: only
+    # the driver's read timeout (Kea's read-timeout, 1 s here) returns the writer. With the
+    # request's own query-timeout at 60 s, an answer within 30 s comes from the read timeout.
+    db = {"type": "mysql", "name": "leasesync", "host": "127.0.0.1", "port": hanging_mariadb.port,
+          "user": "leasesync", "connect-timeout": 2, "query-timeout": 60, "read-timeout": 1}
+    client = await make_client(service_config(db, dhcp6=False))
+    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+        "result"] == 0
+
+    hanging_mariadb.pause()
+    try:
+        failed = await asyncio.wait_for(
+            client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.21", "hw-address": "1a:1b:1c:1d:1e:20"}), 30)
+    finally:
+        hanging_mariadb.resume()
+
+    assert failed["result"] == 1
+    assert "nothing was changed" in failed["text"]
+    added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.22", "hw-address": "1a:1b:1c:1d:1e:21"})
+    assert added["result"] == 0  # the writer reconnected once the server answered again
+    assert (await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.21"}))["result"] == 3  # nothing half-written
+
+
+@pytest.mark.parametrize(("db_type", "key", "backend"), [
+    ("postgresql", "read-timeout", "mysql"), ("sqlite", "write-timeout", "mysql"),
+    ("mysql", "tcp-user-timeout", "postgresql"),
+])
+def test_a_timeout_of_another_backend_s_driver_is_ignored_and_says_so(
+        caplog: pytest.LogCaptureFixture, db_type: str, key: str, backend: str) -> None:
+    # Kea 2.4 and later refuse it; Kea 2.2's control channel takes it, and a SQLite store has none
+    config = parse_config({"Dhcp4": {"lease-database": {"type": db_type, "name": "kea", key: 5}}})
+
+    assert config.dhcp4 is not None
+    database = config.dhcp4.lease_database
+    assert (database.tcp_user_timeout, database.read_timeout, database.write_timeout) == (None, None, None)
+    assert f"Dhcp4.lease-database.{key} is only used with {backend}, not {db_type}: ignored" in caplog.text
+
+
+def test_a_read_timeout_beyond_kea_s_range_fails_start_up() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"Dhcp4": {"lease-database": {"type": "mysql", "name": "kea", "read-timeout": 4294967296}}})
+    assert str(caught.value) == "Dhcp4.lease-database.read-timeout: out of range value (4294967296) specified for " \
+                                "parameter 'read-timeout'"

@@ -859,10 +859,11 @@ def make_engine(db: DatabaseConfig) -> Engine:
                                   **db_tls.postgresql_parameters(db)}
         kwargs["pool_size"] = db.pool_size + _PG_WRITE_CONNECTIONS
     else:
+        read_timeout, write_timeout = db.mysql_socket_timeouts()
         kwargs["connect_args"] = {
             "connect_timeout": db.connect_timeout,
-            "read_timeout": max(1, int(db.query_timeout)),
-            "write_timeout": max(1, int(db.query_timeout)),
+            "read_timeout": read_timeout,
+            "write_timeout": write_timeout,
             # strict, as Kea's own connections: a value the column cannot hold is an error, never
             # a silently clipped or zeroed one
             "init_command": "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES'",
