@@ -57,9 +57,9 @@ class CommandMetrics(Collector):
 
 
 class StoreCounters(Collector):
-    """The lease stores' own counters (LeaseStore.commits, failed_commits, lock_conflicts), by
-    database: the store keeps plain integers on its hot path; a scrape reads them through
-    `stores` (set by the runtime) and reports them as counters."""
+    """The lease stores' own counters (LeaseStore.commits, failed_commits, lock_conflicts, its
+    stall guard's shut_connections), by database: the store keeps plain integers on its hot path;
+    a scrape reads them through `stores` (set by the runtime) and reports them as counters."""
 
     def __init__(self) -> None:
         self.stores: Callable[[], Iterable[Any]] = lambda: ()
@@ -73,14 +73,21 @@ class StoreCounters(Collector):
         conflicts = CounterMetricFamily("leasesync_store_lock_conflicts",
                                         "PostgreSQL batches that waited too long for a lock beside another "
                                         "writer's transaction and were redone alone", labels=["database"])
+        given_up = CounterMetricFamily("leasesync_store_stalled_connections",
+                                       "PostgreSQL connections given up because an operation on them outlived "
+                                       "query-timeout and its grace period (a server or proxy that stopped "
+                                       "answering)", labels=["database"])
         for store in self.stores():
             database = [store.config.redacted_url()]
             commits.add_metric(database, store.commits)
             failed.add_metric(database, store.failed_commits)
             conflicts.add_metric(database, store.lock_conflicts)
+            guard = store.stall_guard
+            given_up.add_metric(database, guard.shut_connections if guard is not None else 0)
         yield commits
         yield failed
         yield conflicts
+        yield given_up
 
 
 class Metrics:

@@ -17,7 +17,9 @@ import pytest
 from app.config import parse_config
 from app.errors import ConfigError, DatabaseOpenError
 from app.main import build_runtime
+from app.store.stall_guard import StallGuard
 from tests.conftest import _mysql_admin, free_port, lease_store, make_database, service_config
+from tests.ha_helpers import wait_for
 from tests.private_db import PrivateCluster, PrivateMariaDB
 
 PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
@@ -312,3 +314,190 @@ def test_a_read_timeout_beyond_kea_s_range_fails_start_up() -> None:
         parse_config({"Dhcp4": {"lease-database": {"type": "mysql", "name": "kea", "read-timeout": 4294967296}}})
     assert str(caught.value) == "Dhcp4.lease-database.read-timeout: out of range value (4294967296) specified for " \
                                 "parameter 'read-timeout'"
+
+
+# --- a PostgreSQL connection that stops answering (a hung server, or a proxy in front of one) ----
+
+class FreezingProxy:
+    """A TCP relay to a database server that can freeze: from then on its connections stay open
+    and acknowledged and nothing passes either way (pgbouncer or HAProxy in front of a server hung
+    on its disk). After `fail_over` it relays new connections again (to the new primary) and
+    keeps the frozen ones open, as a proxy that leaves the old primary's sessions behind."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        import socket
+
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.frozen: set[int] = set()  # ids of the connection pairs that pass nothing any more
+        self.freezing = False  # new connections are frozen from the start
+        self.pairs: dict[int, tuple[Any, Any]] = {}
+        self.lock = threading.Lock()
+        self.ids = iter(range(1 << 30))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> int:
+        with self.lock:
+            self.freezing = True
+            self.frozen.update(self.pairs)
+            return len(self.pairs)
+
+    def fail_over(self) -> None:
+        with self.lock:
+            self.freezing = False
+
+    def close(self) -> None:
+        self.listener.close()
+        with self.lock:
+            for pair in self.pairs.values():
+                for sock in pair:
+                    sock.close()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            with self.lock:
+                pair_id = next(self.ids)
+                self.pairs[pair_id] = (client, server)
+                if self.freezing:
+                    self.frozen.add(pair_id)
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._relay, args=(pair_id, source, target), daemon=True).start()
+
+    def _relay(self, pair_id: int, source: Any, target: Any) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if pair_id in self.frozen:
+                    continue  # read and swallowed: acknowledged, never answered
+                target.sendall(data)
+            except OSError:
+                break
+        if pair_id not in self.frozen:
+            for sock in (source, target):
+                try:
+                    sock.shutdown(2)
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def freezing_proxy() -> Iterator[FreezingProxy]:
+    proxy = FreezingProxy(("127.0.0.1", 5432))
+    yield proxy
+    proxy.close()
+
+
+async def eventually(client: Any, command: str, arguments: dict[str, Any], seconds: float = 15) -> dict[str, Any]:
+    """The first answer of `command` that is not an error, or the last error after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer: dict[str, Any] = await client.one(command, "dhcp4", arguments)
+        if answer["result"] != 1 or time.monotonic() > deadline:
+            return answer
+        await asyncio.sleep(0.5)
+
+
+@pytest.mark.postgres
+async def test_writes_resume_after_a_postgresql_connection_that_stops_answering_is_given_up(
+        make_client: Any, pg_database: dict[str, Any], freezing_proxy: FreezingProxy) -> None:
+    # tcp_user_timeout cannot see this (the proxy acknowledges): without the stall guard the
+    # writer would wait on its frozen connection for ever, and every later write behind it
+    db = {**pg_database, "port": freezing_proxy.port, "query-timeout": 1, "connect-timeout": 1}
+    client = await make_client(service_config(db, dhcp6=False))
+    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+        "result"] == 0
+    assert freezing_proxy.freeze() > 0
+
+    failed = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.21", "hw-address": "1a:1b:1c:1d:1e:20"})
+    assert failed["result"] == 1
+    freezing_proxy.fail_over()
+
+    # the guard gives each frozen connection up at query-timeout + 2 s; the writers and the
+    # readers connect again (a reader thread's own connection fails one read first)
+    added = await eventually(client, "lease4-add", {"ip-address": "192.0.2.22", "hw-address": "1a:1b:1c:1d:1e:21"})
+    assert added["result"] == 0, added
+    got = await eventually(client, "lease4-get-all", {"subnets": [1]})
+    assert got["result"] == 0, got
+    store = lease_store(client)
+    assert store.stall_guard is not None and store.stall_guard.shut_connections >= 1
+    metrics = (await client.http.get("/metrics")).text
+    assert f'leasesync_store_stalled_connections_total{{database="{store.config.redacted_url()}"}} ' \
+           f'{float(store.stall_guard.shut_connections)}' in metrics
+    assert {lease["ip-address"] for lease in got["arguments"]["leases"]} >= {"192.0.2.20", "192.0.2.22"}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def guarded_engine(freezing_proxy: FreezingProxy) -> Iterator[tuple[Any, StallGuard, FakeClock]]:
+    from sqlalchemy import create_engine
+
+    clock = FakeClock()
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{freezing_proxy.port}/postgres",
+                           pool_pre_ping=True, connect_args={"connect_timeout": 2})
+    guard = StallGuard(5.0, clock=clock)
+    guard.install(engine)
+    yield engine, guard, clock
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_stall_guard_shuts_a_connection_only_once_its_operation_has_outlived_the_bound(
+        guarded_engine: tuple[Any, StallGuard, FakeClock]) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    engine, guard, clock = guarded_engine
+    with engine.connect() as conn:
+        with guard.watching(conn, "read"):
+            clock.now += 4.9
+            assert guard.check() == 0
+            assert conn.execute(text("SELECT 1")).scalar() == 1  # within the bound: untouched
+            clock.now += 0.2
+            assert guard.check() == 1
+            with pytest.raises(OperationalError):
+                conn.execute(text("SELECT 1"))  # the wait on the server ends with an error
+        assert guard.check() == 0  # once only
+    assert guard.shut_connections == 1
+    with engine.connect() as conn:  # the pool opens a new connection in its place
+        assert conn.execute(text("SELECT 2")).scalar() == 2
+
+
+@pytest.mark.postgres
+def test_the_pools_check_of_a_pooled_connection_is_bounded_too(
+        guarded_engine: tuple[Any, StallGuard, FakeClock], freezing_proxy: FreezingProxy) -> None:
+    from sqlalchemy import text
+
+    engine, guard, clock = guarded_engine
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))  # now in the pool, checked (pre-ping) at its next checkout
+    freezing_proxy.freeze()
+    checked_out: list[Any] = []
+    worker = threading.Thread(target=lambda: checked_out.append(engine.connect()), daemon=True)
+    worker.start()
+    wait_for(lambda: guard._watched, 10, interval=0.01, what="the pre-ping to wait on the frozen connection")
+    freezing_proxy.fail_over()
+    clock.now += 6
+    assert guard.check() == 1
+    worker.join(timeout=10)
+
+    assert checked_out, "the checkout still waits on the frozen connection"
+    assert checked_out[0].execute(text("SELECT 3")).scalar() == 3  # a new connection, from after the failover
+    checked_out[0].close()
+

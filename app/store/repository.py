@@ -58,6 +58,7 @@ from app.store.leases import (
     v6_sort_key,
 )
 from app.store.pg_lookups import PgLookupConnections, PgLookupsUnavailable
+from app.store.stall_guard import StallGuard
 
 log = logging.getLogger("leasesync.store")
 
@@ -817,6 +818,9 @@ _GATHER_AT_MOST = 16  # ... and only for batches up to this size
 # Kea statistics triggers and COMMIT finish (bench/pg_ceiling.py: 1.9x the bulks of one
 # connection, and eight commit no more than two; bench/RESULTS.md, session 18)
 _PG_WRITE_CONNECTIONS = 2
+# StallGuard: how long past query-timeout a slow PostgreSQL server may still finish an operation
+# whose requests were answered, before its connection is given up
+_STALL_GRACE_SECONDS = 2.0
 _PG_LOOKUP_FAILURES_REPORTED = 3  # loop lookups failed in a row (each a second apart) before a warning
 # how long a transaction begun beside another writer's waits for a row lock before it is rolled
 # back and redone alone: two batches taking Kea's statistics rows in opposite orders would
@@ -1002,12 +1006,21 @@ class LeaseStore:
         # to twice pool-size: a lookup holds one for a round trip only, and on 2 cores 8 of them
         # served 8 and 32 clients 11-16 % faster than 4 (bench/RESULTS.md, session 17)
         self._pg_lookups = PgLookupConnections(self._connect_pg_lookup, 2 * db.pool_size)
+        # PostgreSQL: a connection whose server stopped answering (hung, or behind a proxy that
+        # still acknowledges) is given up once an operation outlives query-timeout and a grace
+        # period, so the writers and readers get their threads back (app/store/stall_guard.py)
+        self.stall_guard: StallGuard | None = None
+        if self.dialect == "postgresql":
+            self.stall_guard = StallGuard(db.query_timeout + _STALL_GRACE_SECONDS)
+            self.stall_guard.install(self.engine)
 
     # lifecycle
     def start(self, *, read_only: bool = False) -> None:
         """Start the writer and checkpoint threads; `read_only` (an HTTP front-end process, which
         only reads: app/api/frontends.py) starts neither, and `write` refuses."""
         self.read_only = read_only
+        if self.stall_guard is not None:
+            self.stall_guard.start()
         if read_only:
             if self.dialect == "sqlite":
                 self._read_loop = asyncio.get_running_loop()
@@ -1047,6 +1060,8 @@ class LeaseStore:
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
         self._readers.shutdown(wait=True)
+        if self.stall_guard is not None:
+            self.stall_guard.close()
         for conn in self._reader_conns:
             try:
                 conn.info.pop(_READ_ONLY, None)
@@ -1333,6 +1348,13 @@ class LeaseStore:
         Requests abandoned (query-timeout) while their transaction was open are left out: the
         transaction is rolled back and redone without them, so an answer saying that nothing
         was changed is true."""
+        if self.stall_guard is None:
+            return self._commit_batch_on(conn, batch, may_yield)
+        with self.stall_guard.watching(conn, "write"):
+            return self._commit_batch_on(conn, batch, may_yield)
+
+    def _commit_batch_on(self, conn: Connection, batch: list[_Pending],
+                         may_yield: bool) -> tuple[list[_Pending], list[Any]]:
         while batch:
             trans = conn.begin()
             beside = False  # another writer's transaction may be open meanwhile
@@ -1586,8 +1608,12 @@ class LeaseStore:
                     stale.close()  # give its pool slot back
                 except Exception:  # noqa: BLE001 - it was broken already
                     pass
+        guard = self.stall_guard
         try:
-            return fn(conn, self.dialect)
+            if guard is None:
+                return fn(conn, self.dialect)
+            with guard.watching(conn, "read"):
+                return fn(conn, self.dialect)
         finally:
             # End the read transaction, also one that a statement on the raw DB-API cursor began
             # behind SQLAlchemy's back (MySQL's REPEATABLE READ would otherwise keep serving the
