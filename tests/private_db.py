@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
 from glob import glob
 from pathlib import Path
 
@@ -180,3 +181,16 @@ class PrivateMariaDB:
             self.proc.kill()
             self.proc.wait(timeout=30)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def running_mariadb(prepare: Callable[[PrivateMariaDB], None] = lambda server: None) -> Iterator[PrivateMariaDB]:
+    """A started private MariaDB server with an empty database `leasesync`, destroyed afterwards
+    (for a fixture: `yield from`); `prepare` runs before the start (TLS, say)."""
+    server = PrivateMariaDB()
+    try:
+        prepare(server)
+        server.start()
+        server.admin_sql("CREATE DATABASE leasesync")
+        yield server
+    finally:
+        server.destroy()

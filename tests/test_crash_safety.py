@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServerProcess, free_port, make_database, service_config
-from tests.private_db import PrivateCluster, PrivateMariaDB
+from tests.private_db import PrivateCluster, PrivateMariaDB, running_mariadb
 
 pytestmark = pytest.mark.slow
 
@@ -229,13 +229,7 @@ def private_pg() -> Iterator[PrivateCluster]:
 
 @pytest.fixture
 def private_mariadb() -> Iterator[PrivateMariaDB]:
-    server = PrivateMariaDB()
-    try:
-        server.start()
-        server.admin_sql("CREATE DATABASE leasesync")
-        yield server
-    finally:
-        server.destroy()
+    yield from running_mariadb()
 
 
 def timed_update(server: ServerProcess, address: str) -> tuple[dict[str, Any], float]:

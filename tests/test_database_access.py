@@ -20,7 +20,7 @@ from app.main import build_runtime
 from app.store.stall_guard import StallGuard
 from tests.conftest import _mysql_admin, free_port, lease_store, make_database, service_config
 from tests.ha_helpers import wait_for
-from tests.private_db import PrivateCluster, PrivateMariaDB
+from tests.private_db import PrivateCluster, PrivateMariaDB, running_mariadb
 
 PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
 
@@ -259,13 +259,7 @@ async def test_mysql_connections_read_and_write_within_kea_s_timeouts(
 
 @pytest.fixture
 def hanging_mariadb() -> Iterator[PrivateMariaDB]:
-    server = PrivateMariaDB()
-    try:
-        server.start()
-        server.admin_sql("CREATE DATABASE leasesync")
-        yield server
-    finally:
-        server.destroy()
+    yield from running_mariadb()
 
 
 @pytest.mark.mysql

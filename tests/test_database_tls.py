@@ -15,7 +15,7 @@ from app.config import DatabaseTls, parse_config
 from app.errors import ConfigError
 from tests.conftest import free_port, lease_store, service_config
 from tests.pki import Ca
-from tests.private_db import PrivateCluster, PrivateMariaDB
+from tests.private_db import PrivateCluster, PrivateMariaDB, running_mariadb
 
 MYSQL_USER = "leasesync"
 KEY_PASSWORD = "k3y-pa55"
@@ -61,18 +61,14 @@ def tls_pg(pki: Pki) -> Iterator[PrivateCluster]:
 
 
 def _mariadb(pki: Pki | None) -> Iterator[PrivateMariaDB]:
-    server = PrivateMariaDB()
-    try:
-        if pki is not None:
-            server.require_tls(pki.server_cert, pki.server_key, pki.ca.path)
-        server.start()
-        server.admin_sql("CREATE DATABASE leasesync")
-        if pki is not None:  # the server runs with grant tables then: an account for TCP clients,
-            server.admin_sql(f"CREATE USER '{MYSQL_USER}'@'%' REQUIRE X509")  # a client certificate
-            server.admin_sql(f"GRANT ALL ON *.* TO '{MYSQL_USER}'@'%'")
+    if pki is None:
+        yield from running_mariadb()
+        return
+    for server in running_mariadb(lambda server: server.require_tls(pki.server_cert, pki.server_key, pki.ca.path)):
+        # the server runs with grant tables then: an account for TCP clients, with a client certificate
+        server.admin_sql(f"CREATE USER '{MYSQL_USER}'@'%' REQUIRE X509")
+        server.admin_sql(f"GRANT ALL ON *.* TO '{MYSQL_USER}'@'%'")
         yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture
