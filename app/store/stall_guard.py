@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("leasesync.store")
 
+
 def _shut(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     try:
