@@ -295,17 +295,15 @@ async def test_a_mysql_server_that_stops_answering_gives_the_writer_back_after_t
 def test_a_timeout_of_another_backend_s_driver_is_ignored_and_says_so(
         caplog: pytest.LogCaptureFixture, db_type: str, key: str, backend: str) -> None:
     # Kea 2.4 and later refuse it; Kea 2.2's control channel takes it, and a SQLite store has none
-    config = parse_config({"Dhcp4": {"lease-database": {"type": db_type, "name": "kea", key: 5}}})
+    database = lease_database(type=db_type, **{key: 5})
 
-    assert config.dhcp4 is not None
-    database = config.dhcp4.lease_database
     assert (database.tcp_user_timeout, database.read_timeout, database.write_timeout) == (None, None, None)
     assert f"Dhcp4.lease-database.{key} is only used with {backend}, not {db_type}: ignored" in caplog.text
 
 
 def test_a_read_timeout_beyond_kea_s_range_fails_start_up() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config({"Dhcp4": {"lease-database": {"type": "mysql", "name": "kea", "read-timeout": 4294967296}}})
+        lease_database(type="mysql", **{"read-timeout": 4294967296})
     assert str(caught.value) == "Dhcp4.lease-database.read-timeout: out of range value (4294967296) specified for " \
                                 "parameter 'read-timeout'"
 
