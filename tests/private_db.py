@@ -194,3 +194,64 @@ def running_mariadb(prepare: Callable[[PrivateMariaDB], None] = lambda server: N
         yield server
     finally:
         server.destroy()
+
+
+class Pgbouncer:
+    """A private pgbouncer in front of the machine's PostgreSQL (127.0.0.1:5432, trust), run as
+    the `postgres` OS user (it refuses root) on its own port; `pool_mode` session or transaction,
+    `pool_size` server connections per database and user (few: clients then share them);
+    `single_use`: each server connection serves one transaction and is closed (server_lifetime 0),
+    so no client sees the same server session twice."""
+
+    def __init__(self, pool_mode: str, pool_size: int = 2, *, single_use: bool = False) -> None:
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not os.access(binary, os.X_OK):
+            unavailable("pgbouncer not installed (Debian package pgbouncer)")
+        if os.geteuid() != 0:
+            unavailable("a private pgbouncer needs root (it runs as the postgres user)")
+        self.pool_mode = pool_mode
+        self.dir = Path(tempfile.mkdtemp(prefix="leasesync-pgbouncer-"))
+        self.port = free_port()
+        (self.dir / "users.txt").write_text('"postgres" ""\n')
+        (self.dir / "pgbouncer.ini").write_text(
+            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.dir / 'users.txt'}\n"
+            f"pool_mode = {pool_mode}\ndefault_pool_size = {pool_size}\n"
+            + ("server_lifetime = 0\n" if single_use else "") +
+            f"logfile = {self.dir / 'pgbouncer.log'}\n"
+            # libpq and asyncpg send these at start-up; pgbouncer refuses what it does not know
+            "ignore_startup_parameters = extra_float_digits,options\n")
+        shutil.chown(self.dir, "postgres")
+        for name in ("users.txt", "pgbouncer.ini"):
+            shutil.chown(self.dir / name, "postgres")
+        self.proc = subprocess.Popen(["runuser", "-u", "postgres", "--", binary, str(self.dir / "pgbouncer.ini")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def ready() -> bool:
+            import psycopg
+
+            assert self.proc.poll() is None, f"pgbouncer exited: {self.log()}"
+            try:
+                psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                                connect_timeout=1).close()
+            except psycopg.OperationalError:
+                return False
+            return True
+
+        wait_for(ready, 30, interval=0.1, what="pgbouncer to accept connections")
+
+    def log(self) -> str:
+        path = self.dir / "pgbouncer.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def destroy(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # runuser and pgbouncer: their own process group
+            if self.proc.poll() is not None:
+                break
+            try:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)

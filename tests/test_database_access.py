@@ -20,8 +20,9 @@ from app.main import build_runtime
 from app.store.stall_guard import StallGuard
 from tests.conftest import _mysql_admin, free_port, lease_store, make_database, service_config
 from tests.ha_helpers import wait_for
-from tests.private_db import PrivateCluster, PrivateMariaDB, running_mariadb
+from tests.private_db import Pgbouncer, PrivateCluster, PrivateMariaDB, running_mariadb
 
+LEASE = {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}
 PASSWORD = "c0rrect horse+b@ttery:st/aple"  # a space and what a URL reserves
 
 
@@ -493,3 +494,65 @@ def test_the_pools_check_of_a_pooled_connection_is_bounded_too(
     assert checked_out[0].execute(text("SELECT 3")).scalar() == 3  # a new connection, from after the failover
     checked_out[0].close()
 
+
+
+# --- PostgreSQL behind pgbouncer ------------------------------------------------------------------
+
+@pytest.fixture(params=[("session", 20), ("transaction", 2)], ids=["session", "transaction"])
+def pgbouncer(request: pytest.FixtureRequest) -> Iterator[Pgbouncer]:
+    # session mode holds a server connection per client connection: a pool as large as what
+    # leasesync opens (writers, readers, lookups); transaction mode shares two among them all
+    bouncer = Pgbouncer(*request.param)
+    yield bouncer
+    bouncer.destroy()
+
+
+@pytest.mark.postgres
+async def test_lease_commands_work_through_pgbouncer_with_clients_sharing_server_connections(
+        make_client: Any, pg_database: dict[str, Any], pgbouncer: Pgbouncer) -> None:
+    # in transaction mode each query may run on a server connection other than the one its
+    # asyncpg connection prepared the statement on
+    client = await make_client(service_config({**pg_database, "port": pgbouncer.port}, dhcp6=False))
+
+    async def one_client(number: int) -> list[int]:
+        address, mac = f"192.0.2.{20 + number}", f"1a:1b:1c:1d:1e:{number:02x}"
+        results = []
+        for command, arguments in [("lease4-add", {"ip-address": address, "hw-address": mac}),
+                                   ("lease4-get", {"ip-address": address}),
+                                   ("lease4-update", {"ip-address": address, "hw-address": mac, "hostname": "h"}),
+                                   ("lease4-get-by-hw-address", {"hw-address": mac}),
+                                   ("lease4-get", {"ip-address": address})] * 3:
+            results.append((await client.one(command, "dhcp4", arguments))["result"])
+        return results
+
+    answers = await asyncio.gather(*(one_client(number) for number in range(16)))
+
+    assert all(results == [0, 0, 0, 0, 0] + [1, 0, 0, 0, 0] * 2 for results in answers), answers  # add again: 1
+    got = await client.one("lease4-get-all", "dhcp4", {"subnets": [1]})
+    assert len(got["arguments"]["leases"]) == 16 and {lease["hostname"] for lease in got["arguments"]["leases"]} == {"h"}
+    store = lease_store(client)
+    assert store._pg_lookups.failures == 0  # the loop's lookups go on there
+    if pgbouncer.pool_mode == "session":
+        assert not store._pg_lookups_unprepared  # a session keeps its prepared statements
+
+
+@pytest.mark.postgres
+async def test_lookups_behind_a_transaction_pooler_go_on_without_named_prepared_statements(
+        make_client: Any, pg_database: dict[str, Any]) -> None:
+    # every server connection serves one transaction: a statement asyncpg prepared by name is
+    # gone at its next use ("prepared statement ... does not exist")
+    bouncer = Pgbouncer("transaction", single_use=True)
+    try:
+        client = await make_client(service_config({**pg_database, "port": bouncer.port}, dhcp6=False))
+        assert (await client.one("lease4-add", "dhcp4", LEASE))["result"] == 0
+        store = lease_store(client)
+
+        answers = [await client.one("lease4-get", "dhcp4", {"ip-address": LEASE["ip-address"]}) for _ in range(2)]
+        assert store._pg_lookups_unprepared  # the second lookup's statement was gone: seen and switched
+        later = [await client.one("lease4-get", "dhcp4", {"ip-address": LEASE["ip-address"]}) for _ in range(5)]
+        failures_after, lookup_connections = store._pg_lookups.failures, store._pg_lookups.connections()
+    finally:
+        bouncer.destroy()
+
+    assert all(answer["result"] == 0 for answer in answers + later)  # a reader thread answered meanwhile
+    assert failures_after == 0 and lookup_connections  # ... and the loop's lookups since

@@ -45,6 +45,7 @@ class PgLookupConnections:
         self.retry_at = 0.0
         self.closed = False
         self.failures = 0  # in a row: a lookup that ends cleanly resets it
+        self._retired: set[Any] = set()  # busy connections to close when their lookup ends
 
     def connections(self) -> list[Any]:
         """The open connections (for tests and diagnostics)."""
@@ -109,11 +110,16 @@ class PgLookupConnections:
         return conn
 
     def _release(self, conn: Any) -> None:
+        if conn in self._retired:
+            self._retired.discard(conn)
+            self._discard(conn)
+            return
         if not self._hand_to_waiter(conn):
             self._idle.append(conn)
 
     def _discard(self, conn: Any) -> None:
         self._open.discard(conn)
+        self._retired.discard(conn)
         try:
             conn.terminate()
         except Exception:  # noqa: BLE001 - it was broken already
@@ -143,6 +149,14 @@ class PgLookupConnections:
             self._discard(conn)
         while self._hand_to_waiter(None):  # they look again, find the pause and go the other way
             pass
+
+    def retire_all(self) -> None:
+        """Replace every open connection: the idle ones are closed now, the busy ones when their
+        lookup ends (their settings no longer fit: prepared statements behind a pooler)."""
+        self._retired.update(self._open - set(self._idle))
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            self._discard(conn)
 
     def close(self) -> None:
         """Close every connection, without waiting for the server; from any thread (a

@@ -821,6 +821,10 @@ _PG_WRITE_CONNECTIONS = 2
 # StallGuard: how long past query-timeout a slow PostgreSQL server may still finish an operation
 # whose requests were answered, before its connection is given up
 _STALL_GRACE_SECONDS = 2.0
+# asyncpg errors of a named prepared statement missing or already there on the server connection:
+# a pooler in transaction mode between leasesync and PostgreSQL (see _pg_fetch)
+_POOLER_STATEMENT_ERRORS = ("26000", "42P05")
+_ASYNCPG_STATEMENT_CACHE = 100  # asyncpg's default
 _PG_LOOKUP_FAILURES_REPORTED = 3  # loop lookups failed in a row (each a second apart) before a warning
 # how long a transaction begun beside another writer's waits for a row lock before it is rolled
 # back and redone alone: two batches taking Kea's statistics rows in opposite orders would
@@ -1006,6 +1010,7 @@ class LeaseStore:
         # to twice pool-size: a lookup holds one for a round trip only, and on 2 cores 8 of them
         # served 8 and 32 clients 11-16 % faster than 4 (bench/RESULTS.md, session 17)
         self._pg_lookups = PgLookupConnections(self._connect_pg_lookup, 2 * db.pool_size)
+        self._pg_lookups_unprepared = False  # set once a pooler in transaction mode shows (_pg_fetch)
         # PostgreSQL: a connection whose server stopped answering (hung, or behind a proxy that
         # still acknowledges) is given up once an operation outlives query-timeout and a grace
         # period, so the writers and readers get their threads back (app/store/stall_guard.py)
@@ -1693,6 +1698,22 @@ class LeaseStore:
             lookups.failed()
             raise self._read_timed_out() from None
         except Exception as exc:  # noqa: BLE001 - a reader thread's connection answers instead
+            if getattr(exc, "sqlstate", None) in _POOLER_STATEMENT_ERRORS:
+                # asyncpg's named prepared statements live on one server connection; a pooler in
+                # transaction mode (pgbouncer) runs the next query on another. Unnamed ones are
+                # parsed with each query, in the same exchange: new connections use those (this
+                # one was closed by `fetch`, the others are replaced as their lookups end)
+                if not self._pg_lookups_unprepared:
+                    self._pg_lookups_unprepared = True
+                    lookups.retire_all()
+                    log.warning("PostgreSQL lookups on the loop lost a prepared statement (%s): the database is "
+                                "reached through a pooler in transaction mode; they go on without prepared "
+                                "statements", _short(exc))
+                    if self.on_writer_connect is not None:
+                        log.error("capture-changes needs sessions of its own (pgbouncer pool_mode = session, or "
+                                  "no pooler): in transaction mode the writers' session mark can reach a session "
+                                  "another client (Kea) writes through, whose lease changes are then not captured")
+                return _PG_UNAVAILABLE
             lookups.failed()
             # one failure is a restarting server; failing on and on (a TLS or authentication setting
             # that only asyncpg trips over) costs every lookup a thread hand-off: say so, once
@@ -1707,7 +1728,8 @@ class LeaseStore:
         db = self.config  # asyncpg, like libpq, takes a socket directory as host
         return await asyncpg.connect(
             db_tls.asyncpg_dsn(db), host=db.host, port=db.port or 5432, user=db.user or None,
-            password=db.password or None, database=db.name, timeout=db.connect_timeout)
+            password=db.password or None, database=db.name, timeout=db.connect_timeout,
+            statement_cache_size=0 if self._pg_lookups_unprepared else _ASYNCPG_STATEMENT_CACHE)
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
