@@ -10,6 +10,8 @@ Targets, each started (and stopped) by this script:
                   (survives a crash of leasesync, not of the machine; Kea's memfile does no more)
 * ``postgresql``  leasesync, PostgreSQL (127.0.0.1:5432, user postgres; database ``ls_bench_*``,
                   created and dropped here)
+* ``postgresql-pgbouncer`` the same through a private pgbouncer (transaction mode, 4 server
+                  connections; needs root and Debian's pgbouncer)
 * ``kea-ca``      kea-ctrl-agent in front of kea-dhcp4 + kea-dhcp6 with lease_cmds
                   (memfile, persist true, lfc-interval 0)
 * ``sqlite@NAME`` / ``postgresql@NAME``: the same, run from the source tree given with
@@ -92,6 +94,7 @@ TARGET_TITLES = {
     "sqlite": "(a) leasesync SQLite FULL",
     "sqlite-normal": "(a) leasesync SQLite NORMAL (no fsync)",
     "postgresql": "(b) leasesync PostgreSQL",
+    "postgresql-pgbouncer": "(b) leasesync PostgreSQL via pgbouncer (transaction, 4 server conns)",
     "kea-ca": "(c) kea-ctrl-agent + lease_cmds",
     "kea-ha": "(d) Kea HA+MT dedicated listener",
     "floor-http": "floor: Python HTTP+JSON, no work",
@@ -523,6 +526,29 @@ class Leasesync(Target):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class PgbouncerLeasesync(Leasesync):
+    """Leasesync on PostgreSQL through a private pgbouncer in transaction mode with four server
+    connections (tests/private_db.Pgbouncer), as a site with a pooler in front of its database."""
+
+    def __enter__(self) -> Leasesync:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from tests.private_db import Pgbouncer
+
+        self.bouncer = Pgbouncer("transaction", pool_size=4)
+        self.extra_db = {**self.extra_db, "port": self.bouncer.port}
+        try:
+            return super().__enter__()
+        except BaseException:
+            self.bouncer.destroy()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        _stop(self.proc)  # before the database goes: its connections go through pgbouncer
+        self.bouncer.destroy()
+        super().__exit__(*exc)
+
+
 class Floor(Target):
     """bench/floor.py: the least a one-process Python server does per request (see its docstring)."""
 
@@ -667,6 +693,8 @@ def title(name: str) -> str:
 
 def make_target(name: str) -> Target:
     kind, workers, tree = parse_target(name)
+    if kind == "postgresql-pgbouncer":
+        return PgbouncerLeasesync("postgresql", root=TREES[tree] if tree else ROOT, name=name, workers=workers)
     if kind in ("sqlite", "sqlite-normal", "postgresql"):
         extra_db = {"synchronous": "NORMAL"} if kind == "sqlite-normal" else None
         return Leasesync(kind.removesuffix("-normal"), extra_db=extra_db, root=TREES[tree] if tree else ROOT,

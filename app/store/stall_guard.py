@@ -84,6 +84,7 @@ class StallGuard:
 
         event.listen(engine, "connect", opened)
         event.listen(engine, "close", closed)
+        event.listen(engine, "close_detached", lambda dbapi_connection: closed(dbapi_connection, None))
         ping = engine.dialect.do_ping
 
         def guarded_ping(dbapi_connection: Any) -> bool:
