@@ -1,6 +1,8 @@
 """How leasesync reaches its lease database: the password from a file (Kea 3.3's
 `password-file`: the first line of the file, instead of `password`, never both), a password with
-characters a URL reserves, a server at an IPv6 address."""
+characters a URL reserves, a server at an IPv6 address, retry-on-startup; and how it lets go of
+one: a server that stops acknowledging (tcp-user-timeout), or that still accepts but no longer
+answers (MySQL's read-timeout, PostgreSQL's stall guard); PostgreSQL behind pgbouncer."""
 
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ async def test_the_password_is_the_first_line_of_the_password_file(
     db = {**mysql_account, "password-file": secret_file(tmp_path, PASSWORD + "\nnot part of it\n")}
     client = await make_client(service_config(db, dhcp6=False))
 
-    added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
+    added = await client.one("lease4-add", "dhcp4", LEASE)
 
     assert added["result"] == 0
     shown = (await client.one("config-get", "dhcp4"))["arguments"]["Dhcp4"]["lease-database"]
@@ -102,7 +104,7 @@ async def test_a_database_server_at_an_ipv6_address_is_reached(make_client: Any)
         db = {"type": "postgresql", "name": "leasesync", "host": "::1", "port": cluster.port, "user": "postgres"}
         client = await make_client(service_config(db, dhcp6=False))
 
-        added = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        added = await client.one("lease4-add", "dhcp4", LEASE)
         found = await client.one("lease4-get", "dhcp4", {"ip-address": "192.0.2.20"})
 
         assert added["result"] == 0 and found["result"] == 0
@@ -181,7 +183,7 @@ def test_serve_started_before_its_database_waits_for_it_with_retry_on_startup(sp
         finally:
             starting.join()
 
-        added = server.command("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        added = server.command("lease4-add", "dhcp4", LEASE)
         assert added[0]["result"] == 0
         assert "retry-on-startup: trying again in 0.2 s (1 of 100)" in server.log_path.read_text()
     finally:
@@ -215,7 +217,7 @@ async def test_postgresql_connections_give_up_on_a_server_that_stops_acknowledgi
     # (about 15 minutes on Linux) unless the socket says otherwise. This sandbox cannot drop one
     # connection's packets (no tc qdiscs), so the test reads the option the kernel was given.
     client = await make_client(service_config({**pg_database, **keys}, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+    assert (await client.one("lease4-add", "dhcp4", LEASE))[
         "result"] == 0
 
     assert _socket_user_timeout(lease_store(client)) == milliseconds
@@ -252,7 +254,7 @@ def mysql_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
 async def test_mysql_connections_read_and_write_within_kea_s_timeouts(
         make_client: Any, mysql_database: dict[str, Any], keys: dict[str, Any], timeouts: tuple[int, int]) -> None:
     client = await make_client(service_config({**mysql_database, **keys}, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+    assert (await client.one("lease4-add", "dhcp4", LEASE))[
         "result"] == 0
 
     assert _mysql_socket_timeouts(lease_store(client)) == timeouts
@@ -272,7 +274,7 @@ async def test_a_mysql_server_that_stops_answering_gives_the_writer_back_after_t
     db = {"type": "mysql", "name": "leasesync", "host": "127.0.0.1", "port": hanging_mariadb.port,
           "user": "leasesync", "connect-timeout": 2, "query-timeout": 60, "read-timeout": 1}
     client = await make_client(service_config(db, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+    assert (await client.one("lease4-add", "dhcp4", LEASE))[
         "result"] == 0
 
     hanging_mariadb.pause()
@@ -407,7 +409,7 @@ async def test_writes_resume_after_a_postgresql_connection_that_stops_answering_
     # writer would wait on its frozen connection for ever, and every later write behind it
     db = {**pg_database, "port": freezing_proxy.port, "query-timeout": 1, "connect-timeout": 1}
     client = await make_client(service_config(db, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.20", "hw-address": "1a:1b:1c:1d:1e:1f"}))[
+    assert (await client.one("lease4-add", "dhcp4", LEASE))[
         "result"] == 0
     assert freezing_proxy.freeze() > 0
 
