@@ -217,8 +217,7 @@ async def test_postgresql_connections_give_up_on_a_server_that_stops_acknowledgi
     # (about 15 minutes on Linux) unless the socket says otherwise. This sandbox cannot drop one
     # connection's packets (no tc qdiscs), so the test reads the option the kernel was given.
     client = await make_client(service_config({**pg_database, **keys}, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", LEASE))[
-        "result"] == 0
+    assert (await client.one("lease4-add", "dhcp4", LEASE))["result"] == 0
 
     assert _socket_user_timeout(lease_store(client)) == milliseconds
 
@@ -254,8 +253,7 @@ def mysql_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
 async def test_mysql_connections_read_and_write_within_kea_s_timeouts(
         make_client: Any, mysql_database: dict[str, Any], keys: dict[str, Any], timeouts: tuple[int, int]) -> None:
     client = await make_client(service_config({**mysql_database, **keys}, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", LEASE))[
-        "result"] == 0
+    assert (await client.one("lease4-add", "dhcp4", LEASE))["result"] == 0
 
     assert _mysql_socket_timeouts(lease_store(client)) == timeouts
 
@@ -274,8 +272,7 @@ async def test_a_mysql_server_that_stops_answering_gives_the_writer_back_after_t
     db = {"type": "mysql", "name": "leasesync", "host": "127.0.0.1", "port": hanging_mariadb.port,
           "user": "leasesync", "connect-timeout": 2, "query-timeout": 60, "read-timeout": 1}
     client = await make_client(service_config(db, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", LEASE))[
-        "result"] == 0
+    assert (await client.one("lease4-add", "dhcp4", LEASE))["result"] == 0
 
     hanging_mariadb.pause()
     try:
@@ -409,8 +406,7 @@ async def test_writes_resume_after_a_postgresql_connection_that_stops_answering_
     # writer would wait on its frozen connection for ever, and every later write behind it
     db = {**pg_database, "port": freezing_proxy.port, "query-timeout": 1, "connect-timeout": 1}
     client = await make_client(service_config(db, dhcp6=False))
-    assert (await client.one("lease4-add", "dhcp4", LEASE))[
-        "result"] == 0
+    assert (await client.one("lease4-add", "dhcp4", LEASE))["result"] == 0
     assert freezing_proxy.freeze() > 0
 
     failed = await client.one("lease4-add", "dhcp4", {"ip-address": "192.0.2.21", "hw-address": "1a:1b:1c:1d:1e:20"})
@@ -497,7 +493,6 @@ def test_the_pools_check_of_a_pooled_connection_is_bounded_too(
     checked_out[0].close()
 
 
-
 # --- PostgreSQL behind pgbouncer ------------------------------------------------------------------
 
 @pytest.fixture(params=[("session", 20), ("transaction", 2)], ids=["session", "transaction"])
@@ -535,7 +530,7 @@ async def test_lease_commands_work_through_pgbouncer_with_clients_sharing_server
     store = lease_store(client)
     assert store._pg_lookups.failures == 0  # the loop's lookups go on there
     if pgbouncer.pool_mode == "session":
-        assert not store._pg_lookups_unprepared  # a session keeps its prepared statements
+        assert store._pg_lookups.prepared  # a session keeps its prepared statements
 
 
 @pytest.mark.postgres
@@ -550,7 +545,7 @@ async def test_lookups_behind_a_transaction_pooler_go_on_without_named_prepared_
         store = lease_store(client)
 
         answers = [await client.one("lease4-get", "dhcp4", {"ip-address": LEASE["ip-address"]}) for _ in range(2)]
-        assert store._pg_lookups_unprepared  # the second lookup's statement was gone: seen and switched
+        assert not store._pg_lookups.prepared  # the second lookup's statement was gone: seen and switched
         later = [await client.one("lease4-get", "dhcp4", {"ip-address": LEASE["ip-address"]}) for _ in range(5)]
         failures_after, lookup_connections = store._pg_lookups.failures, store._pg_lookups.connections()
     finally:

@@ -45,6 +45,9 @@ class PgLookupConnections:
         self.retry_at = 0.0
         self.closed = False
         self.failures = 0  # in a row: a lookup that ends cleanly resets it
+        # named prepared statements (asyncpg's cache) on new connections; off behind a pooler in
+        # transaction mode (stop_preparing)
+        self.prepared = True
         self._retired: set[Any] = set()  # busy connections to close when their lookup ends
 
     def connections(self) -> list[Any]:
@@ -150,13 +153,18 @@ class PgLookupConnections:
         while self._hand_to_waiter(None):  # they look again, find the pause and go the other way
             pass
 
-    def retire_all(self) -> None:
-        """Replace every open connection: the idle ones are closed now, the busy ones when their
-        lookup ends (their settings no longer fit: prepared statements behind a pooler)."""
+    def stop_preparing(self) -> bool:
+        """From now on connections without named prepared statements, which a pooler in
+        transaction mode loses between queries: every open connection is replaced (the idle ones
+        now, the busy ones when their lookup ends). False if that was done already."""
+        if not self.prepared:
+            return False
+        self.prepared = False
         self._retired.update(self._open - set(self._idle))
         idle, self._idle = self._idle, []
         for conn in idle:
             self._discard(conn)
+        return True
 
     def close(self) -> None:
         """Close every connection, without waiting for the server; from any thread (a

@@ -30,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from operator import itemgetter
 from queue import SimpleQueue
@@ -1010,7 +1011,6 @@ class LeaseStore:
         # to twice pool-size: a lookup holds one for a round trip only, and on 2 cores 8 of them
         # served 8 and 32 clients 11-16 % faster than 4 (bench/RESULTS.md, session 17)
         self._pg_lookups = PgLookupConnections(self._connect_pg_lookup, 2 * db.pool_size)
-        self._pg_lookups_unprepared = False  # set once a pooler in transaction mode shows (_pg_fetch)
         # PostgreSQL: a connection whose server stopped answering (hung, or behind a proxy that
         # still acknowledges) is given up once an operation outlives query-timeout and a grace
         # period, so the writers and readers get their threads back (app/store/stall_guard.py)
@@ -1353,10 +1353,12 @@ class LeaseStore:
         Requests abandoned (query-timeout) while their transaction was open are left out: the
         transaction is rolled back and redone without them, so an answer saying that nothing
         was changed is true."""
-        if self.stall_guard is None:
+        with self._bounded(conn, "write"):
             return self._commit_batch_on(conn, batch, may_yield)
-        with self.stall_guard.watching(conn, "write"):
-            return self._commit_batch_on(conn, batch, may_yield)
+
+    def _bounded(self, conn: Connection, what: str) -> AbstractContextManager[None]:
+        """The stall guard's watch over an operation on `conn` (PostgreSQL), else nothing."""
+        return nullcontext() if self.stall_guard is None else self.stall_guard.watching(conn, what)
 
     def _commit_batch_on(self, conn: Connection, batch: list[_Pending],
                          may_yield: bool) -> tuple[list[_Pending], list[Any]]:
@@ -1613,11 +1615,8 @@ class LeaseStore:
                     stale.close()  # give its pool slot back
                 except Exception:  # noqa: BLE001 - it was broken already
                     pass
-        guard = self.stall_guard
         try:
-            if guard is None:
-                return fn(conn, self.dialect)
-            with guard.watching(conn, "read"):
+            with self._bounded(conn, "read"):
                 return fn(conn, self.dialect)
         finally:
             # End the read transaction, also one that a statement on the raw DB-API cursor began
@@ -1703,9 +1702,7 @@ class LeaseStore:
                 # transaction mode (pgbouncer) runs the next query on another. Unnamed ones are
                 # parsed with each query, in the same exchange: new connections use those (this
                 # one was closed by `fetch`, the others are replaced as their lookups end)
-                if not self._pg_lookups_unprepared:
-                    self._pg_lookups_unprepared = True
-                    lookups.retire_all()
+                if lookups.stop_preparing():
                     log.warning("PostgreSQL lookups on the loop lost a prepared statement (%s): the database is "
                                 "reached through a pooler in transaction mode; they go on without prepared "
                                 "statements", _short(exc))
@@ -1729,7 +1726,7 @@ class LeaseStore:
         return await asyncpg.connect(
             db_tls.asyncpg_dsn(db), host=db.host, port=db.port or 5432, user=db.user or None,
             password=db.password or None, database=db.name, timeout=db.connect_timeout,
-            statement_cache_size=0 if self._pg_lookups_unprepared else _ASYNCPG_STATEMENT_CACHE)
+            statement_cache_size=_ASYNCPG_STATEMENT_CACHE if self._pg_lookups.prepared else 0)
 
     async def get4_by(self, column: str, value: Any, subnet_id: int | None = None) -> list[Lease4]:
         t = schema.lease4
