@@ -8,8 +8,9 @@ drains that table and hands the changes to `FamilyRuntime.committed(changes, fro
 (the HA service then sends them to partners unless `send-lease-updates` is false).
 
 * leasesync's own writes are not captured (the command layer already reports them): the
-  writer connection marks itself at connect (`mark_writer`) and the triggers skip marked sessions
-  — PostgreSQL a session GUC `leasesync.writer`, MySQL/MariaDB a session variable
+  writer connection marks itself (`mark_writer`) and the triggers skip what is marked —
+  PostgreSQL each transaction with a transaction-local GUC `leasesync.writer` (a session one
+  would outlive the transaction on a pooler's shared session), MySQL/MariaDB a session variable
   `@leasesync_writer`, SQLite a SQL function `leasesync_writer()` registered on that connection
   only (the trigger looks for it in `pragma_function_list`).
 * The change table is the durable queue: rows are deleted only after every listener returned,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    event,
     select,
     text,
 )
@@ -105,10 +107,18 @@ def mark_writer(conn: Connection) -> None:
             "leasesync_writer", 0, _is_writer, deterministic=True)
         return
     if dialect == "postgresql":
-        conn.exec_driver_sql("SET leasesync.writer = 'on'")  # session level: survives transactions
-    else:
-        conn.exec_driver_sql("SET @leasesync_writer = 1")
+        # per transaction, not per session: a pooler in transaction mode (pgbouncer) hands the
+        # server session on to another client (Kea), whose changes a session mark would hide
+        event.listen(conn, "begin", _mark_transaction)
+        return
+    conn.exec_driver_sql("SET @leasesync_writer = 1")  # ProxySQL pins a session that sets one
     conn.commit()
+
+
+def _mark_transaction(conn: Connection) -> None:
+    """PostgreSQL: mark the writer's transaction as it begins (one more round trip per batch)."""
+    conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        "SELECT set_config('leasesync.writer', 'on', true)")
 
 
 # --- triggers -------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ Targets, each started (and stopped) by this script:
                   (survives a crash of leasesync, not of the machine; Kea's memfile does no more)
 * ``postgresql``  leasesync, PostgreSQL (127.0.0.1:5432, user postgres; database ``ls_bench_*``,
                   created and dropped here)
+* ``postgresql-capture`` the same with ``capture-changes`` on (a database shared with Kea: the
+                  triggers run on every write, each writer transaction is marked as leasesync's)
 * ``postgresql-pgbouncer`` the same through a private pgbouncer (transaction mode, 4 server
                   connections; needs root and Debian's pgbouncer)
 * ``kea-ca``      kea-ctrl-agent in front of kea-dhcp4 + kea-dhcp6 with lease_cmds
@@ -87,13 +89,14 @@ RENEW_EXPIRE = 1_900_000_000  # + the request's index: every renewal moves the e
 BULK_RENEW_FIRST = 20_000_000  # lease6-bulk-apply index of the first bulk that lease6-bulk-renew renews
 BULK_RENEW_SLOTS = 64  # bulks prefilled for lease6-bulk-renew (3,200 leases)
 DEFAULT_TARGETS = ("sqlite", "postgresql", "kea-ca", "kea-ha")
-EXTRA_TARGETS = ("sqlite-normal", "postgresql-pgbouncer")
+EXTRA_TARGETS = ("sqlite-normal", "postgresql-capture", "postgresql-pgbouncer")
 FLOORS = ("floor-http", "floor-fsync", "floor-sqlite", "floor-c")
 TARGETS = (*DEFAULT_TARGETS, *EXTRA_TARGETS, *FLOORS)
 TARGET_TITLES = {
     "sqlite": "(a) leasesync SQLite FULL",
     "sqlite-normal": "(a) leasesync SQLite NORMAL (no fsync)",
     "postgresql": "(b) leasesync PostgreSQL",
+    "postgresql-capture": "(b) leasesync PostgreSQL, capture-changes on",
     "postgresql-pgbouncer": "(b) leasesync PostgreSQL via pgbouncer (transaction, 4 server conns)",
     "kea-ca": "(c) kea-ctrl-agent + lease_cmds",
     "kea-ha": "(d) Kea HA+MT dedicated listener",
@@ -695,10 +698,10 @@ def make_target(name: str) -> Target:
     kind, workers, tree = parse_target(name)
     if kind == "postgresql-pgbouncer":
         return PgbouncerLeasesync("postgresql", root=TREES[tree] if tree else ROOT, name=name, workers=workers)
-    if kind in ("sqlite", "sqlite-normal", "postgresql"):
-        extra_db = {"synchronous": "NORMAL"} if kind == "sqlite-normal" else None
-        return Leasesync(kind.removesuffix("-normal"), extra_db=extra_db, root=TREES[tree] if tree else ROOT,
-                         name=name, workers=workers)
+    if kind in ("sqlite", "sqlite-normal", "postgresql", "postgresql-capture"):
+        extra_db = {"sqlite-normal": {"synchronous": "NORMAL"}, "postgresql-capture": {"capture-changes": True}}.get(kind)
+        return Leasesync(kind.removesuffix("-normal").removesuffix("-capture"), extra_db=extra_db,
+                         root=TREES[tree] if tree else ROOT, name=name, workers=workers)
     if name in ("kea-ca", "kea-ha"):
         return Kea(ha=name == "kea-ha")
     if name == "floor-c":

@@ -246,6 +246,29 @@ async def test_nothing_is_queued_when_capture_is_off(lease_database: dict[str, A
         await off.stop()
 
 
+@pytest.mark.postgres
+async def test_own_writes_behind_a_transaction_pooler_leave_another_client_s_changes_captured(
+        pg_database: dict[str, Any], tmp_path: Path) -> None:
+    """leasesync and Kea reach PostgreSQL through one pgbouncer in transaction mode, sharing its
+    single server connection: leasesync's mark of its own writes must not stay on that session."""
+    from tests.private_db import Pgbouncer
+
+    bouncer = Pgbouncer("transaction", pool_size=1)
+    site = Site({**pg_database, "port": bouncer.port}, tmp_path)
+    try:
+        await site.start()
+        answer = await site.command("lease4-add", {"ip-address": "192.0.2.63", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        assert answer["result"] == 0, answer
+        await site.sql(insert4(site, v4("192.0.2.64")))  # Kea's, on the server session leasesync wrote on
+        await site.recorder.wait_for(lambda: len(site.recorder.changes) >= 2)
+        heard = [(family, change.kind, change.lease.ip) for family, change in site.recorder.changes]
+        assert heard == [(4, "update", "192.0.2.63"), (4, "update", "192.0.2.64")]
+        assert site.capture().delivered == 1
+    finally:
+        await site.stop()
+        bouncer.destroy()
+
+
 # --- durability -------------------------------------------------------------------------------
 
 async def test_changes_made_while_down_are_delivered_at_start(lease_database: dict[str, Any],

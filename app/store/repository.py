@@ -1706,10 +1706,6 @@ class LeaseStore:
                     log.warning("PostgreSQL lookups on the loop lost a prepared statement (%s): the database is "
                                 "reached through a pooler in transaction mode; they go on without prepared "
                                 "statements", _short(exc))
-                    if self.on_writer_connect is not None:
-                        log.error("capture-changes needs sessions of its own (pgbouncer pool_mode = session, or "
-                                  "no pooler): in transaction mode the writers' session mark can reach a session "
-                                  "another client (Kea) writes through, whose lease changes are then not captured")
                 return _PG_UNAVAILABLE
             lookups.failed()
             # one failure is a restarting server; failing on and on (a TLS or authentication setting
