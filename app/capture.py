@@ -16,7 +16,9 @@ drains that table and hands the changes to `FamilyRuntime.committed(changes, fro
 * The change table is the durable queue: rows are deleted only after every listener returned,
   so changes made while leasesync was down are delivered at the next start (at-least-once).
 * Wake-up: PostgreSQL `pg_notify('leasesync_changes')` from the trigger and a LISTEN connection
-  (with a slow poll as a safety net); MySQL and SQLite are polled (`POLL_INTERVAL`).
+  (with a slow poll as a safety net); MySQL and SQLite are polled (`POLL_INTERVAL`), and so is
+  PostgreSQL when the LISTEN connection does not hear a probe notification (a pooler in
+  transaction mode gives it no session of its own).
 * Coalescing: several changes of one address in a batch become one; an insert/update is sent
   with the lease as it is *now* in the table, a delete with the row the trigger saved.
 """
@@ -27,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +66,7 @@ log = logging.getLogger("leasesync.capture")
 CHANNEL = "leasesync_changes"
 POLL_INTERVAL = 0.2  # seconds between polls (MySQL, SQLite)
 PG_SAFETY_POLL = 5.0  # PostgreSQL: poll this often even without a notification
+PG_PROBE_WAIT = 5.0  # PostgreSQL: how long the LISTEN connection waits for a probe notification
 BATCH = 1000  # change rows per drain round
 _VERSION = "v1"  # part of every trigger/function name; bump when their SQL changes
 
@@ -341,6 +345,10 @@ class ChangeCapture:
         self.poll_interval = poll_interval if poll_interval is not None else default
         self.delivered = 0  # changes handed to the listeners
         self.last_lag: float | None = None  # seconds from the change to its delivery
+        # PostgreSQL: True once the LISTEN connection heard the probe, False when it did not
+        # (then the changes are polled for at POLL_INTERVAL); None before the probe, or elsewhere
+        self.listening: bool | None = None
+        self.probed = asyncio.Event()  # set once `listening` is known
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -427,6 +435,20 @@ class ChangeCapture:
                 try:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self._wake.set()  # anything committed before LISTEN took effect
+                    if not await self._hears_probe(conn, conninfo):
+                        # a pooler in transaction mode (pgbouncer) keeps no session for the
+                        # LISTEN: notifications go to whichever client holds that server
+                        # session, or to none. Poll as for MySQL instead
+                        self.listening = False
+                        self.poll_interval = min(self.poll_interval, POLL_INTERVAL)
+                        self.probed.set()
+                        log.warning("lease change capture: the LISTEN connection did not hear a probe "
+                                    "notification within %g s (a pooler in transaction mode?); polling "
+                                    "for changes every %g s instead", PG_PROBE_WAIT, self.poll_interval)
+                        self._wake.set()
+                        return
+                    self.listening = True
+                    self.probed.set()
                     async for _ in conn.notifies():
                         self._wake.set()
                 finally:
@@ -437,6 +459,24 @@ class ChangeCapture:
                 log.warning("lease change capture: LISTEN connection lost (%s); reconnecting", exc)
                 await asyncio.sleep(1.0)
 
+    async def _hears_probe(self, conn: Any, conninfo: str) -> bool:
+        """Notify the channel from a second connection: a LISTEN connection of its own session
+        hears it at once; behind a pooler in transaction mode the LISTEN connection holds no
+        server session between its statements, so it hears nothing, ever."""
+        import psycopg
+
+        token = f"probe-{os.getpid()}-{time.monotonic_ns()}"
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as sender:
+            await sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, token))
+        heard = conn.notifies(timeout=PG_PROBE_WAIT)
+        try:
+            async for note in heard:
+                self._wake.set()  # a change's notification may come first
+                if note.payload == token:
+                    return True
+            return False
+        finally:
+            await heard.aclose()
 
 def attach_capture(runtime: Runtime, *, install: bool = True,
                    mark: Callable[[Connection], None] = mark_writer) -> list[ChangeCapture]:

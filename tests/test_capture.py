@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from app.capture import ChangeCapture, lease_changes
+from app.capture import PG_SAFETY_POLL, POLL_INTERVAL, ChangeCapture, lease_changes
 from app.config import parse_config
 from app.main import build_runtime
 from app.runtime import LeaseChange, Runtime
@@ -264,6 +264,44 @@ async def test_own_writes_behind_a_transaction_pooler_leave_another_client_s_cha
         heard = [(family, change.kind, change.lease.ip) for family, change in site.recorder.changes]
         assert heard == [(4, "update", "192.0.2.63"), (4, "update", "192.0.2.64")]
         assert site.capture().delivered == 1
+    finally:
+        await site.stop()
+        bouncer.destroy()
+
+
+async def _probed(capture: ChangeCapture) -> bool:
+    await asyncio.wait_for(capture.probed.wait(), WAIT)
+    assert capture.listening is not None
+    return capture.listening
+
+
+@pytest.mark.postgres
+async def test_postgresql_changes_wake_the_capture_through_listen(pg_database: dict[str, Any], tmp_path: Path) -> None:
+    site = await Site(pg_database, tmp_path).start()
+    try:
+        assert await _probed(site.capture()) is True
+        assert site.capture().poll_interval == PG_SAFETY_POLL
+    finally:
+        await site.stop()
+
+
+@pytest.mark.postgres
+async def test_behind_a_transaction_pooler_the_capture_polls_instead_of_listening(
+        pg_database: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """In transaction mode the LISTEN connection holds no server session between statements, so
+    no notification can reach it: the capture notices and polls as it does on MySQL."""
+    from tests.private_db import Pgbouncer
+
+    bouncer = Pgbouncer("transaction", pool_size=2)
+    site = Site({**pg_database, "port": bouncer.port}, tmp_path)
+    try:
+        await site.start()
+        assert await _probed(site.capture()) is False
+        assert site.capture().poll_interval == POLL_INTERVAL
+        assert "did not hear a probe notification" in caplog.text
+        await site.sql(insert4(site, v4("192.0.2.65")))
+        await site.recorder.wait_for(lambda: len(site.recorder.changes) >= 1)
+        assert [change.lease.ip for _, change in site.recorder.changes] == ["192.0.2.65"]
     finally:
         await site.stop()
         bouncer.destroy()
