@@ -2,6 +2,7 @@
 
     python bench/capture_soak.py                      # 60 s, PostgreSQL
     python bench/capture_soak.py --db mysql --seconds 120 --rate 150
+    python bench/capture_soak.py --family 6            # kea-dhcp6 on a veth pair, perfdhcp -6
 
 The deployment shape of README "Local change capture": at the site, kea-dhcp4 (no HA hook) and
 leasesync `site` share one lease database, with `"capture-changes": true` in leasesync's
@@ -15,9 +16,9 @@ Two loads run at once for `--seconds`:
 
 * perfdhcp, as a relay, asks Kea for leases at `--rate` DORA/s from `--clients` clients (the same
   clients come back and renew): every lease Kea hands out or renews is a captured change;
-* `--writers` administrator threads send `lease4-update` to `site` (to `partner` while `site`
-  refuses connections), as bench/soak.py's writer does; leasesync's own writes must not be
-  captured (they would be sent twice).
+* `--writers` administrator threads send `lease4-update` (`lease6-update` with `--family 6`) to
+  `site` (to `partner` while `site` refuses connections), as bench/soak.py's writer does;
+  leasesync's own writes must not be captured (they would be sent twice).
 
 Every `--chaos-every` seconds `site` and `partner` take turns at being SIGKILLed (restarted after
 `--down` seconds) or SIGSTOPped (SIGCONT after `--down` seconds), and at `--kea-kill-at` of the run
@@ -45,8 +46,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.kea_soak as kea_soak  # noqa: E402
 import bench.soak as soak  # noqa: E402
-from bench.kea_soak import RELAY, SUBNET4, difference, ha_lib, perfdhcp, socket_host  # noqa: E402
+from bench.kea_soak import RELAY, SUBNET4, SUBNET6, difference, ha_lib, perfdhcp, socket_host  # noqa: E402
 from bench.soak import Databases, Stats, check_leases, kill_or_pause, wait_until, writer  # noqa: E402
 from tests.conftest import ServerProcess, free_port, service_config  # noqa: E402
 from tests.ha_helpers import dump, ha_state, metric  # noqa: E402
@@ -54,19 +56,23 @@ from tests.kea_harness import KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
 
 NORMAL = "hot-standby"
+FAMILY = 4  # set by --family
+POOL_PREFIX = {4: "10.100.", 6: "2001:db8:ff::"}  # the DHCP pools' addresses (bench/kea_soak.py)
 
 
 class SiteKea:
-    """kea-dhcp4 on the shared lease database, no HA hook: it answers every client, always."""
+    """kea-dhcp4 (or kea-dhcp6) on the shared lease database, no HA hook: it answers every client."""
 
     def __init__(self, database: dict[str, Any]) -> None:
         self.database = database
         self.server: KeaServer | None = None
 
     def start(self) -> None:
-        self.server = KeaServer(4, SUBNET4, valid_lifetime=36000, lease_database=self.database, name="site-kea",
-                                interfaces=["lo/127.0.0.1"], dhcp_socket="udp", dhcp_port=67, start_agent=False,
-                                extra_config={"multi-threading": {"enable-multi-threading": False}}).start()
+        where: dict[str, Any] = ({"interfaces": ["lo/127.0.0.1"], "dhcp_socket": "udp", "dhcp_port": 67}
+                                 if FAMILY == 4 else {"interfaces": ["v6a"], "dhcp_port": 547})
+        self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, valid_lifetime=36000,
+                                lease_database=self.database, name="site-kea", start_agent=False,
+                                extra_config={"multi-threading": {"enable-multi-threading": False}}, **where).start()
 
     def kill(self) -> None:
         assert self.server is not None
@@ -118,7 +124,11 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
 
     def config(database: dict[str, Any], this: str, port: int) -> dict[str, Any]:
         hook = {"valid-lifetime": 36000, "hooks-libraries": [ha_lib(this, peers, NORMAL)]}
-        return service_config(database, port=port, dhcp6=False, dhcp4_extra={"subnet4": SUBNET4, **hook})
+        if FAMILY == 4:
+            return service_config(database, port=port, dhcp6=False, dhcp4_extra={"subnet4": SUBNET4, **hook})
+        config = service_config(database, port=port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
+        config["Dhcp4"]["subnet4"] = SUBNET4
+        return config
 
     site = ServerProcess(config({**shared, "capture-changes": True}, "site", site_port), workdir, "site")
     partner = ServerProcess(config(own, "partner", partner_port), workdir, "partner")
@@ -136,15 +146,17 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
     def sleep_until(at: float) -> None:
         time.sleep(max(0.0, at - (time.monotonic() - started)))
 
+    service = f"dhcp{FAMILY}"
+
     def states() -> str:
-        return f"{ha_state(site)}/{ha_state(partner)}"
+        return f"{ha_state(site, service)}/{ha_state(partner, service)}"
 
     threads: list[threading.Thread] = []
     try:
         site.start()  # migrates the shared database (and installs the triggers) before Kea opens it
         partner.start()
         kea.start()
-        if not wait_until(lambda: ha_state(site) == ha_state(partner) == NORMAL, 60):
+        if not wait_until(lambda: ha_state(site, service) == ha_state(partner, service) == NORMAL, 60):
             raise SystemExit(f"the pair did not reach {NORMAL}: {states()}")
         threads = [threading.Thread(target=perfdhcp, args=(args.rate, args.clients, args.seconds, perf_out))]
         threads += [threading.Thread(target=writer, args=(i + 1, [site.url, partner.url], stop, stats, histories[i],
@@ -177,17 +189,18 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
         note(f"load stopped: {stats.acked} administrator writes acknowledged")
 
         def settled() -> bool:
-            return (ha_state(site) == ha_state(partner) == NORMAL and metric(site, "leasesync_ha_backlog_depth") == 0
+            return (ha_state(site, service) == ha_state(partner, service) == NORMAL
+                    and metric(site, "leasesync_ha_backlog_depth") == 0
                     and metric(partner, "leasesync_ha_backlog_depth") == 0 and queued_changes(shared) == 0)
 
         result["settled"] = wait_until(settled, args.settle)
         note(f"pair {'settled' if result['settled'] else 'NOT settled'}: states {states()}, "
              f"{queued_changes(shared)} captured changes queued")
         # the last delivery may still be in flight: a bounded moment to agree
-        result["equal"] = wait_until(lambda: dump(site, 4, timeout=60) == dump(partner, 4, timeout=60), 20)
-        site_now, partner_now = dump(site, 4, timeout=60), dump(partner, 4, timeout=60)
+        result["equal"] = wait_until(lambda: dump(site, FAMILY, timeout=60) == dump(partner, FAMILY, timeout=60), 20)
+        site_now, partner_now = dump(site, FAMILY, timeout=60), dump(partner, FAMILY, timeout=60)
         result["sizes"] = (len(site_now), len(partner_now))
-        result["kea_leases"] = sum(lease["ip-address"].startswith("10.100.") for lease in partner_now)
+        result["kea_leases"] = sum(lease["ip-address"].startswith(POOL_PREFIX[FAMILY]) for lease in partner_now)
         result["only"], result["different"], result["examples"] = difference(site_now, partner_now, time.time())
         result["site"] = check_leases(site_now, histories, "site")
         result["partner"] = check_leases(partner_now, histories, "partner")
@@ -208,8 +221,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
     print(f"store equality      : {'equal' if result['equal'] else 'DIFFERENT'} ({result['sizes'][0]} leases at the "
           f"site, {result['sizes'][1]} on the partner; {result['only']} on one side only, "
           f"{result['different']} differ)")
-    print(f"Kea's leases        : {result['kea_leases']} of the partner's are in Kea's pool (10.100.0.0/16): "
-          "they reached it only through the capture")
+    print(f"Kea's leases        : {result['kea_leases']} of the partner's are in Kea's pool "
+          f"({POOL_PREFIX[FAMILY]}...): they reached it only through the capture")
     for example in result["examples"]:
         print(f"  {example.replace('Kea', 'site').replace('leasesync', 'partner')}")
     print(f"logs                : {workdir}")
@@ -230,16 +243,21 @@ def main() -> int:
                         help="fraction of the run at which kea-dhcp4 is SIGKILLed once (0: never)")
     parser.add_argument("--settle", type=float, default=90.0)
     parser.add_argument("--db", choices=("postgresql", "mysql"), default="postgresql")
+    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv6: kea-dhcp6 on a veth pair, "
+                        "perfdhcp -6, lease6-update writers")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    soak.FAMILY = soak.Family(4)
+    global FAMILY
+    FAMILY = kea_soak.FAMILY = args.family  # kea_soak's perfdhcp reads its own
+    soak.FAMILY = soak.Family(args.family)  # the writers' addresses, identifiers and commands
     for reason in (kea_available(), netns_unavailable()):
         if reason:
             sys.exit(f"bench/capture_soak.py: {reason}")
     workdir = Path(tempfile.mkdtemp(prefix="leasesync-capture-soak-"))
     databases = Databases(args.db, workdir)  # created from outside the namespace
     shared, own = socket_host(databases.new("site")), socket_host(databases.new("partner"))
-    with Namespace(addresses=[f"{RELAY}/8"]) as ns, ns.entered():
+    veth = ("v6a", "v6b") if FAMILY == 6 else None
+    with Namespace(addresses=[f"{RELAY}/8"], veth=veth) as ns, ns.entered():
         return run(args, workdir, databases, shared, own)
 
 
