@@ -3,6 +3,7 @@
     python bench/capture_soak.py                      # 60 s, PostgreSQL
     python bench/capture_soak.py --db mysql --seconds 120 --rate 150
     python bench/capture_soak.py --family 6            # kea-dhcp6 on a veth pair, perfdhcp -6
+    python bench/capture_soak.py --pgbouncer           # leasesync through pgbouncer, transaction mode
 
 The deployment shape of README "Local change capture": at the site, kea-dhcp4 (no HA hook) and
 leasesync `site` share one lease database, with `"capture-changes": true` in leasesync's
@@ -10,7 +11,9 @@ leasesync `site` share one lease database, with `"capture-changes": true` in lea
 of its own (the same kind). Kea's lease writes reach `site` only through the capture triggers and
 `ls_lease_changes`; `site` sends each to `partner` as a lease update. Everything runs in a private
 network namespace (tests/netns.py; needs root, Kea 2.2 and perfdhcp); the databases are reached
-over their unix sockets.
+over their unix sockets. With `--pgbouncer`, `site` reaches the shared PostgreSQL database through a
+private pgbouncer in transaction mode (4 server connections; Kea directly): its capture cannot
+`LISTEN` there and polls, and it marks each of its writer transactions rather than its session.
 
 Two loads run at once for `--seconds`:
 
@@ -54,6 +57,7 @@ from tests.conftest import ServerProcess, free_port, service_config  # noqa: E40
 from tests.ha_helpers import dump, ha_state, metric  # noqa: E402
 from tests.kea_harness import KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
+from tests.private_db import Pgbouncer  # noqa: E402
 
 NORMAL = "hot-standby"
 FAMILY = 4  # set by --family
@@ -117,7 +121,7 @@ def queued_changes(database: dict[str, Any]) -> int:
 
 
 def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: dict[str, Any],
-        own: dict[str, Any]) -> int:
+        own: dict[str, Any], bouncer: Pgbouncer | None) -> int:
     site_port, partner_port = free_port(), free_port()
     peers = [{"name": "site", "url": f"http://127.0.0.1:{site_port}/", "role": "primary"},
              {"name": "partner", "url": f"http://127.0.0.1:{partner_port}/", "role": "standby"}]
@@ -130,7 +134,10 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
         config["Dhcp4"]["subnet4"] = SUBNET4
         return config
 
-    site = ServerProcess(config({**shared, "capture-changes": True}, "site", site_port), workdir, "site")
+    site_db = {**shared, "capture-changes": True}
+    if bouncer is not None:
+        site_db.update(host="127.0.0.1", port=bouncer.port)
+    site = ServerProcess(config(site_db, "site", site_port), workdir, "site")
     partner = ServerProcess(config(own, "partner", partner_port), workdir, "partner")
     kea = SiteKea(kea_database(shared))
     stop = threading.Event()
@@ -245,8 +252,12 @@ def main() -> int:
     parser.add_argument("--db", choices=("postgresql", "mysql"), default="postgresql")
     parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv6: kea-dhcp6 on a veth pair, "
                         "perfdhcp -6, lease6-update writers")
+    parser.add_argument("--pgbouncer", action="store_true", help="site reaches PostgreSQL through pgbouncer in "
+                        "transaction mode")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.pgbouncer and args.db != "postgresql":
+        parser.error("--pgbouncer is for --db postgresql")
     global FAMILY
     FAMILY = kea_soak.FAMILY = args.family  # kea_soak's perfdhcp reads its own
     soak.FAMILY = soak.Family(args.family)  # the writers' addresses, identifiers and commands
@@ -258,7 +269,12 @@ def main() -> int:
     shared, own = socket_host(databases.new("site")), socket_host(databases.new("partner"))
     veth = ("v6a", "v6b") if FAMILY == 6 else None
     with Namespace(addresses=[f"{RELAY}/8"], veth=veth) as ns, ns.entered():
-        return run(args, workdir, databases, shared, own)
+        bouncer = Pgbouncer("transaction", pool_size=4, server_host=shared["host"]) if args.pgbouncer else None
+        try:
+            return run(args, workdir, databases, shared, own, bouncer)
+        finally:
+            if bouncer is not None:
+                bouncer.destroy()
 
 
 if __name__ == "__main__":

@@ -201,9 +201,11 @@ class Pgbouncer:
     the `postgres` OS user (it refuses root) on its own port; `pool_mode` session or transaction,
     `pool_size` server connections per database and user (few: clients then share them);
     `single_use`: each server connection serves one transaction and is closed (server_lifetime 0),
-    so no client sees the same server session twice."""
+    so no client sees the same server session twice; `server_host`: where PostgreSQL is (its
+    socket directory from inside a network namespace)."""
 
-    def __init__(self, pool_mode: str, pool_size: int = 2, *, single_use: bool = False) -> None:
+    def __init__(self, pool_mode: str, pool_size: int = 2, *, single_use: bool = False,
+                 server_host: str = "127.0.0.1") -> None:
         binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
         if not os.access(binary, os.X_OK):
             unavailable("pgbouncer not installed (Debian package pgbouncer)")
@@ -214,7 +216,7 @@ class Pgbouncer:
         self.port = free_port()
         (self.dir / "users.txt").write_text('"postgres" ""\n')
         (self.dir / "pgbouncer.ini").write_text(
-            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\n"
+            f"[databases]\n* = host={server_host} port=5432\n[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {self.dir / 'users.txt'}\n"
             f"pool_mode = {pool_mode}\ndefault_pool_size = {pool_size}\n"
