@@ -38,11 +38,8 @@ must be on both with its acknowledged fields. Exits 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +48,20 @@ sys.path.insert(0, str(ROOT))
 
 import bench.kea_soak as kea_soak  # noqa: E402
 import bench.soak as soak  # noqa: E402
-from bench.kea_soak import RELAY, SUBNET4, SUBNET6, difference, ha_lib, perfdhcp, socket_host  # noqa: E402
-from bench.soak import Databases, Stats, check_leases, kill_or_pause, wait_until, writer  # noqa: E402
-from tests.conftest import ServerProcess, free_port, service_config  # noqa: E402
+from bench.kea_soak import (  # noqa: E402
+    RELAY,
+    SUBNET4,
+    SUBNET6,
+    Load,
+    RunClock,
+    add_load_arguments,
+    difference,
+    ha_lib,
+    leasesync_config,
+    socket_host,
+)
+from bench.soak import Databases, check_leases, kill_or_pause, wait_until  # noqa: E402
+from tests.conftest import ServerProcess, free_port  # noqa: E402
 from tests.ha_helpers import dump, ha_state, metric  # noqa: E402
 from tests.kea_harness import KeaServer, kea_available  # noqa: E402
 from tests.netns import Namespace, netns_unavailable  # noqa: E402
@@ -64,8 +72,9 @@ FAMILY = 4  # set by --family
 POOL_PREFIX = {4: "10.100.", 6: "2001:db8:ff::"}  # the DHCP pools' addresses (bench/kea_soak.py)
 
 
-class SiteKea:
-    """kea-dhcp4 (or kea-dhcp6) on the shared lease database, no HA hook: it answers every client."""
+class SiteKea(kea_soak.Kea):
+    """kea-dhcp4 (or kea-dhcp6) on the shared lease database, no HA hook: it answers every client.
+    Killed and stopped as bench/kea_soak.py's Kea is."""
 
     def __init__(self, database: dict[str, Any]) -> None:
         self.database = database
@@ -77,21 +86,6 @@ class SiteKea:
         self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, valid_lifetime=36000,
                                 lease_database=self.database, name="site-kea", start_agent=False,
                                 extra_config={"multi-threading": {"enable-multi-threading": False}}, **where).start()
-
-    def kill(self) -> None:
-        assert self.server is not None
-        self.server.signal(signal.SIGKILL)  # a crash: no SIGTERM first
-        self.stop()
-
-    def signal(self, sig: int) -> None:
-        assert self.server is not None
-        self.server.signal(sig)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.signal(signal.SIGCONT)
-            self.server.stop()
-            self.server = None
 
 
 def kea_database(database: dict[str, Any]) -> dict[str, Any]:
@@ -127,12 +121,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
              {"name": "partner", "url": f"http://127.0.0.1:{partner_port}/", "role": "standby"}]
 
     def config(database: dict[str, Any], this: str, port: int) -> dict[str, Any]:
-        hook = {"valid-lifetime": 36000, "hooks-libraries": [ha_lib(this, peers, NORMAL)]}
-        if FAMILY == 4:
-            return service_config(database, port=port, dhcp6=False, dhcp4_extra={"subnet4": SUBNET4, **hook})
-        config = service_config(database, port=port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
-        config["Dhcp4"]["subnet4"] = SUBNET4
-        return config
+        return leasesync_config(database, port, {"valid-lifetime": 36000,
+                                                 "hooks-libraries": [ha_lib(this, peers, NORMAL)]})
 
     site_db = {**shared, "capture-changes": True}
     if bouncer is not None:
@@ -140,48 +130,31 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
     site = ServerProcess(config(site_db, "site", site_port), workdir, "site")
     partner = ServerProcess(config(own, "partner", partner_port), workdir, "partner")
     kea = SiteKea(kea_database(shared))
-    stop = threading.Event()
-    stats = Stats()
-    histories: list[dict[str, list[Any]]] = [{} for _ in range(args.writers)]
-    perf_out: dict[str, str] = {}
-    started = time.monotonic()
+    clock = RunClock()
+    note, sleep_until = clock.note, clock.sleep_until
+    load = Load(args, clock)
+    stats = load.stats
     result: dict[str, Any] = {}
-
-    def note(text: str) -> None:
-        print(f"{time.monotonic() - started:6.1f} s  {text}", flush=True)
-
-    def sleep_until(at: float) -> None:
-        time.sleep(max(0.0, at - (time.monotonic() - started)))
-
     service = f"dhcp{FAMILY}"
 
     def states() -> str:
         return f"{ha_state(site, service)}/{ha_state(partner, service)}"
 
-    threads: list[threading.Thread] = []
     try:
         site.start()  # migrates the shared database (and installs the triggers) before Kea opens it
         partner.start()
         kea.start()
         if not wait_until(lambda: ha_state(site, service) == ha_state(partner, service) == NORMAL, 60):
             raise SystemExit(f"the pair did not reach {NORMAL}: {states()}")
-        threads = [threading.Thread(target=perfdhcp, args=(args.rate, args.clients, args.seconds, perf_out))]
-        threads += [threading.Thread(target=writer, args=(i + 1, [site.url, partner.url], stop, stats, histories[i],
-                                                          args.seed, True, False, ("site", "partner")))
-                    for i in range(args.writers)]
-        started = time.monotonic()
-        for t in threads:
-            t.start()
-        note(f"load started: perfdhcp {args.rate} DORA/s from {args.clients} clients to Kea, "
-             f"{args.writers} administrator writers to leasesync")
+        load.start([site.url, partner.url], ("site", "partner"))
         kea_kill = args.seconds * args.kea_kill_at if args.kea_kill_at > 0 else None
         at, n = args.chaos_every, 0
         while at + args.down < args.seconds:
             if kea_kill is not None and at + args.down > kea_kill:
                 sleep_until(max(kea_kill, at - args.chaos_every + args.down + 1))
-                kill_or_pause(kea, "kea-dhcp4", 0, time.monotonic() - started + args.down, sleep_until, note, states)
+                kill_or_pause(kea, "kea-dhcp4", 0, clock.now() + args.down, sleep_until, note, states)
                 kea_kill = None
-                at = max(at, time.monotonic() - started + args.chaos_every / 2)
+                at = max(at, clock.now() + args.chaos_every / 2)
                 continue
             sleep_until(at)
             # site, partner, site, partner, ...; each of them killed, then paused, in turn
@@ -190,10 +163,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
             n += 1
             at += args.chaos_every
         sleep_until(args.seconds)
-        stop.set()
-        for t in threads:
-            t.join(timeout=args.seconds + 90)
-        note(f"load stopped: {stats.acked} administrator writes acknowledged")
+        load.finish()
 
         def settled() -> bool:
             return (ha_state(site, service) == ha_state(partner, service) == NORMAL
@@ -208,17 +178,17 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
         site_now, partner_now = dump(site, FAMILY, timeout=60), dump(partner, FAMILY, timeout=60)
         result["sizes"] = (len(site_now), len(partner_now))
         result["kea_leases"] = sum(lease["ip-address"].startswith(POOL_PREFIX[FAMILY]) for lease in partner_now)
-        result["only"], result["different"], result["examples"] = difference(site_now, partner_now, time.time())
-        result["site"] = check_leases(site_now, histories, "site")
-        result["partner"] = check_leases(partner_now, histories, "partner")
+        result["only"], result["different"], result["examples"] = difference(site_now, partner_now, clock.started_wall,
+                                                                             ("site", "partner"))
+        result["site"] = check_leases(site_now, load.histories, "site")
+        result["partner"] = check_leases(partner_now, load.histories, "partner")
     finally:
-        stop.set()
+        load.stop.set()
         site.stop()
         partner.stop()
         kea.stop()
         databases.drop()
-    acks = next((line for line in perf_out.get("text", "").splitlines() if line.startswith("Rate:")), "Rate: ?")
-    print(f"perfdhcp            : {acks.strip()}")
+    print(f"perfdhcp            : {load.perfdhcp_rate()}")
     print(f"admin writes        : {stats.acked} acknowledged, {stats.rejected} rejected, "
           f"{stats.unanswered} unanswered (a server paused, or both down)")
     print(f"lost writes         : site {result['site'][0]}, partner {result['partner'][0]}")
@@ -231,7 +201,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
     print(f"Kea's leases        : {result['kea_leases']} of the partner's are in Kea's pool "
           f"({POOL_PREFIX[FAMILY]}...): they reached it only through the capture")
     for example in result["examples"]:
-        print(f"  {example.replace('Kea', 'site').replace('leasesync', 'partner')}")
+        print(f"  {example}")
     print(f"logs                : {workdir}")
     failed = (result["site"][0] or result["partner"][0] or result["site"][1] or result["partner"][1]
               or not result["settled"] or not result["equal"])
@@ -240,21 +210,10 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--rate", type=int, default=100, help="perfdhcp DORA/s offered to Kea (default 100)")
-    parser.add_argument("--clients", type=int, default=2000, help="distinct DHCP clients (default 2000)")
-    parser.add_argument("--writers", type=int, default=2, help="administrator writer threads (default 2)")
-    parser.add_argument("--chaos-every", type=float, default=8.0, help="seconds between leasesync kills/pauses")
-    parser.add_argument("--down", type=float, default=4.0, help="seconds a killed/paused server stays down")
-    parser.add_argument("--kea-kill-at", type=float, default=0.5,
-                        help="fraction of the run at which kea-dhcp4 is SIGKILLed once (0: never)")
-    parser.add_argument("--settle", type=float, default=90.0)
+    add_load_arguments(parser)
     parser.add_argument("--db", choices=("postgresql", "mysql"), default="postgresql")
-    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv6: kea-dhcp6 on a veth pair, "
-                        "perfdhcp -6, lease6-update writers")
     parser.add_argument("--pgbouncer", action="store_true", help="site reaches PostgreSQL through pgbouncer in "
                         "transaction mode")
-    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.pgbouncer and args.db != "postgresql":
         parser.error("--pgbouncer is for --db postgresql")

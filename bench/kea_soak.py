@@ -163,14 +163,16 @@ def perfdhcp(rate: int, clients: int, seconds: float, out: dict[str, str]) -> No
     out["text"] = done.stdout + done.stderr
 
 
-def difference(kea: list[dict[str, Any]], ls: list[dict[str, Any]], load_start: float) -> tuple[int, int, list[str]]:
+def difference(kea: list[dict[str, Any]], ls: list[dict[str, Any]], load_start: float,
+               names: tuple[str, str] = ("Kea", "leasesync")) -> tuple[int, int, list[str]]:
     """(on one side only, differing, a few examples); the one-sided leases are also counted by
-    the second of the run their cltt falls in, to line them up with the chaos events."""
+    the second of the run their cltt falls in, to line them up with the chaos events. `names`
+    name the two sides in the examples."""
     kmap = {lease["ip-address"]: lease for lease in kea}
     lmap = {lease["ip-address"]: lease for lease in ls}
     only = sorted(set(kmap) ^ set(lmap))
     differing = [a for a in sorted(set(kmap) & set(lmap)) if kmap[a] != lmap[a]]
-    examples = [f"only on {'Kea' if a in kmap else 'leasesync'}: {kmap.get(a) or lmap.get(a)}" for a in only[:3]]
+    examples = [f"only on {names[0] if a in kmap else names[1]}: {kmap.get(a) or lmap.get(a)}" for a in only[:3]]
     if only:
         seconds = Counter(int((kmap.get(a) or lmap[a])["cltt"] - load_start) for a in only)
         examples.append("one-sided leases by cltt (s into the run: count): "
@@ -178,8 +180,76 @@ def difference(kea: list[dict[str, Any]], ls: list[dict[str, Any]], load_start: 
     for a in differing[:3]:
         fields = {k: (kmap[a].get(k), lmap[a].get(k)) for k in set(kmap[a]) | set(lmap[a])
                   if kmap[a].get(k) != lmap[a].get(k)}
-        examples.append(f"{a} differs (Kea, leasesync): {fields}")
+        examples.append(f"{a} differs ({names[0]}, {names[1]}): {fields}")
     return len(only), len(differing), examples
+
+
+def leasesync_config(database: dict[str, Any], port: int, hook: dict[str, Any]) -> dict[str, Any]:
+    """A leasesync serving the run's family: the soak's subnet and `hook` (lifetime, HA) in its Dhcp4,
+    or Dhcp6 with --family 6."""
+    if FAMILY == 4:
+        return service_config(database, port=port, dhcp6=False, dhcp4_extra={"subnet4": SUBNET4, **hook})
+    config = service_config(database, port=port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
+    config["Dhcp4"]["subnet4"] = SUBNET4
+    return config
+
+
+class RunClock:
+    """Seconds into the run (from `restart`, when the load starts): notes stamped with them, and
+    sleeps until one."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.started_wall = time.time()
+
+    def restart(self) -> None:
+        self.started, self.started_wall = time.monotonic(), time.time()
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def note(self, text: str) -> None:
+        print(f"{self.now():6.1f} s  {text}", flush=True)
+
+    def sleep_until(self, at: float) -> None:
+        time.sleep(max(0.0, at - self.now()))
+
+
+class Load:
+    """The run's two loads: perfdhcp asking Kea for leases, and `--writers` administrator writers
+    (bench/soak.py's) whose every attempt is kept in `histories`."""
+
+    def __init__(self, args: argparse.Namespace, clock: RunClock) -> None:
+        self.args, self.clock = args, clock
+        self.stop = threading.Event()
+        self.stats = Stats()
+        self.histories: list[dict[str, list[Any]]] = [{} for _ in range(args.writers)]
+        self.perf_out: dict[str, str] = {}
+        self.threads: list[threading.Thread] = []
+
+    def start(self, urls: list[str], names: tuple[str, str]) -> None:
+        """Writers write to urls[0] (`names[0]`), to urls[1] while that refuses connections."""
+        args = self.args
+        self.threads = [threading.Thread(target=perfdhcp, args=(args.rate, args.clients, args.seconds, self.perf_out))]
+        self.threads += [threading.Thread(target=writer, args=(i + 1, urls, self.stop, self.stats, self.histories[i],
+                                                               args.seed, True, False, names))
+                         for i in range(args.writers)]
+        self.clock.restart()
+        for t in self.threads:
+            t.start()
+        self.clock.note(f"load started: perfdhcp {args.rate} DORA/s from {args.clients} clients to Kea, "
+                        f"{args.writers} administrator writers to leasesync")
+
+    def finish(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=self.args.seconds + 90)
+        self.clock.note(f"load stopped: {self.stats.acked} administrator writes acknowledged")
+
+    def perfdhcp_rate(self) -> str:
+        """perfdhcp's own line on the exchanges it completed."""
+        return next((line.strip() for line in self.perf_out.get("text", "").splitlines()
+                     if line.startswith("Rate:")), "Rate: ?")
 
 
 def socket_host(database: dict[str, Any]) -> dict[str, Any]:
@@ -200,43 +270,22 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
     peers = [{"name": "kea", "url": f"http://127.0.0.1:{kea_port}/", "role": kea_role},
              {"name": "leasesync", "url": f"http://127.0.0.1:{ls_port}/", "role": ls_role}]
     hook = {"valid-lifetime": 36000, "hooks-libraries": [ha_lib("leasesync", peers, args.mode)]}
-    if FAMILY == 4:
-        config = service_config(database, port=ls_port, dhcp6=False, dhcp4_extra={"subnet4": SUBNET4, **hook})
-    else:
-        config = service_config(database, port=ls_port, dhcp6=True, dhcp6_extra={"subnet6": SUBNET6, **hook})
-        config["Dhcp4"]["subnet4"] = SUBNET4
+    config = leasesync_config(database, ls_port, hook)
     kea_extra = {} if args.parked_packet_limit is None else {"parked-packet-limit": args.parked_packet_limit}
     kea = Kea(kea_port, ha_lib("kea", peers, args.mode, args.kea_threads), workdir / f"kea-leases{FAMILY}.csv",
               kea_extra, args.kea_threads)
     ls = ServerProcess(config, workdir, "leasesync")
-    stop = threading.Event()
-    stats = Stats()
-    histories: list[dict[str, list[Any]]] = [{} for _ in range(args.writers)]
-    perf_out: dict[str, str] = {}
-    started = time.monotonic()
+    clock = RunClock()
+    note, sleep_until = clock.note, clock.sleep_until
+    load = Load(args, clock)
+    stats = load.stats
     result: dict[str, Any] = {}
-
-    def note(text: str) -> None:
-        print(f"{time.monotonic() - started:6.1f} s  {text}", flush=True)
-
-    def sleep_until(at: float) -> None:
-        time.sleep(max(0.0, at - (time.monotonic() - started)))
-
-    threads: list[threading.Thread] = []
     try:
         kea.start()
         ls.start()
         if not wait_until(lambda: kea.state() == ls_state(ls) == normal, 60):
             raise SystemExit(f"the pair did not reach {normal}: {kea.state()}/{ls_state(ls)}")
-        threads = [threading.Thread(target=perfdhcp, args=(args.rate, args.clients, args.seconds, perf_out))]
-        threads += [threading.Thread(target=writer, args=(i + 1, [ls.url], stop, stats, histories[i], args.seed,
-                                                          True, False, ("leasesync", "-")))
-                    for i in range(args.writers)]
-        started, started_wall = time.monotonic(), time.time()
-        for t in threads:
-            t.start()
-        note(f"load started: perfdhcp {args.rate} DORA/s from {args.clients} clients to Kea, "
-             f"{args.writers} administrator writers to leasesync")
+        load.start([ls.url], ("leasesync", "-"))
         # Kea's own chaos, each once, in a slot of its own (never while leasesync is down)
         kea_events = sorted((args.seconds * fraction, what) for fraction, what in
                             ((args.kea_kill_at, "kill"), (args.kea_pause_at, "pause")) if fraction > 0)
@@ -247,9 +296,9 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
                 sleep_until(max(when, at - args.chaos_every + args.down + 1))
                 note(f"{stats.acked} administrator writes acknowledged so far")
                 kill_or_pause(kea, "Kea (kea-dhcp and its control agent)", 0 if what == "kill" else 1,
-                              time.monotonic() - started + args.down, sleep_until, note,
+                              clock.now() + args.down, sleep_until, note,
                               lambda: f"{kea.state()}/{ls_state(ls)}")
-                at = max(at, time.monotonic() - started + args.chaos_every / 2)
+                at = max(at, clock.now() + args.chaos_every / 2)
                 continue
             sleep_until(at)
             kill_or_pause(ls, "leasesync", n, at + args.down, sleep_until, note,
@@ -257,10 +306,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
             n += 1
             at += args.chaos_every
         sleep_until(args.seconds)
-        stop.set()
-        for t in threads:
-            t.join(timeout=args.seconds + 90)
-        note(f"load stopped: {stats.acked} administrator writes acknowledged")
+        load.finish()
 
         def settled() -> bool:
             return kea.state() == ls_state(ls) == normal and metric(ls, "leasesync_ha_backlog_depth") == 0
@@ -271,21 +317,20 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
         result["equal"] = wait_until(lambda: kea.leases() == ls_leases(ls), 20)
         kea_now, ls_now = kea.leases(), ls_leases(ls)
         result["sizes"] = (len(kea_now), len(ls_now))
-        result["only"], result["different"], result["examples"] = difference(kea_now, ls_now, started_wall)
+        result["only"], result["different"], result["examples"] = difference(kea_now, ls_now, clock.started_wall)
         # as the single-threaded hot-standby primary Kea drops no query but those it cannot park; a
         # standby or a load-balancing peer also drops (and counts) every query outside its scope,
         # and a multi-threaded Kea those its full packet queue turns away before any lease is made
         parking_only = kea_role == "primary" and args.mode == "hot-standby" and not args.kea_threads
         result["kea_drops"] = kea.dropped_queries() if parking_only else None
-        result["kea"] = check_leases(kea_now, histories, "Kea")
-        result["leasesync"] = check_leases(ls_now, histories, "leasesync")
+        result["kea"] = check_leases(kea_now, load.histories, "Kea")
+        result["leasesync"] = check_leases(ls_now, load.histories, "leasesync")
     finally:
-        stop.set()
+        load.stop.set()
         ls.stop()
         kea.stop()
         databases.drop()
-    acks = next((line for line in perf_out.get("text", "").splitlines() if line.startswith("Rate:")), "Rate: ?")
-    print(f"perfdhcp            : {acks.strip()}")
+    print(f"perfdhcp            : {load.perfdhcp_rate()}")
     print(f"admin writes        : {stats.acked} acknowledged, {stats.rejected} rejected, "
           f"{stats.unanswered} unanswered (leasesync down)")
     print(f"lost writes         : Kea {result['kea'][0]}, leasesync {result['leasesync'][0]}")
@@ -306,8 +351,8 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, database:
     return 1 if failed else 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the load and the chaos that this soak and bench/capture_soak.py share."""
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=int, default=100, help="perfdhcp DORA/s offered to Kea (default 100)")
     parser.add_argument("--clients", type=int, default=2000, help="distinct DHCP clients (default 2000)")
@@ -316,9 +361,17 @@ def main() -> int:
     parser.add_argument("--down", type=float, default=4.0, help="seconds a killed/paused server stays down")
     parser.add_argument("--kea-kill-at", type=float, default=0.5, help="fraction of the run at which Kea is "
                         "SIGKILLed once (0: never)")
+    parser.add_argument("--settle", type=float, default=90.0)
+    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv6: Kea's kea-dhcp6 on a veth "
+                        "pair, perfdhcp -6, lease6-update writers (updates travel as lease6-bulk-apply)")
+    parser.add_argument("--seed", type=int, default=1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_load_arguments(parser)
     parser.add_argument("--kea-pause-at", type=float, default=0.75, help="fraction of the run at which Kea is "
                         "SIGSTOPped once for --down seconds (0: never)")
-    parser.add_argument("--settle", type=float, default=90.0)
     parser.add_argument("--kea-threads", type=int, default=0,
                         help="run Kea multi-threaded with this many packet and HA client threads (HA+MT, "
                         "dedicated listener; default 0: single-threaded, one connection for its updates)")
@@ -329,9 +382,6 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "mysql"), default="sqlite")
     parser.add_argument("--leasesync-primary", action="store_true", help="leasesync primary, Kea standby")
     parser.add_argument("--mode", choices=("hot-standby", "load-balancing"), default="hot-standby")
-    parser.add_argument("--family", type=int, choices=(4, 6), default=4, help="IPv6: Kea's kea-dhcp6 on a veth "
-                        "pair, perfdhcp -6, lease6-update writers (updates travel as lease6-bulk-apply)")
-    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     global FAMILY
     FAMILY = args.family
