@@ -478,6 +478,7 @@ class ChangeCapture:
         finally:
             await heard.aclose()
 
+
 def attach_capture(runtime: Runtime, *, install: bool = True,
                    mark: Callable[[Connection], None] = mark_writer) -> list[ChangeCapture]:
     """Mark every store's writer connection, bring the triggers in line with each family's
