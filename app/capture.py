@@ -486,11 +486,14 @@ def attach_capture(runtime: Runtime, *, install: bool = True,
     service per database that has a capturing family."""
     services: list[ChangeCapture] = []
     for store in runtime.stores.values():
-        store.on_writer_connect = mark
         families = [f for f in runtime.families.values() if f.store is store]
         if install:
             configure_triggers(store.engine, {f.family: f.config.lease_database.capture_changes for f in families})
         capturing = [f for f in families if f.config.lease_database.capture_changes]
+        if capturing or not install:
+            # without capture the triggers are gone (config-reload cannot bring them back): the
+            # mark, a round trip per writer transaction on PostgreSQL, would buy nothing
+            store.on_writer_connect = mark
         if capturing:
             service = ChangeCapture(store, capturing)
             services.append(service)

@@ -307,6 +307,28 @@ async def test_behind_a_transaction_pooler_the_capture_polls_instead_of_listenin
         bouncer.destroy()
 
 
+async def test_writers_are_marked_only_where_changes_are_captured(lease_database: dict[str, Any],
+                                                                   tmp_path: Path) -> None:
+    """The mark costs a round trip per writer transaction on PostgreSQL: a database without
+    capture-changes (no triggers) goes without it."""
+    on = await Site(lease_database, tmp_path).start()
+    try:
+        assert on.runtime is not None
+        assert all(store.on_writer_connect is not None for store in on.runtime.stores.values())
+    finally:
+        await on.stop()
+    off = Site(lease_database, tmp_path)
+    off.db["capture-changes"] = False
+    await off.start()
+    try:
+        assert off.runtime is not None
+        assert all(store.on_writer_connect is None for store in off.runtime.stores.values())
+        answer = await off.command("lease4-add", {"ip-address": "192.0.2.66", "hw-address": "1a:1b:1c:1d:1e:1f"})
+        assert answer["result"] == 0, answer
+    finally:
+        await off.stop()
+
+
 # --- durability -------------------------------------------------------------------------------
 
 async def test_changes_made_while_down_are_delivered_at_start(lease_database: dict[str, Any],
