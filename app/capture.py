@@ -344,6 +344,7 @@ class ChangeCapture:
         default = PG_SAFETY_POLL if self.dialect == "postgresql" else POLL_INTERVAL
         self.poll_interval = poll_interval if poll_interval is not None else default
         self.delivered = 0  # changes handed to the listeners
+        self.failures = 0  # drain rounds that failed (retried)
         self.last_lag: float | None = None  # seconds from the change to its delivery
         # PostgreSQL: True once the LISTEN connection heard the probe, False when it did not
         # (then the changes are polled for at POLL_INTERVAL); None before the probe, or elsewhere
@@ -411,6 +412,7 @@ class ChangeCapture:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep the rows, try again later
+                self.failures += 1
                 log.warning("lease change capture: delivery failed (%s); retrying in %.1f s", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)

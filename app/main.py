@@ -33,7 +33,8 @@ def build_runtime(config: Config, *, migrate: bool = True) -> Runtime:
         attach_ha(runtime)
     from app.capture import attach_capture
 
-    attach_capture(runtime, install=migrate)  # after HA: captured changes go to a started HA service
+    captures = attach_capture(runtime, install=migrate)  # after HA: captured changes go to a started HA service
+    runtime.metrics.capture_counters.captures = lambda: captures
     from app.reclaim import attach_reclaimers
 
     attach_reclaimers(runtime)

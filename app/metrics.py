@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 COMMAND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
@@ -90,6 +90,41 @@ class StoreCounters(Collector):
         yield given_up
 
 
+class CaptureCounters(Collector):
+    """The change captures' own counts (app/capture.py ChangeCapture: delivered, failures,
+    last_lag, listening), by database: kept as plain attributes, read through `captures` (set by
+    the runtime) at each scrape."""
+
+    def __init__(self) -> None:
+        self.captures: Callable[[], Iterable[Any]] = lambda: ()
+
+    def collect(self) -> Iterator[Metric]:
+        changes = CounterMetricFamily("leasesync_capture_changes",
+                                      "Lease changes another writer (the local Kea) made in the database, "
+                                      "captured and handed to HA", labels=["database"])
+        failures = CounterMetricFamily("leasesync_capture_failures",
+                                       "Capture rounds that failed (the changes stay queued and are tried again)",
+                                       labels=["database"])
+        lag = GaugeMetricFamily("leasesync_capture_lag_seconds",
+                                "From the newest change of the last delivered batch being written to its delivery",
+                                labels=["database"])
+        listening = GaugeMetricFamily("leasesync_capture_listening",
+                                      "PostgreSQL: 1 while LISTEN wakes the capture, 0 when it polls instead (a "
+                                      "pooler in transaction mode)", labels=["database"])
+        for capture in self.captures():
+            database = [capture.store.config.redacted_url()]
+            changes.add_metric(database, capture.delivered)
+            failures.add_metric(database, capture.failures)
+            if capture.last_lag is not None:
+                lag.add_metric(database, capture.last_lag)
+            if capture.listening is not None:
+                listening.add_metric(database, 1 if capture.listening else 0)
+        yield changes
+        yield failures
+        yield lag
+        yield listening
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -98,6 +133,8 @@ class Metrics:
         r.register(self.commands)
         self.store_counters = StoreCounters()
         r.register(self.store_counters)
+        self.capture_counters = CaptureCounters()
+        r.register(self.capture_counters)
         self.observe_command = self.commands.observe
         self.auth_failures = Counter("leasesync_auth_failures_total", "Requests refused for bad credentials", registry=r)
         self.leases = Gauge("leasesync_leases", "Leases in the store, by family, subnet and state",

@@ -135,6 +135,22 @@ class Site:
             answer = (await http.post("/", json={"command": command, "arguments": arguments})).json()
         return dict(answer[0])
 
+    async def metric(self, name: str) -> float | None:
+        """A capture metric's value for this site's database (None when it has none)."""
+        import httpx
+
+        from app.main import build_app
+
+        assert self.runtime is not None
+        transport = httpx.ASGITransport(app=build_app(self.runtime), client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://leasesync") as http:
+            text = (await http.get("/metrics")).text
+        database = self.capture().store.config.redacted_url()
+        for line in text.splitlines():
+            if line.startswith(f'{name}{{database="{database}"}} '):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
     def capture(self) -> ChangeCapture:
         assert self.runtime is not None
         return next(s for s in self.runtime.services if isinstance(s, ChangeCapture))
@@ -218,6 +234,16 @@ async def test_failed_delivery_is_retried(site: Site) -> None:
     assert site.recorder.changes == [(4, LeaseChange("update", lease))]
 
 
+
+async def test_captured_changes_and_failed_rounds_are_counted(site: Site) -> None:
+    site.recorder.fail_next = 1
+    await site.sql(insert4(site, v4("192.0.2.55")))
+    await site.recorder.wait_for(lambda: bool(site.recorder.changes))
+    assert await site.metric("leasesync_capture_changes_total") == 1
+    assert await site.metric("leasesync_capture_failures_total") == 1
+    lag = await site.metric("leasesync_capture_lag_seconds")
+    assert lag is not None and 0 <= lag < WAIT
+
 # --- not captured -----------------------------------------------------------------------------
 
 async def test_own_lease4_add_is_not_captured(site: Site) -> None:
@@ -281,6 +307,7 @@ async def test_postgresql_changes_wake_the_capture_through_listen(pg_database: d
     try:
         assert await _probed(site.capture()) is True
         assert site.capture().poll_interval == PG_SAFETY_POLL
+        assert await site.metric("leasesync_capture_listening") == 1
     finally:
         await site.stop()
 
@@ -299,6 +326,7 @@ async def test_behind_a_transaction_pooler_the_capture_polls_instead_of_listenin
         assert await _probed(site.capture()) is False
         assert site.capture().poll_interval == POLL_INTERVAL
         assert "did not hear a probe notification" in caplog.text
+        assert await site.metric("leasesync_capture_listening") == 0
         await site.sql(insert4(site, v4("192.0.2.65")))
         await site.recorder.wait_for(lambda: len(site.recorder.changes) >= 1)
         assert [change.lease.ip for _, change in site.recorder.changes] == ["192.0.2.65"]
