@@ -345,7 +345,7 @@ class ChangeCapture:
         self.poll_interval = poll_interval if poll_interval is not None else default
         self.delivered = 0  # changes handed to the listeners
         self.failures = 0  # drain rounds that failed (retried)
-        self.last_lag: float | None = None  # seconds from the change to its delivery
+        self.last_lag: float | None = None  # seconds the last batch's newest change waited to be read
         # PostgreSQL: True once the LISTEN connection heard the probe, False when it did not
         # (then the changes are polled for at POLL_INTERVAL); None before the probe, or elsewhere
         self.listening: bool | None = None
@@ -383,6 +383,8 @@ class ChangeCapture:
         captured, current = await self.store.read(_fetch)
         if not captured:
             return 0
+        # how late the batch is picked up: the time its newest change waited in the table
+        self.last_lag = max(0.0, time.time() - captured[-1].at)
         for family, changes in to_changes(captured, current).items():
             runtime = self.families.get(family)
             if runtime is not None:
@@ -399,7 +401,6 @@ class ChangeCapture:
                 conn.execute(delete(lease_changes).where(lease_changes.c.id.in_(chunk)))
 
         await self.store.write(FuncOp(consume))
-        self.last_lag = max(0.0, time.time() - captured[-1].at)
         return len(captured)
 
     async def _run(self) -> None:

@@ -106,7 +106,7 @@ class CaptureCounters(Collector):
                                        "Capture rounds that failed (the changes stay queued and are tried again)",
                                        labels=["database"])
         lag = GaugeMetricFamily("leasesync_capture_lag_seconds",
-                                "From the newest change of the last delivered batch being written to its delivery",
+                                "How long the newest change of the last batch waited in the change table to be read",
                                 labels=["database"])
         listening = GaugeMetricFamily("leasesync_capture_listening",
                                       "PostgreSQL: 1 while LISTEN wakes the capture, 0 when it polls instead (a "
