@@ -438,20 +438,18 @@ class ChangeCapture:
                 try:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self._wake.set()  # anything committed before LISTEN took effect
-                    if not await self._hears_probe(conn, conninfo):
+                    self.listening = await self._hears_probe(conn, conninfo)
+                    self.probed.set()
+                    if not self.listening:
                         # a pooler in transaction mode (pgbouncer) keeps no session for the
                         # LISTEN: notifications go to whichever client holds that server
                         # session, or to none. Poll as for MySQL instead
-                        self.listening = False
                         self.poll_interval = min(self.poll_interval, POLL_INTERVAL)
-                        self.probed.set()
                         log.warning("lease change capture: the LISTEN connection did not hear a probe "
                                     "notification within %g s (a pooler in transaction mode?); polling "
                                     "for changes every %g s instead", PG_PROBE_WAIT, self.poll_interval)
                         self._wake.set()
                         return
-                    self.listening = True
-                    self.probed.set()
                     async for _ in conn.notifies():
                         self._wake.set()
                 finally:
