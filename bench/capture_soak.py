@@ -43,11 +43,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bench.kea_soak as kea_soak  # noqa: E402
 import bench.soak as soak  # noqa: E402
+from app.config import parse_lease_database  # noqa: E402
+from app.store.repository import make_engine  # noqa: E402
 from bench.kea_soak import (  # noqa: E402
     RELAY,
     SUBNET4,
@@ -55,6 +60,7 @@ from bench.kea_soak import (  # noqa: E402
     Load,
     RunClock,
     add_load_arguments,
+    dhcp_where,
     difference,
     ha_lib,
     leasesync_config,
@@ -81,11 +87,10 @@ class SiteKea(kea_soak.Kea):
         self.server: KeaServer | None = None
 
     def start(self) -> None:
-        where: dict[str, Any] = ({"interfaces": ["lo/127.0.0.1"], "dhcp_socket": "udp", "dhcp_port": 67}
-                                 if FAMILY == 4 else {"interfaces": ["v6a"], "dhcp_port": 547})
         self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, valid_lifetime=36000,
                                 lease_database=self.database, name="site-kea", start_agent=False,
-                                extra_config={"multi-threading": {"enable-multi-threading": False}}, **where).start()
+                                extra_config={"multi-threading": {"enable-multi-threading": False}},
+                                **dhcp_where()).start()
 
 
 def kea_database(database: dict[str, Any]) -> dict[str, Any]:
@@ -97,21 +102,10 @@ def kea_database(database: dict[str, Any]) -> dict[str, Any]:
     return kea
 
 
-def queued_changes(database: dict[str, Any]) -> int:
+def queued_changes(engine: Engine) -> int:
     """Rows still in the shared database's change queue."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    if database["type"] == "postgresql":
-        url = f"postgresql+psycopg://{database['user']}@/{database['name']}?host={database['host']}"
-    else:
-        url = f"mysql+pymysql://{database['user']}@/{database['name']}?unix_socket={database['host']}"
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM ls_lease_changes")).scalar_one())
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM ls_lease_changes")).scalar_one())
 
 
 def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: dict[str, Any],
@@ -130,6 +124,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
     site = ServerProcess(config(site_db, "site", site_port), workdir, "site")
     partner = ServerProcess(config(own, "partner", partner_port), workdir, "partner")
     kea = SiteKea(kea_database(shared))
+    queue = make_engine(parse_lease_database(shared, "lease-database", workdir))  # what counts the queue
     clock = RunClock()
     note, sleep_until = clock.note, clock.sleep_until
     load = Load(args, clock)
@@ -168,11 +163,11 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
         def settled() -> bool:
             return (ha_state(site, service) == ha_state(partner, service) == NORMAL
                     and metric(site, "leasesync_ha_backlog_depth") == 0
-                    and metric(partner, "leasesync_ha_backlog_depth") == 0 and queued_changes(shared) == 0)
+                    and metric(partner, "leasesync_ha_backlog_depth") == 0 and queued_changes(queue) == 0)
 
         result["settled"] = wait_until(settled, args.settle)
         note(f"pair {'settled' if result['settled'] else 'NOT settled'}: states {states()}, "
-             f"{queued_changes(shared)} captured changes queued")
+             f"{queued_changes(queue)} captured changes queued")
         # the last delivery may still be in flight: a bounded moment to agree
         result["equal"] = wait_until(lambda: dump(site, FAMILY, timeout=60) == dump(partner, FAMILY, timeout=60), 20)
         site_now, partner_now = dump(site, FAMILY, timeout=60), dump(partner, FAMILY, timeout=60)
@@ -187,6 +182,7 @@ def run(args: argparse.Namespace, workdir: Path, databases: Databases, shared: d
         site.stop()
         partner.stop()
         kea.stop()
+        queue.dispose()
         databases.drop()
     print(f"perfdhcp            : {load.perfdhcp_rate()}")
     print(f"admin writes        : {stats.acked} acknowledged, {stats.rejected} rejected, "

@@ -91,6 +91,14 @@ def ha_lib(this: str, peers: list[dict[str, Any]], mode: str, threads: int = 0) 
     return {"library": str(HA_HOOK), "parameters": {"high-availability": [relationship]}}
 
 
+def dhcp_where() -> dict[str, Any]:
+    """Where the soak's Kea answers DHCP: v4 on the namespace's loopback, behind perfdhcp's relay;
+    v6 on the veth pair's near end."""
+    if FAMILY == 4:
+        return {"interfaces": ["lo/127.0.0.1"], "dhcp_socket": "udp", "dhcp_port": 67}
+    return {"interfaces": ["v6a"], "dhcp_port": 547}
+
+
 class Kea:
     """kea-dhcp4 + kea-ctrl-agent that can be killed and restarted on the same lease file."""
 
@@ -101,15 +109,13 @@ class Kea:
 
     def start(self) -> None:
         database = {"type": "memfile", "persist": True, "lfc-interval": 0, "name": str(self.lease_file)}
-        where: dict[str, Any] = ({"interfaces": ["lo/127.0.0.1"], "dhcp_socket": "udp", "dhcp_port": 67}
-                                 if FAMILY == 4 else {"interfaces": ["v6a"], "dhcp_port": 547})
         # multi-threaded: Kea serves its peer url from the HA hook's dedicated listener (no agent)
         threading_ = ({"enable-multi-threading": True, "thread-pool-size": self.threads, "packet-queue-size": 64}
                       if self.threads else {"enable-multi-threading": False})
         self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, hooks_libraries=[self.hook],
                                 http_port=self.port, valid_lifetime=36000, lease_database=database,
                                 name="soak-kea", extra_config={"multi-threading": threading_, **self.extra},
-                                start_agent=not self.threads, **where).start()
+                                start_agent=not self.threads, **dhcp_where()).start()
 
     def kill(self) -> None:
         assert self.server is not None

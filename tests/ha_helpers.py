@@ -76,17 +76,22 @@ def dump4(server: ServerProcess) -> list[dict[str, Any]]:
     return dump(server, 4)
 
 
-def metric(server: ServerProcess, name: str, **labels: str) -> float:
-    import httpx
-
-    text = httpx.get(server.url + "metrics", timeout=5).text
-    total = 0.0
+def metric_values(text: str, name: str, **labels: str) -> list[float]:
+    """The values of metric `name` in a /metrics page, on the lines that carry all of `labels`."""
+    values = []
     for line in text.splitlines():
         if not line.startswith(name + "{") and not line.startswith(name + " "):
             continue
         if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+            values.append(float(line.rsplit(" ", 1)[1]))
+    return values
+
+
+def metric(server: ServerProcess, name: str, **labels: str) -> float:
+    """The sum of metric `name` over the lines with `labels` on a running server (0 when none)."""
+    import httpx
+
+    return sum(metric_values(httpx.get(server.url + "metrics", timeout=5).text, name, **labels))
 
 
 class BlackHoleProxy:
