@@ -53,9 +53,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
+from app.errors import DatabaseOpenError
 from app.store import db_tls, schema
+from app.store.ddl_locks import brief_lock_waits, with_brief_lock_waits
 from app.store.leases import Lease4, Lease6, lease4_from_row, lease6_from_row
+from app.store.migrate import db_error_reason
 
 if TYPE_CHECKING:
     from app.runtime import FamilyRuntime, LeaseChange, Runtime
@@ -255,12 +259,18 @@ def remove_all_triggers(conn: Connection) -> None:
 
 
 def configure_triggers(engine: Engine, families: dict[int, bool]) -> None:
-    """Bring the triggers of `engine`'s database in line with `{family: capture enabled}`."""
-    with engine.begin() as conn:
-        for family, enabled in families.items():
-            if set_capture(conn, family, enabled):
-                log.info("lease change capture %s for the %s table", "enabled" if enabled else "disabled",
-                         _table(family))
+    """Bring the triggers of `engine`'s database in line with `{family: capture enabled}`. Their
+    DDL waits for the lease table only briefly, and is tried again (app/store/ddl_locks.py):
+    Kea's lease writes would otherwise queue behind it."""
+
+    def attempt() -> list[int]:
+        with engine.begin() as conn, brief_lock_waits(conn):
+            return [family for family, enabled in families.items() if set_capture(conn, family, enabled)]
+
+    tables = tuple(_table(family) for family in families)
+    for family in with_brief_lock_waits(engine, "setting up lease change capture", tables, attempt):
+        log.info("lease change capture %s for the %s table", "enabled" if families[family] else "disabled",
+                 _table(family))
 
 
 # --- draining -------------------------------------------------------------------------------
@@ -489,7 +499,12 @@ def attach_capture(runtime: Runtime, *, install: bool = True,
     for store in runtime.stores.values():
         families = [f for f in runtime.families.values() if f.store is store]
         if install:
-            configure_triggers(store.engine, {f.family: f.config.lease_database.capture_changes for f in families})
+            wanted = {f.family: f.config.lease_database.capture_changes for f in families}
+            try:
+                configure_triggers(store.engine, wanted)
+            except (TimeoutError, DBAPIError) as exc:  # start-up ends with the reason, not a traceback
+                reason = db_error_reason(exc) if isinstance(exc, DBAPIError) else str(exc)
+                raise DatabaseOpenError(f"{store.config.redacted_url()}: {reason}") from None
         capturing = [f for f in families if f.config.lease_database.capture_changes]
         if capturing or not install:
             # without capture the triggers are gone (config-reload cannot bring them back): the

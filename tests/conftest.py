@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,41 @@ def pg_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db, drop = make_database("postgresql", tmp_path)
     yield db
     drop()
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mysql", marks=pytest.mark.mysql)])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A fresh lease database of each kind that Kea itself can share (PostgreSQL, MariaDB)."""
+    db, drop = make_database(request.param, tmp_path)
+    yield db
+    drop()
+
+
+def kea_insert4(conn: Any, address: int, subnet_id: int = 1) -> None:
+    """A lease4 row written as Kea writes it: plain SQL on a connection that is not leasesync's."""
+    from sqlalchemy import text
+
+    conn.execute(text("INSERT INTO lease4 (address, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, state) "
+                      "VALUES (:address, 4000, now(), :subnet_id, false, false, 0)"),
+                 {"address": address, "subnet_id": subnet_id})
+
+
+@contextmanager
+def lease_table_held(engine: Any, table: str) -> Iterator[None]:
+    """Another client's open transaction that has read and written `table` (an administrator's
+    psql session, a report, a backup): it holds the table until the block ends. Its write changes
+    no row."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(text(f"SELECT count(*) FROM {table}"))
+        conn.execute(text(f"UPDATE {table} SET state = state WHERE 1 = 0"))
+        try:
+            yield
+        finally:
+            transaction.rollback()
 
 
 def service_config(db: dict[str, Any], *, port: int = 8000, extra_agent: dict[str, Any] | None = None,

@@ -15,14 +15,22 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from app.capture import PG_SAFETY_POLL, POLL_INTERVAL, ChangeCapture, lease_changes
+from app.capture import (
+    PG_SAFETY_POLL,
+    POLL_INTERVAL,
+    ChangeCapture,
+    _existing_triggers,
+    _trigger_names,
+    lease_changes,
+)
 from app.config import parse_config
+from app.errors import DatabaseOpenError
 from app.main import build_runtime
 from app.runtime import LeaseChange, Runtime
-from app.store import schema
+from app.store import ddl_locks, schema
 from app.store.leases import Lease4, Lease6, lease4_to_row, lease6_to_row
 from app.store.repository import make_engine
-from tests.conftest import make_database, service_config
+from tests.conftest import kea_insert4, lease_table_held, make_database, service_config
 from tests.ha_helpers import metric_values
 
 NOW = int(time.time())
@@ -381,6 +389,84 @@ async def test_changes_made_while_down_are_delivered_at_start(lease_database: di
             (4, LeaseChange("delete", gone)), (4, LeaseChange("update", lease))]
     finally:
         await second.stop()
+
+
+# --- turning capture on while Kea writes to the database ------------------------------------
+
+def _capture_config(db: dict[str, Any], tmp_path: Path, *, capture: bool = True) -> Any:
+    return parse_config(service_config({**db, "capture-changes": capture}), tmp_path / "leasesync.json")
+
+
+def _kea_engine(db: dict[str, Any], tmp_path: Path) -> Engine:
+    """Runs leasesync once without capture (the lease schema exists, as when capture is turned on
+    later); a pool for 'Kea' and for the other client's transaction."""
+    runtime = build_runtime(_capture_config(db, tmp_path, capture=False))
+    for store in runtime.stores.values():
+        store.close()
+    config = _capture_config(db, tmp_path).dhcp4
+    return make_engine(config.lease_database)
+
+
+def _capture_triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return _existing_triggers(conn, engine.dialect.name)
+
+
+async def _logged(caplog: pytest.LogCaptureFixture, fragment: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while fragment not in caplog.text:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{fragment!r} not logged within {WAIT} s: {caplog.text}")
+        await asyncio.sleep(0.05)
+
+
+async def test_turning_capture_on_does_not_hold_kea_writes_behind_another_transaction(
+        shared_database: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """CREATE TRIGGER waits for a transaction that holds lease4; a wait without end would queue
+    every later Kea write behind it. leasesync waits briefly, steps back, and tries again."""
+    monkeypatch.setattr(ddl_locks, "RETRY_PAUSE", 0.2)
+    kea = _kea_engine(shared_database, tmp_path)
+
+    def kea_writes() -> None:
+        with kea.begin() as conn:
+            kea_insert4(conn, int(ipaddress.IPv4Address("192.0.2.90")))
+
+    starting = None
+    try:
+        with lease_table_held(kea, "lease4"):
+            starting = asyncio.ensure_future(asyncio.to_thread(build_runtime, _capture_config(shared_database, tmp_path)))
+            await _logged(caplog, "setting up lease change capture: lease4/lease6 is held by ")
+            holder = "idle in transaction" if kea.dialect.name == "postgresql" else "held by thread "
+            assert holder in caplog.text
+            # leasesync is still trying, and Kea's write goes through meanwhile
+            await asyncio.wait_for(asyncio.to_thread(kea_writes), 5)
+            assert not starting.done()
+            assert not _capture_triggers(kea)
+        runtime = await asyncio.wait_for(starting, WAIT)
+        await runtime.stop()
+        assert _capture_triggers(kea) == set(_trigger_names(kea.dialect.name, 4) + _trigger_names(kea.dialect.name, 6))
+    finally:
+        if starting is not None and not starting.done():
+            await asyncio.wait_for(starting, WAIT)
+        kea.dispose()
+
+
+async def test_turning_capture_on_gives_up_naming_the_holder_once_its_patience_runs_out(
+        shared_database: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ddl_locks, "RETRY_PAUSE", 0.1)
+    monkeypatch.setattr(ddl_locks, "PATIENCE", 1.0)
+    kea = _kea_engine(shared_database, tmp_path)
+    try:
+        with lease_table_held(kea, "lease4"), pytest.raises(DatabaseOpenError) as failed:
+            await asyncio.to_thread(build_runtime, _capture_config(shared_database, tmp_path))
+        message = str(failed.value)
+        assert shared_database["name"] in message
+        assert "setting up lease change capture: lease4/lease6 stayed held by " in message
+        assert "leasesync gave up rather than hold Kea's lease writes behind its wait" in message
+        assert not _capture_triggers(kea)
+    finally:
+        kea.dispose()
 
 
 # --- with real Kea --------------------------------------------------------------------------

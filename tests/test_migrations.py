@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import threading
 import time
 import uuid
 from collections import Counter
@@ -23,7 +24,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from app.config import DatabaseConfig
-from app.store import schema
+from app.errors import DatabaseOpenError
+from app.store import ddl_locks, schema
+from app.store import migrate as migrate_module
 from app.store.leases import Lease4, Lease6
 from app.store.migrate import (
     KEA_SCHEMA_ORIGIN_KEY,
@@ -32,10 +35,11 @@ from app.store.migrate import (
     expected_kea_version,
     head_revision,
     is_current,
+    open_and_upgrade,
     upgrade,
 )
 from app.store.repository import AddLease, DeleteLease, LeaseStore, UpdateLease
-from tests.conftest import _mysql_admin, _pg_admin
+from tests.conftest import _mysql_admin, _pg_admin, kea_insert4, lease_table_held
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -504,6 +508,88 @@ def test_downgrade_keeps_kea_objects(empty_db: ScratchDb) -> None:
         assert not {n for n in table_names(empty_db) if n.startswith("ls_") and n != "ls_alembic_version"}
         upgrade(engine)  # and back up: nothing of Kea's is re-created twice
         assert is_current(engine)
+    finally:
+        engine.dispose()
+
+
+# --- beside Kea's writes ----------------------------------------------------------------------
+
+SHARED_KINDS = [pytest.param("postgresql", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)]
+
+
+@pytest.fixture(params=SHARED_KINDS)
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ScratchDb]:
+    """An empty database of a kind Kea itself can write to."""
+    db, drop = create_database(request.param, tmp_path)
+    try:
+        yield db
+    finally:
+        drop()
+
+
+def test_a_migration_steps_back_from_a_held_lease_table_and_completes_after(
+        shared_db: ScratchDb, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Revision 0003 creates triggers on lease4 and lease6: while another transaction holds lease6,
+    the migration waits only briefly each time (Kea's writes would queue behind it), and completes
+    once it ends, with right statistics (MySQL keeps what an attempt created before it stepped back)."""
+    monkeypatch.setattr(ddl_locks, "RETRY_PAUSE", 0.2)
+    engine = shared_db.engine()
+    cfg = _alembic_config()
+    failures: list[BaseException] = []
+
+    def migrate_in_background() -> None:
+        try:
+            upgrade(engine)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            failures.append(exc)
+
+    migrating = threading.Thread(target=migrate_in_background)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+            conn.execute(schema.agent_state.delete())
+        write_with_a_store(shared_db, STAT_SCENARIO)
+        with lease_table_held(engine, "lease6"):
+            migrating.start()
+            deadline = time.monotonic() + 30
+            while "migrating the lease database: lease4/lease6 is held by " not in caplog.text:
+                assert time.monotonic() < deadline, caplog.text
+                time.sleep(0.05)
+            kea = threading.Thread(target=lambda: _kea_write(engine))
+            kea.start()
+            kea.join(5)
+            assert not kea.is_alive(), "Kea's write waited behind the migration"
+            assert migrating.is_alive()
+        migrating.join(60)
+        assert not migrating.is_alive() and not failures, failures
+        assert is_current(engine)
+        with engine.connect() as conn:
+            assert KEA_TRIGGERS <= trigger_names(conn)
+        assert_stats_consistent(engine)
+    finally:
+        migrating.join(60) if migrating.ident else None
+        engine.dispose()
+
+
+def _kea_write(engine: Engine) -> None:
+    with engine.begin() as conn:
+        kea_insert4(conn, int(ipaddress.IPv4Address("192.0.2.91")))
+
+
+def test_a_migration_waits_for_another_process_s_migration_only_so_long(
+        shared_db: ScratchDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(migrate_module, "_LOCK_TIMEOUT", 1)
+    engine = shared_db.engine()
+    try:
+        with engine.connect() as other:  # another leasesync, stuck in its migration
+            if shared_db.kind == "postgresql":
+                other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate_module._PG_LOCK_KEY})
+            else:
+                other.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": migrate_module._LOCK_NAME})
+            with pytest.raises(DatabaseOpenError, match="another process kept migrating this database for 1 s"):
+                open_and_upgrade(engine, shared_db.name)
+        assert not is_current(engine)
     finally:
         engine.dispose()
 

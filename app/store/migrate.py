@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.errors import DatabaseOpenError
+from app.store.ddl_locks import brief_lock_waits, is_lock_timeout, with_brief_lock_waits
 from app.store.schema import KEA_MYSQL_SCHEMA_VERSION, KEA_PGSQL_SCHEMA_VERSION
 
 log = logging.getLogger("leasesync.store")
@@ -34,7 +35,7 @@ KEA_SCHEMA_ORIGIN_KEY = "kea-schema-origin"
 
 _LOCK_NAME = "leasesync_migrate"
 _PG_LOCK_KEY = 0x6C73_6D69  # "lsmi": pg_advisory_xact_lock key serialising concurrent upgrades
-_LOCK_TIMEOUT = 60  # seconds to wait for another process's migration (MySQL GET_LOCK)
+_LOCK_TIMEOUT = 60  # seconds to wait for another process's migration (MySQL GET_LOCK, PostgreSQL lock_timeout)
 
 
 class KeaSchemaMismatch(RuntimeError):
@@ -84,7 +85,13 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
     """Serialise migrations of one database by several processes (e.g. two HA peers)."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}s'")
+        try:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        except DBAPIError as exc:
+            if is_lock_timeout(exc):
+                raise TimeoutError(f"another process kept migrating this database for {_LOCK_TIMEOUT} s") from None
+            raise
         yield
     elif dialect == "mysql":
         got = conn.execute(text("SELECT GET_LOCK(:name, :timeout)"),
@@ -100,12 +107,18 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
 
 
 def upgrade(engine: Engine) -> None:
+    """Apply every pending migration. Their DDL waits for a lease table's lock only briefly
+    (app/store/ddl_locks.py): Kea may be writing to this database."""
     logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = _alembic_config()
-    with engine.begin() as conn, _migration_lock(conn):
-        check_kea_schema_version(conn)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+
+    def attempt() -> None:
+        with engine.begin() as conn, _migration_lock(conn), brief_lock_waits(conn):
+            check_kea_schema_version(conn)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    with_brief_lock_waits(engine, "migrating the lease database", ("lease4", "lease6"), attempt)
 
 
 def open_and_upgrade(engine: Engine, name: str, *, retries: int | None = 0, wait: float = 0.0,
@@ -122,7 +135,7 @@ def open_and_upgrade(engine: Engine, name: str, *, retries: int | None = 0, wait
         except (KeaSchemaMismatch, TimeoutError) as exc:
             raise DatabaseOpenError(f"{name}: {exc}") from None
         except (OperationalError, InterfaceError) as exc:
-            reason = _reason(exc)
+            reason = db_error_reason(exc)
             if retries is not None and tried >= retries:
                 raise DatabaseOpenError(f"{name}: {reason}") from None
             tried += 1
@@ -131,10 +144,11 @@ def open_and_upgrade(engine: Engine, name: str, *, retries: int | None = 0, wait
                         name, reason, wait, of)
             sleep(wait)
         except DBAPIError as exc:
-            raise DatabaseOpenError(f"{name}: {_reason(exc)}") from None
+            raise DatabaseOpenError(f"{name}: {db_error_reason(exc)}") from None
 
 
-def _reason(exc: DBAPIError) -> str:
+def db_error_reason(exc: DBAPIError) -> str:
+    """What the server or driver said, without SQLAlchemy's statement and background link."""
     return str(exc.orig if exc.orig is not None else exc).strip()
 
 

@@ -45,7 +45,7 @@ depends_on = None
 class _Object(NamedTuple):
     kind: str  # "table", "routine" or "trigger"
     name: str  # PostgreSQL routines: the signature, as to_regprocedure() takes it
-    family: int  # the lease table it belongs to (4 or 6); recounts follow its triggers
+    family: int  # the lease table it belongs to (4 or 6); its statistics are recounted per family
     ddl: str
 
 
@@ -728,8 +728,12 @@ def _kea_schema_origin(bind: sa.Connection) -> str:
     origin = bind.execute(sa.select(t.c.value).where(t.c.key == KEA_SCHEMA_ORIGIN_KEY)).scalar()
     if origin is not None:
         return str(origin)
-    # databases migrated before the origin was recorded: Kea's own schema always has lease4_stat
-    return "kea" if sa.inspect(bind).has_table("lease4_stat") else "leasesync"
+    # databases migrated before the origin was recorded: Kea's own schema always has lease4_stat.
+    # Recorded now, before any DDL: MySQL commits each DDL statement, and a run stopped after it
+    # created lease4_stat (a lock wait given up, a crash) must not read as Kea's schema next time.
+    origin = "kea" if sa.inspect(bind).has_table("lease4_stat") else "leasesync"
+    bind.execute(t.insert(), [{"key": KEA_SCHEMA_ORIGIN_KEY, "value": origin}])
+    return origin
 
 
 def _client_classes(user_context: str | None) -> list[str]:
@@ -785,15 +789,15 @@ def upgrade() -> None:
     objects = _OBJECTS.get(bind.dialect.name)
     if objects is None:
         raise RuntimeError(f"leasesync has no lease schema for the {bind.dialect.name} database")
-    recount: set[int] = set()
     for obj in objects:
         if obj.kind == "table":
             bind.exec_driver_sql(obj.ddl)  # CREATE TABLE IF NOT EXISTS
         elif not _exists(bind, obj):
             bind.exec_driver_sql(obj.ddl)
-            if obj.kind == "trigger":
-                recount.add(obj.family)
-    for family in sorted(recount):
+    # every family, not only those whose triggers this run created: on MySQL an earlier run that
+    # stopped part-way (each DDL statement commits) may have left a family's triggers counting
+    # from empty tables, its leases never counted
+    for family in sorted({obj.family for obj in objects if obj.kind == "trigger"}):
         _recount(bind, family)
 
 
