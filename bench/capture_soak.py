@@ -82,15 +82,17 @@ class SiteKea(kea_soak.Kea):
     """kea-dhcp4 (or kea-dhcp6) on the shared lease database, no HA hook: it answers every client.
     Killed and stopped as bench/kea_soak.py's Kea is."""
 
-    def __init__(self, database: dict[str, Any]) -> None:
+    def __init__(self, database: dict[str, Any], threads: int = 0) -> None:
         self.database = database
+        self.threads = threads  # Kea's thread-pool-size; 0: single-threaded
         self.server: KeaServer | None = None
 
     def start(self) -> None:
+        threading_ = ({"enable-multi-threading": True, "thread-pool-size": self.threads, "packet-queue-size": 64}
+                      if self.threads else {"enable-multi-threading": False})
         self.server = KeaServer(FAMILY, SUBNET4 if FAMILY == 4 else SUBNET6, valid_lifetime=36000,
                                 lease_database=self.database, name="site-kea", start_agent=False,
-                                extra_config={"multi-threading": {"enable-multi-threading": False}},
-                                **dhcp_where()).start()
+                                extra_config={"multi-threading": threading_}, **dhcp_where()).start()
 
 
 def kea_database(database: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
+from app import capture as capture_module
 from app.capture import (
+    CHANNEL,
     PG_SAFETY_POLL,
     POLL_INTERVAL,
     ChangeCapture,
@@ -323,6 +325,63 @@ async def test_postgresql_changes_wake_the_capture_through_listen(pg_database: d
 
 
 @pytest.mark.postgres
+async def test_postgresql_notifies_only_a_change_that_finds_the_queue_empty(pg_database: dict[str, Any],
+                                                                              tmp_path: Path) -> None:
+    """PostgreSQL commits notifying transactions one at a time: a NOTIFY from every Kea write
+    would serialise a multi-threaded Kea's commits."""
+    import psycopg
+
+    site = await Site(pg_database, tmp_path).start()
+    await site.stop()  # the triggers stay; nothing drains the queue now
+    kea = site.kea
+    listener = psycopg.connect(host=pg_database["host"], dbname=pg_database["name"], user="postgres",
+                               autocommit=True)
+    try:
+        listener.execute(f"LISTEN {CHANNEL}")
+
+        def notifications() -> int:
+            return sum(1 for _ in listener.notifies(timeout=0.5))
+
+        for last in range(70, 73):  # three of Kea's transactions, one after another
+            await site.sql(insert4(site, v4(f"192.0.2.{last}")))
+        assert notifications() == 1
+        await site.sql(delete(lease_changes))  # drained
+        await site.sql(insert4(site, v4("192.0.2.73")))
+        assert notifications() == 1
+    finally:
+        listener.close()
+        kea.dispose()
+
+
+async def test_after_a_round_that_found_changes_the_capture_polls_again_soon(
+        sqlite_database: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change that found others queued sent no notification (PostgreSQL); if it commits just
+    after the round that took those, the next rounds (BUSY_TAIL, at POLL_INTERVAL) find it, long
+    before the safety poll, with no wake-up."""
+    site = await Site(sqlite_database, tmp_path).start()
+    assert site.runtime is not None
+    capture = ChangeCapture(site.runtime.families[4].store, [site.runtime.families[4]], poll_interval=600.0)
+    found = [1, 0]  # rows each round consumes
+    rounds: asyncio.Queue[None] = asyncio.Queue()
+
+    async def drain_once() -> int:
+        rounds.put_nowait(None)
+        return found.pop(0) if found else 0
+
+    monkeypatch.setattr(capture, "drain_once", drain_once)
+    running = asyncio.create_task(capture._run())
+    try:
+        await asyncio.wait_for(rounds.get(), WAIT)  # finds a change
+        await asyncio.wait_for(rounds.get(), WAIT)  # the next round, with nothing to wake it
+        await asyncio.wait_for(rounds.get(), WAIT)  # and one more after an empty round, within the tail
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await site.stop()
+
+
+@pytest.mark.postgres
 async def test_behind_a_transaction_pooler_the_capture_polls_instead_of_listening(
         pg_database: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """In transaction mode the LISTEN connection holds no server session between statements, so
@@ -418,6 +477,24 @@ async def _logged(caplog: pytest.LogCaptureFixture, fragment: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"{fragment!r} not logged within {WAIT} s: {caplog.text}")
         await asyncio.sleep(0.05)
+
+
+async def test_triggers_of_an_earlier_leasesync_are_replaced_at_start(lease_database: dict[str, Any],
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as earlier:
+        earlier.setattr(capture_module, "_VERSION", "v1")
+        old = await Site(lease_database, tmp_path).start()
+        await old.stop()
+    site = await Site(lease_database, tmp_path).start()
+    try:
+        dialect = site.dialect
+        assert _capture_triggers(site.kea) == set(_trigger_names(dialect, 4) + _trigger_names(dialect, 6))
+        assert all(name.endswith(capture_module._VERSION) for name in _capture_triggers(site.kea))
+        await site.sql(insert4(site, v4("192.0.2.76")))
+        await site.recorder.wait_for(lambda: len(site.recorder.changes) == 1)
+    finally:
+        await site.stop()
 
 
 async def test_turning_capture_on_does_not_hold_kea_writes_behind_another_transaction(
