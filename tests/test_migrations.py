@@ -578,8 +578,10 @@ def _kea_write(engine: Engine) -> None:
 
 
 def test_a_migration_waits_for_another_process_s_migration_only_so_long(
-        shared_db: ScratchDb, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(migrate_module, "_LOCK_TIMEOUT", 1)
+        shared_db: ScratchDb, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """...and says so while it waits: start-up does not stop without a word."""
+    monkeypatch.setattr(migrate_module, "_LOCK_TIMEOUT", 2)
+    monkeypatch.setattr(ddl_locks, "SLOW_REPORT_EVERY", 0.5)
     engine = shared_db.engine()
     try:
         with engine.connect() as other:  # another leasesync, stuck in its migration
@@ -587,9 +589,11 @@ def test_a_migration_waits_for_another_process_s_migration_only_so_long(
                 other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": migrate_module._PG_LOCK_KEY})
             else:
                 other.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": migrate_module._LOCK_NAME})
-            with pytest.raises(DatabaseOpenError, match="another process kept migrating this database for 1 s"):
+            with pytest.raises(DatabaseOpenError, match="another process kept migrating this database for 2 s"):
                 open_and_upgrade(engine, shared_db.name)
         assert not is_current(engine)
+        assert f"migrating the lease database {shared_db.name}: not done after 1 s, waiting for the database" \
+            in caplog.text
     finally:
         engine.dispose()
 

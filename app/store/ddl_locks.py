@@ -14,6 +14,7 @@ has no SQLite backend, and SQLite's writer waits under its own busy timeout.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ LOCK_WAIT_PG = 0.5  # seconds one attempt may wait for a lock (PostgreSQL's lock
 LOCK_WAIT_MYSQL = 1  # the same for MySQL/MariaDB, whose lock_wait_timeout takes whole seconds
 RETRY_PAUSE = 2.0  # seconds between attempts: Kea's writes go on meanwhile
 PATIENCE = 60.0  # seconds of attempts before start-up gives up
+SLOW_REPORT_EVERY = 10.0  # seconds between the warnings of a start-up step that is not done
 
 _PG_LOCK_NOT_AVAILABLE = "55P03"
 _MYSQL_LOCK_WAIT_TIMEOUT = 1205
@@ -137,3 +139,26 @@ def with_brief_lock_waits(engine: Engine, what: str, tables: tuple[str, ...], at
                     "the wait; trying again in %g s (giving up after %g s)", what, names, held_by, RETRY_PAUSE,
                     PATIENCE)
         sleep(RETRY_PAUSE)
+
+
+@contextmanager
+def reporting_while_slow(what: str) -> Iterator[None]:
+    """Warn every SLOW_REPORT_EVERY seconds while the block runs. A long migration, or a database
+    server that accepts but does not answer (hung on its disk, a proxy left in front of a dead
+    one), would otherwise hold start-up without a word."""
+    every = SLOW_REPORT_EVERY
+    done = threading.Event()
+    started = time.monotonic()
+
+    def report() -> None:
+        while not done.wait(every):
+            log.warning("%s: not done after %.0f s, waiting for the database server (a long migration, "
+                        "or a server that does not answer)", what, time.monotonic() - started)
+
+    reporter = threading.Thread(target=report, name="leasesync-slow-step", daemon=True)
+    reporter.start()
+    try:
+        yield
+    finally:
+        done.set()
+        reporter.join()

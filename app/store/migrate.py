@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.errors import DatabaseOpenError
-from app.store.ddl_locks import brief_lock_waits, is_lock_timeout, with_brief_lock_waits
+from app.store.ddl_locks import brief_lock_waits, is_lock_timeout, reporting_while_slow, with_brief_lock_waits
 from app.store.schema import KEA_MYSQL_SCHEMA_VERSION, KEA_PGSQL_SCHEMA_VERSION
 
 log = logging.getLogger("leasesync.store")
@@ -130,7 +130,8 @@ def open_and_upgrade(engine: Engine, name: str, *, retries: int | None = 0, wait
     tried = 0
     while True:
         try:
-            upgrade(engine)
+            with reporting_while_slow(f"migrating the lease database {name}"):
+                upgrade(engine)
             return
         except (KeaSchemaMismatch, TimeoutError) as exc:
             raise DatabaseOpenError(f"{name}: {exc}") from None
