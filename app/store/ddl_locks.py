@@ -13,11 +13,11 @@ has no SQLite backend, and SQLite's writer waits under its own busy timeout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import bindparam, text
@@ -51,7 +51,7 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return bool(args) and args[0] == _MYSQL_LOCK_WAIT_TIMEOUT
 
 
-@contextmanager
+@contextlib.contextmanager
 def brief_lock_waits(conn: Connection) -> Iterator[None]:
     """Within this block (inside a transaction of `conn`), a wait for a lock ends after LOCK_WAIT_*."""
     dialect = conn.dialect.name
@@ -64,8 +64,10 @@ def brief_lock_waits(conn: Connection) -> Iterator[None]:
             yield
         finally:
             # the connection goes back to the pool and may become a writer: its waits are the
-            # server's again (a failed reset leaves the connection to be discarded by the caller)
-            conn.exec_driver_sql("SET SESSION lock_wait_timeout = DEFAULT")
+            # server's again. A reset fails only on a broken connection, which the pool discards;
+            # the error that broke it is the one to raise
+            with contextlib.suppress(DBAPIError):
+                conn.exec_driver_sql("SET SESSION lock_wait_timeout = DEFAULT")
     else:
         yield
 
@@ -116,13 +118,11 @@ def _mysql_holders(conn: Connection, tables: tuple[str, ...]) -> str:
     return ", ".join(f"thread {thread} ({user}@{host}, for {age} s)" for thread, user, host, age in rows)
 
 
-def with_brief_lock_waits(engine: Engine, what: str, tables: tuple[str, ...], attempt: Callable[[], T], *,
-                          clock: Callable[[], float] = time.monotonic,
-                          sleep: Callable[[float], None] = time.sleep) -> T:
+def with_brief_lock_waits(engine: Engine, what: str, tables: tuple[str, ...], attempt: Callable[[], T]) -> T:
     """Run `attempt` (one transaction, inside which the caller uses `brief_lock_waits`) until it
     does not end on a lock wait; raise TablesBusy once PATIENCE has passed. `what` says what is
-    being done, for the log ('installing the change capture triggers')."""
-    started = clock()
+    being done, for the log ('setting up lease change capture')."""
+    started = time.monotonic()
     while True:
         try:
             return attempt()
@@ -131,17 +131,17 @@ def with_brief_lock_waits(engine: Engine, what: str, tables: tuple[str, ...], at
                 raise
         held_by = holders(engine, tables) or "another transaction"
         names = "/".join(tables)
-        waited = clock() - started
+        waited = time.monotonic() - started
         if waited + RETRY_PAUSE > PATIENCE:
             raise TablesBusy(f"{what}: {names} stayed held by {held_by} for {waited:.0f} s; leasesync gave up "
                              "rather than hold Kea's lease writes behind its wait") from None
         log.warning("%s: %s is held by %s; not waiting for it, so as not to hold Kea's lease writes behind "
                     "the wait; trying again in %g s (giving up after %g s)", what, names, held_by, RETRY_PAUSE,
                     PATIENCE)
-        sleep(RETRY_PAUSE)
+        time.sleep(RETRY_PAUSE)
 
 
-@contextmanager
+@contextlib.contextmanager
 def reporting_while_slow(what: str) -> Iterator[None]:
     """Warn every SLOW_REPORT_EVERY seconds while the block runs. A long migration, or a database
     server that accepts but does not answer (hung on its disk, a proxy left in front of a dead
