@@ -61,7 +61,6 @@ from app.errors import DatabaseOpenError
 from app.store import db_tls, schema
 from app.store.ddl_locks import brief_lock_waits, reporting_while_slow, with_brief_lock_waits
 from app.store.leases import Lease4, Lease6, lease4_from_row, lease6_from_row
-from app.store.migrate import db_error_reason
 
 if TYPE_CHECKING:
     from app.runtime import FamilyRuntime, LeaseChange, Runtime
@@ -523,6 +522,8 @@ def attach_capture(runtime: Runtime, *, install: bool = True,
                 with reporting_while_slow(f"setting up lease change capture on {store.config.redacted_url()}"):
                     configure_triggers(store.engine, wanted)
             except (TimeoutError, DBAPIError) as exc:  # start-up ends with the reason, not a traceback
+                from app.store.migrate import db_error_reason  # as elsewhere, not at import: it loads Alembic
+
                 reason = db_error_reason(exc) if isinstance(exc, DBAPIError) else str(exc)
                 raise DatabaseOpenError(f"{store.config.redacted_url()}: {reason}") from None
         capturing = [f for f in families if f.config.lease_database.capture_changes]

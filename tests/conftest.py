@@ -101,8 +101,11 @@ def database_socket(kind: str) -> str | None:
     return next((path for path in MYSQL_SOCKETS if os.path.exists(path)), None)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("mysql", marks=pytest.mark.mysql)])
+# the databases Kea itself can share with leasesync
+SHARED_KINDS = [pytest.param("postgresql", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)]
+
+
+@pytest.fixture(params=["sqlite", *SHARED_KINDS])
 def lease_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A fresh lease database of each kind in turn."""
     db, drop = make_database(request.param, tmp_path)
@@ -123,8 +126,7 @@ def pg_database(tmp_path: Path) -> Iterator[dict[str, Any]]:
     drop()
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("mysql", marks=pytest.mark.mysql)])
+@pytest.fixture(params=SHARED_KINDS)
 def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A fresh lease database of each kind that Kea itself can share (PostgreSQL, MariaDB)."""
     db, drop = make_database(request.param, tmp_path)

@@ -39,15 +39,14 @@ from app.store.migrate import (
     upgrade,
 )
 from app.store.repository import AddLease, DeleteLease, LeaseStore, UpdateLease
-from tests.conftest import _mysql_admin, _pg_admin, kea_insert4, lease_table_held
+from tests.conftest import SHARED_KINDS, _mysql_admin, _pg_admin, kea_insert4, lease_table_held
 
 pytestmark = pytest.mark.timeout(120)
 
 PG_HOST = os.environ.get("LEASESYNC_TEST_PG_HOST", "127.0.0.1")
 MYSQL_HOST = os.environ.get("LEASESYNC_TEST_MYSQL_HOST", "127.0.0.1")
 NOW = int(time.time())
-KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-         pytest.param("mysql", marks=pytest.mark.mysql)]
+KINDS = ["sqlite", *SHARED_KINDS]
 KEA_TRIGGERS = {f"lease{f}_{e}" for f in (4, 6) for e in ("ains", "aupd", "adel")}
 STAT_TABLES = {"lease4_stat", "lease6_stat", "lease4_stat_by_client_class", "lease6_stat_by_client_class"}
 
@@ -514,9 +513,6 @@ def test_downgrade_keeps_kea_objects(empty_db: ScratchDb) -> None:
 
 # --- beside Kea's writes ----------------------------------------------------------------------
 
-SHARED_KINDS = [pytest.param("postgresql", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)]
-
-
 @pytest.fixture(params=SHARED_KINDS)
 def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ScratchDb]:
     """An empty database of a kind Kea itself can write to."""
@@ -568,7 +564,8 @@ def test_a_migration_steps_back_from_a_held_lease_table_and_completes_after(
             assert KEA_TRIGGERS <= trigger_names(conn)
         assert_stats_consistent(engine)
     finally:
-        migrating.join(60) if migrating.ident else None
+        if migrating.ident is not None:
+            migrating.join(60)
         engine.dispose()
 
 
