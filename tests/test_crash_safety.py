@@ -14,13 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port, make_database, service_config
+from tests.conftest import ServerProcess, free_port, service_config
 from tests.private_db import PrivateCluster, PrivateMariaDB, running_mariadb
 
 pytestmark = pytest.mark.slow
@@ -190,17 +189,9 @@ def check_store(server: ServerProcess, writers: list[Writer]) -> int:
 
 # --- SIGKILL under load -------------------------------------------------------------------------
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("mysql", marks=pytest.mark.mysql)])
-def crash_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db, drop = make_database(request.param, tmp_path)
-    yield db
-    drop()
-
-
-def test_acknowledged_writes_survive_repeated_sigkill(spawn: Any, crash_database: dict[str, Any]) -> None:
+def test_acknowledged_writes_survive_repeated_sigkill(spawn: Any, lease_database: dict[str, Any]) -> None:
     rng = random.Random(SEED)
-    server = spawn(crash_config(crash_database))
+    server = spawn(crash_config(lease_database))
     with Load(server.url, writers=4, seed=SEED) as load:
         for _ in range(5):
             load.wait_acks(rng.randint(20, 150))
@@ -304,10 +295,10 @@ class TableLock:
         self.conn.close()
 
 
-def test_write_answered_as_timed_out_is_not_applied_later(spawn: Any, crash_database: dict[str, Any]) -> None:
-    server = spawn(crash_config(crash_database, **{"query-timeout": QUERY_TIMEOUT}))
+def test_write_answered_as_timed_out_is_not_applied_later(spawn: Any, lease_database: dict[str, Any]) -> None:
+    server = spawn(crash_config(lease_database, **{"query-timeout": QUERY_TIMEOUT}))
     assert timed_update(server, "10.100.0.1")[0]["result"] == 0  # tables exist, connections warm
-    lock = TableLock(crash_database)
+    lock = TableLock(lease_database)
     try:
         answer, elapsed = timed_update(server, "10.100.0.2")
     finally:

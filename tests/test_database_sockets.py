@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import (
     MYSQL_SOCKETS,
     PG_SOCKET_DIRS,
+    SHARED_KINDS,
     database_socket,
     free_port,
     make_database,
@@ -30,8 +31,7 @@ def _socket(kind: str) -> str:
     return socket
 
 
-@pytest.mark.parametrize("kind", [pytest.param("postgresql", marks=pytest.mark.postgres),
-                                  pytest.param("mysql", marks=pytest.mark.mysql)])
+@pytest.mark.parametrize("kind", SHARED_KINDS)
 def test_a_lease_database_on_a_unix_socket_stores_and_answers_leases(kind: str, spawn: Any, tmp_path: Path) -> None:
     database, drop = make_database(kind, tmp_path)
     try:

@@ -36,6 +36,7 @@ from app.store import schema
 from app.store.leases import INFINITE, Lease4, Lease6, lease4_to_row
 from app.store.migrate import KEA_SCHEMA_ORIGIN_KEY, KeaSchemaMismatch, is_current, upgrade
 from app.store.repository import AddLease, DeleteLease, LeaseStore, UpdateLease
+from tests.conftest import SHARED_KINDS
 from tests.kea_harness import unavailable
 from tests.test_migrations import (
     NOW,
@@ -53,7 +54,6 @@ from tests.test_migrations import (
 pytestmark = [pytest.mark.kea, pytest.mark.timeout(180)]
 
 HOOKS_DIR = Path(os.environ.get("KEA_HOOKS_DIR", "/usr/lib/x86_64-linux-gnu/kea/hooks"))
-SQL_KINDS = [pytest.param("postgresql", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)]
 
 # Kea's MySQL backend writes NULL (not empty values) for an absent hwaddr/client_id/user_context
 # (and NULL hwtype/hwaddr_source without hwaddr). A row with hwaddr '' makes Kea report
@@ -209,7 +209,7 @@ def kea() -> Iterator[Callable[[int, ScratchDb], KeaDaemon]]:
 
 # --- databases ----------------------------------------------------------------------------------
 
-@pytest.fixture(params=SQL_KINDS)
+@pytest.fixture(params=SHARED_KINDS)
 def sql_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ScratchDb]:
     db, drop = create_database(request.param, tmp_path)
     try:

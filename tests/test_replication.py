@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from app.config import parse_config
-from tests.conftest import ServerProcess, make_database, service_config, unavailable
+from tests.conftest import SHARED_KINDS, ServerProcess, make_database, service_config, unavailable
 from tests.ha_helpers import ha_state, metric, wait_for, wait_states
 from tests.kea_harness import HA_HOOK, free_port
 from tests.replication_harness import replicated_pair, tools_missing
@@ -43,8 +43,7 @@ class Sites:
         self.a, self.b, self.replication = a, b, replication
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("mysql", marks=pytest.mark.mysql)])
+@pytest.fixture(params=SHARED_KINDS)
 def sites(request: pytest.FixtureRequest, spawn: Any) -> Iterator[Sites]:
     missing = tools_missing(request.param)
     if missing:

@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.store import repository
 from app.store.repository import FuncOp
-from tests.conftest import make_database, service_config
+from tests.conftest import service_config
 
 DUID = "01:02:03:04:05:06:07:08"
-
-
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("mysql", marks=pytest.mark.mysql)])
-def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    db, drop = make_database(request.param, tmp_path)
-    yield db
-    drop()
 
 
 def _update(address: str) -> dict[str, Any]:
@@ -55,8 +46,8 @@ async def _queued(store: Any, count: int) -> None:
     raise AssertionError(f"{len(store._queue)} writes queued, not {count}")
 
 
-async def test_updates_are_gathered_into_a_batch_as_large_as_the_last(make_client: Any, server_database: Any) -> None:
-    client = await make_client(service_config(server_database))
+async def test_updates_are_gathered_into_a_batch_as_large_as_the_last(make_client: Any, shared_database: Any) -> None:
+    client = await make_client(service_config(shared_database))
     store = client.runtime.families[4].store
     held, release = await _hold_writer(store)
     first = [asyncio.ensure_future(client.one("lease4-update", "dhcp4", _update(f"192.0.2.{n}"))) for n in (10, 11, 12)]
@@ -79,8 +70,8 @@ async def test_updates_are_gathered_into_a_batch_as_large_as_the_last(make_clien
     assert store.commits == commits + 1  # one transaction for all three
 
 
-async def test_a_lone_update_does_not_wait_to_be_gathered(make_client: Any, server_database: Any) -> None:
-    client = await make_client(service_config(server_database))
+async def test_a_lone_update_does_not_wait_to_be_gathered(make_client: Any, shared_database: Any) -> None:
+    client = await make_client(service_config(shared_database))
     store = client.runtime.families[4].store
     store._gather_for = 30.0
     await client.one("lease4-update", "dhcp4", _update("192.0.2.30"))  # the last batch: one write
@@ -129,8 +120,8 @@ async def test_bulks_committed_in_one_batch_each_get_their_own_outcomes(make_cli
 
 
 async def test_a_write_of_another_kind_does_not_count_as_a_client_to_wait_for(make_client: Any,
-                                                                              server_database: Any) -> None:
-    client = await make_client(service_config(server_database))
+                                                                              shared_database: Any) -> None:
+    client = await make_client(service_config(shared_database))
     store = client.runtime.families[4].store
     store._gather_for = 30.0
     held, release = await _hold_writer(store)  # a transaction of another kind (as a reclamation's)
