@@ -1654,6 +1654,8 @@ README_DIFFERENCES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
     ("PostgreSQL/MySQL columns hold what Kea's SQL schema holds",
      _is("*", leasesync="1:the lease database cannot store this lease")),
     ("PostgreSQL/MySQL columns hold what Kea's SQL schema holds", _is("*", anywhere="the lease database holds at most")),
+    ("PostgreSQL/MySQL columns hold what Kea's SQL schema holds",
+     _is("*", anywhere="is beyond the lease database's time range")),
 ]
 
 

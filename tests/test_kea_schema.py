@@ -32,6 +32,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from app.errors import StoreRejected
 from app.store import schema
 from app.store.leases import INFINITE, Lease4, Lease6, lease4_to_row
 from app.store.migrate import KEA_SCHEMA_ORIGIN_KEY, KeaSchemaMismatch, is_current, upgrade
@@ -386,6 +387,28 @@ def test_leasesync_writes_kea_reads(sql_db_store_to_kea: ScratchDb, made_by: str
         kea_admin_init(db)
     migrate(db)
     check_store_to_kea(db, kea(4, db), kea(6, db))
+
+
+def test_an_expiry_after_2038_is_refused_by_kea_and_by_leasesync_on_the_same_database(
+        sql_db: ScratchDb, kea: Callable[[int, ScratchDb], KeaDaemon]) -> None:
+    """Kea's SQL backends write no expiry after MAX_DB_TIME, PostgreSQL's included, though its
+    column could hold one: leasesync refuses the same leases there, and stores the last second."""
+    migrate(sql_db)
+    kea4 = kea(4, sql_db)
+    last, beyond = 2**31 - 1, 2**31
+    for address, expire in (("192.0.2.60", last), ("192.0.2.61", beyond)):
+        answer = kea4.command("lease4-add", {"ip-address": address, "hw-address": "1a:1b:1c:1d:1e:1f",
+                                             "valid-lft": 1000, "expire": expire, "subnet-id": 1})
+        assert answer["result"] == (0 if expire == last else 1), (expire, answer)
+    with lease_store(sql_db) as store:
+        mine = Lease4(address=int(ipaddress.IPv4Address("192.0.2.62")), hwaddr=bytes.fromhex("0a0b0c0d0e0f"), client_id=None,
+                      valid_lft=1000, cltt=last - 1000, subnet_id=1)
+        assert run(store.write(AddLease(mine))) is True
+        with pytest.raises(StoreRejected, match="beyond the lease database's time range"):
+            run(store.write(AddLease(mine.with_changes(address=int(ipaddress.IPv4Address("192.0.2.63")),
+                                                        cltt=beyond - 1000))))
+        assert run(_get4(store, "192.0.2.63")) is None
+    assert kea4.ok("lease4-get", {"ip-address": "192.0.2.62"})["cltt"] == last - 1000
 
 
 def test_kea_admin_database_is_left_alone(sql_db: ScratchDb, kea: Callable[[int, ScratchDb], KeaDaemon]) -> None:

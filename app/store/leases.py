@@ -149,9 +149,11 @@ def ascii_lower(text: str) -> str:
 # --- row codec -----------------------------------------------------------------------------
 
 # what Kea's schema columns hold on PostgreSQL and MySQL (SQLite holds anything): hostname is
-# VARCHAR(255), MySQL's expire a TIMESTAMP (up to 2038-01-19 03:14:07 UTC), user_context a TEXT
+# VARCHAR(255), MySQL's expire a TIMESTAMP (up to 2038-01-19 03:14:07 UTC), user_context a TEXT.
+# Kea's SQL backends refuse an expire after MAX_DB_TIME on PostgreSQL as well (its timestamp
+# would hold it, but Kea found such values unreliable when read back and never writes them)
 TEXT_COLUMN_CHARS = 255
-MYSQL_MAX_TIME = 2**31 - 1
+MAX_DB_TIME = 2**31 - 1
 MYSQL_TEXT_BYTES = 65535
 
 
@@ -168,9 +170,9 @@ def encode_time(seconds: int, dialect: str) -> Any:
     """Unix seconds as `dialect`'s expire column holds them."""
     if dialect == "sqlite":
         return seconds
-    if dialect == "mysql" and seconds > MYSQL_MAX_TIME:
-        # TIMESTAMP ends in January 2038; Kea's SQL backends refuse the same (MAX_DB_TIME)
-        raise ValueError(f"expire {seconds} is beyond the lease database's time range (at most {MYSQL_MAX_TIME})")
+    if seconds > MAX_DB_TIME:
+        # MySQL's TIMESTAMP ends in January 2038; Kea's SQL backends refuse the same on both servers
+        raise ValueError(f"expire {seconds} is beyond the lease database's time range (at most {MAX_DB_TIME})")
     try:
         moment = datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
