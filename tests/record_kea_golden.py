@@ -30,8 +30,9 @@ from tests.kea_harness import KeaServer, kea_available  # noqa: E402
 DEFAULT_OUT = HERE / "golden" / "kea22_answers.json"
 
 
-def start_topology(topology: str) -> tuple[KeaServer, KeaServer, str]:
-    """Start (k4 with agent, k6 without) for a kea_cases topology; caller stops both."""
+def start_topology(topology: str, lease_database: dict | None = None) -> tuple[KeaServer, KeaServer, str]:
+    """Start (k4 with agent, k6 without) for a kea_cases topology, on `lease_database` (Kea's
+    keys; a non-persistent memfile by default); caller stops both."""
     topo = kea_cases.TOPOLOGIES[topology]
     d6 = dict(topo["dhcp6"])
     d4 = dict(topo["dhcp4"])
@@ -45,6 +46,7 @@ def start_topology(topology: str) -> tuple[KeaServer, KeaServer, str]:
         extra_config=d6,
         start_agent=False,
         name=f"gold6-{topology}",
+        lease_database=lease_database,
     )
     k6.start()
     d2_sock = str(Path(k6.tmpdir) / "d2-not-running.sock")
@@ -57,6 +59,7 @@ def start_topology(topology: str) -> tuple[KeaServer, KeaServer, str]:
         extra_config=d4,
         extra_control_sockets={"dhcp6": k6.socket_path, "d2": d2_sock},
         name=f"gold4-{topology}",
+        lease_database=lease_database,
     )
     try:
         k4.start()
