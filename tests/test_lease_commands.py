@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pytest
@@ -295,6 +296,22 @@ async def test_lease6_get_page_orders_by_address_value_not_text(client: KeaClien
     page = await client.one("lease6-get-page", "dhcp6", {"from": "start", "limit": 10})
     assert [lease["ip-address"] for lease in page["arguments"]["leases"]] == [
         "2001:db8:1::9", "2001:db8:1::a", "2001:db8:1::1:0", "2001:db8:2::1"]
+
+
+async def test_a_lease6_get_page_walk_visits_every_lease_once_in_address_order(client: KeaClient) -> None:
+    # text order and value order disagree inside each /64 and between the two subnets
+    added = ["2001:db8:1::ffff", "2001:db8:1::1:0", "2001:db8:1::a", "2001:db8:1::9", "2001:db8:1:0:1::",
+             "2001:db8:2::1", "2001:db8:1::10", "2001:db8:1::2"]
+    for address in added:
+        await client.one("lease6-add", "dhcp6", {"ip-address": address, "duid": DUID, "iaid": 1})
+    walked, start = [], "start"
+    for _ in range(len(added)):
+        page = await client.one("lease6-get-page", "dhcp6", {"from": start, "limit": 3})
+        if page["result"] == 3:
+            break
+        walked += [lease["ip-address"] for lease in page["arguments"]["leases"]]
+        start = walked[-1]
+    assert walked == sorted(added, key=lambda a: int(ipaddress.IPv6Address(a)))
 
 
 async def test_lease6_bulk_apply_deletes_then_upserts_and_reports_failures(client: KeaClient) -> None:

@@ -8,6 +8,7 @@ leases, PostgreSQL's signed iaid, non-NULL hwtype/hwaddr_source for v6).
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -348,5 +349,10 @@ def lease6_from_row(row: Any) -> Lease6:
     )
 
 
-def v6_sort_key(address: str) -> int:
-    return int(ipaddress.IPv6Address(address))
+def v6_order_bytes(address: str) -> bytes | None:
+    """An IPv6 address as 16 bytes, which compare as the addresses do (None when it is not one):
+    SQLite's `ls_v6key`, the counterpart of PostgreSQL's `::inet` and MySQL's INET6_ATON."""
+    try:
+        return socket.inet_pton(socket.AF_INET6, address)
+    except (OSError, TypeError, ValueError):
+        return None

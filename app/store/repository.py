@@ -37,9 +37,24 @@ from queue import SimpleQueue
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.config import DatabaseConfig
 from app.errors import StoreOutcomeUnknown, StoreRejected, StoreUnavailable
@@ -56,7 +71,7 @@ from app.store.leases import (
     lease4_to_row,
     lease6_from_row,
     lease6_to_row,
-    v6_sort_key,
+    v6_order_bytes,
 )
 from app.store.pg_lookups import PgLookupConnections, PgLookupsUnavailable
 from app.store.stall_guard import StallGuard
@@ -848,6 +863,8 @@ def _on_sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+        # lease6-get-page orders Kea's text addresses by value (LeaseStore.page6)
+        dbapi_conn.create_function("ls_v6key", 1, v6_order_bytes, deterministic=True)
 
     return setup
 
@@ -1867,19 +1884,25 @@ class LeaseStore:
     async def page6(self, after: int, limit: int) -> list[Lease6]:
         """Leases with address numerically greater than `after`, ascending (as Kea's memfile).
 
-        Kea stores v6 addresses as text, whose order is not address order, so the page is
-        chosen from the address column in Python and then read row by row."""
+        Kea stores v6 addresses as text, whose order is not address order, and its tables are
+        not leasesync's to index: the server orders the rows by the address's value (`::inet`,
+        INET6_ATON, SQLite's `ls_v6key`) and keeps the first `limit`, one pass over the table in
+        C. (Before, every address came to Python to be sorted: 0.4-0.6 s a page at 100,000
+        leases, a sync with a small sync-page-limit quadratic in the table's size.)"""
         t = schema.lease6
+        start = str(ipaddress.IPv6Address(after))
 
         def run(c: Connection, d: str) -> list[Lease6]:
-            keyed = sorted(
-                (k, a) for a in c.execute(select(t.c.address)).scalars() if (k := v6_sort_key(a)) > after
-            )[:limit]
-            if not keyed:
-                return []
-            addresses = [a for _, a in keyed]
-            rows = {r.address: r for r in c.execute(select(t).where(t.c.address.in_(addresses)))}
-            return [lease6_from_row(rows[a]) for a in addresses if a in rows]
+            key: ColumnElement[Any]
+            bound: ColumnElement[Any]
+            if d == "postgresql":
+                key, bound = cast(t.c.address, INET), cast(literal(start), INET)
+            elif d == "mysql":
+                key, bound = func.inet6_aton(t.c.address), func.inet6_aton(literal(start))
+            else:
+                key, bound = func.ls_v6key(t.c.address), literal(v6_order_bytes(start))
+            stmt = select(t).where(key > bound).order_by(key, t.c.address).limit(limit)
+            return _many(c, stmt, lease6_from_row)
 
         return await self.read(run)
 
