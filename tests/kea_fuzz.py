@@ -1477,15 +1477,13 @@ class Servers:
             self.kea4, self.kea6, _ = start_topology(self.topology)
             return
         # imported here: the memfile runs need neither pytest's fixtures modules nor kea-admin
-        from tests.test_kea_schema import kea_admin_init
+        from tests.test_kea_schema import kea_admin_init, kea_lease_database
         from tests.test_migrations import create_database
 
         db, self._drop_kea_database = create_database(self.kea_database, self.workdir)
         kea_admin_init(db)
         self._kea_engine = db.engine()
-        c = db.config
-        self.kea4, self.kea6, _ = start_topology(self.topology, {"type": c.type, "name": c.name, "host": c.host,
-                                                                 "user": c.user, "password": c.password})
+        self.kea4, self.kea6, _ = start_topology(self.topology, kea_lease_database(db))
 
     def reset_kea_leases(self) -> None:
         """Kea's SQL backends do not implement leaseX-wipe: empty its tables directly."""

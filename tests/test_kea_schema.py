@@ -190,6 +190,12 @@ class KeaDaemon:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def kea_lease_database(db: ScratchDb) -> dict[str, Any]:
+    """Kea's `lease-database` map for a scratch database."""
+    c = db.config
+    return {"type": c.type, "name": c.name, "host": c.host, "user": c.user, "password": c.password}
+
+
 @pytest.fixture
 def kea() -> Iterator[Callable[[int, ScratchDb], KeaDaemon]]:
     """Factory starting Kea daemons on a database; every one is killed at the end."""
@@ -197,9 +203,7 @@ def kea() -> Iterator[Callable[[int, ScratchDb], KeaDaemon]]:
     daemons: list[KeaDaemon] = []
 
     def start(family: int, db: ScratchDb) -> KeaDaemon:
-        c = db.config
-        daemon = KeaDaemon(family, {"type": c.type, "name": c.name, "host": c.host, "user": c.user,
-                                    "password": c.password})
+        daemon = KeaDaemon(family, kea_lease_database(db))
         daemons.append(daemon)
         return daemon.start()
 
